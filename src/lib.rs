@@ -1,14 +1,16 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Write Prometheus exporters as a script with a few hooks.
+#![deny(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod encode;
+pub mod log;
+pub mod metrics;
+pub mod process;
+pub mod registry;
+pub mod signal;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use metrics::{
+    Counter, Enum, Family, Gauge, Histogram, Info, IntoMetricType, MetricConfig, MetricError,
+    MetricType, Series, Summary, DEFAULT_BUCKETS,
+};
+pub use registry::{BoxError, CollectError, CollectedFamily, Collector, Metric, Metrics, Registry};

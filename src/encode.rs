@@ -1,0 +1,377 @@
+//! The Prometheus text exposition format, version 0.0.4.
+//!
+//! This module owns the bytes: `# HELP` / `# TYPE` lines, escaping, sample lines, and numbers
+//! spelled the way Go's `ParseFloat` reads them back (`NaN`, `+Inf`, `-Inf`, shortest
+//! round-tripping decimals, exponents for very large and very small values). It does no I/O:
+//! everything appends to a `Vec<u8>`, which a scrape reuses, so encoding allocates only when the
+//! buffer must grow.
+//!
+//! The parts of a metric that never change (the header lines, the escaped label pairs of each
+//! series, histogram `le` values, enum states) are rendered once when the metric or series is
+//! created, by the helpers here; a scrape copies them and writes the numbers.
+
+use std::io::Write as _;
+use std::sync::atomic::Ordering;
+
+use crate::metrics::{lock, Desc, Family, MetricType, Series};
+use crate::registry::{CollectedFamily, Metric};
+
+/// The `Content-Type` of the text format.
+pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Appends `v` as the text format spells numbers: integers exactly (`42`, `-0`), `NaN`, `+Inf`,
+/// `-Inf`, other values as the shortest decimal that parses back to the same `f64`, with an
+/// exponent when very large or very small (`1e300`, `1.5e-7`).
+///
+/// ```
+/// # use prometheus_aioexporter::encode::write_float;
+/// let mut out = Vec::new();
+/// for v in [1.0, 0.25, f64::INFINITY, f64::NAN, 1e300, -1.5e-7] {
+///     write_float(&mut out, v);
+///     out.push(b' ');
+/// }
+/// assert_eq!(out, b"1 0.25 +Inf NaN 1e300 -1.5e-7 ");
+/// ```
+pub fn write_float(out: &mut Vec<u8>, v: f64) {
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        // Exact: |v| < 2^53, so the conversion loses nothing.
+        if v < 0.0 {
+            out.push(b'-');
+        }
+        write_u64(out, v.abs() as u64);
+    } else if (1e-5..1e21).contains(&v.abs()) {
+        // Rust's `Display` for f64 is the shortest representation that round-trips.
+        let _ = write!(out, "{v}");
+    } else {
+        let _ = write!(out, "{v:e}");
+    }
+}
+
+/// Appends the decimal digits of `n`, without going through `format!`.
+pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
+/// Appends `s` with `\` and newline escaped, and `"` too when `quote` is set (label values).
+fn write_escaped(out: &mut Vec<u8>, s: &str, quote: bool) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'"' if quote => b"\\\"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escaped);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Appends one label pair, `name="value"`, with the value escaped.
+pub(crate) fn write_label_pair(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    write_escaped(out, value, true);
+    out.push(b'"');
+}
+
+/// The name a family's `# HELP` and `# TYPE` lines carry, and its type there.
+fn text_family(name: &str, kind: MetricType) -> (&str, &'static str, &'static str) {
+    match kind {
+        MetricType::Counter => (name, "_total", "counter"),
+        MetricType::Gauge => (name, "", "gauge"),
+        MetricType::Histogram => (name, "", "histogram"),
+        MetricType::Summary => (name, "", "summary"),
+        MetricType::Info => (name, "_info", "gauge"),
+        MetricType::Enum => (name, "", "gauge"),
+    }
+}
+
+/// Appends the `# HELP` and `# TYPE` lines of a family.
+pub(crate) fn write_text_header(out: &mut Vec<u8>, name: &str, kind: MetricType, help: &str) {
+    let (name, suffix, type_name) = text_family(name, kind);
+    write_header_lines(out, name, suffix, type_name, help);
+}
+
+fn write_header_lines(out: &mut Vec<u8>, name: &str, suffix: &str, type_name: &str, help: &str) {
+    out.extend_from_slice(b"# HELP ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    out.push(b' ');
+    write_escaped(out, help, false);
+    out.extend_from_slice(b"\n# TYPE ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(type_name.as_bytes());
+    out.push(b'\n');
+}
+
+/// Appends `{labels,extra}` (or nothing when both are empty); both are rendered label pairs.
+fn write_label_set(out: &mut Vec<u8>, labels: &str, extra: &str) {
+    if labels.is_empty() && extra.is_empty() {
+        return;
+    }
+    out.push(b'{');
+    out.extend_from_slice(labels.as_bytes());
+    if !labels.is_empty() && !extra.is_empty() {
+        out.push(b',');
+    }
+    out.extend_from_slice(extra.as_bytes());
+    out.push(b'}');
+}
+
+/// A sample line's name and labels: `name_suffix{labels,extra} `.
+fn write_sample_start(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, extra: &str) {
+    out.extend_from_slice(desc.name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    write_label_set(out, labels, extra);
+    out.push(b' ');
+}
+
+fn write_sample(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, value: f64) {
+    write_sample_start(out, desc, suffix, labels, "");
+    write_float(out, value);
+    out.push(b'\n');
+}
+
+fn write_count(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, extra: &str, n: u64) {
+    write_sample_start(out, desc, suffix, labels, extra);
+    write_u64(out, n);
+    out.push(b'\n');
+}
+
+/// Appends a histogram bucket line: `name_bucket{labels,le="bound"} count`.
+fn write_bucket(out: &mut Vec<u8>, desc: &Desc, labels: &str, bound: &str, n: u64) {
+    out.extend_from_slice(desc.name.as_bytes());
+    out.extend_from_slice(b"_bucket{");
+    out.extend_from_slice(labels.as_bytes());
+    if !labels.is_empty() {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"le=\"");
+    out.extend_from_slice(bound.as_bytes());
+    out.extend_from_slice(b"\"} ");
+    write_u64(out, n);
+    out.push(b'\n');
+}
+
+fn encode_series_family<S: Series>(
+    out: &mut Vec<u8>,
+    family: &Family<S>,
+    mut write: impl FnMut(&mut Vec<u8>, &Desc, &S),
+) {
+    let desc = family.desc();
+    if family.is_empty() {
+        // A labelled metric with no series yet: nothing to expose, not even its header
+        // (as client_golang does), so no empty family confuses a parser.
+        return;
+    }
+    out.extend_from_slice(&desc.text_header);
+    family.for_each_series(|s| write(out, desc, s));
+}
+
+/// Appends one registered metric in the text format.
+pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric) {
+    match metric {
+        Metric::Counter(f) => encode_series_family(out, f, |out, desc, s| {
+            write_sample(out, desc, "_total", s.labels_rendered(), s.get());
+        }),
+        Metric::Gauge(f) => encode_series_family(out, f, |out, desc, s| {
+            write_sample(out, desc, "", s.labels_rendered(), s.get());
+        }),
+        Metric::Histogram(f) => encode_series_family(out, f, |out, desc, s| {
+            let labels = s.labels_rendered();
+            let value = &s.inner().value;
+            let mut cumulative = 0u64;
+            for (count, bound) in value.counts.iter().zip(&desc.bucket_labels) {
+                cumulative += count.load(Ordering::Relaxed);
+                write_bucket(out, desc, labels, bound, cumulative);
+            }
+            write_sample(out, desc, "_sum", labels, value.sum.get());
+            // The count is the `+Inf` bucket as read above, so the two always agree.
+            write_count(out, desc, "_count", labels, "", cumulative);
+        }),
+        Metric::Summary(f) => encode_series_family(out, f, |out, desc, s| {
+            let labels = s.labels_rendered();
+            write_sample(out, desc, "_sum", labels, s.sum());
+            write_count(out, desc, "_count", labels, "", s.count());
+        }),
+        Metric::Info(f) => encode_series_family(out, f, |out, desc, s| {
+            let pairs = lock(&s.inner().value);
+            write_count(out, desc, "_info", s.labels_rendered(), &pairs, 1);
+        }),
+        Metric::Enum(f) => encode_series_family(out, f, |out, desc, s| {
+            let current = s.inner().value.load(Ordering::Relaxed);
+            for (i, state) in desc.state_labels.iter().enumerate() {
+                let n = u64::from(i == current);
+                write_count(out, desc, "", s.labels_rendered(), state, n);
+            }
+        }),
+    }
+}
+
+/// Appends a family yielded by a [`Collector`](crate::Collector), already validated.
+pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily) {
+    let (suffix, type_name) = match family.kind {
+        MetricType::Counter => ("_total", "counter"),
+        _ => ("", "gauge"),
+    };
+    write_header_lines(out, &family.name, suffix, type_name, &family.help);
+    for (values, value) in &family.samples {
+        out.extend_from_slice(family.name.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+        if !values.is_empty() {
+            out.push(b'{');
+            for (i, (name, v)) in family.label_names.iter().zip(values).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_label_pair(out, name, v);
+            }
+            out.push(b'}');
+        }
+        out.push(b' ');
+        write_float(out, *value);
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(v: f64) -> String {
+        let mut out = Vec::new();
+        write_float(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_are_spelled_as_go_parses_them() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (-1.0, "-1"),
+            (42.0, "42"),
+            (0.5, "0.5"),
+            (0.1, "0.1"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (123456789012345.0, "123456789012345"),
+            (1e15, "1000000000000000"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e21"),
+            (1e300, "1e300"),
+            (1e-300, "1e-300"),
+            (1.5e-7, "1.5e-7"),
+            (0.00001, "0.00001"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (5e-324, "5e-324"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (9007199254740993.0, "9007199254740992"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(float(v), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn floats_round_trip() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            let s = float(v);
+            let back: f64 = match s.as_str() {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                other => other.parse().unwrap(),
+            };
+            if v.is_nan() {
+                assert!(back.is_nan());
+            } else {
+                assert_eq!(back.to_bits(), v.to_bits(), "{v:?} -> {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn integers_are_written_without_formatting_machinery() {
+        for (n, want) in [
+            (0u64, "0"),
+            (7, "7"),
+            (10, "10"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            let mut out = Vec::new();
+            write_u64(&mut out, n);
+            assert_eq!(out, want.as_bytes());
+        }
+    }
+
+    #[test]
+    fn escaping_follows_the_format() {
+        let cases: &[(&str, bool, &str)] = &[
+            ("plain", true, "plain"),
+            ("a\\b", true, "a\\\\b"),
+            ("a\nb", true, "a\\nb"),
+            ("a\"b", true, "a\\\"b"),
+            ("a\"b", false, "a\"b"),
+            ("\\\n\"", true, "\\\\\\n\\\""),
+            ("tab\there", true, "tab\there"),
+            ("ünïcödé ✓", true, "ünïcödé ✓"),
+            ("", true, ""),
+        ];
+        for &(input, quote, want) in cases {
+            let mut out = Vec::new();
+            write_escaped(&mut out, input, quote);
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn headers_name_the_exposed_family() {
+        let cases: &[(MetricType, &str)] = &[
+            (
+                MetricType::Counter,
+                "# HELP x_total h\\\\n\\n\"\n# TYPE x_total counter\n",
+            ),
+            (MetricType::Gauge, "# HELP x h\\\\n\\n\"\n# TYPE x gauge\n"),
+            (
+                MetricType::Info,
+                "# HELP x_info h\\\\n\\n\"\n# TYPE x_info gauge\n",
+            ),
+            (MetricType::Enum, "# HELP x h\\\\n\\n\"\n# TYPE x gauge\n"),
+        ];
+        for &(kind, want) in cases {
+            let mut out = Vec::new();
+            write_text_header(&mut out, "x", kind, "h\\n\n\"");
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{kind}");
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! Logging to stderr: one line per event, with a UTC timestamp and a level, filtered by a global
+//! level.
+//!
+//! This module owns the crate's only logging so an exporter needs no logging dependency and no
+//! setup: in a `FROM scratch` container stderr is what `docker logs` and Kubernetes collect, and
+//! there is no time zone database, hence UTC computed by hand. A line looks like
+//!
+//! ```text
+//! 2026-11-24T02:08:36.123Z WARNING scrape took 2.1s
+//! ```
+//!
+//! Each line is assembled in memory and written with a single `write_all`, so lines from
+//! different threads do not interleave, and newlines inside a message are escaped so one event is
+//! always one line. Within the crate, use the macros: `crate::log::log_info!("listening on {}",
+//! addr)`; a disabled level costs one atomic load and formats nothing.
+
+use std::error::Error;
+use std::fmt::{self, Write as _};
+use std::io::{self, Write as _};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How severe a log event is. Ordered from most severe (`Critical`) to least (`Debug`).
+///
+/// An event is shown when its level is `<=` the configured level ([`set_level`]), so the
+/// default, `Warning`, shows critical, error and warning events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// The exporter cannot continue.
+    Critical,
+    /// Something failed, e.g. a scrape or a connection.
+    Error,
+    /// Something unexpected that the exporter worked around.
+    Warning,
+    /// Normal but notable events, e.g. the listening address.
+    Info,
+    /// Detail for debugging, e.g. each request.
+    Debug,
+}
+
+impl Level {
+    /// The lowercase names accepted by [`Level::from_str`], most severe first; for command-line
+    /// help and error messages.
+    pub const NAMES: [&'static str; 5] = ["critical", "error", "warning", "info", "debug"];
+
+    const ALL: [Level; 5] = [
+        Level::Critical,
+        Level::Error,
+        Level::Warning,
+        Level::Info,
+        Level::Debug,
+    ];
+
+    /// The level as written in log lines: `"CRITICAL"`, `"ERROR"`, `"WARNING"`, `"INFO"` or
+    /// `"DEBUG"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Critical => "CRITICAL",
+            Level::Error => "ERROR",
+            Level::Warning => "WARNING",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+        }
+    }
+
+    fn from_u8(value: u8) -> Level {
+        Level::ALL
+            .get(usize::from(value))
+            .copied()
+            .unwrap_or(Level::Debug)
+    }
+}
+
+impl fmt::Display for Level {
+    /// Writes [`Level::as_str`], honouring width and alignment (`{:<8}`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = ParseLevelError;
+
+    /// Parses one of [`Level::NAMES`], ignoring ASCII case (`"WARNING"` and `"warning"` both
+    /// work; abbreviations such as `"warn"` do not).
+    fn from_str(s: &str) -> Result<Level, ParseLevelError> {
+        Level::NAMES
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(s))
+            .map(|index| Level::ALL[index])
+            .ok_or_else(|| ParseLevelError {
+                input: s.to_owned(),
+            })
+    }
+}
+
+/// A string that is not one of [`Level::NAMES`].
+///
+/// Displays as "invalid log level 'loud': expected one of critical, error, warning, info, debug".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseLevelError {
+    input: String,
+}
+
+impl ParseLevelError {
+    /// The rejected input.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+}
+
+impl fmt::Display for ParseLevelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid log level '{}': expected one of {}",
+            self.input,
+            Level::NAMES.join(", ")
+        )
+    }
+}
+
+impl Error for ParseLevelError {}
+
+/// The configured level as `Level as u8`; `Warning` until [`set_level`] is called.
+static LEVEL: AtomicU8 = AtomicU8::new(Level::Warning as u8);
+
+/// Sets the most verbose level that is written, for the whole process.
+pub fn set_level(level: Level) {
+    LEVEL.store(level as u8, Ordering::Relaxed);
+}
+
+/// The most verbose level that is written; `Level::Warning` unless [`set_level`] changed it.
+pub fn level() -> Level {
+    Level::from_u8(LEVEL.load(Ordering::Relaxed))
+}
+
+/// Returns `true` if events of `level` are written, i.e. `level <= level()`.
+pub fn enabled(level: Level) -> bool {
+    level as u8 <= LEVEL.load(Ordering::Relaxed)
+}
+
+/// Writes one line for the event to stderr if `level` is [`enabled`].
+///
+/// The line is `<timestamp> <LEVEL> <message>\n`, with the timestamp from [`format_timestamp`]
+/// and `\n` / `\r` in the message written as the two characters `\n` / `\r`. It is written with a
+/// single `write_all`; errors writing stderr (e.g. it is closed) are ignored, since there is
+/// nowhere else to report them.
+pub fn log(level: Level, args: fmt::Arguments<'_>) {
+    if !enabled(level) {
+        return;
+    }
+    let mut line = String::with_capacity(128);
+    format_line(SystemTime::now(), level, args, &mut line);
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// Formats a whole log line, newline included.
+fn format_line(t: SystemTime, level: Level, args: fmt::Arguments<'_>, out: &mut String) {
+    format_timestamp(t, out);
+    // Writing into a String cannot fail; a failing Display impl in `args` only truncates the line.
+    let _ = write!(out, " {} ", level);
+    let _ = EscapeLineBreaks(out).write_fmt(args);
+    out.push('\n');
+}
+
+/// A `fmt::Write` adapter that writes `\n` and `\r` as two-character escapes.
+struct EscapeLineBreaks<'a>(&'a mut String);
+
+impl fmt::Write for EscapeLineBreaks<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some(index) = rest.find(['\n', '\r']) {
+            self.0.push_str(&rest[..index]);
+            self.0.push_str(if rest.as_bytes()[index] == b'\n' {
+                "\\n"
+            } else {
+                "\\r"
+            });
+            rest = &rest[index + 1..];
+        }
+        self.0.push_str(rest);
+        Ok(())
+    }
+}
+
+/// Writes `t` as an RFC 3339 UTC timestamp with milliseconds, e.g. `2026-11-24T02:08:36.123Z`.
+///
+/// Sub-millisecond parts are truncated towards the past (also before 1970). Years are written with
+/// at least four digits; times before year 0 or after 9999 are outside RFC 3339 but still written.
+/// Errors from `out` are ignored (writing to a `String` cannot fail).
+pub fn format_timestamp(t: SystemTime, out: &mut impl fmt::Write) {
+    let millis: i64 = match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_millis()).unwrap_or(i64::MAX);
+            let partial = i64::from(before.subsec_nanos() % 1_000_000 != 0);
+            -whole.saturating_add(partial)
+        }
+    };
+    let days = millis.div_euclid(86_400_000);
+    let ms_of_day = millis.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    let seconds = ms_of_day / 1000;
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        year,
+        month,
+        day,
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        ms_of_day % 1000
+    );
+}
+
+/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+///
+/// Howard Hinnant's `civil_from_days`: shift to eras of 400 years starting on 0000-03-01, so the
+/// leap day is the last day of a (March-based) year.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097); // [0, 146096]
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // [0, 365]
+    let month_from_march = (5 * day_of_year + 2) / 153; // [0, 11]
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32; // [1, 31]
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32; // [1, 12]
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Logs at [`Level::Critical`]: `log_critical!("cannot bind {}: {}", addr, err)`.
+#[allow(unused_macros)] // used by other modules of the crate
+macro_rules! log_critical {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Critical) {
+            $crate::log::log($crate::log::Level::Critical, format_args!($($arg)*))
+        }
+    };
+}
+
+/// Logs at [`Level::Error`]: `log_error!("scrape failed: {}", err)`.
+#[allow(unused_macros)] // used by other modules of the crate
+macro_rules! log_error {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Error) {
+            $crate::log::log($crate::log::Level::Error, format_args!($($arg)*))
+        }
+    };
+}
+
+/// Logs at [`Level::Warning`]: `log_warning!("closing idle connection from {}", peer)`.
+#[allow(unused_macros)] // used by other modules of the crate
+macro_rules! log_warning {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Warning) {
+            $crate::log::log($crate::log::Level::Warning, format_args!($($arg)*))
+        }
+    };
+}
+
+/// Logs at [`Level::Info`]: `log_info!("listening on {}", addr)`.
+#[allow(unused_macros)] // used by other modules of the crate
+macro_rules! log_info {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Info) {
+            $crate::log::log($crate::log::Level::Info, format_args!($($arg)*))
+        }
+    };
+}
+
+/// Logs at [`Level::Debug`]: `log_debug!("{} {} from {}", method, path, peer)`.
+#[allow(unused_macros)] // used by other modules of the crate
+macro_rules! log_debug {
+    ($($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::Debug) {
+            $crate::log::log($crate::log::Level::Debug, format_args!($($arg)*))
+        }
+    };
+}
+
+// Crate-internal re-exports, so other modules write `crate::log::log_info!(...)`. Some may be
+// unused in a given build of the crate; that is not worth a warning.
+#[allow(unused_imports)]
+pub(crate) use {log_critical, log_debug, log_error, log_info, log_warning};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// Serializes the tests that change the global level.
+    static LEVEL_LOCK: Mutex<()> = Mutex::new(());
+
+    fn timestamp(t: SystemTime) -> String {
+        let mut out = String::new();
+        format_timestamp(t, &mut out);
+        out
+    }
+
+    fn at(seconds: u64, millis: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds) + Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn timestamps_of_known_instants() {
+        let cases: &[(SystemTime, &str)] = &[
+            (at(0, 0), "1970-01-01T00:00:00.000Z"),
+            // sub-millisecond parts are truncated, not rounded
+            (
+                UNIX_EPOCH + Duration::from_nanos(999_999),
+                "1970-01-01T00:00:00.000Z",
+            ),
+            (at(0, 1), "1970-01-01T00:00:00.001Z"),
+            (at(86_399, 999), "1970-01-01T23:59:59.999Z"),
+            // leap day of a year divisible by 400
+            (at(951_782_400, 0), "2000-02-29T00:00:00.000Z"),
+            (at(951_868_800, 0), "2000-03-01T00:00:00.000Z"),
+            // 2100 is not a leap year
+            (at(4_102_444_800, 0), "2100-01-01T00:00:00.000Z"),
+            (at(4_107_542_400, 0), "2100-03-01T00:00:00.000Z"),
+            // end of a leap year: day 366
+            (at(1_735_689_599, 999), "2024-12-31T23:59:59.999Z"),
+            (at(1_735_689_600, 0), "2025-01-01T00:00:00.000Z"),
+            (at(1_709_164_800, 0), "2024-02-29T00:00:00.000Z"),
+            (at(1_795_486_116, 123), "2026-11-24T02:08:36.123Z"),
+            (at(253_402_300_799, 999), "9999-12-31T23:59:59.999Z"),
+        ];
+        for (t, expected) in cases {
+            assert_eq!(timestamp(*t), *expected, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn timestamps_before_the_epoch_round_down() {
+        let cases: &[(SystemTime, &str)] = &[
+            (
+                UNIX_EPOCH - Duration::from_millis(1),
+                "1969-12-31T23:59:59.999Z",
+            ),
+            (
+                UNIX_EPOCH - Duration::from_nanos(1),
+                "1969-12-31T23:59:59.999Z",
+            ),
+            (
+                UNIX_EPOCH - Duration::from_secs(86_400),
+                "1969-12-31T00:00:00.000Z",
+            ),
+            (
+                UNIX_EPOCH - Duration::from_secs(2_208_988_800),
+                "1900-01-01T00:00:00.000Z",
+            ),
+        ];
+        for (t, expected) in cases {
+            assert_eq!(timestamp(*t), *expected, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn every_day_follows_the_previous_one() {
+        // Walk 1970..2400 day by day and check the calendar against a simple model.
+        let is_leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let (mut year, mut month, mut day) = (1970_i64, 1_u32, 1_u32);
+        for days in 0..(430 * 366) {
+            assert_eq!(civil_from_days(days), (year, month, day), "day {days}");
+            let month_length = match month {
+                2 if is_leap(year) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            day += 1;
+            if day > month_length {
+                day = 1;
+                month += 1;
+                if month > 12 {
+                    month = 1;
+                    year += 1;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn level_parsing() {
+        let cases: &[(&str, Option<Level>)] = &[
+            ("critical", Some(Level::Critical)),
+            ("error", Some(Level::Error)),
+            ("warning", Some(Level::Warning)),
+            ("WARNING", Some(Level::Warning)),
+            ("Info", Some(Level::Info)),
+            ("dEbUg", Some(Level::Debug)),
+            ("Warn", None),
+            ("", None),
+            (" info", None),
+            ("info ", None),
+            ("fatal", None),
+            ("debugging", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(input.parse::<Level>().ok(), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn level_parse_error_message() {
+        let err = "loud".parse::<Level>().unwrap_err();
+        assert_eq!(err.input(), "loud");
+        assert_eq!(
+            err.to_string(),
+            "invalid log level 'loud': expected one of critical, error, warning, info, debug"
+        );
+        assert_eq!(
+            "".parse::<Level>().unwrap_err().to_string(),
+            "invalid log level '': expected one of critical, error, warning, info, debug"
+        );
+    }
+
+    #[test]
+    fn names_round_trip_and_display() {
+        for (index, name) in Level::NAMES.iter().enumerate() {
+            let level: Level = name.parse().unwrap();
+            assert_eq!(level, Level::ALL[index]);
+            assert_eq!(level.as_str(), name.to_ascii_uppercase());
+            assert_eq!(level.to_string(), level.as_str());
+            assert_eq!(Level::from_u8(level as u8), level);
+        }
+        assert_eq!(format!("[{:<8}]", Level::Info), "[INFO    ]");
+    }
+
+    #[test]
+    fn levels_are_ordered_most_severe_first() {
+        assert!(Level::Critical < Level::Error);
+        assert!(Level::Error < Level::Warning);
+        assert!(Level::Warning < Level::Info);
+        assert!(Level::Info < Level::Debug);
+    }
+
+    #[test]
+    fn default_level_and_enabled() {
+        let _guard = LEVEL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let before = level();
+        // Every test that changes the level restores it under the lock, so this is the default.
+        assert_eq!(before, Level::Warning);
+
+        set_level(Level::Warning);
+        assert_eq!(level(), Level::Warning);
+        assert!(enabled(Level::Critical));
+        assert!(enabled(Level::Error));
+        assert!(enabled(Level::Warning));
+        assert!(!enabled(Level::Info));
+        assert!(!enabled(Level::Debug));
+
+        set_level(Level::Critical);
+        assert_eq!(level(), Level::Critical);
+        assert!(enabled(Level::Critical));
+        assert!(!enabled(Level::Error));
+
+        set_level(Level::Debug);
+        assert!(Level::ALL.iter().all(|&l| enabled(l)));
+
+        set_level(before);
+    }
+
+    #[test]
+    fn lines_are_single_and_escaped() {
+        let t = at(1_795_486_116, 123);
+        let cases: &[(fmt::Arguments<'_>, &str)] = &[
+            (
+                format_args!("listening on {}", "[::]:9100"),
+                "2026-11-24T02:08:36.123Z WARNING listening on [::]:9100\n",
+            ),
+            (
+                format_args!("two\nlines\r\n{}", "and\nan argument"),
+                "2026-11-24T02:08:36.123Z WARNING two\\nlines\\r\\nand\\nan argument\n",
+            ),
+            (format_args!(""), "2026-11-24T02:08:36.123Z WARNING \n"),
+            (
+                format_args!("\n{}\n", 'é'),
+                "2026-11-24T02:08:36.123Z WARNING \\né\\n\n",
+            ),
+        ];
+        for (args, expected) in cases {
+            let mut line = String::new();
+            format_line(t, Level::Warning, *args, &mut line);
+            assert_eq!(line, *expected);
+        }
+    }
+
+    #[test]
+    fn macros_expand_and_skip_disabled_levels() {
+        let _guard = LEVEL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let before = level();
+        set_level(Level::Critical);
+        // A disabled level must not evaluate its arguments' Display impls.
+        struct Panics;
+        impl fmt::Display for Panics {
+            fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+                panic!("formatted a disabled log event")
+            }
+        }
+        log_error!("{}", Panics);
+        log_warning!("{}", Panics);
+        log_info!("{}", Panics);
+        log_debug!("{}", Panics);
+        log(Level::Debug, format_args!("{}", Panics));
+        if level() < Level::Critical {
+            // Never runs; checks that the macro expands and type-checks.
+            log_critical!("{} {}", 1, "two");
+        }
+        set_level(before);
+    }
+}

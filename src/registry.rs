@@ -1,0 +1,599 @@
+//! The registry: every metric an exporter exposes, by name, and the collectors that add
+//! families at scrape time.
+//!
+//! [`Registry::create_metrics`] is the analogue of Python's `create_metrics`; it returns
+//! [`Metrics`], the metrics by name, which is also what the update handler is given.
+//! [`Collector`] is the analogue of `register_additional_collector`. [`Registry::encode`] walks
+//! everything into the text format, in a deterministic order: registered metrics sorted by
+//! name, then each collector's families in the order it yields them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::encode;
+use crate::metrics::{
+    is_valid_label_name, is_valid_metric_name, Counter, Enum, Family, Gauge, Histogram, Info,
+    MetricConfig, MetricError, MetricType, Summary,
+};
+
+/// The error type of user hooks: any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// One registered metric, of any type.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Metric {
+    /// A counter family.
+    Counter(Family<Counter>),
+    /// A gauge family.
+    Gauge(Family<Gauge>),
+    /// A histogram family.
+    Histogram(Family<Histogram>),
+    /// A summary family.
+    Summary(Family<Summary>),
+    /// An info family.
+    Info(Family<Info>),
+    /// An enum family.
+    Enum(Family<Enum>),
+}
+
+impl Metric {
+    /// The metric's type.
+    pub fn metric_type(&self) -> MetricType {
+        match self {
+            Metric::Counter(_) => MetricType::Counter,
+            Metric::Gauge(_) => MetricType::Gauge,
+            Metric::Histogram(_) => MetricType::Histogram,
+            Metric::Summary(_) => MetricType::Summary,
+            Metric::Info(_) => MetricType::Info,
+            Metric::Enum(_) => MetricType::Enum,
+        }
+    }
+
+    /// Removes every series of a labelled metric (see [`Family::clear`]).
+    pub fn clear(&self) {
+        match self {
+            Metric::Counter(f) => f.clear(),
+            Metric::Gauge(f) => f.clear(),
+            Metric::Histogram(f) => f.clear(),
+            Metric::Summary(f) => f.clear(),
+            Metric::Info(f) => f.clear(),
+            Metric::Enum(f) => f.clear(),
+        }
+    }
+}
+
+/// Metrics by name: what [`Registry::create_metrics`] returns and the update handler is given.
+///
+/// Typed accessors return the handle of an unlabelled metric (`gauge`, `counter`, …) or the
+/// family of a labelled one (`gauge_family`, …); asking for the wrong type, an unknown name, or
+/// the single value of a labelled metric is an `Err`, never a panic.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    by_name: BTreeMap<String, Metric>,
+}
+
+macro_rules! accessors {
+    ($($single:ident, $family:ident, $series:ident, $variant:ident;)*) => {$(
+        #[doc = concat!("The family of the ", stringify!($variant), " called `name`.")]
+        ///
+        /// # Errors
+        /// [`MetricError::UnknownMetric`] or [`MetricError::WrongType`].
+        pub fn $family(&self, name: &str) -> Result<Family<$series>, MetricError> {
+            match self.get(name) {
+                Some(Metric::$variant(f)) => Ok(f.clone()),
+                Some(other) => Err(MetricError::WrongType {
+                    metric: name.to_string(),
+                    actual: other.metric_type(),
+                    requested: MetricType::$variant,
+                }),
+                None => Err(MetricError::UnknownMetric(name.to_string())),
+            }
+        }
+
+        #[doc = concat!("The unlabelled ", stringify!($variant), " called `name`.")]
+        ///
+        /// # Errors
+        /// [`MetricError::UnknownMetric`], [`MetricError::WrongType`], or
+        /// [`MetricError::LabelsRequired`] if it has labels.
+        pub fn $single(&self, name: &str) -> Result<$series, MetricError> {
+            self.$family(name)?.single()
+        }
+    )*};
+}
+
+impl Metrics {
+    /// The metric called `name` (for counters and infos, without `_total` / `_info`).
+    pub fn get(&self, name: &str) -> Option<&Metric> {
+        self.by_name.get(name)
+    }
+
+    /// Every metric, ordered by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Metric)> {
+        self.by_name.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The number of metrics.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// `true` if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    accessors! {
+        counter, counter_family, Counter, Counter;
+        gauge, gauge_family, Gauge, Gauge;
+        histogram, histogram_family, Histogram, Histogram;
+        summary, summary_family, Summary, Summary;
+        info, info_family, Info, Info;
+        enumeration, enumeration_family, Enum, Enum;
+    }
+}
+
+/// Adds metric families at scrape time: the analogue of Python's
+/// `register_additional_collector`, for values that are cheaper to read all at once than to
+/// keep updated (another service's statistics, a kernel table).
+///
+/// ```
+/// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, MetricType, Registry};
+///
+/// struct Uptime;
+/// impl Collector for Uptime {
+///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+///         let mut family = CollectedFamily::new("uptime_seconds", "Uptime.", MetricType::Gauge);
+///         family.add_sample(&[] as &[&str], 12.5)?;
+///         out.push(family);
+///         Ok(())
+///     }
+/// }
+///
+/// let mut registry = Registry::new();
+/// registry.register_collector(Uptime);
+/// let mut body = Vec::new();
+/// registry.encode(&mut body)?;
+/// assert!(String::from_utf8(body)?.contains("uptime_seconds 12.5\n"));
+/// # Ok::<(), BoxError>(())
+/// ```
+pub trait Collector: Send {
+    /// Appends this scrape's families to `out`. An `Err` fails the scrape (HTTP 500), as
+    /// client_golang's promhttp does by default, rather than exposing half the data.
+    fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError>;
+}
+
+/// A family yielded by a [`Collector`]: counter or gauge samples with label values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CollectedFamily {
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) kind: MetricType,
+    pub(crate) label_names: Vec<String>,
+    pub(crate) samples: Vec<(Vec<String>, f64)>,
+}
+
+impl CollectedFamily {
+    /// A family of `kind` [`MetricType::Counter`] (exposed as `name_total`) or
+    /// [`MetricType::Gauge`]; other types are refused when the scrape validates it.
+    pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricType) -> Self {
+        CollectedFamily {
+            name: name.into(),
+            help: help.into(),
+            kind,
+            label_names: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    /// Label names of the family's samples.
+    pub fn labels<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.label_names = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a sample with these label values.
+    ///
+    /// # Errors
+    /// [`MetricError::LabelCount`] if the number of values differs from the label names.
+    pub fn add_sample<V: AsRef<str>>(
+        &mut self,
+        values: &[V],
+        value: f64,
+    ) -> Result<(), MetricError> {
+        if values.len() != self.label_names.len() {
+            return Err(MetricError::LabelCount {
+                metric: self.name.clone(),
+                expected: self.label_names.len(),
+                got: values.len(),
+            });
+        }
+        let values = values.iter().map(|v| v.as_ref().to_string()).collect();
+        self.samples.push((values, value));
+        Ok(())
+    }
+
+    /// Checks what the encoder relies on: names, type, label names, unique label sets.
+    fn validate(&mut self) -> Result<(), MetricError> {
+        if self.kind == MetricType::Counter {
+            if let Some(base) = self.name.strip_suffix("_total").filter(|b| !b.is_empty()) {
+                self.name = base.to_string();
+            }
+        }
+        if !is_valid_metric_name(&self.name) {
+            return Err(MetricError::InvalidMetricName(self.name.clone()));
+        }
+        if !matches!(self.kind, MetricType::Counter | MetricType::Gauge) {
+            return Err(MetricError::InvalidOption {
+                metric: self.name.clone(),
+                option: "collected type (collectors yield counters and gauges)",
+                kind: self.kind,
+            });
+        }
+        for (i, label) in self.label_names.iter().enumerate() {
+            if !is_valid_label_name(label) || label.starts_with("__") {
+                return Err(MetricError::InvalidLabelName {
+                    metric: self.name.clone(),
+                    label: label.clone(),
+                    reason: "expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with '__'",
+                });
+            }
+            if self.label_names[..i].contains(label) {
+                return Err(MetricError::DuplicateLabelName {
+                    metric: self.name.clone(),
+                    label: label.clone(),
+                });
+            }
+        }
+        self.samples.sort_by(|a, b| a.0.cmp(&b.0));
+        if self.samples.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(MetricError::DuplicateMetric(format!(
+                "{} (two samples with the same label values)",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Why a scrape could not be encoded: a collector failed or yielded invalid data.
+#[derive(Debug)]
+pub struct CollectError {
+    collector: usize,
+    source: BoxError,
+}
+
+impl fmt::Display for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "collector #{} failed: {}",
+            self.collector + 1,
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for CollectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// Every metric of an exporter, and its collectors.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([
+///     MetricConfig::new("requests", "Requests served.", "counter").labels(["code"]),
+/// ])?;
+/// metrics.counter_family("requests")?.labels(&["200"])?.inc();
+///
+/// let mut body = Vec::new();
+/// registry.encode(&mut body)?;
+/// assert_eq!(
+///     String::from_utf8(body)?,
+///     "# HELP requests_total Requests served.\n\
+///      # TYPE requests_total counter\n\
+///      requests_total{code=\"200\"} 1\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct Registry {
+    metrics: Metrics,
+    collectors: Vec<Box<dyn Collector>>,
+    collected: Vec<CollectedFamily>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("metrics", &self.metrics)
+            .field("collectors", &self.collectors.len())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Declares metrics and returns them by name. All or nothing: if one declaration is
+    /// invalid, none is registered.
+    ///
+    /// # Errors
+    /// The first invalid declaration's [`MetricError`], or [`MetricError::DuplicateMetric`] if a
+    /// name is taken.
+    pub fn create_metrics<I>(&mut self, configs: I) -> Result<Metrics, MetricError>
+    where
+        I: IntoIterator<Item = MetricConfig>,
+    {
+        let mut created = Metrics::default();
+        for config in configs {
+            let desc = config.into_desc()?;
+            let name = desc.name.clone();
+            if self.metrics.by_name.contains_key(&name) || created.by_name.contains_key(&name) {
+                return Err(MetricError::DuplicateMetric(name));
+            }
+            let metric = match desc.kind {
+                MetricType::Counter => Metric::Counter(Family::new(desc)),
+                MetricType::Gauge => Metric::Gauge(Family::new(desc)),
+                MetricType::Histogram => Metric::Histogram(Family::new(desc)),
+                MetricType::Summary => Metric::Summary(Family::new(desc)),
+                MetricType::Info => Metric::Info(Family::new(desc)),
+                MetricType::Enum => Metric::Enum(Family::new(desc)),
+            };
+            created.by_name.insert(name, metric);
+        }
+        for (name, metric) in &created.by_name {
+            self.metrics.by_name.insert(name.clone(), metric.clone());
+        }
+        Ok(created)
+    }
+
+    /// Adds a collector whose families are appended to every scrape.
+    pub fn register_collector(&mut self, collector: impl Collector + 'static) {
+        self.collectors.push(Box::new(collector));
+    }
+
+    /// Every registered metric by name.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Appends the text-format exposition of everything to `out`.
+    ///
+    /// # Errors
+    /// A [`CollectError`] if a collector fails or yields invalid data; `out` then holds only
+    /// what it held before.
+    pub fn encode(&mut self, out: &mut Vec<u8>) -> Result<(), CollectError> {
+        let start = out.len();
+        for metric in self.metrics.by_name.values() {
+            encode::encode_metric(out, metric);
+        }
+        for (i, collector) in self.collectors.iter_mut().enumerate() {
+            self.collected.clear();
+            let result = collector.collect(&mut self.collected).and_then(|()| {
+                for family in &mut self.collected {
+                    family.validate()?;
+                    if self.metrics.by_name.contains_key(&family.name) {
+                        return Err(MetricError::DuplicateMetric(family.name.clone()).into());
+                    }
+                }
+                Ok(())
+            });
+            if let Err(source) = result {
+                out.truncate(start);
+                return Err(CollectError {
+                    collector: i,
+                    source,
+                });
+            }
+            for family in &self.collected {
+                encode::encode_collected(out, family);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(registry: &mut Registry) -> String {
+        let mut out = Vec::new();
+        registry.encode(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_type_encodes_as_the_text_format_expects() {
+        let mut r = Registry::new();
+        let m = r
+            .create_metrics([
+                MetricConfig::new("c", "counter help", "counter").labels(["l"]),
+                MetricConfig::new("g", "gauge\nhelp \\", "gauge"),
+                MetricConfig::new("h", "histogram help", "histogram").buckets([0.5, 1.0]),
+                MetricConfig::new("s", "summary help", "summary"),
+                MetricConfig::new("i", "info help", "info"),
+                MetricConfig::new("e", "enum help", "enum").states(["on", "off"]),
+            ])
+            .unwrap();
+        m.counter_family("c")
+            .unwrap()
+            .labels(&["a\"\\\nb"])
+            .unwrap()
+            .inc();
+        m.gauge("g").unwrap().set(-2.5);
+        let h = m.histogram("h").unwrap();
+        h.observe(0.25);
+        h.observe(0.75);
+        h.observe(7.0);
+        m.summary("s").unwrap().observe(3.0);
+        m.info("i").unwrap().set([("version", "1.0")]).unwrap();
+        m.enumeration("e").unwrap().set("off").unwrap();
+        assert_eq!(
+            encode(&mut r),
+            "# HELP c_total counter help\n\
+             # TYPE c_total counter\n\
+             c_total{l=\"a\\\"\\\\\\nb\"} 1\n\
+             # HELP e enum help\n\
+             # TYPE e gauge\n\
+             e{e=\"on\"} 0\n\
+             e{e=\"off\"} 1\n\
+             # HELP g gauge\\nhelp \\\\\n\
+             # TYPE g gauge\n\
+             g -2.5\n\
+             # HELP h histogram help\n\
+             # TYPE h histogram\n\
+             h_bucket{le=\"0.5\"} 1\n\
+             h_bucket{le=\"1\"} 2\n\
+             h_bucket{le=\"+Inf\"} 3\n\
+             h_sum 8\n\
+             h_count 3\n\
+             # HELP i_info info help\n\
+             # TYPE i_info gauge\n\
+             i_info{version=\"1.0\"} 1\n\
+             # HELP s summary help\n\
+             # TYPE s summary\n\
+             s_sum 3\n\
+             s_count 1\n"
+        );
+    }
+
+    #[test]
+    fn labelled_histograms_put_le_last_and_empty_families_are_omitted() {
+        let mut r = Registry::new();
+        let m = r
+            .create_metrics([
+                MetricConfig::new("h", "", "histogram")
+                    .labels(["a"])
+                    .buckets([1.0]),
+                MetricConfig::new("unused", "", "gauge").labels(["a"]),
+            ])
+            .unwrap();
+        m.histogram_family("h")
+            .unwrap()
+            .labels(&["x"])
+            .unwrap()
+            .observe(1.0);
+        assert_eq!(
+            encode(&mut r),
+            "# HELP h \n# TYPE h histogram\n\
+             h_bucket{a=\"x\",le=\"1\"} 1\n\
+             h_bucket{a=\"x\",le=\"+Inf\"} 1\n\
+             h_sum{a=\"x\"} 1\n\
+             h_count{a=\"x\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn create_metrics_is_all_or_nothing() {
+        let mut r = Registry::new();
+        r.create_metrics([MetricConfig::new("a", "", "gauge")])
+            .unwrap();
+        let err = r
+            .create_metrics([
+                MetricConfig::new("b", "", "gauge"),
+                MetricConfig::new("a", "", "counter"),
+            ])
+            .unwrap_err();
+        assert_eq!(err, MetricError::DuplicateMetric("a".into()));
+        assert!(r.metrics().get("b").is_none());
+        let err = r
+            .create_metrics([
+                MetricConfig::new("b", "", "gauge"),
+                MetricConfig::new("b", "", "gauge"),
+            ])
+            .unwrap_err();
+        assert_eq!(err, MetricError::DuplicateMetric("b".into()));
+    }
+
+    #[test]
+    fn accessors_refuse_wrong_types_and_names() {
+        let mut r = Registry::new();
+        let m = r
+            .create_metrics([
+                MetricConfig::new("g", "", "gauge"),
+                MetricConfig::new("l", "", "gauge").labels(["x"]),
+            ])
+            .unwrap();
+        assert_eq!(
+            m.counter("g").unwrap_err().to_string(),
+            "metric 'g' is a gauge, not a counter"
+        );
+        assert_eq!(
+            m.gauge("nope").unwrap_err().to_string(),
+            "no metric named 'nope'"
+        );
+        assert_eq!(
+            m.gauge("l").unwrap_err().to_string(),
+            "metric 'l' has labels [x]: use its family and labels(...)"
+        );
+        assert!(m.gauge_family("g").unwrap().labels::<&str>(&[]).is_ok());
+    }
+
+    struct Fixed(Vec<CollectedFamily>);
+    impl Collector for Fixed {
+        fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+            out.extend(self.0.iter().cloned());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn collectors_are_encoded_after_registered_metrics() {
+        let mut r = Registry::new();
+        r.create_metrics([MetricConfig::new("z", "", "gauge")])
+            .unwrap();
+        let mut f = CollectedFamily::new("a_total", "a help", MetricType::Counter).labels(["k"]);
+        f.add_sample(&["v2"], 2.0).unwrap();
+        f.add_sample(&["v1"], 1.0).unwrap();
+        assert!(f.add_sample(&["x", "y"], 1.0).is_err());
+        r.register_collector(Fixed(vec![f]));
+        assert_eq!(
+            encode(&mut r),
+            "# HELP z \n# TYPE z gauge\nz 0\n\
+             # HELP a_total a help\n# TYPE a_total counter\n\
+             a_total{k=\"v1\"} 1\na_total{k=\"v2\"} 2\n"
+        );
+    }
+
+    #[test]
+    fn invalid_collected_data_fails_the_whole_scrape() {
+        for bad in [
+            CollectedFamily::new("bad-name", "", MetricType::Gauge),
+            CollectedFamily::new("h", "", MetricType::Histogram),
+            CollectedFamily::new("g", "", MetricType::Gauge).labels(["__x"]),
+            CollectedFamily::new("z", "", MetricType::Gauge),
+            {
+                let mut f = CollectedFamily::new("d", "", MetricType::Gauge).labels(["k"]);
+                f.add_sample(&["v"], 1.0).unwrap();
+                f.add_sample(&["v"], 2.0).unwrap();
+                f
+            },
+        ] {
+            let mut r = Registry::new();
+            r.create_metrics([MetricConfig::new("z", "", "gauge")])
+                .unwrap();
+            r.register_collector(Fixed(vec![bad.clone()]));
+            let mut out = b"previous".to_vec();
+            let err = r.encode(&mut out).unwrap_err();
+            assert_eq!(out, b"previous", "{bad:?}");
+            assert!(
+                err.to_string().starts_with("collector #1 failed: "),
+                "{err}"
+            );
+        }
+    }
+}
