@@ -2,11 +2,15 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod cli;
 pub mod encode;
+pub mod exporter;
+pub mod http;
 pub mod log;
 pub mod metrics;
 pub mod process;
 pub mod registry;
+pub mod server;
 pub mod signal;
 
 pub use metrics::{

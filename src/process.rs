@@ -26,7 +26,7 @@ const USER_HZ: f64 = 100.0;
 /// A snapshot of the current process, in the units of client_golang's process collector.
 ///
 /// Every field is an `f64` because that is what the exposition format carries.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ProcessStats {
     /// User plus system CPU time, in seconds (`utime + stime` of `/proc/<pid>/stat`, divided by
     /// `USER_HZ`).

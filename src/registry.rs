@@ -297,12 +297,9 @@ impl std::error::Error for CollectError {
 ///
 /// let mut body = Vec::new();
 /// registry.encode(&mut body)?;
-/// assert_eq!(
-///     String::from_utf8(body)?,
-///     "# HELP requests_total Requests served.\n\
-///      # TYPE requests_total counter\n\
-///      requests_total{code=\"200\"} 1\n"
-/// );
+/// let expected = "# HELP requests_total Requests served.\n# TYPE requests_total counter\n\
+///                 requests_total{code=\"200\"} 1\n";
+/// assert_eq!(String::from_utf8(body)?, expected);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Default)]

@@ -1,0 +1,558 @@
+//! The exporter: what the server answers, and the update handler that runs before each scrape.
+//!
+//! [`Exporter`] is the `app` that the script's startup and shutdown hooks receive. It owns the
+//! [`Registry`], the metric update handler, the landing page, and the routing of requests: `/`
+//! is the landing page, the metrics path (`/metrics` by default) the exposition, anything else
+//! 404, and methods other than `GET` and `HEAD` on those paths 405. The sockets are
+//! [`crate::server`]'s.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::encode::TEXT_CONTENT_TYPE;
+use crate::http::{self, Method, Request, ResponseHead, Status};
+use crate::log::{log_debug, log_error, log_info, log_warning};
+use crate::metrics::{Counter, Gauge, MetricConfig, MetricError};
+use crate::process::{self, ProcessMetricKind};
+use crate::registry::{BoxError, Metrics, Registry};
+use crate::server::{self, Limits, Response, Server, Service};
+use crate::signal::ShutdownSignals;
+
+/// The update handler: given every metric by name, it brings them up to date before a scrape.
+pub type UpdateHandler = Box<dyn FnMut(&Metrics) -> Result<(), BoxError> + Send>;
+
+/// Why the exporter could not start or keep serving.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExporterError {
+    /// The metrics path does not start with `/`.
+    InvalidMetricsPath(String),
+    /// A host did not resolve, or an address could not be bound.
+    Bind(io::Error),
+    /// The event loop failed (polling itself, not a single connection).
+    Serve(io::Error),
+    /// The process metrics clash with metrics of the same names.
+    ProcessStats(MetricError),
+}
+
+impl fmt::Display for ExporterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExporterError::InvalidMetricsPath(p) => {
+                write!(f, "invalid metrics path '{p}': expected a path starting with '/'")
+            }
+            ExporterError::Bind(err) => write!(f, "{err}"),
+            ExporterError::Serve(err) => write!(f, "server failed: {err}"),
+            ExporterError::ProcessStats(err) => write!(f, "cannot add process metrics: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for ExporterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExporterError::Bind(err) | ExporterError::Serve(err) => Some(err),
+            ExporterError::ProcessStats(err) => Some(err),
+            ExporterError::InvalidMetricsPath(_) => None,
+        }
+    }
+}
+
+/// The process metrics, kept in the registry and refreshed from `/proc` before each scrape.
+struct ProcessMetrics {
+    cpu: Counter,
+    gauges: Vec<Gauge>,
+}
+
+/// An exporter: registry, update handler, and HTTP routes.
+///
+/// ```no_run
+/// use prometheus_aioexporter::{Exporter, MetricConfig};
+///
+/// let mut exporter = Exporter::new("my-exporter", "My Prometheus exporter.");
+/// exporter.set_port(9100);
+/// exporter
+///     .registry_mut()
+///     .create_metrics([MetricConfig::new("up_seconds", "Uptime.", "gauge")])?;
+/// let started = std::time::Instant::now();
+/// exporter.set_metric_update_handler(move |metrics| {
+///     metrics.gauge("up_seconds")?.set(started.elapsed().as_secs_f64());
+///     Ok(())
+/// });
+/// exporter.run()?; // until SIGTERM or SIGINT
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Exporter {
+    name: String,
+    description: String,
+    version: String,
+    hosts: Vec<String>,
+    port: u16,
+    metrics_path: String,
+    limits: Limits,
+    registry: Registry,
+    handler: Option<UpdateHandler>,
+    process: Option<ProcessMetrics>,
+    server_header: String,
+    landing_page: Vec<u8>,
+    /// The last exposition, reused for the next one when no connection still sends it.
+    body: Arc<Vec<u8>>,
+}
+
+impl fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exporter")
+            .field("name", &self.name)
+            .field("hosts", &self.hosts)
+            .field("port", &self.port)
+            .field("metrics_path", &self.metrics_path)
+            .field("limits", &self.limits)
+            .field("registry", &self.registry)
+            .field("handler", &self.handler.is_some())
+            .finish()
+    }
+}
+
+impl Exporter {
+    /// An exporter named `name` (shown on the landing page and in the `Server` header),
+    /// listening on `localhost:9090` with metrics at `/metrics`, with an empty registry.
+    pub fn new(name: &str, description: &str) -> Exporter {
+        let mut exporter = Exporter {
+            name: name.to_string(),
+            description: description.to_string(),
+            version: String::new(),
+            hosts: vec!["localhost".to_string()],
+            port: 9090,
+            metrics_path: "/metrics".to_string(),
+            limits: Limits::default(),
+            registry: Registry::new(),
+            handler: None,
+            process: None,
+            server_header: String::new(),
+            landing_page: Vec::new(),
+            body: Arc::new(Vec::new()),
+        };
+        exporter.render_fixed_parts();
+        exporter
+    }
+
+    /// Sets the version shown in the `Server` header (`name/version`).
+    pub fn set_version(&mut self, version: &str) -> &mut Self {
+        self.version = version.to_string();
+        self.render_fixed_parts();
+        self
+    }
+
+    /// Sets the hosts to listen on (see [`server::resolve_listen_addrs`]).
+    pub fn set_hosts<I, S>(&mut self, hosts: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the port (0 picks a free one; see [`Exporter::bind`]).
+    pub fn set_port(&mut self, port: u16) -> &mut Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets the path of the metrics (default `/metrics`).
+    ///
+    /// # Errors
+    /// [`ExporterError::InvalidMetricsPath`] unless it starts with `/`.
+    pub fn set_metrics_path(&mut self, path: &str) -> Result<&mut Self, ExporterError> {
+        if !path.starts_with('/') {
+            return Err(ExporterError::InvalidMetricsPath(path.to_string()));
+        }
+        self.metrics_path = path.to_string();
+        self.render_fixed_parts();
+        Ok(self)
+    }
+
+    /// Sets the connection limits and timeouts.
+    pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The connection limits and timeouts.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The metrics path.
+    pub fn metrics_path(&self) -> &str {
+        &self.metrics_path
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The registry, to add metrics or collectors.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    /// Every registered metric by name.
+    pub fn metrics(&self) -> &Metrics {
+        self.registry.metrics()
+    }
+
+    pub(crate) fn set_registry(&mut self, registry: Registry) {
+        self.registry = registry;
+    }
+
+    /// Sets the update handler, called with every metric by name before each metrics response
+    /// (on the server's thread). If it returns an error, that scrape is answered with HTTP 500
+    /// and a one-line message, the error is logged, and the exporter keeps serving.
+    pub fn set_metric_update_handler<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: FnMut(&Metrics) -> Result<(), BoxError> + Send + 'static,
+    {
+        self.handler = Some(Box::new(handler));
+        self
+    }
+
+    /// Adds client_golang's process metrics (`process_cpu_seconds_total`,
+    /// `process_open_fds`, …), read from `/proc` before each scrape.
+    ///
+    /// # Errors
+    /// [`ExporterError::ProcessStats`] if metrics of those names exist already.
+    pub fn enable_process_stats(&mut self) -> Result<&mut Self, ExporterError> {
+        if self.process.is_some() {
+            return Ok(self);
+        }
+        let rows = process::ProcessStats::default().rows();
+        let configs = rows.iter().map(|(name, help, kind, _)| {
+            let kind = match kind {
+                ProcessMetricKind::Counter => "counter",
+                ProcessMetricKind::Gauge => "gauge",
+            };
+            MetricConfig::new(*name, *help, kind)
+        });
+        let created = self
+            .registry
+            .create_metrics(configs)
+            .map_err(ExporterError::ProcessStats)?;
+        let mut cpu = None;
+        let mut gauges = Vec::new();
+        for (name, _, kind, _) in rows {
+            let base = name.strip_suffix("_total").unwrap_or(name);
+            match kind {
+                ProcessMetricKind::Counter => cpu = created.counter(base).ok(),
+                ProcessMetricKind::Gauge => gauges.extend(created.gauge(name).ok()),
+            }
+        }
+        if let Some(cpu) = cpu {
+            self.process = Some(ProcessMetrics { cpu, gauges });
+        }
+        Ok(self)
+    }
+
+    /// Resolves the hosts and binds every address, logging a line per URL.
+    ///
+    /// # Errors
+    /// [`ExporterError::Bind`] naming the host or address that failed.
+    pub fn bind(&self) -> Result<Server, ExporterError> {
+        let addrs =
+            server::resolve_listen_addrs(&self.hosts, self.port).map_err(ExporterError::Bind)?;
+        let server = server::bind_available(&addrs, self.limits).map_err(ExporterError::Bind)?;
+        for addr in server.local_addrs() {
+            log_info!("listening on http://{addr}{}", self.metrics_path);
+        }
+        Ok(server)
+    }
+
+    /// Serves on a bound server until it is shut down (by `signals`, when given, or a
+    /// [`ShutdownHandle`](crate::server::ShutdownHandle)).
+    ///
+    /// # Errors
+    /// [`ExporterError::Serve`] if the event loop fails.
+    pub fn serve(
+        &mut self,
+        server: &mut Server,
+        signals: Option<&mut ShutdownSignals>,
+    ) -> Result<(), ExporterError> {
+        server.run(self, signals).map_err(ExporterError::Serve)
+    }
+
+    /// Binds, then serves until SIGTERM or SIGINT.
+    ///
+    /// # Errors
+    /// As [`Exporter::bind`] and [`Exporter::serve`]; also if the signal handlers cannot be
+    /// installed.
+    pub fn run(&mut self) -> Result<(), ExporterError> {
+        let mut signals = ShutdownSignals::install().map_err(ExporterError::Serve)?;
+        let mut server = self.bind()?;
+        self.serve(&mut server, Some(&mut signals))
+    }
+
+    fn render_fixed_parts(&mut self) {
+        self.server_header = if self.version.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.name, self.version)
+        };
+        let name = html_escape(&self.name);
+        let description = html_escape(&self.description);
+        let path = html_escape(&self.metrics_path);
+        self.landing_page = format!(
+            "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>{name}</title></head>\n\
+             <body>\n<h1>{name}</h1>\n<p>{description}</p>\n\
+             <p><a href=\"{path}\">Metrics</a></p>\n</body>\n</html>\n"
+        )
+        .into_bytes();
+    }
+
+    /// Runs the process-stats refresh and the update handler, then encodes the registry into
+    /// the reusable body. `Err` carries the one-line reason for a 500.
+    fn collect(&mut self) -> Result<Arc<Vec<u8>>, String> {
+        if let Some(process) = &self.process {
+            match process::collect() {
+                Ok(stats) => {
+                    let rows = stats.rows();
+                    let mut gauges = process.gauges.iter();
+                    for (_, _, kind, value) in rows {
+                        match kind {
+                            ProcessMetricKind::Counter => process.cpu.set(value),
+                            ProcessMetricKind::Gauge => {
+                                if let Some(g) = gauges.next() {
+                                    g.set(value);
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(err) => log_warning!("cannot read process stats: {err}"),
+            }
+        }
+        if let Some(handler) = self.handler.as_mut() {
+            let metrics = self.registry.metrics();
+            match catch_unwind(AssertUnwindSafe(|| handler(metrics))) {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    let message = one_line(&format!("metric update handler failed: {err}"));
+                    log_error!("{message}");
+                    return Err(message);
+                }
+                Err(_) => {
+                    let message = "metric update handler panicked".to_string();
+                    log_error!("{message}");
+                    return Err(message);
+                }
+            }
+        }
+        // Reuse the previous body's buffer unless a connection is still sending it.
+        if Arc::get_mut(&mut self.body).is_none() {
+            let capacity = self.body.len();
+            self.body = Arc::new(Vec::with_capacity(capacity));
+        }
+        let body = Arc::get_mut(&mut self.body).ok_or_else(|| "internal error".to_string())?;
+        body.clear();
+        if let Err(err) = self.registry.encode(body) {
+            let message = one_line(&format!("cannot collect metrics: {err}"));
+            log_error!("{message}");
+            return Err(message);
+        }
+        Ok(Arc::clone(&self.body))
+    }
+}
+
+impl Service for Exporter {
+    fn respond(&mut self, request: &Request<'_>, peer: SocketAddr, response: &mut Response) {
+        let is_metrics = request.path == self.metrics_path;
+        let is_landing = request.path == "/";
+        let head_only = request.method == Method::Head;
+        let keep_alive = request.keep_alive;
+        let status = if !is_metrics && !is_landing {
+            http::write_simple_response(
+                &mut response.head,
+                Status::NOT_FOUND,
+                "404 Not Found\n",
+                keep_alive,
+                head_only,
+                &self.server_header,
+                None,
+            );
+            Status::NOT_FOUND
+        } else if request.method == Method::Other {
+            http::write_simple_response(
+                &mut response.head,
+                Status::METHOD_NOT_ALLOWED,
+                "405 Method Not Allowed\n",
+                keep_alive,
+                false,
+                &self.server_header,
+                Some("GET, HEAD"),
+            );
+            Status::METHOD_NOT_ALLOWED
+        } else if is_metrics {
+            match self.collect() {
+                Ok(body) => {
+                    http::write_response_head(
+                        &mut response.head,
+                        &ResponseHead {
+                            status: Status::OK,
+                            content_type: TEXT_CONTENT_TYPE,
+                            content_length: body.len(),
+                            keep_alive,
+                            minor_version: request.minor_version,
+                            server: &self.server_header,
+                            allow: None,
+                            extra: &[],
+                        },
+                    );
+                    if !head_only {
+                        response.body = Some(body);
+                    }
+                    Status::OK
+                }
+                Err(message) => {
+                    let mut text = message;
+                    text.push('\n');
+                    http::write_simple_response(
+                        &mut response.head,
+                        Status::INTERNAL_SERVER_ERROR,
+                        &text,
+                        keep_alive,
+                        head_only,
+                        &self.server_header,
+                        None,
+                    );
+                    Status::INTERNAL_SERVER_ERROR
+                }
+            }
+        } else {
+            http::write_response_head(
+                &mut response.head,
+                &ResponseHead {
+                    status: Status::OK,
+                    content_type: "text/html; charset=utf-8",
+                    content_length: self.landing_page.len(),
+                    keep_alive,
+                    minor_version: request.minor_version,
+                    server: &self.server_header,
+                    allow: None,
+                    extra: &[],
+                },
+            );
+            if !head_only {
+                response.head.extend_from_slice(&self.landing_page);
+            }
+            Status::OK
+        };
+        if crate::log::enabled(crate::log::Level::Debug) {
+            let length = response.body.as_ref().map_or(0, |b| b.len());
+            let agent = request
+                .user_agent
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            log_debug!(
+                "{peer} \"{} {} HTTP/1.{}\" {} {length} \"{agent}\"",
+                request.method_str,
+                request.target,
+                request.minor_version,
+                status.code(),
+            );
+        }
+    }
+
+    fn server_header(&self) -> &str {
+        &self.server_header
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Folds a message onto one line, for a response body and a log line.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landing_page_escapes_what_it_shows() {
+        let mut e = Exporter::new("a<b", "x & \"y\"");
+        e.set_metrics_path("/m?'").unwrap();
+        let page = String::from_utf8(e.landing_page.clone()).unwrap();
+        assert!(page.contains("<h1>a&lt;b</h1>"), "{page}");
+        assert!(page.contains("<p>x &amp; &quot;y&quot;</p>"), "{page}");
+        assert!(page.contains("href=\"/m?&#39;\""), "{page}");
+    }
+
+    #[test]
+    fn metrics_path_must_be_absolute() {
+        let mut e = Exporter::new("x", "");
+        assert_eq!(
+            e.set_metrics_path("metrics").unwrap_err().to_string(),
+            "invalid metrics path 'metrics': expected a path starting with '/'"
+        );
+    }
+
+    #[test]
+    fn server_header_has_the_version_when_known() {
+        let mut e = Exporter::new("x", "");
+        assert_eq!(e.server_header(), "x");
+        e.set_version("1.2");
+        assert_eq!(e.server_header(), "x/1.2");
+    }
+
+    #[test]
+    fn process_stats_are_registered_with_client_golang_names() {
+        let mut e = Exporter::new("x", "");
+        e.enable_process_stats().unwrap();
+        let body = e.collect().unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        for name in [
+            "process_cpu_seconds_total ",
+            "process_open_fds ",
+            "process_max_fds ",
+            "process_virtual_memory_bytes ",
+            "process_virtual_memory_max_bytes ",
+            "process_resident_memory_bytes ",
+            "process_start_time_seconds ",
+        ] {
+            assert!(text.contains(&format!("\n{name}")), "{name} missing:\n{text}");
+        }
+        assert!(!text.contains("process_resident_memory_bytes 0\n"), "{text}");
+    }
+
+    #[test]
+    fn handler_errors_and_panics_become_one_line_reasons() {
+        let mut e = Exporter::new("x", "");
+        e.set_metric_update_handler(|_| Err("bad\nthing".into()));
+        assert_eq!(
+            e.collect().unwrap_err(),
+            "metric update handler failed: bad thing"
+        );
+        e.set_metric_update_handler(|_| panic!("boom"));
+        assert_eq!(e.collect().unwrap_err(), "metric update handler panicked");
+        e.set_metric_update_handler(|_| Ok(()));
+        assert!(e.collect().is_ok());
+    }
+}
