@@ -450,7 +450,7 @@ impl Service for Exporter {
             Status::OK
         };
         if crate::log::enabled(crate::log::Level::Debug) {
-            let length = response.body.as_ref().map_or(0, |b| b.len());
+            let length = response.head.len() + response.body.as_ref().map_or(0, |b| b.len());
             let agent = request
                 .user_agent
                 .map(String::from_utf8_lossy)

@@ -1,4 +1,65 @@
-//! Write Prometheus exporters as a script with a few hooks.
+//! Write Prometheus exporters as a script with a few hooks: the Rust shape of Python's
+//! `prometheus-aioexporter`, on a small single-threaded server (mio, httparse, lexopt; no
+//! async runtime, no HTTP or CLI framework).
+//!
+//! An exporter is one type implementing [`PrometheusExporterScript`] and a one-line `main`:
+//!
+//! ```no_run
+//! use prometheus_aioexporter::cli::Args;
+//! use prometheus_aioexporter::{BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry};
+//!
+//! #[derive(Default)]
+//! struct MyExporter;
+//!
+//! impl PrometheusExporterScript for MyExporter {
+//!     const NAME: &'static str = "my-exporter";
+//!     const DESCRIPTION: &'static str = "My Prometheus exporter.";
+//!
+//!     fn configure(&mut self, _args: &Args, registry: &mut Registry) -> Result<(), BoxError> {
+//!         registry.create_metrics([
+//!             MetricConfig::new("metric1", "a metric", "gauge"),
+//!             MetricConfig::new("metric2", "another metric", "counter").labels(["l1", "l2"]),
+//!         ])?;
+//!         Ok(())
+//!     }
+//!
+//!     fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+//!         app.set_metric_update_handler(|metrics| {
+//!             metrics.gauge("metric1")?.set(1.0);
+//!             metrics.counter_family("metric2")?.labels(&["a", "b"])?.inc();
+//!             Ok(())
+//!         });
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn main() {
+//!     MyExporter.run()
+//! }
+//! ```
+//!
+//! The pieces also work on their own. A [`Registry`] encodes to any buffer:
+//!
+//! ```
+//! use prometheus_aioexporter::{MetricConfig, Registry};
+//!
+//! let mut registry = Registry::new();
+//! let metrics = registry.create_metrics([
+//!     MetricConfig::new("temperature_celsius", "Temperature.", "gauge").labels(["room"]),
+//! ])?;
+//! metrics.gauge_family("temperature_celsius")?.labels(&["kitchen"])?.set(21.5);
+//!
+//! let mut body = Vec::new();
+//! registry.encode(&mut body)?;
+//! assert!(body.ends_with(b"temperature_celsius{room=\"kitchen\"} 21.5\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Modules, one concept each: [`metrics`] (declarations and values), [`registry`],
+//! [`encode`] (the text format), [`http`] (request bytes to decisions, no sockets),
+//! [`server`] (the mio event loop), [`exporter`] (routes and the update handler), [`cli`]
+//! (the command line), [`process`] (process metrics), [`log`], [`signal`] (SIGTERM/SIGINT; the
+//! only `unsafe`), and [`script`].
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
@@ -10,11 +71,15 @@ pub mod log;
 pub mod metrics;
 pub mod process;
 pub mod registry;
+pub mod script;
 pub mod server;
 pub mod signal;
 
+pub use exporter::{Exporter, ExporterError, UpdateHandler};
 pub use metrics::{
     Counter, Enum, Family, Gauge, Histogram, Info, IntoMetricType, MetricConfig, MetricError,
     MetricType, Series, Summary, DEFAULT_BUCKETS,
 };
 pub use registry::{BoxError, CollectError, CollectedFamily, Collector, Metric, Metrics, Registry};
+pub use script::{run_script, PrometheusExporterScript};
+pub use server::{Limits, ShutdownHandle};

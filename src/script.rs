@@ -1,0 +1,291 @@
+//! The script: an exporter written as one type with a few hooks, run by one line of `main`.
+//!
+//! This is the Rust shape of Python's `PrometheusExporterScript`. [`PrometheusExporterScript`]
+//! declares the name, description and default port, and hooks for the command line, the
+//! configuration, startup and shutdown; [`PrometheusExporterScript::run`] does the rest: it
+//! parses the command line (built-in options plus the script's), sets the log level, installs
+//! the SIGTERM/SIGINT handlers, calls the hooks in order, serves, and exits with the right code
+//! (0 after a clean shutdown, 2 for a usage error, 1 for any other failure).
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use crate::cli::{ArgParser, Args, CliError, Parsed};
+use crate::exporter::Exporter;
+use crate::log::{self, log_critical, log_warning, Level};
+use crate::registry::{BoxError, Registry};
+use crate::signal::ShutdownSignals;
+
+/// Exit code after a clean shutdown, `--help` or `--version`.
+pub const EXIT_OK: i32 = 0;
+/// Exit code when configuration, startup or serving fails.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code for a command line error (as argparse and BSD's `sysexits` usage convention).
+pub const EXIT_USAGE: i32 = 2;
+
+/// An exporter written as a script: the analogue of Python's `PrometheusExporterScript`.
+///
+/// Implement the constants and whichever hooks you need, then call [`run`](Self::run) from
+/// `main`. The hooks run in this order: [`configure_argument_parser`](Self::configure_argument_parser),
+/// (command line parsed), [`configure`](Self::configure), (addresses bound),
+/// [`on_application_startup`](Self::on_application_startup), (serving until SIGTERM or
+/// SIGINT), [`on_application_shutdown`](Self::on_application_shutdown).
+///
+/// ```no_run
+/// use prometheus_aioexporter::cli::{ArgParser, Args};
+/// use prometheus_aioexporter::{BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry};
+///
+/// #[derive(Default)]
+/// struct MyExporter {
+///     greeting: String,
+/// }
+///
+/// impl PrometheusExporterScript for MyExporter {
+///     const NAME: &'static str = "my-exporter";
+///     const DESCRIPTION: &'static str = "My Prometheus exporter.";
+///     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+///     const DEFAULT_PORT: u16 = 9200;
+///
+///     fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+///         parser.add_argument("--greeting").default("hello").help("what to say");
+///     }
+///
+///     fn configure(&mut self, args: &Args, registry: &mut Registry) -> Result<(), BoxError> {
+///         self.greeting = args.get("greeting").unwrap_or_default().to_string();
+///         registry.create_metrics([MetricConfig::new("greetings", "Greetings said.", "counter")])?;
+///         Ok(())
+///     }
+///
+///     fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+///         app.set_metric_update_handler(|metrics| {
+///             metrics.counter("greetings")?.inc();
+///             Ok(())
+///         });
+///         Ok(())
+///     }
+/// }
+///
+/// fn main() {
+///     MyExporter::default().run()
+/// }
+/// ```
+pub trait PrometheusExporterScript: Sized {
+    /// The exporter's name: shown in `--help`, the landing page, the `Server` header, and the
+    /// default prefix of environment variables (`my-exporter` reads `MY_EXPORTER_PORT`).
+    const NAME: &'static str;
+    /// One paragraph: shown in `--help` and on the landing page.
+    const DESCRIPTION: &'static str;
+    /// The version printed by `--version` and sent in the `Server` header; usually
+    /// `env!("CARGO_PKG_VERSION")`. Empty: `--version` prints the library's version instead.
+    const VERSION: &'static str = "";
+    /// The port used when `-p/--port` is not given.
+    const DEFAULT_PORT: u16 = 9090;
+    /// The prefix of environment variables, instead of one derived from [`Self::NAME`];
+    /// `Some("")` turns environment variables off.
+    const ENV_PREFIX: Option<&'static str> = None;
+
+    /// Adds the script's own options and positional arguments to the parser (the analogue of
+    /// `configure_argument_parser`).
+    fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+        let _ = parser;
+    }
+
+    /// Called with the parsed arguments, to configure the script and create its metrics.
+    ///
+    /// # Errors
+    /// An error is logged and the exporter exits with status 1.
+    fn configure(&mut self, args: &Args, registry: &mut Registry) -> Result<(), BoxError> {
+        let _ = (args, registry);
+        Ok(())
+    }
+
+    /// Called once the addresses are bound, before serving: set the update handler here, and
+    /// start whatever the exporter needs.
+    ///
+    /// # Errors
+    /// An error is logged and the exporter exits with status 1.
+    fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+        let _ = app;
+        Ok(())
+    }
+
+    /// Called after serving stops: stop what startup began.
+    fn on_application_shutdown(&mut self, app: &mut Exporter) {
+        let _ = app;
+    }
+
+    /// Parses the process's command line and environment, serves until SIGTERM or SIGINT, and
+    /// exits the process with the status [`run_script`] returns.
+    fn run(self) -> ! {
+        let code = run_script(self, std::env::args_os().skip(1), |key| {
+            std::env::var_os(key)
+        });
+        std::process::exit(code)
+    }
+}
+
+/// The built-in command line of every script: `-H`, `-p`, `-L`, `--process-stats`,
+/// `--metrics-path`, plus `-h` and `-V`, which the parser provides.
+pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
+    let mut parser = ArgParser::new(S::NAME, S::DESCRIPTION);
+    let version = if S::VERSION.is_empty() {
+        format!("(prometheus-aioexporter {})", env!("CARGO_PKG_VERSION"))
+    } else {
+        S::VERSION.to_string()
+    };
+    parser.version(&version);
+    if let Some(prefix) = S::ENV_PREFIX {
+        parser.env_prefix(prefix);
+    }
+    parser
+        .add_argument("--host")
+        .short('H')
+        .multiple()
+        .default("localhost")
+        .help("host addresses to bind, may be repeated");
+    parser
+        .add_argument("--port")
+        .short('p')
+        .default(&S::DEFAULT_PORT.to_string())
+        .help("port to run the webserver on");
+    parser
+        .add_argument("--log-level")
+        .short('L')
+        .choices(Level::NAMES)
+        .default("warning")
+        .metavar("LEVEL")
+        .help("minimum level for log messages");
+    parser
+        .add_argument("--process-stats")
+        .flag()
+        .help("include process stats in metrics");
+    parser
+        .add_argument("--metrics-path")
+        .default("/metrics")
+        .metavar("PATH")
+        .help("path under which metrics are exposed");
+    script.configure_argument_parser(&mut parser);
+    parser
+}
+
+/// The built-in options' values, checked.
+struct BuiltinOptions {
+    hosts: Vec<String>,
+    port: u16,
+    level: Level,
+    process_stats: bool,
+    metrics_path: String,
+}
+
+fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
+    let invalid = |option: &str, value: &str, reason: &str| CliError::InvalidValue {
+        option: option.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let level_name = args.get("log-level").unwrap_or("warning");
+    let level = level_name
+        .parse::<Level>()
+        .map_err(|err| invalid("--log-level", level_name, &err.to_string()))?;
+    let metrics_path = args.get("metrics-path").unwrap_or("/metrics").to_string();
+    if !metrics_path.starts_with('/') {
+        return Err(invalid(
+            "--metrics-path",
+            &metrics_path,
+            "expected a path starting with '/'",
+        ));
+    }
+    Ok(BuiltinOptions {
+        hosts: args.get_all("host").to_vec(),
+        port: args.value_of::<u16>("port")?.unwrap_or(0),
+        level,
+        process_stats: args.flag("process-stats"),
+        metrics_path,
+    })
+}
+
+/// Runs a script with explicit arguments (without the program name) and environment, and
+/// returns the exit status instead of exiting: 0 after a clean shutdown or for `--help` and
+/// `--version`, 2 for a usage error (message and usage on stderr), 1 for any other failure.
+pub fn run_script<S, I, A>(mut script: S, args: I, env: impl Fn(&str) -> Option<OsString>) -> i32
+where
+    S: PrometheusExporterScript,
+    I: IntoIterator<Item = A>,
+    A: Into<OsString>,
+{
+    let parser = script_parser(&mut script);
+    let usage_error = |err: &dyn std::fmt::Display| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(
+            stderr,
+            "{}{}: error: {err}\n",
+            parser.usage(),
+            parser.prog()
+        );
+        EXIT_USAGE
+    };
+    let args = match parser.parse_from(args, env) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Help(text)) | Ok(Parsed::Version(text)) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            return EXIT_OK;
+        }
+        Err(err) => return usage_error(&err),
+    };
+    let options = match builtin_options(&args) {
+        Ok(options) => options,
+        Err(err) => return usage_error(&err),
+    };
+    log::set_level(options.level);
+
+    // Installed first, so that a SIGTERM during the hooks is not lost (as PID 1 it would be
+    // ignored without a handler).
+    let mut signals = match ShutdownSignals::install() {
+        Ok(signals) => Some(signals),
+        Err(err) => {
+            log_warning!("cannot install signal handlers, SIGTERM will not stop gracefully: {err}");
+            None
+        }
+    };
+
+    let mut registry = Registry::new();
+    if let Err(err) = script.configure(&args, &mut registry) {
+        log_critical!("configuration failed: {err}");
+        return EXIT_FAILURE;
+    }
+    let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
+    exporter.set_registry(registry);
+    if !S::VERSION.is_empty() {
+        exporter.set_version(S::VERSION);
+    }
+    exporter.set_hosts(options.hosts).set_port(options.port);
+    if let Err(err) = exporter.set_metrics_path(&options.metrics_path) {
+        return usage_error(&err);
+    }
+    if options.process_stats {
+        if let Err(err) = exporter.enable_process_stats() {
+            log_critical!("{err}");
+            return EXIT_FAILURE;
+        }
+    }
+    let mut server = match exporter.bind() {
+        Ok(server) => server,
+        Err(err) => {
+            log_critical!("{err}");
+            return EXIT_FAILURE;
+        }
+    };
+    if let Err(err) = script.on_application_startup(&mut exporter) {
+        log_critical!("startup failed: {err}");
+        return EXIT_FAILURE;
+    }
+    let served = exporter.serve(&mut server, signals.as_mut());
+    script.on_application_shutdown(&mut exporter);
+    match served {
+        Ok(()) => EXIT_OK,
+        Err(err) => {
+            log_critical!("{err}");
+            EXIT_FAILURE
+        }
+    }
+}
