@@ -65,7 +65,10 @@ impl PrometheusExporterScript for MyExporter {
         }));
         app.set_metric_update_handler(|metrics| {
             metrics.gauge("metric1")?.set(1.0);
-            metrics.counter_family("metric2")?.labels(&["a", "b"])?.inc();
+            metrics
+                .counter_family("metric2")?
+                .labels(&["a", "b"])?
+                .inc();
             Ok(())
         });
         Ok(())

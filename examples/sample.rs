@@ -9,7 +9,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus_aioexporter::cli::Args;
-use prometheus_aioexporter::{BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry};
+use prometheus_aioexporter::{
+    BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry,
+};
 
 /// A sample exporter.
 #[derive(Default)]
@@ -32,13 +34,19 @@ impl PrometheusExporterScript for SampleScript {
     fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
         let mut random = XorShift::seeded();
         app.set_metric_update_handler(move |metrics| {
-            let foo = random.choose(&["this-foo", "that-foo"]);
-            let bar = random.choose(&["this-bar", "that-bar"]);
+            let foo_value = random.choose(&["this-foo", "that-foo"]);
+            let bar_value = random.choose(&["this-bar", "that-bar"]);
             let value = random.uniform(0.0, 100.0);
-            metrics.gauge_family("sample_value")?.labels(&[foo, bar])?.set(value);
-            let baz = random.choose(&["this-baz", "that-baz"]);
+            metrics
+                .gauge_family("sample_value")?
+                .labels(&[foo_value, bar_value])?
+                .set(value);
+            let baz_value = random.choose(&["this-baz", "that-baz"]);
             let step = random.below(10) as f64;
-            metrics.counter_family("sample_events")?.labels(&[baz])?.inc_by(step)?;
+            metrics
+                .counter_family("sample_events")?
+                .labels(&[baz_value])?
+                .inc_by(step)?;
             Ok(())
         });
         Ok(())

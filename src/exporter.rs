@@ -42,7 +42,10 @@ impl fmt::Display for ExporterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExporterError::InvalidMetricsPath(p) => {
-                write!(f, "invalid metrics path '{p}': expected a path starting with '/'")
+                write!(
+                    f,
+                    "invalid metrics path '{p}': expected a path starting with '/'"
+                )
             }
             ExporterError::Bind(err) => write!(f, "{err}"),
             ExporterError::Serve(err) => write!(f, "server failed: {err}"),
@@ -537,9 +540,15 @@ mod tests {
             "process_resident_memory_bytes ",
             "process_start_time_seconds ",
         ] {
-            assert!(text.contains(&format!("\n{name}")), "{name} missing:\n{text}");
+            assert!(
+                text.contains(&format!("\n{name}")),
+                "{name} missing:\n{text}"
+            );
         }
-        assert!(!text.contains("process_resident_memory_bytes 0\n"), "{text}");
+        assert!(
+            !text.contains("process_resident_memory_bytes 0\n"),
+            "{text}"
+        );
     }
 
     #[test]

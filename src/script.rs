@@ -216,12 +216,7 @@ where
     let parser = script_parser(&mut script);
     let usage_error = |err: &dyn std::fmt::Display| {
         let mut stderr = std::io::stderr().lock();
-        let _ = write!(
-            stderr,
-            "{}{}: error: {err}\n",
-            parser.usage(),
-            parser.prog()
-        );
+        let _ = writeln!(stderr, "{}{}: error: {err}", parser.usage(), parser.prog());
         EXIT_USAGE
     };
     let args = match parser.parse_from(args, env) {

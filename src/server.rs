@@ -286,7 +286,9 @@ impl Server {
                             self.begin_shutdown(signal_name(signal));
                         }
                     }
-                    Token(t) if t >= FIRST_LISTENER && t < FIRST_LISTENER + self.listeners.len() => {
+                    Token(t)
+                        if t >= FIRST_LISTENER && t < FIRST_LISTENER + self.listeners.len() =>
+                    {
                         self.accept_all(t - FIRST_LISTENER);
                     }
                     token => self.drive(token, service),
@@ -627,14 +629,17 @@ fn read_into(conn: &mut Connection, chunk: &mut [u8], discard: bool) -> io::Resu
             Ok(n) => {
                 conn.last_active = Instant::now();
                 if !discard {
-                    conn.input.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    conn.input
+                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
                 }
                 if discard {
                     continue;
                 }
                 return Ok(ReadOutcome::Data);
             }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(ReadOutcome::WouldBlock),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                return Ok(ReadOutcome::WouldBlock)
+            }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
         }
@@ -695,7 +700,7 @@ fn reject(conn: &mut Connection, status: Status, server: &str) {
 /// `"431 Request Header Fields Too Large\n"`, written into `buf`.
 fn status_line_text(status: Status, buf: &mut [u8; 64]) -> &str {
     let mut cursor = io::Cursor::new(&mut buf[..]);
-    let _ = write!(cursor, "{status}\n");
+    let _ = writeln!(cursor, "{status}");
     let len = usize::try_from(cursor.position()).unwrap_or(0);
     std::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or("")
 }
