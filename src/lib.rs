@@ -83,3 +83,8 @@ pub use metrics::{
 pub use registry::{BoxError, CollectError, CollectedFamily, Collector, Metric, Metrics, Registry};
 pub use script::{run_script, PrometheusExporterScript};
 pub use server::{Limits, ShutdownHandle};
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
