@@ -1,10 +1,15 @@
-//! The Prometheus text exposition format, version 0.0.4.
+//! The exposition formats: Prometheus text 0.0.4 and OpenMetrics 1.0.
 //!
 //! This module owns the bytes: `# HELP` / `# TYPE` lines, escaping, sample lines, and numbers
 //! spelled the way Go's `ParseFloat` reads them back (`NaN`, `+Inf`, `-Inf`, shortest
 //! round-tripping decimals, exponents for very large and very small values). It does no I/O:
 //! everything appends to a `Vec<u8>`, which a scrape reuses, so encoding allocates only when the
 //! buffer must grow.
+//!
+//! Both formats share one walk over the registry; a [`Format`] decides the few places where
+//! they differ: family names and types in the header lines (OpenMetrics names a counter family
+//! without `_total` and has `info` and `stateset` types), `"` escaped in OpenMetrics help
+//! texts, canonical `le` values (`1.0`, not `1`), and the closing `# EOF`.
 //!
 //! The parts of a metric that never change (the header lines, the escaped label pairs of each
 //! series, histogram `le` values, enum states) are rendered once when the metric or series is
@@ -18,6 +23,40 @@ use crate::registry::{CollectedFamily, Metric};
 
 /// The `Content-Type` of the text format.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The `Content-Type` of OpenMetrics 1.0.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The Prometheus text format, version 0.0.4.
+    Text,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The formats, in the order of [`Format::index`].
+    pub const ALL: [Format; 2] = [Format::Text, Format::OpenMetrics];
+
+    /// The `Content-Type` header value of a response in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => TEXT_CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+
+    /// 0 for text, 1 for OpenMetrics: where per-format renderings are kept.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Format::Text => 0,
+            Format::OpenMetrics => 1,
+        }
+    }
+}
 
 /// Appends `v` as the text format spells numbers: integers exactly (`42`, `-0`), `NaN`, `+Inf`,
 /// `-Inf`, other values as the shortest decimal that parses back to the same `f64`, with an
@@ -94,30 +133,35 @@ pub(crate) fn write_label_pair(out: &mut Vec<u8>, name: &str, value: &str) {
     out.push(b'"');
 }
 
-/// The name a family's `# HELP` and `# TYPE` lines carry, and its type there.
-fn text_family(name: &str, kind: MetricType) -> (&str, &'static str, &'static str) {
-    match kind {
-        MetricType::Counter => (name, "_total", "counter"),
-        MetricType::Gauge => (name, "", "gauge"),
-        MetricType::Histogram => (name, "", "histogram"),
-        MetricType::Summary => (name, "", "summary"),
-        MetricType::Info => (name, "_info", "gauge"),
-        MetricType::Enum => (name, "", "gauge"),
+/// The suffix a family's name carries in its `# HELP` and `# TYPE` lines, and its type there.
+fn family_header(kind: MetricType, format: Format) -> (&'static str, &'static str) {
+    match (format, kind) {
+        (Format::Text, MetricType::Counter) => ("_total", "counter"),
+        (Format::Text, MetricType::Info) => ("_info", "gauge"),
+        (Format::Text, MetricType::Enum) => ("", "gauge"),
+        (Format::OpenMetrics, MetricType::Counter) => ("", "counter"),
+        (Format::OpenMetrics, MetricType::Info) => ("", "info"),
+        (Format::OpenMetrics, MetricType::Enum) => ("", "stateset"),
+        (_, MetricType::Gauge) => ("", "gauge"),
+        (_, MetricType::Histogram) => ("", "histogram"),
+        (_, MetricType::Summary) => ("", "summary"),
     }
 }
 
 /// Appends the `# HELP` and `# TYPE` lines of a family.
-pub(crate) fn write_text_header(out: &mut Vec<u8>, name: &str, kind: MetricType, help: &str) {
-    let (name, suffix, type_name) = text_family(name, kind);
-    write_header_lines(out, name, suffix, type_name, help);
-}
-
-fn write_header_lines(out: &mut Vec<u8>, name: &str, suffix: &str, type_name: &str, help: &str) {
+pub(crate) fn write_header(
+    out: &mut Vec<u8>,
+    name: &str,
+    kind: MetricType,
+    help: &str,
+    format: Format,
+) {
+    let (suffix, type_name) = family_header(kind, format);
     out.extend_from_slice(b"# HELP ");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
     out.push(b' ');
-    write_escaped(out, help, false);
+    write_escaped(out, help, format == Format::OpenMetrics);
     out.extend_from_slice(b"\n# TYPE ");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
@@ -160,6 +204,17 @@ fn write_count(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, extra
     out.push(b'\n');
 }
 
+/// Appends `v` as an OpenMetrics canonical number, as `le` and `quantile` values must be:
+/// like [`write_float`], with integers spelled as floats (`1.0`, `-0.0`).
+pub(crate) fn write_canonical_float(out: &mut Vec<u8>, v: f64) {
+    let start = out.len();
+    write_float(out, v);
+    let written = out.get(start..).unwrap_or_default();
+    if written.iter().all(|&b| b.is_ascii_digit() || b == b'-') {
+        out.extend_from_slice(b".0");
+    }
+}
+
 /// Appends a histogram bucket line: `name_bucket{labels,le="bound"} count`.
 fn write_bucket(out: &mut Vec<u8>, desc: &Desc, labels: &str, bound: &str, n: u64) {
     out.extend_from_slice(desc.name.as_bytes());
@@ -178,6 +233,7 @@ fn write_bucket(out: &mut Vec<u8>, desc: &Desc, labels: &str, bound: &str, n: u6
 fn encode_series_family<S: Series>(
     out: &mut Vec<u8>,
     family: &Family<S>,
+    format: Format,
     mut write: impl FnMut(&mut Vec<u8>, &Desc, &S),
 ) {
     let desc = family.desc();
@@ -186,24 +242,25 @@ fn encode_series_family<S: Series>(
         // (as client_golang does), so no empty family confuses a parser.
         return;
     }
-    out.extend_from_slice(&desc.text_header);
+    out.extend_from_slice(desc.header(format));
     family.for_each_series(|s| write(out, desc, s));
 }
 
-/// Appends one registered metric in the text format.
-pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric) {
+/// Appends one registered metric.
+pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, format: Format) {
+    let buckets = format.index();
     match metric {
-        Metric::Counter(f) => encode_series_family(out, f, |out, desc, s| {
+        Metric::Counter(f) => encode_series_family(out, f, format, |out, desc, s| {
             write_sample(out, desc, "_total", s.labels_rendered(), s.get());
         }),
-        Metric::Gauge(f) => encode_series_family(out, f, |out, desc, s| {
+        Metric::Gauge(f) => encode_series_family(out, f, format, |out, desc, s| {
             write_sample(out, desc, "", s.labels_rendered(), s.get());
         }),
-        Metric::Histogram(f) => encode_series_family(out, f, |out, desc, s| {
+        Metric::Histogram(f) => encode_series_family(out, f, format, |out, desc, s| {
             let labels = s.labels_rendered();
             let value = &s.inner().value;
             let mut cumulative = 0u64;
-            for (count, bound) in value.counts.iter().zip(&desc.bucket_labels) {
+            for (count, bound) in value.counts.iter().zip(&desc.bucket_labels[buckets]) {
                 cumulative += count.load(Ordering::Relaxed);
                 write_bucket(out, desc, labels, bound, cumulative);
             }
@@ -211,16 +268,16 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric) {
             // The count is the `+Inf` bucket as read above, so the two always agree.
             write_count(out, desc, "_count", labels, "", cumulative);
         }),
-        Metric::Summary(f) => encode_series_family(out, f, |out, desc, s| {
+        Metric::Summary(f) => encode_series_family(out, f, format, |out, desc, s| {
             let labels = s.labels_rendered();
             write_sample(out, desc, "_sum", labels, s.sum());
             write_count(out, desc, "_count", labels, "", s.count());
         }),
-        Metric::Info(f) => encode_series_family(out, f, |out, desc, s| {
+        Metric::Info(f) => encode_series_family(out, f, format, |out, desc, s| {
             let pairs = lock(&s.inner().value);
             write_count(out, desc, "_info", s.labels_rendered(), &pairs, 1);
         }),
-        Metric::Enum(f) => encode_series_family(out, f, |out, desc, s| {
+        Metric::Enum(f) => encode_series_family(out, f, format, |out, desc, s| {
             let current = s.inner().value.load(Ordering::Relaxed);
             for (i, state) in desc.state_labels.iter().enumerate() {
                 let n = u64::from(i == current);
@@ -231,12 +288,12 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric) {
 }
 
 /// Appends a family yielded by a [`Collector`](crate::Collector), already validated.
-pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily) {
-    let (suffix, type_name) = match family.kind {
-        MetricType::Counter => ("_total", "counter"),
-        _ => ("", "gauge"),
+pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, format: Format) {
+    write_header(out, &family.name, family.kind, &family.help, format);
+    let suffix = match family.kind {
+        MetricType::Counter => "_total",
+        _ => "",
     };
-    write_header_lines(out, &family.name, suffix, type_name, &family.help);
     for (values, value) in &family.samples {
         out.extend_from_slice(family.name.as_bytes());
         out.extend_from_slice(suffix.as_bytes());
@@ -356,22 +413,65 @@ mod tests {
 
     #[test]
     fn headers_name_the_exposed_family() {
-        let cases: &[(MetricType, &str)] = &[
+        use Format::{OpenMetrics, Text};
+        let help = "h\\n\n\"";
+        let cases: &[(MetricType, Format, &str)] = &[
             (
                 MetricType::Counter,
-                "# HELP x_total h\\\\n\\n\"\n# TYPE x_total counter\n",
+                Text,
+                "x_total h\\\\n\\n\"\n# TYPE x_total counter\n",
             ),
-            (MetricType::Gauge, "# HELP x h\\\\n\\n\"\n# TYPE x gauge\n"),
+            (MetricType::Gauge, Text, "x h\\\\n\\n\"\n# TYPE x gauge\n"),
             (
                 MetricType::Info,
-                "# HELP x_info h\\\\n\\n\"\n# TYPE x_info gauge\n",
+                Text,
+                "x_info h\\\\n\\n\"\n# TYPE x_info gauge\n",
             ),
-            (MetricType::Enum, "# HELP x h\\\\n\\n\"\n# TYPE x gauge\n"),
+            (MetricType::Enum, Text, "x h\\\\n\\n\"\n# TYPE x gauge\n"),
+            (
+                MetricType::Counter,
+                OpenMetrics,
+                "x h\\\\n\\n\\\"\n# TYPE x counter\n",
+            ),
+            (
+                MetricType::Info,
+                OpenMetrics,
+                "x h\\\\n\\n\\\"\n# TYPE x info\n",
+            ),
+            (
+                MetricType::Enum,
+                OpenMetrics,
+                "x h\\\\n\\n\\\"\n# TYPE x stateset\n",
+            ),
+            (
+                MetricType::Histogram,
+                OpenMetrics,
+                "x h\\\\n\\n\\\"\n# TYPE x histogram\n",
+            ),
         ];
-        for &(kind, want) in cases {
+        for &(kind, format, want) in cases {
             let mut out = Vec::new();
-            write_text_header(&mut out, "x", kind, "h\\n\n\"");
-            assert_eq!(String::from_utf8(out).unwrap(), want, "{kind}");
+            write_header(&mut out, "x", kind, help, format);
+            let got = String::from_utf8(out).unwrap();
+            assert_eq!(got, format!("# HELP {want}"), "{kind} {format:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_numbers_have_a_fraction() {
+        for (v, want) in [
+            (1.0, "1.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (-2.0, "-2.0"),
+            (0.25, "0.25"),
+            (1e300, "1e300"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            let mut out = Vec::new();
+            write_canonical_float(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{v:?}");
         }
     }
 }

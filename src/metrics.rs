@@ -527,14 +527,14 @@ pub struct Desc {
     pub(crate) label_names: Vec<String>,
     /// Histogram upper bounds, ending with `+Inf`.
     pub(crate) buckets: Vec<f64>,
-    /// Histogram `le` values, formatted once.
-    pub(crate) bucket_labels: Vec<String>,
+    /// Histogram `le` values, formatted once per [`encode::Format`] (text, OpenMetrics).
+    pub(crate) bucket_labels: [Vec<String>; 2],
     /// Enum states.
     pub(crate) states: Vec<String>,
     /// Enum state label pairs, e.g. `state="running"`, escaped once.
     pub(crate) state_labels: Vec<String>,
-    /// The `# HELP` and `# TYPE` lines of the text format, rendered once.
-    pub(crate) text_header: Vec<u8>,
+    /// The `# HELP` and `# TYPE` lines, rendered once per [`encode::Format`].
+    headers: [Vec<u8>; 2],
 }
 
 impl Desc {
@@ -546,14 +546,20 @@ impl Desc {
         buckets: Vec<f64>,
         states: Vec<String>,
     ) -> Desc {
-        let bucket_labels = buckets
-            .iter()
-            .map(|&b| {
-                let mut s = Vec::new();
-                encode::write_float(&mut s, b);
-                String::from_utf8(s).unwrap_or_default()
-            })
-            .collect();
+        let render_buckets = |write: fn(&mut Vec<u8>, f64)| {
+            buckets
+                .iter()
+                .map(|&b| {
+                    let mut s = Vec::new();
+                    write(&mut s, b);
+                    String::from_utf8(s).unwrap_or_default()
+                })
+                .collect()
+        };
+        let bucket_labels = [
+            render_buckets(encode::write_float),
+            render_buckets(encode::write_canonical_float),
+        ];
         let state_labels = states
             .iter()
             .map(|s| {
@@ -562,8 +568,11 @@ impl Desc {
                 String::from_utf8(out).unwrap_or_default()
             })
             .collect();
-        let mut text_header = Vec::new();
-        encode::write_text_header(&mut text_header, &name, kind, &help);
+        let headers = encode::Format::ALL.map(|format| {
+            let mut header = Vec::new();
+            encode::write_header(&mut header, &name, kind, &help, format);
+            header
+        });
         Desc {
             name,
             help,
@@ -573,8 +582,13 @@ impl Desc {
             bucket_labels,
             states,
             state_labels,
-            text_header,
+            headers,
         }
+    }
+
+    /// The `# HELP` and `# TYPE` lines in `format`.
+    pub(crate) fn header(&self, format: encode::Format) -> &[u8] {
+        &self.headers[format.index()]
     }
 }
 
@@ -1343,7 +1357,8 @@ mod tests {
         let d = desc(MetricConfig::new("h", "", "histogram")).unwrap();
         assert_eq!(d.buckets.len(), DEFAULT_BUCKETS.len() + 1);
         assert_eq!(d.buckets.last(), Some(&f64::INFINITY));
-        assert_eq!(d.bucket_labels.last().map(String::as_str), Some("+Inf"));
+        assert_eq!(d.bucket_labels[0].last().map(String::as_str), Some("+Inf"));
+        assert_eq!(d.bucket_labels[1][7], "1.0");
         let d =
             desc(MetricConfig::new("h", "", "histogram").buckets([1.0, f64::INFINITY])).unwrap();
         assert_eq!(d.buckets, vec![1.0, f64::INFINITY]);

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::encode;
+use crate::encode::{self, Format};
 use crate::metrics::{
     is_valid_label_name, is_valid_metric_name, Counter, Enum, Family, Gauge, Histogram, Info,
     MetricConfig, MetricError, MetricType, Summary,
@@ -373,9 +373,18 @@ impl Registry {
     /// A [`CollectError`] if a collector fails or yields invalid data; `out` then holds only
     /// what it held before.
     pub fn encode(&mut self, out: &mut Vec<u8>) -> Result<(), CollectError> {
+        self.encode_format(out, Format::Text)
+    }
+
+    /// Appends the exposition of everything to `out` in `format` (OpenMetrics ends with
+    /// `# EOF`).
+    ///
+    /// # Errors
+    /// As [`Registry::encode`].
+    pub fn encode_format(&mut self, out: &mut Vec<u8>, format: Format) -> Result<(), CollectError> {
         let start = out.len();
         for metric in self.metrics.by_name.values() {
-            encode::encode_metric(out, metric);
+            encode::encode_metric(out, metric, format);
         }
         for (i, collector) in self.collectors.iter_mut().enumerate() {
             self.collected.clear();
@@ -396,8 +405,11 @@ impl Registry {
                 });
             }
             for family in &self.collected {
-                encode::encode_collected(out, family);
+                encode::encode_collected(out, family, format);
             }
+        }
+        if format == Format::OpenMetrics {
+            out.extend_from_slice(b"# EOF\n");
         }
         Ok(())
     }
@@ -465,6 +477,57 @@ mod tests {
              # TYPE s summary\n\
              s_sum 3\n\
              s_count 1\n"
+        );
+    }
+
+    #[test]
+    fn every_type_encodes_as_openmetrics_expects() {
+        let mut r = Registry::new();
+        let m = r
+            .create_metrics([
+                MetricConfig::new("c", "counter \"help\"", "counter").labels(["l"]),
+                MetricConfig::new("h", "histogram help", "histogram").buckets([0.5, 1.0]),
+                MetricConfig::new("s", "summary help", "summary"),
+                MetricConfig::new("i", "info help", "info"),
+                MetricConfig::new("e", "enum help", "enum").states(["on", "off"]),
+            ])
+            .unwrap();
+        m.counter_family("c").unwrap().labels(&["x"]).unwrap().inc();
+        m.histogram("h").unwrap().observe(0.75);
+        m.summary("s").unwrap().observe(3.0);
+        m.info("i").unwrap().set([("version", "1.0")]).unwrap();
+        let mut f = CollectedFamily::new("k_total", "collected", MetricType::Counter);
+        f.add_sample(&[] as &[&str], 2.0).unwrap();
+        r.register_collector(Fixed(vec![f]));
+        let mut out = Vec::new();
+        r.encode_format(&mut out, Format::OpenMetrics).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# HELP c counter \\\"help\\\"\n\
+             # TYPE c counter\n\
+             c_total{l=\"x\"} 1\n\
+             # HELP e enum help\n\
+             # TYPE e stateset\n\
+             e{e=\"on\"} 1\n\
+             e{e=\"off\"} 0\n\
+             # HELP h histogram help\n\
+             # TYPE h histogram\n\
+             h_bucket{le=\"0.5\"} 0\n\
+             h_bucket{le=\"1.0\"} 1\n\
+             h_bucket{le=\"+Inf\"} 1\n\
+             h_sum 0.75\n\
+             h_count 1\n\
+             # HELP i info help\n\
+             # TYPE i info\n\
+             i_info{version=\"1.0\"} 1\n\
+             # HELP s summary help\n\
+             # TYPE s summary\n\
+             s_sum 3\n\
+             s_count 1\n\
+             # HELP k collected\n\
+             # TYPE k counter\n\
+             k_total 2\n\
+             # EOF\n"
         );
     }
 

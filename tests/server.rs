@@ -1,0 +1,995 @@
+//! The server over real sockets: an exporter on a loopback port in a thread of the test, and
+//! std `TcpStream` clients that send raw bytes and read raw responses.
+//!
+//! Every client socket has read and write timeouts, so a broken server fails a test instead of
+//! hanging it. Nothing waits by sleeping: time-based behaviour (timeouts) is configured short
+//! and observed as its effect (the connection closes) within a generous bound.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use prometheus_aioexporter::{Exporter, ExporterError, Limits, MetricConfig, ShutdownHandle};
+
+/// How long a client waits for any read or write before the test fails.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// "Promptly": what a client that must not be held up by another one may wait, at most.
+const PROMPTLY: Duration = Duration::from_secs(5);
+/// A short timeout for tests that watch a server-side timeout fire.
+const SHORT: Duration = Duration::from_millis(300);
+/// The content type of the text exposition format.
+const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// Series in the registry of tests that need responses much larger than socket buffers' worth
+/// of a single write.
+const MANY_SERIES: usize = 20_000;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+/// An exporter serving on `127.0.0.1:<free port>` in a thread; shut down and joined on drop.
+struct TestServer {
+    addr: SocketAddr,
+    handle: ShutdownHandle,
+    /// Receives once when `serve` has returned.
+    done: mpsc::Receiver<()>,
+    thread: Option<JoinHandle<Result<(), ExporterError>>>,
+}
+
+impl TestServer {
+    /// Starts an exporter named `test-exporter`, after `configure` has set it up. The socket is
+    /// bound before the thread starts, so clients may connect as soon as this returns.
+    #[track_caller]
+    fn start(configure: impl FnOnce(&mut Exporter)) -> TestServer {
+        let mut exporter = Exporter::new("test-exporter", "A test exporter.");
+        exporter.set_hosts(["127.0.0.1"]).set_port(0);
+        configure(&mut exporter);
+        let mut server = exporter.bind().expect("bind the test server");
+        let addr = server.local_addrs()[0];
+        let handle = server.shutdown_handle();
+        let (tx, done) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let result = exporter.serve(&mut server, None);
+            let _ = tx.send(());
+            result
+        });
+        TestServer {
+            addr,
+            handle,
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// A server with `limits` and otherwise defaults.
+    #[track_caller]
+    fn with_limits(limits: Limits) -> TestServer {
+        TestServer::start(|e| {
+            e.set_limits(limits);
+        })
+    }
+
+    /// Connects a client.
+    #[track_caller]
+    fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// Asks the server to shut down and waits (at most [`IO_TIMEOUT`]) for `serve` to return.
+    #[track_caller]
+    fn stop(&mut self) -> Result<(), ExporterError> {
+        let thread = self.thread.take().expect("the server is running");
+        self.handle.shutdown();
+        if self.done.recv_timeout(IO_TIMEOUT).is_err() {
+            panic!("serve did not return within {IO_TIMEOUT:?} of the shutdown request");
+        }
+        match thread.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if self.thread.is_none() {
+            return;
+        }
+        if std::thread::panicking() {
+            // Do not turn one failure into an abort; leave the thread if it does not stop.
+            self.handle.shutdown();
+            if self.done.recv_timeout(IO_TIMEOUT).is_ok() {
+                let _ = self.thread.take().map(JoinHandle::join);
+            }
+            return;
+        }
+        if let Err(err) = self.stop() {
+            panic!("serve failed: {err}");
+        }
+    }
+}
+
+/// Default limits with `change` applied (`Limits` is `#[non_exhaustive]`).
+fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
+    let mut limits = Limits::default();
+    change(&mut limits);
+    limits
+}
+
+/// Adds a gauge `big` with `series` series, so a scrape is about 30 bytes × `series`.
+#[track_caller]
+fn add_big_gauge(exporter: &mut Exporter, series: usize) {
+    let metrics = exporter
+        .registry_mut()
+        .create_metrics([MetricConfig::new("big", "Many series.", "gauge").labels(["series"])])
+        .expect("create the big gauge");
+    let family = metrics.gauge_family("big").expect("the big gauge family");
+    for i in 0..series {
+        family
+            .labels(&[i.to_string()])
+            .expect("a series of the big gauge")
+            .set(i as f64);
+    }
+}
+
+/// A GET request for `path` on HTTP/1.1.
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
+}
+
+/// One parsed response.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    /// The value of the only header named `name` (case-insensitive); panics if repeated.
+    #[track_caller]
+    fn header(&self, name: &str) -> Option<&str> {
+        let mut found = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        let first = found.next().map(|(_, v)| v.as_str());
+        assert!(found.next().is_none(), "repeated header {name}: {self:?}");
+        first
+    }
+
+    #[track_caller]
+    fn body_text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("a UTF-8 body")
+    }
+
+    /// Asserts the status and that the `Server` header names the test exporter.
+    #[track_caller]
+    fn assert_status(&self, status: u16) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert_eq!(self.header("Server"), Some("test-exporter"), "{self:?}");
+    }
+}
+
+/// A client connection that keeps what it has read beyond the current response, so pipelined
+/// responses are taken apart exactly where the server put their boundaries.
+struct Client {
+    stream: TcpStream,
+    /// Read and not yet consumed.
+    buf: Vec<u8>,
+    /// Bytes asked for per `read`.
+    chunk: usize,
+}
+
+impl Client {
+    #[track_caller]
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect to the test server");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+            chunk: 64 * 1024,
+        }
+    }
+
+    #[track_caller]
+    fn send(&mut self, bytes: impl AsRef<[u8]>) {
+        self.stream
+            .write_all(bytes.as_ref())
+            .expect("send to the test server");
+    }
+
+    /// Sends a GET for `path` and reads its response.
+    #[track_caller]
+    fn get(&mut self, path: &str) -> Response {
+        self.send(get(path));
+        self.response()
+    }
+
+    /// Reads once more into `buf`; `Ok(0)` at end of stream.
+    fn fill(&mut self) -> io::Result<usize> {
+        let start = self.buf.len();
+        self.buf.resize(start + self.chunk, 0);
+        let result = self.stream.read(&mut self.buf[start..]);
+        self.buf.truncate(start + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    /// Reads more, failing the test on end of stream, error or timeout.
+    #[track_caller]
+    fn fill_or_fail(&mut self, what: &str) {
+        match self.fill() {
+            Ok(0) => panic!(
+                "connection closed while reading {what}; have {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+            Ok(_) => {}
+            Err(err) => panic!(
+                "reading {what} failed: {err}; have {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+        }
+    }
+
+    /// Reads a response head: status line and headers, each ending in CRLF.
+    #[track_caller]
+    fn response_head(&mut self) -> Response {
+        let head_len = loop {
+            if let Some(pos) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break pos + 4;
+            }
+            self.fill_or_fail("a response head");
+        };
+        let head: Vec<u8> = self.buf.drain(..head_len).collect();
+        let head = String::from_utf8(head).expect("a UTF-8 response head");
+        let mut lines = head.strip_suffix("\r\n\r\n").unwrap().split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status = status_line
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let headers = lines
+            .map(|line| {
+                let (name, value) = line
+                    .split_once(": ")
+                    .unwrap_or_else(|| panic!("bad header line {line:?}"));
+                (name.to_string(), value.to_string())
+            })
+            .collect();
+        Response {
+            status,
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    /// Reads a whole response, its body as long as its `Content-Length` says.
+    #[track_caller]
+    fn response(&mut self) -> Response {
+        let mut response = self.response_head();
+        let len: usize = response
+            .header("Content-Length")
+            .unwrap_or_else(|| panic!("no Content-Length: {response:?}"))
+            .parse()
+            .expect("a decimal Content-Length");
+        while self.buf.len() < len {
+            self.fill_or_fail("a response body");
+        }
+        response.body = self.buf.drain(..len).collect();
+        response
+    }
+
+    /// Reads until the server closes, failing on timeout.
+    #[track_caller]
+    fn read_to_end(&mut self) -> Vec<u8> {
+        loop {
+            match self.fill() {
+                Ok(0) => return std::mem::take(&mut self.buf),
+                Ok(_) => {}
+                Err(err) => panic!("reading to the end failed: {err}"),
+            }
+        }
+    }
+
+    /// Asserts that nothing more comes and the server closes the connection (end of stream, or a
+    /// reset) within [`IO_TIMEOUT`].
+    #[track_caller]
+    fn assert_closed(&mut self) {
+        self.assert_closed_within(IO_TIMEOUT);
+    }
+
+    #[track_caller]
+    fn assert_closed_within(&mut self, timeout: Duration) {
+        assert!(
+            self.buf.is_empty(),
+            "unexpected bytes: {:?}",
+            String::from_utf8_lossy(&self.buf)
+        );
+        self.stream.set_read_timeout(Some(timeout)).unwrap();
+        let mut byte = [0u8; 1];
+        match self.stream.read(&mut byte) {
+            Ok(0) => {}
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => {}
+            Ok(_) => {
+                let mut rest = byte.to_vec();
+                let _ = self.stream.read_to_end(&mut rest);
+                panic!(
+                    "expected the connection closed, got bytes {:?}",
+                    String::from_utf8_lossy(&rest)
+                );
+            }
+            Err(err) => panic!("expected the connection closed within {timeout:?}, got {err}"),
+        }
+    }
+
+    /// `true` if the server has closed the connection by now (without waiting).
+    #[track_caller]
+    fn is_closed_now(&self) -> bool {
+        self.stream.set_nonblocking(true).unwrap();
+        let mut byte = [0u8; 1];
+        let closed = match (&self.stream).read(&mut byte) {
+            Ok(0) => true,
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => true,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => false,
+            Ok(_) => panic!("unexpected bytes on an idle connection"),
+            Err(err) => panic!("unexpected error on an idle connection: {err}"),
+        };
+        self.stream.set_nonblocking(false).unwrap();
+        closed
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes and headers
+
+#[test]
+fn get_metrics_returns_the_exposition_with_its_headers() {
+    let server = TestServer::start(|e| {
+        e.registry_mut()
+            .create_metrics([MetricConfig::new("answer", "The answer.", "gauge")])
+            .unwrap();
+        e.set_metric_update_handler(|metrics| {
+            metrics.gauge("answer")?.set(42.0);
+            Ok(())
+        });
+    });
+    let response = server.connect().get("/metrics");
+    response.assert_status(200);
+    assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
+    assert_eq!(
+        response.header("Content-Length"),
+        Some(response.body.len().to_string().as_str())
+    );
+    let body = response.body_text();
+    assert!(body.contains("# TYPE answer gauge\n"), "{body}");
+    assert!(body.contains("\nanswer 42\n"), "{body}");
+}
+
+#[test]
+fn server_header_carries_the_version_when_set() {
+    let server = TestServer::start(|e| {
+        e.set_version("1.2.3");
+    });
+    let mut client = server.connect();
+    for path in ["/metrics", "/", "/nope"] {
+        let response = client.get(path);
+        assert_eq!(
+            response.header("Server"),
+            Some("test-exporter/1.2.3"),
+            "{path}: {response:?}"
+        );
+    }
+}
+
+#[test]
+fn query_string_is_ignored() {
+    let server = TestServer::start(|_| {});
+    let response = server.connect().get("/metrics?x=1");
+    response.assert_status(200);
+    assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
+}
+
+#[test]
+fn custom_metrics_path_replaces_the_default() {
+    let server = TestServer::start(|e| {
+        e.set_metrics_path("/custom").unwrap();
+    });
+    let mut client = server.connect();
+    let response = client.get("/custom");
+    response.assert_status(200);
+    assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
+    client.get("/metrics").assert_status(404);
+    let landing = client.get("/");
+    assert!(
+        landing.body_text().contains("href=\"/custom\""),
+        "{landing:?}"
+    );
+}
+
+#[test]
+fn head_metrics_has_the_get_headers_and_no_body() {
+    let server = TestServer::start(|e| {
+        e.registry_mut()
+            .create_metrics([MetricConfig::new("answer", "The answer.", "gauge")])
+            .unwrap();
+        e.set_metric_update_handler(|metrics| {
+            metrics.gauge("answer")?.set(42.0);
+            Ok(())
+        });
+    });
+    let mut client = server.connect();
+    // The GET right behind the HEAD shows where the server thinks the HEAD response ends.
+    client.send(
+        "HEAD /metrics HTTP/1.1\r\nHost: test\r\n\r\nGET /metrics HTTP/1.1\r\nHost: test\r\n\r\n",
+    );
+    let head = client.response_head();
+    let full = client.response();
+    head.assert_status(200);
+    assert_eq!(head.headers, full.headers);
+    assert_eq!(
+        head.header("Content-Length"),
+        Some(full.body.len().to_string().as_str())
+    );
+    assert!(full.body_text().contains("\nanswer 42\n"), "{full:?}");
+}
+
+#[test]
+fn landing_page_shows_name_description_and_metrics_link() {
+    let server = TestServer::start(|_| {});
+    let response = server.connect().get("/");
+    response.assert_status(200);
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    let page = response.body_text();
+    assert!(page.contains("test-exporter"), "{page}");
+    assert!(page.contains("A test exporter."), "{page}");
+    assert!(page.contains("<a href=\"/metrics\">"), "{page}");
+}
+
+#[test]
+fn landing_page_does_not_run_the_update_handler() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runs_in_handler = Arc::clone(&runs);
+    let server = TestServer::start(move |e| {
+        e.set_metric_update_handler(move |_| {
+            runs_in_handler.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+    });
+    let mut client = server.connect();
+    client.get("/").assert_status(200);
+    client.send("HEAD / HTTP/1.1\r\nHost: test\r\n\r\n");
+    client.response_head().assert_status(200);
+    client.get("/nope").assert_status(404);
+    assert_eq!(runs.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn unknown_paths_are_404() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    for path in ["/nope", "/metrics/", "/metricsx", "/index.html"] {
+        let response = client.get(path);
+        assert_eq!(response.status, 404, "{path}: {response:?}");
+    }
+}
+
+#[test]
+fn other_methods_are_405_with_allow() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    for method in ["POST", "PUT", "DELETE"] {
+        for path in ["/", "/metrics"] {
+            client.send(format!("{method} {path} HTTP/1.1\r\nHost: test\r\n\r\n"));
+            let response = client.response();
+            assert_eq!(response.status, 405, "{method} {path}: {response:?}");
+            assert_eq!(response.header("Allow"), Some("GET, HEAD"), "{method} {path}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections: keep-alive, pipelining, partial requests
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    for path in ["/metrics", "/", "/metrics"] {
+        let response = client.get(path);
+        response.assert_status(200);
+        assert_eq!(response.header("Connection"), None, "{response:?}");
+    }
+}
+
+#[test]
+fn connection_close_is_answered_then_closed() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send("GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let response = client.response();
+    response.assert_status(200);
+    assert_eq!(response.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
+#[test]
+fn http10_without_keep_alive_is_closed_after_the_response() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send("GET /metrics HTTP/1.0\r\n\r\n");
+    let response = client.response();
+    response.assert_status(200);
+    assert_eq!(response.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
+#[test]
+fn http10_with_keep_alive_stays_open() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    for _ in 0..2 {
+        client.send("GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let response = client.response();
+        response.assert_status(200);
+        assert_eq!(response.header("Connection"), Some("keep-alive"));
+    }
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = TestServer::start(|_| {});
+    let paths: Vec<&str> = ["/", "/metrics", "/nope"]
+        .into_iter()
+        .cycle()
+        .take(10)
+        .collect();
+    let mut client = server.connect();
+    client.send(paths.iter().map(|p| get(p)).collect::<String>());
+    for path in paths {
+        let response = client.response();
+        let expected = match path {
+            "/" => (200, "text/html; charset=utf-8"),
+            "/metrics" => (200, TEXT_FORMAT),
+            _ => (404, "text/plain; charset=utf-8"),
+        };
+        assert_eq!(
+            (response.status, response.header("Content-Type").unwrap()),
+            expected,
+            "response to {path}"
+        );
+    }
+    // And nothing more.
+    assert!(client.buf.is_empty(), "{:?}", client.buf);
+}
+
+#[test]
+fn request_sent_one_byte_at_a_time_is_answered() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.stream.set_nodelay(true).unwrap();
+    for byte in get("/metrics").bytes() {
+        client.send([byte]);
+        client.stream.flush().unwrap();
+    }
+    client.response().assert_status(200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The update handler
+
+#[test]
+fn update_handler_runs_before_every_scrape() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runs_in_handler = Arc::clone(&runs);
+    let server = TestServer::start(move |e| {
+        e.registry_mut()
+            .create_metrics([MetricConfig::new("scrapes", "Scrapes seen.", "counter")])
+            .unwrap();
+        e.set_metric_update_handler(move |metrics| {
+            runs_in_handler.fetch_add(1, Ordering::SeqCst);
+            metrics.counter("scrapes")?.inc();
+            Ok(())
+        });
+    });
+    let mut client = server.connect();
+    for n in 1..=3 {
+        let response = client.get("/metrics");
+        response.assert_status(200);
+        let body = response.body_text();
+        assert!(body.contains(&format!("\nscrapes_total {n}\n")), "{body}");
+        assert_eq!(runs.load(Ordering::SeqCst), n);
+        client.get("/").assert_status(200);
+        assert_eq!(runs.load(Ordering::SeqCst), n, "the landing page ran it");
+    }
+    // HEAD is a scrape too: it must announce the length of a fresh body.
+    client.send("HEAD /metrics HTTP/1.1\r\nHost: test\r\n\r\n");
+    client.response_head().assert_status(200);
+    assert_eq!(runs.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn handler_error_is_500_with_its_message_then_the_next_scrape_succeeds() {
+    let fail = Arc::new(AtomicBool::new(true));
+    let fail_in_handler = Arc::clone(&fail);
+    let server = TestServer::start(move |e| {
+        e.set_metric_update_handler(move |_| {
+            if fail_in_handler.load(Ordering::SeqCst) {
+                return Err("database unreachable".into());
+            }
+            Ok(())
+        });
+    });
+    let mut client = server.connect();
+    let response = client.get("/metrics");
+    response.assert_status(500);
+    let body = response.body_text();
+    assert!(body.contains("database unreachable"), "{body}");
+    assert!(body.ends_with('\n'), "{body:?}");
+    assert_eq!(body.lines().count(), 1, "{body:?}");
+
+    fail.store(false, Ordering::SeqCst);
+    let response = client.get("/metrics");
+    response.assert_status(200);
+    assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
+}
+
+#[test]
+fn handler_panic_is_500_and_the_server_keeps_serving() {
+    let panic_now = Arc::new(AtomicBool::new(true));
+    let panic_in_handler = Arc::clone(&panic_now);
+    let server = TestServer::start(move |e| {
+        e.set_metric_update_handler(move |_| {
+            if panic_in_handler.load(Ordering::SeqCst) {
+                panic!("deliberate panic in the update handler (expected by the test)");
+            }
+            Ok(())
+        });
+    });
+    let mut client = server.connect();
+    let response = client.get("/metrics");
+    response.assert_status(500);
+    assert!(
+        response.body_text().contains("panicked"),
+        "{:?}",
+        response.body_text()
+    );
+    // The same connection, and a new one, are still served.
+    client.get("/").assert_status(200);
+    panic_now.store(false, Ordering::SeqCst);
+    server.connect().get("/metrics").assert_status(200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed and oversized requests
+
+#[test]
+fn garbage_is_400_then_closed() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send(b"\x00\x01\x02 not http at all\r\n\r\n");
+    let response = client.response();
+    response.assert_status(400);
+    assert_eq!(response.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
+#[test]
+fn missing_host_on_http11_is_400_then_closed() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send("GET /metrics HTTP/1.1\r\n\r\n");
+    client.response().assert_status(400);
+    client.assert_closed();
+}
+
+#[test]
+fn oversized_request_line_is_414_then_closed() {
+    let server = TestServer::with_limits(limits(|l| l.max_request_head_bytes = 1024));
+    let mut client = server.connect();
+    client.send(get(&format!("/metrics?{}", "x".repeat(2000))));
+    let response = client.response();
+    response.assert_status(414);
+    assert_eq!(response.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
+#[test]
+fn oversized_headers_are_431_then_closed() {
+    let server = TestServer::with_limits(limits(|l| l.max_request_head_bytes = 1024));
+    let mut client = server.connect();
+    client.send(format!(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Big: {}\r\n\r\n",
+        "x".repeat(2000)
+    ));
+    let response = client.response();
+    response.assert_status(431);
+    assert_eq!(response.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
+#[test]
+fn a_hundred_headers_are_431_then_closed() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    let mut request = String::from("GET /metrics HTTP/1.1\r\nHost: test\r\n");
+    for i in 0..100 {
+        request.push_str(&format!("X-{i}: {i}\r\n"));
+    }
+    request.push_str("\r\n");
+    assert!(request.len() < 8192, "under the size limit: only the count is wrong");
+    client.send(request);
+    client.response().assert_status(431);
+    client.assert_closed();
+}
+
+#[test]
+fn request_with_a_body_is_answered_then_closed() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send("POST /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello");
+    let response = client.response();
+    response.assert_status(405);
+    assert_eq!(response.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
+#[test]
+fn request_body_is_never_parsed_as_a_request() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send(
+        "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n\
+         GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let response = client.response();
+    response.assert_status(405);
+    assert_eq!(response.header("Connection"), Some("close"));
+    // Exactly one response, then the end.
+    client.assert_closed();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow, idle, greedy and rude clients
+
+#[test]
+fn stalled_request_head_does_not_block_others() {
+    let server = TestServer::start(|_| {});
+    let mut stalled = server.connect();
+    stalled.send("GET /metrics HTTP/1.1\r\nHo");
+    let mut other = server.connect();
+    other.stream.set_read_timeout(Some(PROMPTLY)).unwrap();
+    other.get("/metrics").assert_status(200);
+    // The stalled one is still open, and finishing its head gets it answered.
+    assert!(!stalled.is_closed_now());
+    stalled.send("st: test\r\n\r\n");
+    stalled.response().assert_status(200);
+}
+
+#[test]
+fn stalled_request_head_is_closed_after_the_head_timeout() {
+    let server = TestServer::with_limits(limits(|l| l.request_head_timeout = SHORT));
+    let mut stalled = server.connect();
+    stalled.send("GET /metrics HTTP/1.1\r\nHo");
+    stalled.assert_closed();
+}
+
+#[test]
+fn head_sent_byte_by_byte_is_closed_after_the_head_timeout() {
+    // Trickling bytes does not extend the time a head has.
+    let server = TestServer::with_limits(limits(|l| l.request_head_timeout = SHORT));
+    let mut client = server.connect();
+    client.send("GET /metrics HTTP/1.1\r\nHost: test\r\n");
+    let started = Instant::now();
+    let closed = loop {
+        // Each byte only goes out while the connection is open; the server closes it after the
+        // head timeout even though bytes keep coming.
+        if client.stream.write_all(b"X-Trickle: y\r\n").is_err() || client.is_closed_now() {
+            break true;
+        }
+        if started.elapsed() > IO_TIMEOUT {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(20)); // pacing, not synchronisation
+    };
+    assert!(closed, "still open after {IO_TIMEOUT:?} of trickling");
+}
+
+#[test]
+fn pipelined_partial_head_is_closed_after_the_head_timeout() {
+    let server = TestServer::with_limits(limits(|l| {
+        l.request_head_timeout = SHORT;
+        l.idle_timeout = Duration::from_secs(60);
+    }));
+    let mut client = server.connect();
+    // A whole request, then the start of another that never completes.
+    client.send(format!("{}GET /metrics HTTP/1.1\r\nHo", get("/")));
+    client.response().assert_status(200);
+    client.assert_closed();
+}
+
+#[test]
+fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let server = TestServer::with_limits(limits(|l| l.idle_timeout = SHORT));
+    let mut client = server.connect();
+    client.get("/metrics").assert_status(200);
+    client.assert_closed();
+}
+
+#[test]
+fn connection_that_never_sends_is_closed_after_the_idle_timeout() {
+    let server = TestServer::with_limits(limits(|l| l.idle_timeout = SHORT));
+    server.connect().assert_closed();
+}
+
+#[test]
+fn full_server_evicts_an_idle_connection_for_a_new_one() {
+    let server = TestServer::with_limits(limits(|l| l.max_connections = 8));
+    let idle: Vec<Client> = (0..8).map(|_| server.connect()).collect();
+    server.connect().get("/metrics").assert_status(200);
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let closed = idle.iter().filter(|c| c.is_closed_now()).count();
+        if closed >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no idle connection was evicted");
+        std::thread::sleep(Duration::from_millis(10)); // polling for the effect
+    }
+}
+
+#[test]
+fn connection_being_answered_is_not_evicted() {
+    // Two connections allowed: one half-way through a head (not idle), one idle. A third
+    // evicts the idle one first.
+    let server = TestServer::with_limits(limits(|l| l.max_connections = 2));
+    let mut busy = server.connect();
+    busy.send("GET /metrics HTTP/1.1\r\nHo");
+    let mut idle = server.connect();
+    // Make sure both are accepted (and `idle` is the more recently active one) before the third.
+    idle.get("/").assert_status(200);
+    server.connect().get("/metrics").assert_status(200);
+    idle.assert_closed();
+    busy.send("st: test\r\n\r\n");
+    busy.response().assert_status(200);
+}
+
+#[test]
+fn client_that_pipelines_and_never_reads_does_not_block_others() {
+    let server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
+    let mut greedy = server.connect();
+    greedy.send(get("/metrics").repeat(200));
+    let mut other = server.connect();
+    other.stream.set_read_timeout(Some(PROMPTLY)).unwrap();
+    for _ in 0..3 {
+        let response = other.get("/metrics");
+        response.assert_status(200);
+        assert!(response.body_text().ends_with('\n'));
+    }
+    drop(greedy);
+    server.connect().get("/").assert_status(200);
+}
+
+#[test]
+fn slow_reader_receives_a_large_body_intact() {
+    let server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
+    let mut client = server.connect();
+    client.chunk = 1024;
+    let response = client.get("/metrics");
+    response.assert_status(200);
+    let body = response.body_text();
+    assert!(body.ends_with('\n'));
+    let mut series = 0;
+    for line in body.lines() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let expected = format!("big{{series=\"{series}\"}} {series}");
+        assert_eq!(line, expected);
+        series += 1;
+    }
+    assert_eq!(series, MANY_SERIES);
+    // Still usable.
+    client.get("/").assert_status(200);
+}
+
+#[test]
+fn client_reset_mid_response_does_not_stop_the_server() {
+    let server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
+    for _ in 0..3 {
+        let mut rude = server.connect();
+        rude.send(get("/metrics"));
+        rude.response_head().assert_status(200);
+        // Unread bytes in the receive buffer make the close a reset.
+        drop(rude);
+    }
+    let response = server.connect().get("/metrics");
+    response.assert_status(200);
+    assert!(response.body_text().ends_with('\n'));
+}
+
+#[test]
+fn half_closed_client_gets_the_full_response_then_eof() {
+    let server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
+    let mut client = server.connect();
+    client.send(get("/metrics"));
+    client.stream.shutdown(Shutdown::Write).unwrap();
+    let response = client.response();
+    response.assert_status(200);
+    assert!(response.body_text().ends_with('\n'));
+    client.assert_closed();
+}
+
+#[test]
+fn lingering_after_a_close_does_not_let_a_body_stream_starve_others() {
+    // A request with a huge body is answered, then the server discards the body while it
+    // lingers; a client that keeps the body coming must not hold the loop.
+    let server = TestServer::start(|_| {});
+    let mut flooder = server.connect();
+    flooder.send("POST /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 100000000000\r\n\r\n");
+    flooder.response().assert_status(405);
+    let mut writer = flooder.stream.try_clone().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_writer = Arc::clone(&stop);
+    let flood = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 64 * 1024];
+        while !stop_writer.load(Ordering::SeqCst) {
+            if writer.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let mut other = server.connect();
+    other.stream.set_read_timeout(Some(PROMPTLY)).unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        other.get("/metrics").assert_status(200);
+    }));
+    stop.store(true, Ordering::SeqCst);
+    let _ = flooder.stream.shutdown(Shutdown::Both);
+    flood.join().unwrap();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown
+
+#[test]
+fn graceful_shutdown_returns_and_stops_listening() {
+    let mut server = TestServer::start(|_| {});
+    let mut idle = server.connect();
+    idle.get("/metrics").assert_status(200);
+    let started = Instant::now();
+    server.stop().expect("serve returns Ok");
+    assert!(
+        started.elapsed() < PROMPTLY,
+        "shutdown took {:?} with only an idle connection",
+        started.elapsed()
+    );
+    idle.assert_closed();
+    let refused = TcpStream::connect(server.addr);
+    assert!(refused.is_err(), "still accepting after shutdown");
+}
+
+#[test]
+fn graceful_shutdown_finishes_the_response_in_flight() {
+    let mut server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
+    let mut client = server.connect();
+    client.send(get("/metrics"));
+    let head = client.response_head();
+    head.assert_status(200);
+    server.handle.shutdown();
+    let len: usize = head.header("Content-Length").unwrap().parse().unwrap();
+    let rest = client.read_to_end();
+    assert_eq!(rest.len(), len, "the whole body, then the end");
+    assert!(rest.ends_with(b"\n"));
+    server.stop().expect("serve returns Ok");
+}
