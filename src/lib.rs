@@ -69,6 +69,7 @@ pub mod exporter;
 pub mod http;
 pub mod log;
 pub mod metrics;
+pub mod negotiate;
 pub mod process;
 pub mod registry;
 pub mod script;

@@ -195,7 +195,8 @@ fn parse_value(s: &str) -> Result<f64, String> {
     if !plain {
         return Err(format!("bad value {s:?}"));
     }
-    s.parse::<f64>().map_err(|e| format!("bad value {s:?}: {e}"))
+    s.parse::<f64>()
+        .map_err(|e| format!("bad value {s:?}: {e}"))
 }
 
 /// Parses one sample line: `name{label="value",...} value`, no timestamp.
@@ -248,7 +249,9 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
             }
         }
     }
-    let value = rest.strip_prefix(' ').ok_or("expected one space before the value")?;
+    let value = rest
+        .strip_prefix(' ')
+        .ok_or("expected one space before the value")?;
     if value.contains(' ') {
         return Err("unexpected text after the value (timestamps are never written)".into());
     }
@@ -300,7 +303,10 @@ fn parse_strict(body: &str) -> Result<Vec<ParsedFamily>, String> {
             }
             if let Some(last) = families.last() {
                 if !typed || last.samples.is_empty() {
-                    return Err(at(format!("family {:?} has no TYPE or no samples", last.name)));
+                    return Err(at(format!(
+                        "family {:?} has no TYPE or no samples",
+                        last.name
+                    )));
                 }
             }
             families.push(ParsedFamily {
@@ -318,7 +324,10 @@ fn parse_strict(body: &str) -> Result<Vec<ParsedFamily>, String> {
                 .last_mut()
                 .filter(|f| f.name == name && !typed)
                 .ok_or_else(|| at("TYPE not right after its family's HELP".into()))?;
-            if !matches!(kind, "counter" | "gauge" | "histogram" | "summary" | "untyped") {
+            if !matches!(
+                kind,
+                "counter" | "gauge" | "histogram" | "summary" | "untyped"
+            ) {
                 return Err(at(format!("unknown type {kind:?}")));
             }
             last.kind = kind.to_string();
@@ -494,7 +503,7 @@ fn add_counters(r: &mut Registry) {
     let jobs = m.counter("jobs").expect("jobs");
     jobs.inc();
     jobs.inc_by(2.5).expect("inc_by");
-    let requests = m.counter_family("requests_total").expect("requests");
+    let requests = m.counter_family("requests").expect("requests");
     requests.labels(&["GET", "200"]).expect("labels").inc();
     requests
         .labels(&["POST", "500"])
@@ -528,7 +537,7 @@ fn add_histograms(r: &mut Registry) {
             MetricConfig::new("payload_size_bytes", "Payload sizes.", "histogram")
                 .labels(["route"])
                 .buckets([-1.0, 0.0, 1e-7, 1.0, 1024.0, 1e300]),
-            MetricConfig::new("empty_histogram_seconds", "Never observed.", "histogram"),
+            MetricConfig::new("never_observed_seconds", "Never observed.", "histogram"),
         ])
         .expect("create histograms");
     let latency = m.histogram("latency_seconds").expect("latency_seconds");
@@ -580,7 +589,7 @@ fn add_infos(r: &mut Registry) {
             ("branch", "ü✓日本\n"),
         ])
         .expect("set");
-    let components = m.info_family("component_info").expect("component_info");
+    let components = m.info_family("component").expect("component");
     components
         .labels(&["db"])
         .expect("labels")
@@ -637,8 +646,14 @@ fn add_awkward_labels(r: &mut Registry) {
 
 /// HELP texts that need escaping.
 const AWKWARD_HELP: [(&str, &str); 4] = [
-    ("help_backslash", "a \\ backslash, and \\n that is not a newline"),
-    ("help_newlines", "first line\nsecond line\n\nafter a blank line\n"),
+    (
+        "help_backslash",
+        "a \\ backslash, and \\n that is not a newline",
+    ),
+    (
+        "help_newlines",
+        "first line\nsecond line\n\nafter a blank line\n",
+    ),
     ("help_unicode", "ü✓日本 \"quoted\" {braces} # hash"),
     ("help_trailing_backslash", "ends with a backslash \\"),
 ];
@@ -671,9 +686,12 @@ impl Collector for TableCollector {
         packets.add_sample(&["eth0", "tx"], 1e17)?;
         packets.add_sample(&["wlan\"0\"\n", "rx"], 0.5)?;
         out.push(packets);
-        let mut temperature =
-            CollectedFamily::new("collected_temperature_celsius", "Temperatures.", MetricType::Gauge)
-                .labels(["sensor"]);
+        let mut temperature = CollectedFamily::new(
+            "collected_temperature_celsius",
+            "Temperatures.",
+            MetricType::Gauge,
+        )
+        .labels(["sensor"]);
         temperature.add_sample(&["cpu"], 41.5)?;
         temperature.add_sample(&["ü✓日本"], -273.15)?;
         temperature.add_sample(&[""], f64::NAN)?;
@@ -795,7 +813,7 @@ fn promtool_accepts_histograms() {
     assert_eq!(sum.map(|s| s.value), Some(2561.0));
     let empty = sizes.sample("payload_size_bytes_count", &[("route", "ü✓日本")]);
     assert_eq!(empty.map(|s| s.value), Some(0.0));
-    let never = family(&families, "empty_histogram_seconds");
+    let never = family(&families, "never_observed_seconds");
     assert!(never.samples.iter().all(|s| s.value == 0.0));
 }
 
@@ -920,13 +938,23 @@ fn promtool_accepts_everything_together() {
         "collected_packets_total",
         "collected_temperature_celsius",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
-    // Registered metrics come sorted by name, then the collector's families in its order.
-    let registered = &names[..names.len() - 3];
-    let mut sorted = registered.to_vec();
-    sorted.sort();
-    assert_eq!(registered, sorted);
+    // Registered metrics come in the registry's order (by declared name), then the collector's
+    // families in the order it yields them.
+    let registered: Vec<String> = registry
+        .metrics()
+        .iter()
+        .map(|(name, metric)| match metric.metric_type() {
+            MetricType::Counter => format!("{name}_total"),
+            MetricType::Info => format!("{name}_info"),
+            _ => name.to_string(),
+        })
+        .collect();
+    assert_eq!(names[..names.len() - 3], registered);
     assert_eq!(
         &names[names.len() - 3..],
         [
@@ -950,7 +978,7 @@ fn promtool_rejects_a_broken_line() {
     body.extend_from_slice(b"bad line\n");
     let result = promtool_check(&body).expect("promtool is installed");
     let problem = result.expect_err("promtool must reject \"bad line\"");
-    assert!(problem.contains("bad line") || problem.contains("line"), "{problem}");
+    assert!(problem.contains("line"), "{problem}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -990,20 +1018,51 @@ fn strict_parser_rejects_malformed_bodies() {
     let bad = [
         ("no final newline", good.trim_end().to_string()),
         ("broken line", format!("{good}bad line\n")),
-        ("duplicate series", good.replace("a_total{l=\"x\"} 1\n", "a_total{l=\"x\"} 1\na_total{l=\"x\"} 2\n")),
-        ("second HELP", format!("{good}# HELP a_total A.\n# TYPE a_total counter\na_total 1\n")),
-        ("sample outside its family", format!("{good}a_total{{l=\"y\"}} 1\n")),
+        (
+            "duplicate series",
+            good.replace(
+                "a_total{l=\"x\"} 1\n",
+                "a_total{l=\"x\"} 1\na_total{l=\"x\"} 2\n",
+            ),
+        ),
+        (
+            "second HELP",
+            format!("{good}# HELP a_total A.\n# TYPE a_total counter\na_total 1\n"),
+        ),
+        (
+            "sample outside its family",
+            format!("{good}a_total{{l=\"y\"}} 1\n"),
+        ),
         ("missing TYPE", good.replace("# TYPE a_total counter\n", "")),
-        ("TYPE before HELP", good.replace("# HELP a_total A.\n# TYPE a_total counter\n", "# TYPE a_total counter\n# HELP a_total A.\n")),
-        ("not cumulative", good.replace("h_bucket{le=\"+Inf\"} 2", "h_bucket{le=\"+Inf\"} 0").replace("h_count 2", "h_count 0")),
-        ("+Inf differs from _count", good.replace("h_count 2", "h_count 3")),
-        ("no +Inf bucket", good.replace("h_bucket{le=\"+Inf\"} 2\n", "")),
+        (
+            "TYPE before HELP",
+            good.replace(
+                "# HELP a_total A.\n# TYPE a_total counter\n",
+                "# TYPE a_total counter\n# HELP a_total A.\n",
+            ),
+        ),
+        (
+            "not cumulative",
+            good.replace("h_bucket{le=\"+Inf\"} 2", "h_bucket{le=\"+Inf\"} 0")
+                .replace("h_count 2", "h_count 0"),
+        ),
+        (
+            "+Inf differs from _count",
+            good.replace("h_count 2", "h_count 3"),
+        ),
+        (
+            "no +Inf bucket",
+            good.replace("h_bucket{le=\"+Inf\"} 2\n", ""),
+        ),
         ("bad escape", good.replace("l=\"x\"", "l=\"\\t\"")),
         ("unterminated value", good.replace("l=\"x\"", "l=\"x")),
         ("lowercase inf", good.replace("h_sum 3", "h_sum inf")),
         ("timestamp", good.replace("h_sum 3", "h_sum 3 1700000000")),
         ("repeated label", good.replace("l=\"x\"", "l=\"x\",l=\"y\"")),
-        ("empty family", format!("# HELP e E.\n# TYPE e gauge\n{good}")),
+        (
+            "empty family",
+            format!("# HELP e E.\n# TYPE e gauge\n{good}"),
+        ),
         ("blank line", format!("{good}\n")),
     ];
     for (what, body) in bad {
@@ -1037,7 +1096,11 @@ fn assert_refused_or_valid(configs: Vec<MetricConfig>) {
 #[ignore = "bug: create_metrics accepts a counter `a` and a gauge `a_total`, both exposed as a_total"]
 fn metrics_whose_exposed_names_collide_are_refused() {
     assert_refused_or_valid(vec![
-        MetricConfig::new("requests", "A counter, exposed as requests_total.", "counter"),
+        MetricConfig::new(
+            "requests",
+            "A counter, exposed as requests_total.",
+            "counter",
+        ),
         MetricConfig::new("requests_total", "A gauge of the same name.", "gauge"),
     ]);
     assert_refused_or_valid(vec![
