@@ -11,18 +11,60 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::encode::TEXT_CONTENT_TYPE;
+use crate::encode::Format;
 use crate::http::{self, Method, Request, ResponseHead, Status};
 use crate::log::{log_debug, log_error, log_info, log_warning};
 use crate::metrics::{Counter, Gauge, MetricConfig, MetricError};
+use crate::negotiate;
 use crate::process::{self, ProcessMetricKind};
 use crate::registry::{BoxError, Metrics, Registry};
 use crate::server::{self, Limits, Response, Server, Service};
 use crate::signal::ShutdownSignals;
 
-/// The update handler: given every metric by name, it brings them up to date before a scrape.
-pub type UpdateHandler = Box<dyn FnMut(&Metrics) -> Result<(), BoxError> + Send>;
+/// The update handler: given every metric by name and what is known of the scrape, it brings
+/// the metrics up to date before the response.
+pub type UpdateHandler = Box<dyn FnMut(&Metrics, &Scrape) -> Result<(), BoxError> + Send>;
+
+/// What is known of the scrape an update handler runs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scrape {
+    format: Format,
+    deadline: Option<Instant>,
+}
+
+impl Scrape {
+    /// The format the response will be in.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// When the scraper gives up: the request's `X-Prometheus-Scrape-Timeout-Seconds` (capped
+    /// by [`Exporter::set_max_scrape_timeout`]) after the request arrived, minus
+    /// [`Exporter::set_scrape_timeout_offset`] to leave time for the response. `None` when
+    /// neither header nor cap says.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The time left until [`Scrape::deadline`] (zero once it has passed).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// The scrape timeout a request announces, in seconds (a positive finite number).
+fn announced_timeout(header: Option<&[u8]>) -> Option<Duration> {
+    let text = std::str::from_utf8(header?).ok()?;
+    let seconds: f64 = text.trim().parse().ok()?;
+    if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 {
+        Some(Duration::from_secs_f64(seconds))
+    } else {
+        None
+    }
+}
 
 /// Why the exporter could not start or keep serving.
 #[derive(Debug)]
@@ -99,10 +141,18 @@ pub struct Exporter {
     registry: Registry,
     handler: Option<UpdateHandler>,
     process: Option<ProcessMetrics>,
+    openmetrics: bool,
+    scrape_timeout_offset: Duration,
+    max_scrape_timeout: Option<Duration>,
     server_header: String,
     landing_page: Vec<u8>,
     /// The last exposition, reused for the next one when no connection still sends it.
     body: Arc<Vec<u8>>,
+    /// The last compressed exposition, reused likewise.
+    #[cfg(feature = "gzip")]
+    gzip_body: Arc<Vec<u8>>,
+    #[cfg(feature = "gzip")]
+    gzip: Option<crate::gzip::Gzip>,
 }
 
 impl fmt::Debug for Exporter {
@@ -134,9 +184,16 @@ impl Exporter {
             registry: Registry::new(),
             handler: None,
             process: None,
+            openmetrics: true,
+            scrape_timeout_offset: Duration::from_millis(500),
+            max_scrape_timeout: None,
             server_header: String::new(),
             landing_page: Vec::new(),
             body: Arc::new(Vec::new()),
+            #[cfg(feature = "gzip")]
+            gzip_body: Arc::new(Vec::new()),
+            #[cfg(feature = "gzip")]
+            gzip: None,
         };
         exporter.render_fixed_parts();
         exporter
@@ -216,11 +273,56 @@ impl Exporter {
     /// Sets the update handler, called with every metric by name before each metrics response
     /// (on the server's thread). If it returns an error, that scrape is answered with HTTP 500
     /// and a one-line message, the error is logged, and the exporter keeps serving.
-    pub fn set_metric_update_handler<F>(&mut self, handler: F) -> &mut Self
+    pub fn set_metric_update_handler<F>(&mut self, mut handler: F) -> &mut Self
     where
         F: FnMut(&Metrics) -> Result<(), BoxError> + Send + 'static,
     {
+        self.handler = Some(Box::new(move |metrics, _| handler(metrics)));
+        self
+    }
+
+    /// Like [`set_metric_update_handler`](Self::set_metric_update_handler), for a handler that
+    /// also wants to know about the scrape: its [`deadline`](Scrape::deadline), to bound slow
+    /// work, and the response's format.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_metric_update_handler_with_scrape(|metrics, scrape| {
+    ///     if let Some(left) = scrape.remaining() {
+    ///         // query the slow backend with a timeout of `left`
+    ///     }
+    ///     Ok(())
+    /// });
+    /// ```
+    pub fn set_metric_update_handler_with_scrape<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: FnMut(&Metrics, &Scrape) -> Result<(), BoxError> + Send + 'static,
+    {
         self.handler = Some(Box::new(handler));
+        self
+    }
+
+    /// Whether OpenMetrics is served to scrapers that prefer it (default `true`); `false`
+    /// always answers in the text format.
+    pub fn set_openmetrics(&mut self, enabled: bool) -> &mut Self {
+        self.openmetrics = enabled;
+        self
+    }
+
+    /// How much earlier than the scraper's timeout the handler's [`Scrape::deadline`] falls, to
+    /// leave time for encoding and sending (default 0.5 s, as the blackbox exporter's
+    /// `--timeout-offset`).
+    pub fn set_scrape_timeout_offset(&mut self, offset: Duration) -> &mut Self {
+        self.scrape_timeout_offset = offset;
+        self
+    }
+
+    /// The longest scrape timeout believed from a request (default: none), and the timeout
+    /// assumed when a request announces none.
+    pub fn set_max_scrape_timeout(&mut self, max: Option<Duration>) -> &mut Self {
+        self.max_scrape_timeout = max;
         self
     }
 
@@ -315,9 +417,22 @@ impl Exporter {
         .into_bytes();
     }
 
+    /// What the handler is told about a scrape that arrived now.
+    fn scrape(&self, format: Format, announced: Option<&[u8]>) -> Scrape {
+        let timeout = match (announced_timeout(announced), self.max_scrape_timeout) {
+            (Some(t), Some(max)) => Some(t.min(max)),
+            (t, max) => t.or(max),
+        };
+        Scrape {
+            format,
+            deadline: timeout
+                .map(|t| Instant::now() + t.saturating_sub(self.scrape_timeout_offset)),
+        }
+    }
+
     /// Runs the process-stats refresh and the update handler, then encodes the registry into
     /// the reusable body. `Err` carries the one-line reason for a 500.
-    fn collect(&mut self) -> Result<Arc<Vec<u8>>, String> {
+    fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, String> {
         if let Some(process) = &self.process {
             match process::collect() {
                 Ok(stats) => {
@@ -339,7 +454,7 @@ impl Exporter {
         }
         if let Some(handler) = self.handler.as_mut() {
             let metrics = self.registry.metrics();
-            match catch_unwind(AssertUnwindSafe(|| handler(metrics))) {
+            match catch_unwind(AssertUnwindSafe(|| handler(metrics, scrape))) {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
                     let message = one_line(&format!("metric update handler failed: {err}"));
@@ -360,12 +475,35 @@ impl Exporter {
         }
         let body = Arc::get_mut(&mut self.body).ok_or_else(|| "internal error".to_string())?;
         body.clear();
-        if let Err(err) = self.registry.encode(body) {
+        if let Err(err) = self.registry.encode_format(body, scrape.format) {
             let message = one_line(&format!("cannot collect metrics: {err}"));
             log_error!("{message}");
             return Err(message);
         }
         Ok(Arc::clone(&self.body))
+    }
+
+    /// The body compressed, in a reused buffer; `None` if compression failed.
+    #[cfg(feature = "gzip")]
+    fn compress(&mut self, body: &[u8]) -> Option<Arc<Vec<u8>>> {
+        if Arc::get_mut(&mut self.gzip_body).is_none() {
+            self.gzip_body = Arc::new(Vec::with_capacity(self.gzip_body.len()));
+        }
+        let out = Arc::get_mut(&mut self.gzip_body)?;
+        out.clear();
+        let gzip = self.gzip.get_or_insert_with(crate::gzip::Gzip::new);
+        if gzip.compress(body, out) {
+            Some(Arc::clone(&self.gzip_body))
+        } else {
+            log_warning!("gzip compression failed; answering uncompressed");
+            None
+        }
+    }
+
+    /// Without the `gzip` feature, bodies are always sent as they are.
+    #[cfg(not(feature = "gzip"))]
+    fn compress(&mut self, _body: &[u8]) -> Option<Arc<Vec<u8>>> {
+        None
     }
 }
 
@@ -398,19 +536,32 @@ impl Service for Exporter {
             );
             Status::METHOD_NOT_ALLOWED
         } else if is_metrics {
-            match self.collect() {
-                Ok(body) => {
+            let format = negotiate::negotiate_format(request.accept, self.openmetrics);
+            let scrape = self.scrape(format, request.scrape_timeout);
+            match self.collect(&scrape) {
+                Ok(mut body) => {
+                    let mut extra: &[(&str, &str)] = &[];
+                    if cfg!(feature = "gzip") {
+                        extra = &[("Vary", "Accept-Encoding")];
+                        if negotiate::accepts_gzip(request.accept_encoding) {
+                            if let Some(compressed) = self.compress(&body) {
+                                body = compressed;
+                                extra =
+                                    &[("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")];
+                            }
+                        }
+                    }
                     http::write_response_head(
                         &mut response.head,
                         &ResponseHead {
                             status: Status::OK,
-                            content_type: TEXT_CONTENT_TYPE,
+                            content_type: format.content_type(),
                             content_length: body.len(),
                             keep_alive,
                             minor_version: request.minor_version,
                             server: &self.server_header,
                             allow: None,
-                            extra: &[],
+                            extra,
                         },
                     );
                     if !head_only {
@@ -529,7 +680,7 @@ mod tests {
     fn process_stats_are_registered_with_client_golang_names() {
         let mut e = Exporter::new("x", "");
         e.enable_process_stats().unwrap();
-        let body = e.collect().unwrap();
+        let body = e.collect(&e.scrape(Format::Text, None)).unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         for name in [
             "process_cpu_seconds_total ",
@@ -554,14 +705,57 @@ mod tests {
     #[test]
     fn handler_errors_and_panics_become_one_line_reasons() {
         let mut e = Exporter::new("x", "");
+        let scrape = e.scrape(Format::Text, None);
         e.set_metric_update_handler(|_| Err("bad\nthing".into()));
         assert_eq!(
-            e.collect().unwrap_err(),
+            e.collect(&scrape).unwrap_err(),
             "metric update handler failed: bad thing"
         );
         e.set_metric_update_handler(|_| panic!("boom"));
-        assert_eq!(e.collect().unwrap_err(), "metric update handler panicked");
+        assert_eq!(
+            e.collect(&scrape).unwrap_err(),
+            "metric update handler panicked"
+        );
         e.set_metric_update_handler(|_| Ok(()));
-        assert!(e.collect().is_ok());
+        assert!(e.collect(&scrape).is_ok());
+    }
+
+    #[test]
+    fn announced_timeouts_are_read_as_seconds() {
+        let cases: &[(&str, Option<Duration>)] = &[
+            ("10", Some(Duration::from_secs(10))),
+            ("0.5", Some(Duration::from_millis(500))),
+            (" 2 ", Some(Duration::from_secs(2))),
+            ("0", None),
+            ("-1", None),
+            ("NaN", None),
+            ("inf", None),
+            ("1e300", None),
+            ("ten", None),
+        ];
+        for &(header, want) in cases {
+            assert_eq!(announced_timeout(Some(header.as_bytes())), want, "{header}");
+        }
+        assert_eq!(announced_timeout(None), None);
+    }
+
+    #[test]
+    fn scrape_deadlines_take_the_offset_and_the_cap() {
+        let mut e = Exporter::new("x", "");
+        let before = Instant::now();
+        let s = e.scrape(Format::Text, Some(b"10"));
+        let left = s.deadline().unwrap() - before;
+        // The deadline is 9.5 s after the moment inside `scrape`, which is after `before`.
+        assert!(
+            left >= Duration::from_millis(9500) && left < Duration::from_secs(10),
+            "{left:?}"
+        );
+        assert_eq!(e.scrape(Format::Text, None).deadline(), None);
+        e.set_max_scrape_timeout(Some(Duration::from_secs(2)));
+        e.set_scrape_timeout_offset(Duration::ZERO);
+        let s = e.scrape(Format::OpenMetrics, Some(b"10"));
+        assert!(s.deadline().unwrap() - before <= Duration::from_secs(3));
+        assert_eq!(s.format(), Format::OpenMetrics);
+        assert!(e.scrape(Format::Text, None).deadline().is_some());
     }
 }

@@ -66,6 +66,8 @@
 pub mod cli;
 pub mod encode;
 pub mod exporter;
+#[cfg(feature = "gzip")]
+mod gzip;
 pub mod http;
 pub mod log;
 pub mod metrics;
@@ -76,7 +78,7 @@ pub mod script;
 pub mod server;
 pub mod signal;
 
-pub use exporter::{Exporter, ExporterError, UpdateHandler};
+pub use exporter::{Exporter, ExporterError, Scrape, UpdateHandler};
 pub use metrics::{
     Counter, Enum, Family, Gauge, Histogram, Info, IntoMetricType, MetricConfig, MetricError,
     MetricType, Series, Summary, DEFAULT_BUCKETS,
