@@ -76,6 +76,7 @@ pub mod process;
 pub mod registry;
 pub mod script;
 pub mod server;
+pub mod session;
 pub mod signal;
 
 pub use exporter::{Exporter, ExporterError, Scrape, UpdateHandler};
