@@ -84,10 +84,7 @@ impl fmt::Display for ExporterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExporterError::InvalidMetricsPath(p) => {
-                write!(
-                    f,
-                    "invalid metrics path '{p}': expected a path starting with '/'"
-                )
+                write!(f, "invalid metrics path '{p}': {}", METRICS_PATH_EXPECTED)
             }
             ExporterError::Bind(err) => write!(f, "{err}"),
             ExporterError::Serve(err) => write!(f, "server failed: {err}"),
@@ -225,9 +222,11 @@ impl Exporter {
     /// Sets the path of the metrics (default `/metrics`).
     ///
     /// # Errors
-    /// [`ExporterError::InvalidMetricsPath`] unless it starts with `/`.
+    /// [`ExporterError::InvalidMetricsPath`] unless it starts with `/` and holds only what a
+    /// URL path may hold unescaped (letters, digits, `-._~!$&'()*+,;=:@/`): requests are
+    /// matched on the path as sent, so any other path could never be reached.
     pub fn set_metrics_path(&mut self, path: &str) -> Result<&mut Self, ExporterError> {
-        if !path.starts_with('/') {
+        if !is_reachable_path(path) {
             return Err(ExporterError::InvalidMetricsPath(path.to_string()));
         }
         self.metrics_path = path.to_string();
@@ -624,6 +623,18 @@ impl Service for Exporter {
     }
 }
 
+/// What a metrics path must look like, for error messages.
+pub(crate) const METRICS_PATH_EXPECTED: &str =
+    "expected '/' followed by letters, digits and -._~!$&'()*+,;=:@/";
+
+/// `true` if `path` can be requested as it is: it starts with `/` and holds only what a URL
+/// path may hold unescaped. Requests are matched on the path as sent, so another path could
+/// never be reached.
+pub(crate) fn is_reachable_path(path: &str) -> bool {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b);
+    path.starts_with('/') && path.bytes().all(allowed)
+}
+
 /// Escapes text for HTML element content and attribute values.
 fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -652,20 +663,26 @@ mod tests {
     #[test]
     fn landing_page_escapes_what_it_shows() {
         let mut e = Exporter::new("a<b", "x & \"y\"");
-        e.set_metrics_path("/m?'").unwrap();
+        e.set_metrics_path("/m'&").unwrap();
         let page = String::from_utf8(e.landing_page.clone()).unwrap();
         assert!(page.contains("<h1>a&lt;b</h1>"), "{page}");
         assert!(page.contains("<p>x &amp; &quot;y&quot;</p>"), "{page}");
-        assert!(page.contains("href=\"/m?&#39;\""), "{page}");
+        assert!(page.contains("href=\"/m&#39;&amp;\""), "{page}");
     }
 
     #[test]
     fn metrics_path_must_be_absolute() {
         let mut e = Exporter::new("x", "");
+        for bad in ["metrics", "", "/a?b", "/a#b", "/a b", "/métriques", "/100%"] {
+            assert!(e.set_metrics_path(bad).is_err(), "{bad}");
+        }
         assert_eq!(
             e.set_metrics_path("metrics").unwrap_err().to_string(),
-            "invalid metrics path 'metrics': expected a path starting with '/'"
+            "invalid metrics path 'metrics': expected '/' followed by letters, digits and -._~!$&'()*+,;=:@/"
         );
+        for good in ["/", "/metrics", "/a/b-c_d.e~f", "/x:y@z"] {
+            assert!(e.set_metrics_path(good).is_ok(), "{good}");
+        }
     }
 
     #[test]

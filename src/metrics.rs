@@ -305,6 +305,20 @@ pub fn is_valid_metric_name(name: &str) -> bool {
     bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
+/// The names a family of `kind` called `name` puts on the wire, in either format: its family
+/// name and its samples' names. Two metrics must not share any, or a scraper would see one
+/// family twice.
+pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
+    let suffixes: &[&str] = match kind {
+        MetricType::Counter => &["", "_total"],
+        MetricType::Gauge | MetricType::Enum => &[""],
+        MetricType::Histogram => &["", "_bucket", "_sum", "_count"],
+        MetricType::Summary => &["", "_sum", "_count"],
+        MetricType::Info => &["", "_info"],
+    };
+    suffixes.iter().map(|s| format!("{name}{s}")).collect()
+}
+
 /// `true` if `name` is a valid label name, `[a-zA-Z_][a-zA-Z0-9_]*` (reserved `__` not checked).
 pub fn is_valid_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();

@@ -7,13 +7,13 @@
 //! everything into the text format, in a deterministic order: registered metrics sorted by
 //! name, then each collector's families in the order it yields them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
 use crate::encode::{self, Format};
 use crate::metrics::{
-    is_valid_label_name, is_valid_metric_name, Counter, Enum, Family, Gauge, Histogram, Info,
-    MetricConfig, MetricError, MetricType, Summary,
+    exposed_names, is_valid_label_name, is_valid_metric_name, Counter, Enum, Family, Gauge,
+    Histogram, Info, MetricConfig, MetricError, MetricType, Summary,
 };
 
 /// The error type of user hooks: any error, boxed.
@@ -305,8 +305,12 @@ impl std::error::Error for CollectError {
 #[derive(Default)]
 pub struct Registry {
     metrics: Metrics,
+    /// Every name the registered metrics put on the wire (see `exposed_names`).
+    exposed: BTreeSet<String>,
     collectors: Vec<Box<dyn Collector>>,
+    /// This scrape's collected families, and after each collector's, where its own end.
     collected: Vec<CollectedFamily>,
+    collected_ends: Vec<usize>,
 }
 
 impl fmt::Debug for Registry {
@@ -329,17 +333,22 @@ impl Registry {
     ///
     /// # Errors
     /// The first invalid declaration's [`MetricError`], or [`MetricError::DuplicateMetric`] if a
-    /// name is taken.
+    /// name it would put on the wire is taken (a counter `requests` is exposed as
+    /// `requests_total`, so it clashes with a gauge `requests_total`; a histogram `h` with a
+    /// gauge `h_count`).
     pub fn create_metrics<I>(&mut self, configs: I) -> Result<Metrics, MetricError>
     where
         I: IntoIterator<Item = MetricConfig>,
     {
         let mut created = Metrics::default();
+        let mut exposed = BTreeSet::new();
         for config in configs {
             let desc = config.into_desc()?;
             let name = desc.name.clone();
-            if self.metrics.by_name.contains_key(&name) || created.by_name.contains_key(&name) {
-                return Err(MetricError::DuplicateMetric(name));
+            for exposed_name in exposed_names(&name, desc.kind) {
+                if self.exposed.contains(&exposed_name) || !exposed.insert(exposed_name) {
+                    return Err(MetricError::DuplicateMetric(name));
+                }
             }
             let metric = match desc.kind {
                 MetricType::Counter => Metric::Counter(Family::new(desc)),
@@ -354,6 +363,7 @@ impl Registry {
         for (name, metric) in &created.by_name {
             self.metrics.by_name.insert(name.clone(), metric.clone());
         }
+        self.exposed.extend(exposed);
         Ok(created)
     }
 
@@ -386,30 +396,57 @@ impl Registry {
         for metric in self.metrics.by_name.values() {
             encode::encode_metric(out, metric, format);
         }
-        for (i, collector) in self.collectors.iter_mut().enumerate() {
-            self.collected.clear();
-            let result = collector.collect(&mut self.collected).and_then(|()| {
-                for family in &mut self.collected {
-                    family.validate()?;
-                    if self.metrics.by_name.contains_key(&family.name) {
-                        return Err(MetricError::DuplicateMetric(family.name.clone()).into());
-                    }
-                }
-                Ok(())
-            });
-            if let Err(source) = result {
-                out.truncate(start);
-                return Err(CollectError {
-                    collector: i,
-                    source,
-                });
-            }
-            for family in &self.collected {
-                encode::encode_collected(out, family, format);
-            }
+        if let Err(err) = self.collect() {
+            out.truncate(start);
+            return Err(err);
+        }
+        for family in &self.collected {
+            encode::encode_collected(out, family, format);
         }
         if format == Format::OpenMetrics {
             out.extend_from_slice(b"# EOF\n");
+        }
+        Ok(())
+    }
+
+    /// Runs every collector and checks all they yield, before anything is written: valid
+    /// families, and no name on the wire twice (between collected families, or with a
+    /// registered metric).
+    fn collect(&mut self) -> Result<(), CollectError> {
+        self.collected.clear();
+        self.collected_ends.clear();
+        for (i, collector) in self.collectors.iter_mut().enumerate() {
+            let start = self.collected.len();
+            let result = collector.collect(&mut self.collected).and_then(|()| {
+                for family in self.collected.get_mut(start..).unwrap_or_default() {
+                    family.validate()?;
+                }
+                Ok(())
+            });
+            result.map_err(|source| CollectError {
+                collector: i,
+                source,
+            })?;
+            self.collected_ends.push(self.collected.len());
+        }
+        if self.collected.is_empty() {
+            return Ok(());
+        }
+        let mut seen: HashSet<String> = HashSet::new();
+        for (index, family) in self.collected.iter().enumerate() {
+            for name in exposed_names(&family.name, family.kind) {
+                if self.exposed.contains(&name) || !seen.insert(name) {
+                    let collector = self
+                        .collected_ends
+                        .iter()
+                        .filter(|&&end| end <= index)
+                        .count();
+                    return Err(CollectError {
+                        collector,
+                        source: MetricError::DuplicateMetric(family.name.clone()).into(),
+                    });
+                }
+            }
         }
         Ok(())
     }

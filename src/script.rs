@@ -188,11 +188,11 @@ fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
         .parse::<Level>()
         .map_err(|err| invalid("--log-level", level_name, &err.to_string()))?;
     let metrics_path = args.get("metrics-path").unwrap_or("/metrics").to_string();
-    if !metrics_path.starts_with('/') {
+    if !crate::exporter::is_reachable_path(&metrics_path) {
         return Err(invalid(
             "--metrics-path",
             &metrics_path,
-            "expected a path starting with '/'",
+            crate::exporter::METRICS_PATH_EXPECTED,
         ));
     }
     Ok(BuiltinOptions {
@@ -216,7 +216,13 @@ where
     let parser = script_parser(&mut script);
     let usage_error = |err: &dyn std::fmt::Display| {
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{}{}: error: {err}", parser.usage(), parser.prog());
+        let usage = parser.usage();
+        let _ = writeln!(
+            stderr,
+            "{}\n{}: error: {err}",
+            usage.trim_end(),
+            parser.prog()
+        );
         EXIT_USAGE
     };
     let args = match parser.parse_from(args, env) {
