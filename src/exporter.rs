@@ -375,6 +375,28 @@ impl Exporter {
         Ok(server)
     }
 
+    /// Resolves the hosts and binds every address in the caller's mio `registry`, under
+    /// tokens from `tokens` only, for a loop the caller owns (see [`Server::bind_in`]); pass
+    /// this exporter as the service to [`Server::handle_event`] and [`Server::tick`].
+    ///
+    /// # Errors
+    /// [`ExporterError::Bind`] naming the host or address that failed, or a token range too
+    /// small for the listeners and [`Limits::max_connections`].
+    pub fn bind_in(
+        &self,
+        registry: &mio::Registry,
+        tokens: std::ops::Range<usize>,
+    ) -> Result<Server, ExporterError> {
+        let addrs =
+            server::resolve_listen_addrs(&self.hosts, self.port).map_err(ExporterError::Bind)?;
+        let server =
+            Server::bind_in(registry, tokens, &addrs, self.limits).map_err(ExporterError::Bind)?;
+        for addr in server.local_addrs() {
+            log_info!("listening on http://{addr}{}", self.metrics_path);
+        }
+        Ok(server)
+    }
+
     /// Serves on a bound server until it is shut down (by `signals`, when given, or a
     /// [`ShutdownHandle`](crate::server::ShutdownHandle)).
     ///

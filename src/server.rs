@@ -36,8 +36,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mio::event::Event;
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::http::RequestLimits;
 use crate::log::{log_debug, log_error, log_info, log_warning};
@@ -109,8 +110,10 @@ impl ShutdownHandle {
     }
 }
 
-const WAKER: Token = Token(0);
-const SIGNALS: Token = Token(1);
+/// Offsets in a server's token range: the waker (own poll only), the signal socket (own
+/// poll only), then one token per listener, then connections.
+const WAKER: usize = 0;
+const SIGNALS: usize = 1;
 const FIRST_LISTENER: usize = 2;
 
 struct Connection {
@@ -124,20 +127,42 @@ struct Connection {
     armed_at: Instant,
     /// The last time bytes moved, for choosing whom to evict when full.
     last_active: Instant,
+    /// The last time bytes were written.
+    last_write: Instant,
     /// `WRITABLE` is among the registered interests.
     wants_writable: bool,
 }
 
 /// What became of a connection after it was driven.
 enum Next {
+    /// Waiting for the socket: the next event resumes it.
     Keep,
+    /// It used its turn with work left: drive it again after the other ready connections.
+    Yield,
     Close,
 }
 
-/// The listening sockets and their event loop.
-pub struct Server {
+/// Reads and writes one connection may do per turn, so a client that streams pipelined
+/// requests (or a body, while lingering) as fast as it can cannot starve the others.
+const TURN: usize = 64;
+
+/// The poll a server owns when it runs its own loop (see [`Server::run`]).
+struct OwnPoll {
     poll: Poll,
     events: Events,
+}
+
+/// The listening sockets, their connections, and the event loop that serves them.
+///
+/// A server either owns its `Poll` ([`Server::bind`], then [`Server::run`] blocks until shut
+/// down), or lives in a `Poll` its user owns ([`Server::bind_in`]): then the user hands it the
+/// events of its [token range](Server::owns), asks it for a [`timeout`](Server::timeout)
+/// hint, and calls [`tick`](Server::tick) after every poll. No thread is created either way.
+pub struct Server {
+    own: Option<OwnPoll>,
+    registry: Registry,
+    /// The tokens this server may use, `[start, end)`.
+    tokens: (usize, usize),
     listeners: Vec<Option<(TcpListener, SocketAddr)>>,
     connections: HashMap<Token, Connection>,
     next_token: usize,
@@ -148,12 +173,16 @@ pub struct Server {
     accept_paused_until: Option<Instant>,
     shutdown_deadline: Option<Instant>,
     read_chunk: Box<[u8; READ_CHUNK]>,
+    /// Connections that yielded with work left, driven again at the next tick.
+    ready: Vec<Token>,
+    ready_now: Vec<Token>,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("local_addrs", &self.local_addrs())
+            .field("tokens", &self.tokens)
             .field("connections", &self.connections.len())
             .field("limits", &self.limits)
             .finish()
@@ -161,30 +190,101 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Binds every address. `addrs` is usually [`resolve_listen_addrs`]' answer.
+    /// Binds every address, with a `Poll` of the server's own, for [`Server::run`].
+    /// `addrs` is usually [`resolve_listen_addrs`]' answer.
     ///
     /// # Errors
     /// The first bind error, with the address in its message.
     pub fn bind(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let registry = poll.registry().try_clone()?;
+        let own = OwnPoll {
+            poll,
+            events: Events::with_capacity(256),
+        };
+        Server::bind_with(registry, Some(own), (0, usize::MAX), addrs, limits)
+    }
+
+    /// Binds every address and registers the listeners, and later the connections, in the
+    /// caller's mio `registry`, under tokens from `tokens` only. The caller's loop then passes
+    /// the events of those tokens to [`Server::handle_event`].
+    ///
+    /// ```no_run
+    /// use mio::{Events, Poll, Token};
+    /// use prometheus_aioexporter::server::{Limits, Server};
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
+    /// let mut poll = Poll::new()?;
+    /// let addrs = ["127.0.0.1:9100".parse()?];
+    /// let mut server = Server::bind_in(poll.registry(), 1000..2000, &addrs, Limits::default())?;
+    /// let mut events = Events::with_capacity(128);
+    /// loop {
+    ///     poll.poll(&mut events, server.timeout())?;
+    ///     for event in events.iter() {
+    ///         if server.owns(event.token()) {
+    ///             server.handle_event(event, &mut exporter);
+    ///         } else {
+    ///             // the device's own sockets
+    ///         }
+    ///     }
+    ///     server.tick(&mut exporter);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A bind error, or `InvalidInput` if the range has fewer tokens than the listeners, two
+    /// reserved tokens and [`Limits::max_connections`] need.
+    pub fn bind_in(
+        registry: &Registry,
+        tokens: std::ops::Range<usize>,
+        addrs: &[SocketAddr],
+        limits: Limits,
+    ) -> io::Result<Server> {
+        let needed = FIRST_LISTENER + addrs.len() + limits.max_connections;
+        if tokens.end.saturating_sub(tokens.start) < needed {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "token range {tokens:?} too small: {needed} tokens needed for {} listener(s) and {} connections",
+                    addrs.len(),
+                    limits.max_connections
+                ),
+            ));
+        }
+        Server::bind_with(
+            registry.try_clone()?,
+            None,
+            (tokens.start, tokens.end),
+            addrs,
+            limits,
+        )
+    }
+
+    fn bind_with(
+        registry: Registry,
+        own: Option<OwnPoll>,
+        tokens: (usize, usize),
+        addrs: &[SocketAddr],
+        limits: Limits,
+    ) -> io::Result<Server> {
+        let waker = Arc::new(Waker::new(&registry, Token(tokens.0 + WAKER))?);
         let mut listeners = Vec::with_capacity(addrs.len());
         for (i, &addr) in addrs.iter().enumerate() {
             let mut listener = TcpListener::bind(addr).map_err(|err| {
                 io::Error::new(err.kind(), format!("cannot listen on {addr}: {err}"))
             })?;
-            poll.registry().register(
-                &mut listener,
-                Token(FIRST_LISTENER + i),
-                Interest::READABLE,
-            )?;
+            let token = Token(tokens.0 + FIRST_LISTENER + i);
+            registry.register(&mut listener, token, Interest::READABLE)?;
             let local = listener.local_addr()?;
             listeners.push(Some((listener, local)));
         }
         Ok(Server {
-            poll,
-            events: Events::with_capacity(256),
-            next_token: FIRST_LISTENER + listeners.len(),
+            own,
+            registry,
+            next_token: tokens.0 + FIRST_LISTENER + listeners.len(),
+            tokens,
             listeners,
             connections: HashMap::new(),
             limits,
@@ -193,6 +293,8 @@ impl Server {
             accept_paused_until: None,
             shutdown_deadline: None,
             read_chunk: Box::new([0; READ_CHUNK]),
+            ready: Vec::new(),
+            ready_now: Vec::new(),
         })
     }
 
@@ -201,7 +303,7 @@ impl Server {
         self.listeners.iter().flatten().map(|(_, a)| *a).collect()
     }
 
-    /// A handle that shuts the server down from any thread.
+    /// A handle that shuts the server down gracefully from any thread.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             requested: Arc::clone(&self.requested),
@@ -209,73 +311,147 @@ impl Server {
         }
     }
 
-    /// Serves until shut down through a [`ShutdownHandle`] or, when `signals` is given, by
-    /// SIGTERM or SIGINT.
+    /// `true` if `token` is one of this server's: pass its events to
+    /// [`Server::handle_event`].
+    pub fn owns(&self, token: Token) -> bool {
+        (self.tokens.0..self.tokens.1).contains(&token.0)
+    }
+
+    /// Handles one event of a token this server [owns](Server::owns); others are ignored.
+    pub fn handle_event(&mut self, event: &Event, service: &mut dyn Service) {
+        self.handle_token(event.token(), service);
+    }
+
+    fn handle_token(&mut self, token: Token, service: &mut dyn Service) {
+        let Some(offset) = token.0.checked_sub(self.tokens.0) else {
+            return;
+        };
+        if !self.owns(token) {
+            return;
+        }
+        if offset == WAKER {
+            if self.requested.load(Ordering::SeqCst) {
+                self.begin_shutdown("shutdown requested");
+            }
+            return;
+        }
+        let Some(listener_or_connection) = offset.checked_sub(FIRST_LISTENER) else {
+            return;
+        };
+        match listener_or_connection {
+            i if i < self.listeners.len() => self.accept_all(i),
+            _ => self.drive(token, service),
+        }
+    }
+
+    /// How long the caller's `poll` may wait before [`Server::tick`] has work to do.
+    pub fn timeout(&self) -> Option<Duration> {
+        if !self.ready.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        self.next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Runs what is due: gives connections that yielded their next turn, closes connections
+    /// past their deadlines, resumes accepting after a lack of descriptors, ends a shutdown.
+    /// Call it after every poll.
+    pub fn tick(&mut self, service: &mut dyn Service) {
+        std::mem::swap(&mut self.ready, &mut self.ready_now);
+        let mut ready_now = std::mem::take(&mut self.ready_now);
+        for token in ready_now.drain(..) {
+            self.drive(token, service);
+        }
+        self.ready_now = ready_now;
+        let now = Instant::now();
+        self.expire(now);
+        if self.accept_paused_until.is_some_and(|t| t <= now) {
+            self.accept_paused_until = None;
+            for i in 0..self.listeners.len() {
+                self.accept_all(i);
+            }
+        }
+        if let Some(deadline) = self.shutdown_deadline {
+            if !self.connections.is_empty() && deadline <= now {
+                log_warning!(
+                    "closing {} connection(s) still in flight at the shutdown deadline",
+                    self.connections.len()
+                );
+                let tokens: Vec<Token> = self.connections.keys().copied().collect();
+                for token in tokens {
+                    self.close(token);
+                }
+            }
+        }
+    }
+
+    /// Starts a graceful shutdown: stops listening, closes connections that are not being
+    /// answered, and lets the others finish their response (within
+    /// [`Limits::shutdown_timeout`]); [`Server::is_shut_down`] then turns `true`.
+    pub fn shutdown(&mut self) {
+        self.begin_shutdown("shutdown requested");
+    }
+
+    /// `true` once a shutdown has started and every connection is closed.
+    pub fn is_shut_down(&self) -> bool {
+        self.shutdown_deadline.is_some() && self.connections.is_empty()
+    }
+
+    /// Serves on the server's own `Poll` until shut down through a [`ShutdownHandle`] or,
+    /// when `signals` is given, by SIGTERM or SIGINT.
     ///
     /// # Errors
-    /// Only if polling itself fails; errors of single connections close those connections.
+    /// If polling itself fails, or for a server bound in the caller's `Poll`
+    /// ([`Server::bind_in`]); errors of single connections close those connections.
     pub fn run(
         &mut self,
         service: &mut dyn Service,
         mut signals: Option<&mut ShutdownSignals>,
     ) -> io::Result<()> {
+        let Some(mut own) = self.own.take() else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a server in the caller's Poll is driven by the caller's loop",
+            ));
+        };
+        let result = self.run_own(&mut own, service, &mut signals);
+        self.own = Some(own);
+        if let Some(signals) = signals {
+            let _ = signals.deregister(&self.registry);
+        }
+        result
+    }
+
+    fn run_own(
+        &mut self,
+        own: &mut OwnPoll,
+        service: &mut dyn Service,
+        signals: &mut Option<&mut ShutdownSignals>,
+    ) -> io::Result<()> {
         if let Some(signals) = signals.as_deref_mut() {
-            signals.register(self.poll.registry(), SIGNALS)?;
+            signals.register(&self.registry, Token(SIGNALS))?;
         }
         loop {
-            let now = Instant::now();
-            let timeout = self
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(now));
-            if let Err(err) = self.poll.poll(&mut self.events, timeout) {
+            if let Err(err) = own.poll.poll(&mut own.events, self.timeout()) {
                 if err.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(err);
             }
-            let tokens: Vec<Token> = self.events.iter().map(|e| e.token()).collect();
-            for token in tokens {
-                match token {
-                    WAKER => {
-                        if self.requested.load(Ordering::SeqCst) {
-                            self.begin_shutdown("shutdown requested");
-                        }
-                    }
+            for event in own.events.iter() {
+                match event.token().0 {
                     SIGNALS => {
                         let received = signals.as_deref_mut().and_then(|s| s.take());
                         if let Some(signal) = received {
                             self.begin_shutdown(signal_name(signal));
                         }
                     }
-                    Token(t)
-                        if t >= FIRST_LISTENER && t < FIRST_LISTENER + self.listeners.len() =>
-                    {
-                        self.accept_all(t - FIRST_LISTENER);
-                    }
-                    token => self.drive(token, service),
+                    _ => self.handle_token(event.token(), service),
                 }
             }
-            let now = Instant::now();
-            self.expire(now);
-            if self.accept_paused_until.is_some_and(|t| t <= now) {
-                self.accept_paused_until = None;
-                for i in 0..self.listeners.len() {
-                    self.accept_all(i);
-                }
-            }
-            if let Some(deadline) = self.shutdown_deadline {
-                if self.connections.is_empty() || deadline <= now {
-                    if !self.connections.is_empty() {
-                        log_warning!(
-                            "closing {} connection(s) still in flight at the shutdown deadline",
-                            self.connections.len()
-                        );
-                    }
-                    for (_, mut conn) in self.connections.drain() {
-                        let _ = self.poll.registry().deregister(&mut conn.stream);
-                    }
-                    return Ok(());
-                }
+            self.tick(service);
+            if self.is_shut_down() {
+                return Ok(());
             }
         }
     }
@@ -297,7 +473,7 @@ impl Server {
         log_info!("{why}: shutting down");
         self.shutdown_deadline = Some(Instant::now() + self.limits.shutdown_timeout);
         for (listener, _) in self.listeners.iter_mut().flatten() {
-            let _ = self.poll.registry().deregister(listener);
+            let _ = self.registry.deregister(listener);
         }
         self.listeners.iter_mut().for_each(|l| *l = None);
         let idle: Vec<Token> = self
@@ -312,6 +488,25 @@ impl Server {
         for conn in self.connections.values_mut() {
             conn.session.finish_after_output();
         }
+    }
+
+    /// The next free connection token: counting up, wrapping within the range, skipping
+    /// tokens in use (a reused token can at most receive a stale, spurious event, which a
+    /// connection ignores: it reads and writes only until `WouldBlock`).
+    fn take_token(&mut self) -> Option<Token> {
+        let first = self.tokens.0 + FIRST_LISTENER + self.listeners.len();
+        let span = self.tokens.1.saturating_sub(first);
+        for _ in 0..span.min(self.connections.len() + 1) {
+            if self.next_token >= self.tokens.1 || self.next_token < first {
+                self.next_token = first;
+            }
+            let token = Token(self.next_token);
+            self.next_token += 1;
+            if !self.connections.contains_key(&token) {
+                return Some(token);
+            }
+        }
+        None
     }
 
     /// Accepts every pending connection on listener `i`.
@@ -352,11 +547,12 @@ impl Server {
     }
 
     fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
-        let token = Token(self.next_token);
-        self.next_token += 1;
+        let Some(token) = self.take_token() else {
+            log_warning!("refusing connection from {peer}: no free token");
+            return;
+        };
         if let Err(err) = self
-            .poll
-            .registry()
+            .registry
             .register(&mut stream, token, Interest::READABLE)
         {
             log_warning!("cannot register connection from {peer}: {err}");
@@ -379,6 +575,7 @@ impl Server {
                 deadline: now + self.limits.idle_timeout,
                 armed_at: now,
                 last_active: now,
+                last_write: now,
                 wants_writable: false,
             },
         );
@@ -404,7 +601,7 @@ impl Server {
 
     fn close(&mut self, token: Token) {
         if let Some(mut conn) = self.connections.remove(&token) {
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+            let _ = self.registry.deregister(&mut conn.stream);
             log_debug!("closed connection from {}", conn.session.peer());
             // A descriptor is free again: accept what waited for one.
             if self.accept_paused_until.is_some() {
@@ -436,14 +633,23 @@ impl Server {
             return; // A spurious or stale event.
         };
         let next = match drive_connection(conn, service, &mut self.read_chunk[..]) {
-            Next::Keep => {
-                conn.rearm(&self.limits);
-                update_interest(&self.poll, token, conn)
-            }
             Next::Close => Next::Close,
+            next => {
+                conn.rearm(&self.limits);
+                match update_interest(&self.registry, token, conn) {
+                    Next::Close => Next::Close,
+                    _ => next,
+                }
+            }
         };
-        if let Next::Close = next {
-            self.close(token);
+        match next {
+            Next::Close => self.close(token),
+            Next::Yield => {
+                if !self.ready.contains(&token) {
+                    self.ready.push(token);
+                }
+            }
+            Next::Keep => {}
         }
     }
 }
@@ -454,7 +660,10 @@ impl Connection {
     /// idle, from the last progress of a response being sent.
     fn rearm(&mut self, limits: &Limits) {
         let wait = self.session.wait();
-        let progressed = wait == Wait::Response && self.last_active > self.armed_at;
+        // Bytes written since the deadline was set: a response went out (the idle time and a
+        // next head's time count from it) or a slow one progressed. Bytes read never extend
+        // a deadline, so a head that trickles in cannot outlive its timeout.
+        let progressed = wait != Wait::Linger && self.last_write > self.armed_at;
         if wait != self.wait || progressed {
             let timeout = match wait {
                 Wait::Idle => limits.idle_timeout,
@@ -480,7 +689,7 @@ fn is_out_of_descriptors(err: &io::Error) -> bool {
 }
 
 /// Registers `WRITABLE` interest exactly while output is pending (always with `READABLE`).
-fn update_interest(poll: &Poll, token: Token, conn: &mut Connection) -> Next {
+fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> Next {
     let wants_writable = conn.session.has_output();
     if wants_writable == conn.wants_writable {
         return Next::Keep;
@@ -490,10 +699,7 @@ fn update_interest(poll: &Poll, token: Token, conn: &mut Connection) -> Next {
     } else {
         Interest::READABLE
     };
-    match poll
-        .registry()
-        .reregister(&mut conn.stream, token, interest)
-    {
+    match registry.reregister(&mut conn.stream, token, interest) {
         Ok(()) => {
             conn.wants_writable = wants_writable;
             Next::Keep
@@ -508,9 +714,10 @@ fn update_interest(poll: &Poll, token: Token, conn: &mut Connection) -> Next {
     }
 }
 
-/// Moves bytes between the socket and the session until the socket would block.
+/// Moves bytes between the socket and the session until the socket would block, or the
+/// connection's [turn](TURN) is over.
 fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mut [u8]) -> Next {
-    loop {
+    for _ in 0..TURN {
         match conn.session.next(service) {
             Action::Write => {
                 let [head, body] = conn.session.pending();
@@ -522,6 +729,7 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                     Ok(n) => {
                         conn.session.wrote(n);
                         conn.last_active = Instant::now();
+                        conn.last_write = conn.last_active;
                     }
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Next::Keep,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -558,6 +766,7 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
             Action::Close => return Next::Close,
         }
     }
+    Next::Yield
 }
 
 /// The socket addresses to listen on for `hosts` and `port`.

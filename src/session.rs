@@ -102,7 +102,12 @@ pub struct Session {
     close_after_output: bool,
     read_closed: bool,
     state: State,
+    /// Bytes thrown away while lingering.
+    discarded: usize,
 }
+
+/// How much a lingering connection may still send before it is closed anyway.
+const LINGER_DISCARD_LIMIT: usize = 1 << 20;
 
 impl Session {
     /// A session for a connection from `peer`.
@@ -116,6 +121,7 @@ impl Session {
             close_after_output: false,
             read_closed: false,
             state: State::Open,
+            discarded: 0,
         }
     }
 
@@ -165,7 +171,7 @@ impl Session {
                     return Action::ShutdownWrite;
                 }
                 State::Lingering => {
-                    return if self.read_closed {
+                    return if self.read_closed || self.discarded > LINGER_DISCARD_LIMIT {
                         Action::Close
                     } else {
                         Action::Read
@@ -257,10 +263,11 @@ impl Session {
         (self.limits.max_request_head_bytes + 1).saturating_sub(self.input.len())
     }
 
-    /// Records bytes read from the client (discarded while lingering; cut at
-    /// [`Session::read_room`]).
+    /// Records bytes read from the client (discarded while lingering, until a megabyte makes
+    /// the session close; cut at [`Session::read_room`]).
     pub fn received(&mut self, bytes: &[u8]) {
         if self.state != State::Open {
+            self.discarded = self.discarded.saturating_add(bytes.len());
             return;
         }
         let room = self.read_room();

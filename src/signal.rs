@@ -227,6 +227,11 @@ impl ShutdownSignals {
         registry.register(&mut self.read_end, token, Interest::READABLE)
     }
 
+    /// Removes the read end from the mio registry it was registered with.
+    pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        registry.deregister(&mut self.read_end)
+    }
+
     /// Reads everything pending without blocking and returns the last signal received
     /// (`libc::SIGTERM` or `libc::SIGINT`), or `None` if none arrived since the last call.
     pub fn take(&mut self) -> Option<i32> {

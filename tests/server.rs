@@ -2,8 +2,10 @@
 //! std `TcpStream` clients that send raw bytes and read raw responses.
 //!
 //! Every client socket has read and write timeouts, so a broken server fails a test instead of
-//! hanging it. Nothing waits by sleeping: time-based behaviour (timeouts) is configured short
-//! and observed as its effect (the connection closes) within a generous bound.
+//! hanging it. Nothing is synchronised by sleeping: time-based behaviour (timeouts) is
+//! configured short and observed as its effect (the connection closes) within a generous bound.
+//! The few sleeps pace a client whose slowness is the point of its test, or poll, with a bound,
+//! for an effect on other sockets.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -12,7 +14,10 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use prometheus_aioexporter::{Exporter, ExporterError, Limits, MetricConfig, ShutdownHandle};
+use prometheus_aioexporter::{
+    BoxError, CollectedFamily, Collector, Exporter, ExporterError, Limits, MetricConfig,
+    ShutdownHandle,
+};
 
 /// How long a client waits for any read or write before the test fails.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -82,7 +87,8 @@ impl TestServer {
     fn stop(&mut self) -> Result<(), ExporterError> {
         let thread = self.thread.take().expect("the server is running");
         self.handle.shutdown();
-        if self.done.recv_timeout(IO_TIMEOUT).is_err() {
+        // Disconnected: the thread panicked without sending; joining tells how.
+        if let Err(mpsc::RecvTimeoutError::Timeout) = self.done.recv_timeout(IO_TIMEOUT) {
             panic!("serve did not return within {IO_TIMEOUT:?} of the shutdown request");
         }
         match thread.join() {
@@ -100,9 +106,10 @@ impl Drop for TestServer {
         if std::thread::panicking() {
             // Do not turn one failure into an abort; leave the thread if it does not stop.
             self.handle.shutdown();
-            if self.done.recv_timeout(IO_TIMEOUT).is_ok() {
-                let _ = self.thread.take().map(JoinHandle::join);
+            if let Err(mpsc::RecvTimeoutError::Timeout) = self.done.recv_timeout(IO_TIMEOUT) {
+                return;
             }
+            let _ = self.thread.take().map(JoinHandle::join);
             return;
         }
         if let Err(err) = self.stop() {
@@ -222,17 +229,17 @@ impl Client {
     /// Reads more, failing the test on end of stream, error or timeout.
     #[track_caller]
     fn fill_or_fail(&mut self, what: &str) {
-        match self.fill() {
-            Ok(0) => panic!(
-                "connection closed while reading {what}; have {:?}",
-                String::from_utf8_lossy(&self.buf)
-            ),
-            Ok(_) => {}
-            Err(err) => panic!(
-                "reading {what} failed: {err}; have {:?}",
-                String::from_utf8_lossy(&self.buf)
-            ),
-        }
+        let outcome = match self.fill() {
+            Ok(0) => "the connection was closed".to_string(),
+            Ok(_) => return,
+            Err(err) => format!("{err}"),
+        };
+        let tail = &self.buf[self.buf.len().saturating_sub(300)..];
+        panic!(
+            "reading {what}: {outcome}; have {} bytes, ending {:?}",
+            self.buf.len(),
+            String::from_utf8_lossy(tail)
+        );
     }
 
     /// Reads a response head: status line and headers, each ending in CRLF.
@@ -499,6 +506,76 @@ fn other_methods_are_405_with_allow() {
     }
 }
 
+/// What Prometheus 2 sends when it prefers OpenMetrics.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,\
+     application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+#[test]
+fn openmetrics_is_served_when_preferred() {
+    let server = TestServer::start(|e| {
+        e.registry_mut()
+            .create_metrics([MetricConfig::new("answer", "The answer.", "gauge")])
+            .unwrap();
+    });
+    let mut client = server.connect();
+    client.send(format!(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\nAccept: {PROMETHEUS_ACCEPT}\r\n\r\n"
+    ));
+    let response = client.response();
+    response.assert_status(200);
+    assert_eq!(
+        response.header("Content-Type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    assert!(response.body_text().ends_with("# EOF\n"), "{response:?}");
+}
+
+#[test]
+fn openmetrics_can_be_turned_off() {
+    let server = TestServer::start(|e| {
+        e.set_openmetrics(false);
+    });
+    let mut client = server.connect();
+    client.send(format!(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\nAccept: {PROMETHEUS_ACCEPT}\r\n\r\n"
+    ));
+    let response = client.response();
+    response.assert_status(200);
+    assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
+}
+
+#[test]
+fn update_handler_sees_the_announced_scrape_deadline() {
+    let remaining = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let remaining_in_handler = Arc::clone(&remaining);
+    let server = TestServer::start(move |e| {
+        e.set_metric_update_handler_with_scrape(move |_, scrape| {
+            remaining_in_handler
+                .lock()
+                .unwrap()
+                .push(scrape.remaining());
+            Ok(())
+        });
+    });
+    let mut client = server.connect();
+    client.send(
+        "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n",
+    );
+    client.response().assert_status(200);
+    client.get("/metrics").assert_status(200);
+    let remaining = remaining.lock().unwrap();
+    let [announced, unannounced] = remaining[..] else {
+        panic!("two scrapes expected: {remaining:?}");
+    };
+    // 10 s minus the default 0.5 s offset, minus however long the handler took to start.
+    let announced = announced.expect("a deadline when the scraper announces its timeout");
+    assert!(
+        announced > Duration::ZERO && announced <= Duration::from_millis(9500),
+        "{announced:?}"
+    );
+    assert_eq!(unannounced, None);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Connections: keep-alive, pipelining, partial requests
 
@@ -671,6 +748,30 @@ fn handler_panic_is_500_and_the_server_keeps_serving() {
     server.connect().get("/metrics").assert_status(200);
 }
 
+/// A collector whose source is down.
+struct FailingCollector;
+
+impl Collector for FailingCollector {
+    fn collect(&mut self, _out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+        Err("sensor offline".into())
+    }
+}
+
+#[test]
+fn collector_error_is_500_with_its_message() {
+    let server = TestServer::start(|e| {
+        e.registry_mut().register_collector(FailingCollector);
+    });
+    let mut client = server.connect();
+    let response = client.get("/metrics");
+    response.assert_status(500);
+    let body = response.body_text();
+    assert!(body.contains("sensor offline"), "{body}");
+    assert_eq!(body.lines().count(), 1, "{body:?}");
+    // The connection is kept.
+    client.get("/").assert_status(200);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Malformed and oversized requests
 
@@ -763,6 +864,65 @@ fn request_body_is_never_parsed_as_a_request() {
     client.assert_closed();
 }
 
+#[test]
+fn rejected_requests_get_their_status_then_close() {
+    let server = TestServer::start(|_| {});
+    let cases: &[(&str, &str, u16)] = &[
+        // A version we do not speak.
+        ("HTTP/2.0", "GET /metrics HTTP/2.0\r\nHost: t\r\n\r\n", 505),
+        // Two hosts: which one is meant?
+        (
+            "two Host",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            400,
+        ),
+        // A length that is not a number.
+        (
+            "bad length",
+            "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: x\r\n\r\n",
+            400,
+        ),
+        // Both framings at once (request smuggling).
+        (
+            "TE and CL",
+            "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            400,
+        ),
+        // Obsolete line folding.
+        (
+            "obs-fold",
+            "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n",
+            400,
+        ),
+        // A target that is neither a path nor an absolute URL.
+        ("bad target", "GET metrics HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+    ];
+    for (name, request, status) in cases {
+        let mut client = server.connect();
+        client.send(request);
+        let response = client.response();
+        assert_eq!(response.status, *status, "{name}: {response:?}");
+        assert_eq!(response.header("Connection"), Some("close"), "{name}");
+        client.assert_closed();
+    }
+}
+
+#[test]
+fn requests_pipelined_after_connection_close_are_not_answered() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    client.send(format!(
+        "{}GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n{}",
+        get("/metrics"),
+        get("/nope")
+    ));
+    client.response().assert_status(200);
+    let last = client.response();
+    last.assert_status(200);
+    assert_eq!(last.header("Connection"), Some("close"));
+    client.assert_closed();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Slow, idle, greedy and rude clients
 
@@ -789,7 +949,7 @@ fn stalled_request_head_is_closed_after_the_head_timeout() {
 }
 
 #[test]
-fn head_sent_byte_by_byte_is_closed_after_the_head_timeout() {
+fn trickled_head_is_closed_after_the_head_timeout() {
     // Trickling bytes does not extend the time a head has.
     let server = TestServer::with_limits(limits(|l| l.request_head_timeout = SHORT));
     let mut client = server.connect();
@@ -823,11 +983,41 @@ fn pipelined_partial_head_is_closed_after_the_head_timeout() {
 }
 
 #[test]
+fn each_pipelined_head_gets_its_own_head_timeout() {
+    // Every segment completes one head and starts the next: no head takes long, but the
+    // connection always has a partial head when an event ends.
+    let head_timeout = Duration::from_secs(1);
+    let server = TestServer::with_limits(limits(|l| l.request_head_timeout = head_timeout));
+    let mut client = server.connect();
+    client.send("GET / HTTP/1.1\r\nHo");
+    let started = Instant::now();
+    while started.elapsed() < 2 * head_timeout {
+        std::thread::sleep(head_timeout / 4); // pacing the client, not synchronisation
+        client.send("st: test\r\n\r\nGET / HTTP/1.1\r\nHo");
+        client.response().assert_status(200);
+    }
+}
+
+#[test]
 fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let server = TestServer::with_limits(limits(|l| l.idle_timeout = SHORT));
     let mut client = server.connect();
     client.get("/metrics").assert_status(200);
     client.assert_closed();
+}
+
+#[test]
+fn idle_timeout_counts_from_the_last_response() {
+    let idle = Duration::from_secs(2);
+    let server = TestServer::with_limits(limits(|l| l.idle_timeout = idle));
+    let mut client = server.connect();
+    let started = Instant::now();
+    // Never idle for more than a quarter of the idle timeout, for twice its length.
+    while started.elapsed() < 2 * idle {
+        client.get("/metrics").assert_status(200);
+        std::thread::sleep(idle / 4); // pacing the client, not synchronisation
+    }
+    client.get("/metrics").assert_status(200);
 }
 
 #[test]
@@ -853,7 +1043,7 @@ fn full_server_evicts_an_idle_connection_for_a_new_one() {
 }
 
 #[test]
-fn connection_being_answered_is_not_evicted() {
+fn eviction_prefers_idle_connections_to_partial_heads() {
     // Two connections allowed: one half-way through a head (not idle), one idle. A third
     // evicts the idle one first.
     let server = TestServer::with_limits(limits(|l| l.max_connections = 2));
