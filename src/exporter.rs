@@ -20,7 +20,7 @@ use crate::metrics::{Counter, Gauge, MetricConfig, MetricError};
 use crate::negotiate;
 use crate::process::{self, ProcessMetricKind};
 use crate::registry::{BoxError, Metrics, Registry};
-use crate::server::{self, Limits, Response, Server, Service};
+use crate::server::{self, Limits, Response, Server, Service, ShutdownHandle};
 use crate::signal::ShutdownSignals;
 
 /// The update handler: given every metric by name and what is known of the scrape, it brings
@@ -99,6 +99,52 @@ impl std::error::Error for ExporterError {
             ExporterError::Bind(err) | ExporterError::Serve(err) => Some(err),
             ExporterError::ProcessStats(err) => Some(err),
             ExporterError::InvalidMetricsPath(_) => None,
+        }
+    }
+}
+
+/// An exporter serving on its own thread; see [`Exporter::spawn`].
+#[derive(Debug)]
+pub struct RunningExporter {
+    local_addrs: Vec<SocketAddr>,
+    handle: ShutdownHandle,
+    thread: std::thread::JoinHandle<(Exporter, Result<(), ExporterError>)>,
+}
+
+impl RunningExporter {
+    /// The bound addresses (with the real port when 0 was asked for).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// A handle that shuts the server down from any thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Shuts the server down gracefully (as SIGTERM would), waits for its thread, and gives
+    /// the exporter back.
+    ///
+    /// # Errors
+    /// What the server failed with, if it did.
+    pub fn shutdown(self) -> Result<Exporter, ExporterError> {
+        self.handle.shutdown();
+        self.join()
+    }
+
+    /// Waits until the server stops (after a shutdown through a [`ShutdownHandle`]) and gives
+    /// the exporter back.
+    ///
+    /// # Errors
+    /// What the server failed with, if it did.
+    pub fn join(self) -> Result<Exporter, ExporterError> {
+        match self.thread.join() {
+            Ok((exporter, Ok(()))) => Ok(exporter),
+            Ok((_, Err(err))) => Err(err),
+            Err(_) => Err(ExporterError::Serve(io::Error::new(
+                io::ErrorKind::Other,
+                "the server thread panicked",
+            ))),
         }
     }
 }
@@ -408,6 +454,46 @@ impl Exporter {
         signals: Option<&mut ShutdownSignals>,
     ) -> Result<(), ExporterError> {
         server.run(self, signals).map_err(ExporterError::Serve)
+    }
+
+    /// Binds, then serves on a background thread of its own: the way in for programs that have
+    /// other work on their main thread. Metrics are updated from any thread meanwhile (their
+    /// handles are `Send + Sync`); the returned [`RunningExporter`] knows the bound addresses
+    /// and stops the server.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Exporter, MetricConfig};
+    ///
+    /// let mut exporter = Exporter::new("batch-job", "A job with metrics.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// let metrics = exporter
+    ///     .registry_mut()
+    ///     .create_metrics([MetricConfig::new("items", "Items done.", "counter")])?;
+    /// let running = exporter.spawn()?;
+    /// println!("metrics on http://{}/metrics", running.local_addrs()[0]);
+    /// metrics.counter("items")?.inc(); // from this or any thread
+    /// let exporter = running.shutdown()?; // graceful, like SIGTERM; gives the exporter back
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Exporter::bind`], or if the thread cannot be started.
+    pub fn spawn(mut self) -> Result<RunningExporter, ExporterError> {
+        let mut server = self.bind()?;
+        let local_addrs = server.local_addrs();
+        let handle = server.shutdown_handle();
+        let thread = std::thread::Builder::new()
+            .name(self.name.clone())
+            .spawn(move || {
+                let result = self.serve(&mut server, None);
+                (self, result)
+            })
+            .map_err(ExporterError::Serve)?;
+        Ok(RunningExporter {
+            local_addrs,
+            handle,
+            thread,
+        })
     }
 
     /// Binds, then serves until SIGTERM or SIGINT.

@@ -78,8 +78,9 @@ pub mod script;
 pub mod server;
 pub mod session;
 pub mod signal;
+pub mod textfile;
 
-pub use exporter::{Exporter, ExporterError, Scrape, UpdateHandler};
+pub use exporter::{Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler};
 pub use metrics::{
     Counter, Enum, Family, Gauge, Histogram, Info, IntoMetricType, MetricConfig, MetricError,
     MetricType, Series, Summary, DEFAULT_BUCKETS,

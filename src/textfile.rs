@@ -1,0 +1,202 @@
+//! Metrics without a server: the exposition written to any `io::Write`, or to a file that
+//! node_exporter's textfile collector reads.
+//!
+//! Batch and cron jobs, which are gone before a scraper would come, export their metrics this
+//! way: the job writes `/var/lib/node_exporter/textfile/my_job.prom` when it ends, and
+//! node_exporter exposes it with its own metrics. The file is replaced atomically (written to a
+//! temporary file in the same directory, synced, then renamed over the target), so the
+//! collector never reads half a file.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::encode::Format;
+use crate::registry::{CollectError, Registry};
+
+/// Why the exposition could not be written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A collector failed or yielded invalid data; nothing was written.
+    Collect(CollectError),
+    /// Writing failed; for a file, `path` names the file that could not be written.
+    Io {
+        /// The file, when writing one.
+        path: Option<PathBuf>,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteError::Collect(err) => write!(f, "{err}"),
+            WriteError::Io {
+                path: Some(path),
+                source,
+            } => write!(f, "cannot write {}: {source}", path.display()),
+            WriteError::Io { path: None, source } => write!(f, "cannot write metrics: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::Collect(err) => Some(err),
+            WriteError::Io { source, .. } => Some(source),
+        }
+    }
+}
+
+impl Registry {
+    /// Writes the exposition in `format` to `out`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::encode::Format;
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([MetricConfig::new("rows", "Rows.", "gauge")])?;
+    /// metrics.gauge("rows")?.set(42.0);
+    /// registry.write_to(std::io::stdout().lock(), Format::Text)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`WriteError::Collect`] before anything is written, or [`WriteError::Io`].
+    pub fn write_to(&mut self, mut out: impl Write, format: Format) -> Result<(), WriteError> {
+        let mut body = Vec::new();
+        self.encode_format(&mut body, format)
+            .map_err(WriteError::Collect)?;
+        out.write_all(&body)
+            .and_then(|()| out.flush())
+            .map_err(|source| WriteError::Io { path: None, source })
+    }
+
+    /// Replaces `path` atomically with the text-format exposition, for node_exporter's
+    /// textfile collector (name it `*.prom` in the collector's directory).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("backup_last_success_seconds", "When the backup last succeeded.", "gauge"),
+    /// ])?;
+    /// metrics.gauge("backup_last_success_seconds")?.set_to_current_time();
+    /// let path = std::env::temp_dir().join("doc_backup.prom");
+    /// registry.write_textfile(&path)?;
+    /// assert!(std::fs::read_to_string(&path)?.contains("backup_last_success_seconds "));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`WriteError::Collect`] before anything is written, or [`WriteError::Io`] naming the
+    /// file; the target is then unchanged and the temporary file removed.
+    pub fn write_textfile(&mut self, path: impl AsRef<Path>) -> Result<(), WriteError> {
+        let path = path.as_ref();
+        let mut body = Vec::new();
+        self.encode_format(&mut body, Format::Text)
+            .map_err(WriteError::Collect)?;
+        // Beside the target, so the rename stays on one filesystem; not `*.prom`, so the
+        // collector never picks it up.
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}.tmp", std::process::id()));
+        let temporary = path.with_file_name(name);
+        let io_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| WriteError::Io {
+                path: Some(path),
+                source,
+            }
+        };
+        let written = fs::File::create(&temporary).and_then(|mut file| {
+            file.write_all(&body)?;
+            file.sync_all()
+        });
+        if let Err(err) = written {
+            let _ = fs::remove_file(&temporary);
+            return Err(io_error(&temporary)(err));
+        }
+        if let Err(err) = fs::rename(&temporary, path) {
+            let _ = fs::remove_file(&temporary);
+            return Err(io_error(path)(err));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetricConfig;
+
+    fn scratch_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "aioexporter-textfile-{name}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn textfile_is_replaced_whole_and_leaves_no_temporary() {
+        let dir = scratch_dir("replace");
+        let path = dir.join("job.prom");
+        fs::write(&path, "old contents\n").unwrap();
+        let mut registry = Registry::new();
+        let metrics = registry
+            .create_metrics([MetricConfig::new("done", "Done.", "counter")])
+            .unwrap();
+        metrics.counter("done").unwrap().inc();
+        registry.write_textfile(&path).unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "# HELP done_total Done.\n# TYPE done_total counter\ndone_total 1\n"
+        );
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("job.prom")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unwritable_targets_are_errors_naming_the_file() {
+        let dir = scratch_dir("missing");
+        let path = dir.join("no-such-dir").join("job.prom");
+        let err = Registry::new().write_textfile(&path).unwrap_err();
+        assert!(err.to_string().contains("no-such-dir"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn write_to_reports_writer_errors() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::Other, "disk on fire"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut registry = Registry::new();
+        registry
+            .create_metrics([MetricConfig::new("x", "", "gauge")])
+            .unwrap();
+        let err = registry.write_to(Broken, Format::Text).unwrap_err();
+        assert_eq!(err.to_string(), "cannot write metrics: disk on fire");
+        let mut out = Vec::new();
+        registry.write_to(&mut out, Format::OpenMetrics).unwrap();
+        assert!(out.ends_with(b"# EOF\n"));
+    }
+}
