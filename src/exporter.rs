@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use crate::encode::Format;
 use crate::http::{self, Method, Request, ResponseHead, Status};
-use crate::log::{log_debug, log_error, log_info, log_warning};
-use crate::metrics::{Counter, Gauge, MetricConfig, MetricError};
+use crate::log::{log_debug, log_error, log_info};
+use crate::metrics::MetricError;
 use crate::negotiate;
-use crate::process::{self, ProcessMetricKind};
+#[cfg(feature = "process-stats")]
+use crate::process;
 use crate::registry::{BoxError, Metrics, Registry};
 use crate::server::{self, Limits, Response, Server, Service, ShutdownHandle};
 use crate::signal::ShutdownSignals;
@@ -149,12 +150,6 @@ impl RunningExporter {
     }
 }
 
-/// The process metrics, kept in the registry and refreshed from `/proc` before each scrape.
-struct ProcessMetrics {
-    cpu: Counter,
-    gauges: Vec<Gauge>,
-}
-
 /// An exporter: registry, update handler, and HTTP routes.
 ///
 /// ```no_run
@@ -183,7 +178,8 @@ pub struct Exporter {
     limits: Limits,
     registry: Registry,
     handler: Option<UpdateHandler>,
-    process: Option<ProcessMetrics>,
+    #[cfg(feature = "process-stats")]
+    process: Option<process::ProcessMetrics>,
     openmetrics: bool,
     scrape_timeout_offset: Duration,
     max_scrape_timeout: Option<Duration>,
@@ -226,6 +222,7 @@ impl Exporter {
             limits: Limits::default(),
             registry: Registry::new(),
             handler: None,
+            #[cfg(feature = "process-stats")]
             process: None,
             openmetrics: true,
             scrape_timeout_offset: Duration::from_millis(500),
@@ -311,10 +308,6 @@ impl Exporter {
         self.registry.metrics()
     }
 
-    pub(crate) fn set_registry(&mut self, registry: Registry) {
-        self.registry = registry;
-    }
-
     /// Sets the update handler, called with every metric by name before each metrics response
     /// (on the server's thread). If it returns an error, that scrape is answered with HTTP 500
     /// and a one-line message, the error is logged, and the exporter keeps serving.
@@ -376,33 +369,12 @@ impl Exporter {
     ///
     /// # Errors
     /// [`ExporterError::ProcessStats`] if metrics of those names exist already.
+    #[cfg(feature = "process-stats")]
     pub fn enable_process_stats(&mut self) -> Result<&mut Self, ExporterError> {
-        if self.process.is_some() {
-            return Ok(self);
-        }
-        let rows = process::ProcessStats::default().rows();
-        let configs = rows.iter().map(|(name, help, kind, _)| {
-            let kind = match kind {
-                ProcessMetricKind::Counter => "counter",
-                ProcessMetricKind::Gauge => "gauge",
-            };
-            MetricConfig::new(*name, *help, kind)
-        });
-        let created = self
-            .registry
-            .create_metrics(configs)
-            .map_err(ExporterError::ProcessStats)?;
-        let mut cpu = None;
-        let mut gauges = Vec::new();
-        for (name, _, kind, _) in rows {
-            let base = name.strip_suffix("_total").unwrap_or(name);
-            match kind {
-                ProcessMetricKind::Counter => cpu = created.counter(base).ok(),
-                ProcessMetricKind::Gauge => gauges.extend(created.gauge(name).ok()),
-            }
-        }
-        if let Some(cpu) = cpu {
-            self.process = Some(ProcessMetrics { cpu, gauges });
+        if self.process.is_none() {
+            let metrics = process::ProcessMetrics::register(&mut self.registry)
+                .map_err(ExporterError::ProcessStats)?;
+            self.process = Some(metrics);
         }
         Ok(self)
     }
@@ -540,24 +512,9 @@ impl Exporter {
     /// Runs the process-stats refresh and the update handler, then encodes the registry into
     /// the reusable body. `Err` carries the one-line reason for a 500.
     fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, String> {
+        #[cfg(feature = "process-stats")]
         if let Some(process) = &self.process {
-            match process::collect() {
-                Ok(stats) => {
-                    let rows = stats.rows();
-                    let mut gauges = process.gauges.iter();
-                    for (_, _, kind, value) in rows {
-                        match kind {
-                            ProcessMetricKind::Counter => process.cpu.set(value),
-                            ProcessMetricKind::Gauge => {
-                                if let Some(g) = gauges.next() {
-                                    g.set(value);
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(err) => log_warning!("cannot read process stats: {err}"),
-            }
+            process.refresh();
         }
         if let Some(handler) = self.handler.as_mut() {
             let metrics = self.registry.metrics();
@@ -602,7 +559,7 @@ impl Exporter {
         if gzip.compress(body, out) {
             Some(Arc::clone(&self.gzip_body))
         } else {
-            log_warning!("gzip compression failed; answering uncompressed");
+            crate::log::log_warning!("gzip compression failed; answering uncompressed");
             None
         }
     }
@@ -802,6 +759,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "process-stats")]
     fn process_stats_are_registered_with_client_golang_names() {
         let mut e = Exporter::new("x", "");
         e.enable_process_stats().unwrap();

@@ -63,33 +63,45 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[cfg(feature = "script")]
 pub mod cli;
 pub mod encode;
+#[cfg(feature = "server")]
 pub mod exporter;
 #[cfg(feature = "gzip")]
 mod gzip;
+#[cfg(feature = "server")]
 pub mod http;
 pub mod log;
 pub mod metrics;
+#[cfg(feature = "server")]
 pub mod negotiate;
+#[cfg(feature = "process-stats")]
 pub mod process;
 pub mod registry;
+#[cfg(feature = "script")]
 pub mod script;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 pub mod session;
+#[cfg(feature = "server")]
 pub mod signal;
 pub mod textfile;
 
+#[cfg(feature = "server")]
 pub use exporter::{Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler};
 pub use metrics::{
     Counter, Enum, Family, Gauge, Histogram, Info, IntoMetricType, MetricConfig, MetricError,
     MetricType, Series, Summary, DEFAULT_BUCKETS,
 };
 pub use registry::{BoxError, CollectError, CollectedFamily, Collector, Metric, Metrics, Registry};
+#[cfg(feature = "script")]
 pub use script::{run_script, PrometheusExporterScript};
+#[cfg(feature = "server")]
 pub use server::{Limits, ShutdownHandle};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "script"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

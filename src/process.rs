@@ -12,6 +12,8 @@
 //! - `<root>/<pid>/fd`: one entry per open file descriptor;
 //! - `<root>/stat`: `btime`, the boot time in seconds since the Unix epoch.
 
+use crate::metrics::{Counter, Gauge, MetricConfig, MetricError, MetricType};
+use crate::registry::Registry;
 use std::error::Error;
 use std::fmt;
 use std::fs;
@@ -307,6 +309,77 @@ fn parse_soft_limit(text: &str, name: &str) -> Option<u64> {
 fn parse_btime(text: &str) -> Option<u64> {
     let line = text.lines().find(|line| line.starts_with("btime "))?;
     line["btime ".len()..].trim().parse().ok()
+}
+
+/// The process metrics as registered metrics, refreshed from `/proc` on demand: what the
+/// exporter's `--process-stats` does before each scrape, and what a batch job writing a
+/// textfile can do before writing it.
+///
+/// ```
+/// use prometheus_aioexporter::process::ProcessMetrics;
+/// use prometheus_aioexporter::Registry;
+///
+/// let mut registry = Registry::new();
+/// let process = ProcessMetrics::register(&mut registry)?;
+/// process.refresh();
+/// assert!(registry.metrics().gauge("process_open_fds")?.get() > 0.0);
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
+#[derive(Debug)]
+pub struct ProcessMetrics {
+    cpu: Counter,
+    /// The gauges, in the order of [`ProcessStats::rows`].
+    gauges: Vec<Gauge>,
+}
+
+impl ProcessMetrics {
+    /// Registers the seven metrics in `registry`.
+    ///
+    /// # Errors
+    /// [`MetricError::DuplicateMetric`] if metrics of those names exist already.
+    pub fn register(registry: &mut Registry) -> Result<ProcessMetrics, MetricError> {
+        let rows = ProcessStats::default().rows();
+        let configs = rows.iter().map(|(name, help, kind, _)| {
+            let kind = match kind {
+                ProcessMetricKind::Counter => MetricType::Counter,
+                ProcessMetricKind::Gauge => MetricType::Gauge,
+            };
+            MetricConfig::new(*name, *help, kind)
+        });
+        let created = registry.create_metrics(configs)?;
+        let mut cpu = None;
+        let mut gauges = Vec::new();
+        for (name, _, kind, _) in rows {
+            match kind {
+                ProcessMetricKind::Counter => {
+                    cpu = Some(created.counter(name.strip_suffix("_total").unwrap_or(name))?);
+                }
+                ProcessMetricKind::Gauge => gauges.push(created.gauge(name)?),
+            }
+        }
+        let cpu = cpu.ok_or_else(|| MetricError::UnknownMetric("process_cpu_seconds".into()))?;
+        Ok(ProcessMetrics { cpu, gauges })
+    }
+
+    /// Reads `/proc/self` and sets the metrics; a failure is logged and the old values stay.
+    pub fn refresh(&self) {
+        match collect() {
+            Ok(stats) => {
+                let mut gauges = self.gauges.iter();
+                for (_, _, kind, value) in stats.rows() {
+                    match kind {
+                        ProcessMetricKind::Counter => self.cpu.set(value),
+                        ProcessMetricKind::Gauge => {
+                            if let Some(gauge) = gauges.next() {
+                                gauge.set(value);
+                            }
+                        }
+                    }
+                }
+            }
+            Err(err) => crate::log::log_warning!("cannot read process stats: {err}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -155,6 +155,7 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
         .default("warning")
         .metavar("LEVEL")
         .help("minimum level for log messages");
+    #[cfg(feature = "process-stats")]
     parser
         .add_argument("--process-stats")
         .flag()
@@ -173,6 +174,7 @@ struct BuiltinOptions {
     hosts: Vec<String>,
     port: u16,
     level: Level,
+    #[cfg(feature = "process-stats")]
     process_stats: bool,
     metrics_path: String,
 }
@@ -199,6 +201,7 @@ fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
         hosts: args.get_all("host").to_vec(),
         port: args.value_of::<u16>("port")?.unwrap_or(0),
         level,
+        #[cfg(feature = "process-stats")]
         process_stats: args.flag("process-stats"),
         metrics_path,
     })
@@ -249,13 +252,11 @@ where
         }
     };
 
-    let mut registry = Registry::new();
-    if let Err(err) = script.configure(&args, &mut registry) {
+    let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
+    if let Err(err) = script.configure(&args, exporter.registry_mut()) {
         log_critical!("configuration failed: {err}");
         return EXIT_FAILURE;
     }
-    let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
-    exporter.set_registry(registry);
     if !S::VERSION.is_empty() {
         exporter.set_version(S::VERSION);
     }
@@ -263,6 +264,7 @@ where
     if let Err(err) = exporter.set_metrics_path(&options.metrics_path) {
         return usage_error(&err);
     }
+    #[cfg(feature = "process-stats")]
     if options.process_stats {
         if let Err(err) = exporter.enable_process_stats() {
             log_critical!("{err}");
