@@ -523,8 +523,13 @@ impl Server {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) if is_out_of_descriptors(&err) => {
-                    // The pending connection stays queued; without a pause the loop would
-                    // spin on it. Try again shortly, or as soon as a connection closes.
+                    // Make room by closing the least recently active idle connection, as when
+                    // the connection limit is reached. With none to close, the pending
+                    // connection stays queued; without a pause the loop would spin on it, so
+                    // try again shortly, or as soon as a connection closes.
+                    if self.evict_one() {
+                        continue;
+                    }
                     log_warning!("cannot accept connections: {err}; retrying shortly");
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     return;
