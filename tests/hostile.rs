@@ -150,7 +150,7 @@ fn start_sample_with_nofile(limit: u32) -> Option<Sample> {
         eprintln!("prlimit not found: skipped");
         return None;
     }
-    let mut child = Command::new("prlimit")
+    let child = Command::new("prlimit")
         .arg(format!("--nofile={limit}:{limit}"))
         .arg(sample_path())
         .args(["-H", "127.0.0.1", "-p", "0", "-L", "info"])
@@ -159,7 +159,12 @@ fn start_sample_with_nofile(limit: u32) -> Option<Sample> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    // Killed and waited for on drop, whatever happens below.
+    let mut sample = Sample {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+    };
+    let stderr = sample.child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -169,9 +174,9 @@ fn start_sample_with_nofile(limit: u32) -> Option<Sample> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
         if let Some(rest) = line.split("listening on http://").nth(1) {
-            let addr = rest.trim_end_matches("/metrics").parse().unwrap();
+            sample.addr = rest.trim_end_matches("/metrics").parse().unwrap();
             std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Some(Sample { child, addr });
+            return Some(sample);
         }
     }
     panic!("the sample did not start");
