@@ -6,6 +6,13 @@
 //! 404, and methods other than `GET` and `HEAD` on those paths 405. The sockets are
 //! [`crate::server`]'s.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -722,6 +729,7 @@ fn one_line(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -8,6 +8,13 @@
 //! unparsable or unsatisfiable header gets the text format, as client_golang does, never a 406:
 //! a scrape that fails for a header is worse than one in the older format.
 
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use crate::encode::Format;
 
 /// One element of an `Accept` header that mentions a type we can serve.
@@ -223,6 +230,7 @@ pub fn accepts_gzip(accept_encoding: Option<&[u8]>) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use Format::{OpenMetrics, Text};
