@@ -264,9 +264,14 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, format: Format) 
                 cumulative += count.load(Ordering::Relaxed);
                 write_bucket(out, desc, labels, bound, cumulative);
             }
-            write_sample(out, desc, "_sum", labels, value.sum.get());
-            // The count is the `+Inf` bucket as read above, so the two always agree.
-            write_count(out, desc, "_count", labels, "", cumulative);
+            // OpenMetrics forbids a sum (and so a count) when a bucket bound is negative, as
+            // the sum is then no measure of anything.
+            let negative = desc.buckets.first().is_some_and(|&b| b < 0.0);
+            if format == Format::Text || !negative {
+                write_sample(out, desc, "_sum", labels, value.sum.get());
+                // The count is the `+Inf` bucket as read above, so the two always agree.
+                write_count(out, desc, "_count", labels, "", cumulative);
+            }
         }),
         Metric::Summary(f) => encode_series_family(out, f, format, |out, desc, s| {
             let labels = s.labels_rendered();

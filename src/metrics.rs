@@ -310,10 +310,11 @@ pub fn is_valid_metric_name(name: &str) -> bool {
 /// family twice.
 pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
     let suffixes: &[&str] = match kind {
-        MetricType::Counter => &["", "_total"],
+        // `_created`: OpenMetrics reserves it for these types, even where it is not written.
+        MetricType::Counter => &["", "_total", "_created"],
         MetricType::Gauge | MetricType::Enum => &[""],
-        MetricType::Histogram => &["", "_bucket", "_sum", "_count"],
-        MetricType::Summary => &["", "_sum", "_count"],
+        MetricType::Histogram => &["", "_bucket", "_sum", "_count", "_created"],
+        MetricType::Summary => &["", "_sum", "_count", "_created"],
         MetricType::Info => &["", "_info"],
     };
     suffixes.iter().map(|s| format!("{name}{s}")).collect()
@@ -458,10 +459,10 @@ impl MetricConfig {
         };
         let states = match kind {
             MetricType::Enum => {
-                if !is_valid_label_name(&name) {
+                if !is_valid_label_name(&name) || name.starts_with("__") {
                     return Err(MetricError::InvalidStates {
                         metric: name,
-                        reason: "an enum's name is also its state label, so it must match [a-zA-Z_][a-zA-Z0-9_]*",
+                        reason: "an enum's name is also its state label, so it must match [a-zA-Z_][a-zA-Z0-9_]* and not start with '__'",
                     });
                 }
                 check_states(&name, self.states.unwrap_or_default())?

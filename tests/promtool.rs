@@ -1,19 +1,24 @@
 //! Every metric type's text exposition, checked twice: by Prometheus' own `promtool check
-//! metrics` (parser and linter), and by a small strict parser in this file that also checks what
-//! promtool does not (one HELP and one TYPE per family, contiguous families, cumulative
-//! histogram buckets, no duplicate series, values and label values that round-trip exactly).
+//! metrics` (parser and linter), and by the strict parser in `tests/support/exposition.rs` that
+//! also checks what promtool does not (one HELP and one TYPE per family, contiguous families,
+//! cumulative histogram buckets, no duplicate series, values and label values that round-trip
+//! exactly).
 //!
 //! promtool comes with Debian's `prometheus` package. Without it, the promtool tests print a note
 //! and pass, unless the environment variable `CI` is set, in which case they fail.
 
-use std::collections::{BTreeMap, HashSet};
+mod support;
+
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use prometheus_aioexporter::encode::Format;
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, MetricConfig, MetricType, Registry, DEFAULT_BUCKETS,
 };
+use support::exposition::{self, family, Family as ParsedFamily, Sample};
 
 // ---------------------------------------------------------------------------------------------
 // promtool
@@ -90,368 +95,12 @@ fn encode_and_check(registry: &mut Registry) -> Vec<ParsedFamily> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A strict parser of the text format, as this crate writes it
+// The strict parser (tests/support/exposition.rs), for the text format
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
-struct Sample {
-    name: String,
-    labels: Vec<(String, String)>,
-    value: f64,
-}
-
-impl Sample {
-    fn label(&self, name: &str) -> Option<&str> {
-        self.labels
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The labels without `le`, sorted: the identity of a histogram's series.
-    fn series_key(&self) -> Vec<(String, String)> {
-        let mut key: Vec<_> = self
-            .labels
-            .iter()
-            .filter(|(k, _)| k != "le")
-            .cloned()
-            .collect();
-        key.sort();
-        key
-    }
-}
-
-#[derive(Debug)]
-struct ParsedFamily {
-    name: String,
-    help: String,
-    kind: String,
-    samples: Vec<Sample>,
-}
-
-impl ParsedFamily {
-    fn sample(&self, name: &str, labels: &[(&str, &str)]) -> Option<&Sample> {
-        self.samples.iter().find(|s| {
-            s.name == name
-                && s.labels.len() == labels.len()
-                && labels.iter().all(|(k, v)| s.label(k) == Some(*v))
-        })
-    }
-}
-
-fn family<'a>(families: &'a [ParsedFamily], name: &str) -> &'a ParsedFamily {
-    families
-        .iter()
-        .find(|f| f.name == name)
-        .unwrap_or_else(|| panic!("no family {name:?} in {families:#?}"))
-}
-
-fn is_metric_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-fn is_label_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Unescapes HELP text: only `\\` and `\n` are escapes there.
-fn unescape_help(s: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('\\') => out.push('\\'),
-            Some('n') => out.push('\n'),
-            other => return Err(format!("bad escape in HELP text: \\{other:?}")),
-        }
-    }
-    Ok(out)
-}
-
-/// Parses a sample value as the text format spells it (Go's ParseFloat, minus hex and
-/// underscores): `NaN`, `+Inf`, `-Inf`, or a decimal number.
-fn parse_value(s: &str) -> Result<f64, String> {
-    match s {
-        "NaN" => return Ok(f64::NAN),
-        "+Inf" => return Ok(f64::INFINITY),
-        "-Inf" => return Ok(f64::NEG_INFINITY),
-        _ => {}
-    }
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
-    if !plain {
-        return Err(format!("bad value {s:?}"));
-    }
-    s.parse::<f64>()
-        .map_err(|e| format!("bad value {s:?}: {e}"))
-}
-
-/// Parses one sample line: `name{label="value",...} value`, no timestamp.
-fn parse_sample(line: &str) -> Result<Sample, String> {
-    let name_end = line.find(['{', ' ']).ok_or("no value")?;
-    let name = &line[..name_end];
-    if !is_metric_name(name) {
-        return Err(format!("bad metric name {name:?}"));
-    }
-    let mut rest = &line[name_end..];
-    let mut labels: Vec<(String, String)> = Vec::new();
-    if let Some(after_brace) = rest.strip_prefix('{') {
-        rest = after_brace;
-        loop {
-            let eq = rest.find('=').ok_or("label without '='")?;
-            let label = &rest[..eq];
-            if !is_label_name(label) {
-                return Err(format!("bad label name {label:?}"));
-            }
-            if labels.iter().any(|(k, _)| k == label) {
-                return Err(format!("label {label:?} repeated"));
-            }
-            rest = rest[eq + 1..]
-                .strip_prefix('"')
-                .ok_or("label value not quoted")?;
-            let mut value = String::new();
-            let mut chars = rest.char_indices();
-            let end = loop {
-                match chars.next() {
-                    None => return Err("unterminated label value".into()),
-                    Some((i, '"')) => break i,
-                    Some((_, '\\')) => match chars.next() {
-                        Some((_, '\\')) => value.push('\\'),
-                        Some((_, '"')) => value.push('"'),
-                        Some((_, 'n')) => value.push('\n'),
-                        other => return Err(format!("bad escape in label value: {other:?}")),
-                    },
-                    Some((_, c)) => value.push(c),
-                }
-            };
-            labels.push((label.to_string(), value));
-            rest = &rest[end + 1..];
-            if let Some(r) = rest.strip_prefix(',') {
-                rest = r;
-            } else if let Some(r) = rest.strip_prefix('}') {
-                rest = r;
-                break;
-            } else {
-                return Err("expected ',' or '}' after a label value".into());
-            }
-        }
-    }
-    let value = rest
-        .strip_prefix(' ')
-        .ok_or("expected one space before the value")?;
-    if value.contains(' ') {
-        return Err("unexpected text after the value (timestamps are never written)".into());
-    }
-    Ok(Sample {
-        name: name.to_string(),
-        labels,
-        value: parse_value(value)?,
-    })
-}
-
-/// Does a sample called `sample` belong to the family `family` of type `kind`?
-fn belongs(family: &str, kind: &str, sample: &Sample) -> bool {
-    let suffix = sample.name.strip_prefix(family);
-    match (kind, suffix) {
-        ("counter" | "gauge" | "untyped", Some("")) => sample.label("le").is_none(),
-        ("histogram", Some("_bucket")) => sample.label("le").is_some(),
-        ("histogram", Some("_sum" | "_count")) => sample.label("le").is_none(),
-        ("summary", Some("")) => sample.label("quantile").is_some(),
-        ("summary", Some("_sum" | "_count")) => sample.label("quantile").is_none(),
-        _ => false,
-    }
-}
-
-/// Parses a whole body strictly and checks its structure. Errors name the line.
+/// Parses a text-format body with the shared strict parser.
 fn parse_strict(body: &str) -> Result<Vec<ParsedFamily>, String> {
-    if body.is_empty() {
-        return Ok(Vec::new());
-    }
-    let lines = body
-        .strip_suffix('\n')
-        .ok_or("the body does not end with a newline")?;
-    let mut families: Vec<ParsedFamily> = Vec::new();
-    // Whether the last family has seen its TYPE line.
-    let mut typed = false;
-    let mut series: HashSet<(String, Vec<(String, String)>)> = HashSet::new();
-    for (number, line) in lines.split('\n').enumerate() {
-        let at = |msg: String| format!("line {}: {msg}: {line:?}", number + 1);
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, help) = rest
-                .split_once(' ')
-                .ok_or_else(|| at("HELP without a space after the name".into()))?;
-            if !is_metric_name(name) {
-                return Err(at(format!("bad family name {name:?}")));
-            }
-            if families.iter().any(|f| f.name == name) {
-                return Err(at(format!(
-                    "second HELP for {name:?}: families must be contiguous and described once"
-                )));
-            }
-            if let Some(last) = families.last() {
-                if !typed || last.samples.is_empty() {
-                    return Err(at(format!(
-                        "family {:?} has no TYPE or no samples",
-                        last.name
-                    )));
-                }
-            }
-            families.push(ParsedFamily {
-                name: name.to_string(),
-                help: unescape_help(help).map_err(at)?,
-                kind: String::new(),
-                samples: Vec::new(),
-            });
-            typed = false;
-        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest
-                .split_once(' ')
-                .ok_or_else(|| at("TYPE without a type".into()))?;
-            let last = families
-                .last_mut()
-                .filter(|f| f.name == name && !typed)
-                .ok_or_else(|| at("TYPE not right after its family's HELP".into()))?;
-            if !matches!(
-                kind,
-                "counter" | "gauge" | "histogram" | "summary" | "untyped"
-            ) {
-                return Err(at(format!("unknown type {kind:?}")));
-            }
-            last.kind = kind.to_string();
-            typed = true;
-        } else if line.starts_with('#') || line.is_empty() {
-            return Err(at("unexpected comment or blank line".into()));
-        } else {
-            let sample = parse_sample(line).map_err(at)?;
-            let last = families
-                .last_mut()
-                .filter(|_| typed)
-                .ok_or_else(|| at("sample before its family's HELP and TYPE".into()))?;
-            if !belongs(&last.name, &last.kind, &sample) {
-                return Err(at(format!(
-                    "sample outside its family (current family {:?}, {})",
-                    last.name, last.kind
-                )));
-            }
-            let mut key = sample.labels.clone();
-            key.sort();
-            if !series.insert((sample.name.clone(), key)) {
-                return Err(at("duplicate series".into()));
-            }
-            last.samples.push(sample);
-        }
-    }
-    match families.last() {
-        Some(last) if !typed || last.samples.is_empty() => {
-            return Err(format!("family {:?} has no TYPE or no samples", last.name));
-        }
-        _ => {}
-    }
-    for family in &families {
-        match family.kind.as_str() {
-            "histogram" => check_histogram(family)?,
-            "summary" => check_summary(family)?,
-            _ => {}
-        }
-    }
-    Ok(families)
-}
-
-/// Buckets in increasing `le` order, cumulative counts, a last `+Inf` bucket equal to `_count`,
-/// and a `_sum`, for every series of the histogram.
-fn check_histogram(family: &ParsedFamily) -> Result<(), String> {
-    let name = &family.name;
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<&Sample>> = BTreeMap::new();
-    for sample in &family.samples {
-        groups.entry(sample.series_key()).or_default().push(sample);
-    }
-    for (key, samples) in groups {
-        let what = format!("histogram {name} series {key:?}");
-        let buckets: Vec<&Sample> = samples
-            .iter()
-            .copied()
-            .filter(|s| s.name.ends_with("_bucket"))
-            .collect();
-        let mut previous: Option<(f64, f64)> = None;
-        for bucket in &buckets {
-            let le = parse_value(bucket.label("le").unwrap_or_default())
-                .map_err(|e| format!("{what}: le: {e}"))?;
-            if let Some((prev_le, prev_count)) = previous {
-                if le <= prev_le {
-                    return Err(format!("{what}: le {le} after {prev_le}"));
-                }
-                if bucket.value < prev_count {
-                    return Err(format!("{what}: buckets are not cumulative at le={le}"));
-                }
-            }
-            if bucket.value.fract() != 0.0 || bucket.value < 0.0 {
-                return Err(format!("{what}: bucket count {}", bucket.value));
-            }
-            previous = Some((le, bucket.value));
-        }
-        let (last_le, inf_count) = previous.ok_or(format!("{what}: no buckets"))?;
-        if last_le != f64::INFINITY {
-            return Err(format!("{what}: the last bucket is le={last_le}, not +Inf"));
-        }
-        let count = samples
-            .iter()
-            .find(|s| s.name == format!("{name}_count"))
-            .ok_or(format!("{what}: no _count"))?;
-        if count.value != inf_count {
-            return Err(format!(
-                "{what}: _count {} differs from the +Inf bucket {inf_count}",
-                count.value
-            ));
-        }
-        if !samples.iter().any(|s| s.name == format!("{name}_sum")) {
-            return Err(format!("{what}: no _sum"));
-        }
-        // The order the text format expects: buckets, then _sum, then _count.
-        let order: Vec<&str> = samples.iter().map(|s| &s.name[name.len()..]).collect();
-        let buckets_first = order.iter().take(buckets.len()).all(|s| *s == "_bucket");
-        if !buckets_first || order[buckets.len()..] != ["_sum", "_count"] {
-            return Err(format!("{what}: samples out of order: {order:?}"));
-        }
-    }
-    Ok(())
-}
-
-/// A `_sum` and an integer `_count` for every series of the summary.
-fn check_summary(family: &ParsedFamily) -> Result<(), String> {
-    let name = &family.name;
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<&Sample>> = BTreeMap::new();
-    for sample in &family.samples {
-        let mut key: Vec<_> = sample
-            .labels
-            .iter()
-            .filter(|(k, _)| k != "quantile")
-            .cloned()
-            .collect();
-        key.sort();
-        groups.entry(key).or_default().push(sample);
-    }
-    for (key, samples) in groups {
-        let count = samples.iter().find(|s| s.name == format!("{name}_count"));
-        let sum = samples.iter().find(|s| s.name == format!("{name}_sum"));
-        match (sum, count) {
-            (Some(_), Some(count)) if count.value.fract() == 0.0 && count.value >= 0.0 => {}
-            _ => return Err(format!("summary {name} series {key:?}: bad _sum/_count")),
-        }
-    }
-    Ok(())
+    exposition::parse(body, Format::Text)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1005,6 +654,46 @@ fn structure_of_everything_is_strictly_valid() {
     let sizes = family(&families, "payload_size_bytes");
     let series: HashSet<_> = sizes.samples.iter().map(Sample::series_key).collect();
     assert_eq!(series.len(), 3);
+}
+
+#[test]
+fn openmetrics_structure_of_everything_is_strictly_valid() {
+    let mut registry = everything();
+    let text = String::from_utf8(encode(&mut registry)).expect("UTF-8");
+    let mut body = Vec::new();
+    registry
+        .encode_format(&mut body, Format::OpenMetrics)
+        .expect("encode");
+    let om = String::from_utf8(body).expect("UTF-8");
+    let families = exposition::parse(&om, Format::OpenMetrics)
+        .unwrap_or_else(|err| panic!("{err}\n--- body ---\n{om}--- end ---"));
+    let text_families = parse_strict(&text).expect("the text body parses");
+    // The same families and samples as the text format, named and typed the OpenMetrics way.
+    assert_eq!(families.len(), text_families.len());
+    for (f, t) in families.iter().zip(&text_families) {
+        if f.name == "payload_size_bytes" {
+            // A negative bucket: OpenMetrics drops `_sum` and `_count` from each of the three
+            // series; the text format keeps them.
+            assert_eq!(f.samples.len() + 6, t.samples.len(), "{}", f.name);
+            assert!(f.samples.iter().all(|s| s.name.ends_with("_bucket")));
+        } else {
+            assert_eq!(f.samples.len(), t.samples.len(), "{}", f.name);
+        }
+        assert_eq!(f.help, t.help, "{}", f.name);
+    }
+    assert_eq!(family(&families, "jobs").kind, "counter");
+    assert_eq!(family(&families, "build").kind, "info");
+    assert_eq!(family(&families, "service_state").kind, "stateset");
+    let bounds: Vec<&str> = family(&families, "payload_size_bytes")
+        .samples
+        .iter()
+        .filter(|s| s.label("route") == Some("/"))
+        .filter_map(|s| s.label("le"))
+        .collect();
+    assert_eq!(
+        bounds,
+        ["-1.0", "0.0", "1e-7", "1.0", "1024.0", "1e300", "+Inf"]
+    );
 }
 
 #[test]
