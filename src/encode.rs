@@ -38,7 +38,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// The formats, in the order of [`Format::index`].
+    /// Both formats: text, then OpenMetrics.
     pub const ALL: [Format; 2] = [Format::Text, Format::OpenMetrics];
 
     /// The `Content-Type` header value of a response in this format.

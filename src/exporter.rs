@@ -423,7 +423,7 @@ impl Exporter {
     }
 
     /// Serves on a bound server until it is shut down (by `signals`, when given, or a
-    /// [`ShutdownHandle`](crate::server::ShutdownHandle)).
+    /// [`ShutdownHandle`]).
     ///
     /// # Errors
     /// [`ExporterError::Serve`] if the event loop fails.

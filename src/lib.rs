@@ -38,7 +38,32 @@
 //! }
 //! ```
 //!
-//! The pieces also work on their own. A [`Registry`] encodes to any buffer:
+//! Without the script, there are three ways in, each with nothing it does not use (see the
+//! cargo features in the README):
+//!
+//! - **A background thread**: [`Exporter::spawn`] serves on one thread of its own while the
+//!   program updates metrics from any thread.
+//!
+//! ```
+//! use prometheus_aioexporter::{Exporter, MetricConfig};
+//!
+//! let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
+//! exporter.set_hosts(["127.0.0.1"]).set_port(0);
+//! let metrics = exporter
+//!     .registry_mut()
+//!     .create_metrics([MetricConfig::new("uptime_seconds", "Uptime.", "gauge")])?;
+//! let running = exporter.spawn()?;
+//! metrics.gauge("uptime_seconds")?.set(12.0);
+//! running.shutdown()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - **The program's own mio loop**: [`Exporter::bind_in`] registers the server's sockets in
+//!   the program's `Poll` under a token range it chooses; see [`server::Server::bind_in`] and
+//!   `examples/own_loop.rs`. No thread is created.
+//! - **A textfile or any writer**, for batch jobs: [`Registry::write_textfile`] for
+//!   node_exporter's textfile collector, [`Registry::write_to`] for any `io::Write`. This needs
+//!   no dependency at all (`default-features = false`).
 //!
 //! ```
 //! use prometheus_aioexporter::{MetricConfig, Registry};
@@ -56,10 +81,11 @@
 //! ```
 //!
 //! Modules, one concept each: [`metrics`] (declarations and values), [`registry`],
-//! [`encode`] (the text format), [`http`] (request bytes to decisions, no sockets),
-//! [`server`] (the mio event loop), [`exporter`] (routes and the update handler), [`cli`]
-//! (the command line), [`process`] (process metrics), [`log`], [`signal`] (SIGTERM/SIGINT; the
-//! only `unsafe`), and [`script`].
+//! [`encode`] (text and OpenMetrics), [`negotiate`] (`Accept` and `Accept-Encoding`),
+//! [`textfile`], [`http`] (request bytes to decisions, no sockets), [`session`] (a
+//! connection's state machine, no sockets), [`server`] (the mio event loop), [`exporter`]
+//! (routes and the update handler), [`cli`] (the command line), [`process`] (process metrics),
+//! [`log`], [`signal`] (SIGTERM/SIGINT; the only `unsafe`), and [`script`].
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 

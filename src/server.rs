@@ -10,7 +10,7 @@
 //!   never reuses a token, so a stale event cannot reach a new connection;
 //! - accept, read and write are each drained until `WouldBlock`, `Interrupted` is retried, and
 //!   `Ok(0)` is end of stream;
-//! - what the bytes of one connection mean is its [`Session`](crate::session::Session)'s
+//! - what the bytes of one connection mean is its [`Session`]'s
 //!   business, which keeps unparsed bytes across events (a request may arrive in many
 //!   segments, or several in one) and stops reading while a response is pending, so a client
 //!   that pipelines requests and never reads its answers holds at most one response;
