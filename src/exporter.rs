@@ -111,6 +111,52 @@ impl std::error::Error for ExporterError {
     }
 }
 
+/// Response bodies shared with the connections sending them, and reused once none does, so a
+/// steady stream of scrapes does not allocate, even when scrapes overlap.
+#[derive(Debug, Default)]
+struct BodyPool {
+    bodies: Vec<Arc<Vec<u8>>>,
+    /// The longest body so far, to size new buffers so they need not grow.
+    longest: usize,
+}
+
+impl BodyPool {
+    /// Buffers kept: one per scrape being sent at once, up to this many.
+    const KEEP: usize = 4;
+
+    /// An empty buffer that no connection holds.
+    fn take(&mut self) -> Arc<Vec<u8>> {
+        let free = self
+            .bodies
+            .iter()
+            .position(|b| Arc::strong_count(b) == 1 && Arc::weak_count(b) == 0);
+        match free {
+            Some(index) => {
+                let mut body = self.bodies.swap_remove(index);
+                // Held alone: `make_mut` gives it back without copying.
+                Arc::make_mut(&mut body).clear();
+                body
+            }
+            // Room for growth, so the next exposition does not reallocate it.
+            None => Arc::new(Vec::with_capacity(self.longest + self.longest / 8)),
+        }
+    }
+
+    /// Keeps a handle on `body` for reuse, and returns it to be sent.
+    fn put(&mut self, body: Arc<Vec<u8>>) -> Arc<Vec<u8>> {
+        self.longest = self.longest.max(body.len());
+        if self.bodies.len() >= Self::KEEP {
+            // Many overlapping scrapes: let the oldest go once it is sent.
+            self.bodies.remove(0);
+        }
+        if self.bodies.capacity() == 0 {
+            self.bodies.reserve_exact(Self::KEEP);
+        }
+        self.bodies.push(Arc::clone(&body));
+        body
+    }
+}
+
 /// An exporter serving on its own thread; see [`Exporter::spawn`].
 #[derive(Debug)]
 pub struct RunningExporter {
@@ -192,11 +238,11 @@ pub struct Exporter {
     max_scrape_timeout: Option<Duration>,
     server_header: String,
     landing_page: Vec<u8>,
-    /// The last exposition, reused for the next one when no connection still sends it.
-    body: Arc<Vec<u8>>,
-    /// The last compressed exposition, reused likewise.
+    /// Exposition buffers, reused once no connection sends them any more.
+    bodies: BodyPool,
+    /// Compressed exposition buffers, reused likewise.
     #[cfg(feature = "gzip")]
-    gzip_body: Arc<Vec<u8>>,
+    gzip_bodies: BodyPool,
     #[cfg(feature = "gzip")]
     gzip: Option<crate::gzip::Gzip>,
 }
@@ -236,9 +282,9 @@ impl Exporter {
             max_scrape_timeout: None,
             server_header: String::new(),
             landing_page: Vec::new(),
-            body: Arc::new(Vec::new()),
+            bodies: BodyPool::default(),
             #[cfg(feature = "gzip")]
-            gzip_body: Arc::new(Vec::new()),
+            gzip_bodies: BodyPool::default(),
             #[cfg(feature = "gzip")]
             gzip: None,
         };
@@ -539,32 +585,28 @@ impl Exporter {
                 }
             }
         }
-        // Reuse the previous body's buffer unless a connection is still sending it.
-        if Arc::get_mut(&mut self.body).is_none() {
-            let capacity = self.body.len();
-            self.body = Arc::new(Vec::with_capacity(capacity));
-        }
-        let body = Arc::get_mut(&mut self.body).ok_or_else(|| "internal error".to_string())?;
-        body.clear();
-        if let Err(err) = self.registry.encode_format(body, scrape.format) {
+        let mut body = self.bodies.take();
+        if let Err(err) = self
+            .registry
+            .encode_format(Arc::make_mut(&mut body), scrape.format)
+        {
+            self.bodies.put(body);
             let message = one_line(&format!("cannot collect metrics: {err}"));
             log_error!("{message}");
             return Err(message);
         }
-        Ok(Arc::clone(&self.body))
+        Ok(self.bodies.put(body))
     }
 
     /// The body compressed, in a reused buffer; `None` if compression failed.
     #[cfg(feature = "gzip")]
     fn compress(&mut self, body: &[u8]) -> Option<Arc<Vec<u8>>> {
-        if Arc::get_mut(&mut self.gzip_body).is_none() {
-            self.gzip_body = Arc::new(Vec::with_capacity(self.gzip_body.len()));
-        }
-        let out = Arc::get_mut(&mut self.gzip_body)?;
-        out.clear();
+        let mut out = self.gzip_bodies.take();
         let gzip = self.gzip.get_or_insert_with(crate::gzip::Gzip::new);
-        if gzip.compress(body, out) {
-            Some(Arc::clone(&self.gzip_body))
+        let compressed = gzip.compress(body, Arc::make_mut(&mut out));
+        let out = self.gzip_bodies.put(out);
+        if compressed {
+            Some(out)
         } else {
             crate::log::log_warning!("gzip compression failed; answering uncompressed");
             None

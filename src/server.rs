@@ -145,6 +145,9 @@ enum Next {
 /// Reads and writes one connection may do per turn, so a client that streams pipelined
 /// requests (or a body, while lingering) as fast as it can cannot starve the others.
 const TURN: usize = 64;
+/// Bytes after which a connection's turn ends with the response it is writing, so one client
+/// pipelining large scrapes cannot make the others wait for many of them.
+const TURN_BYTES: usize = 64 * 1024;
 
 /// The poll a server owns when it runs its own loop (see [`Server::run`]).
 struct OwnPoll {
@@ -293,8 +296,9 @@ impl Server {
             accept_paused_until: None,
             shutdown_deadline: None,
             read_chunk: Box::new([0; READ_CHUNK]),
-            ready: Vec::new(),
-            ready_now: Vec::new(),
+            // A token is queued once at most, so these never grow past the connection limit.
+            ready: Vec::with_capacity(limits.max_connections),
+            ready_now: Vec::with_capacity(limits.max_connections),
         })
     }
 
@@ -720,8 +724,10 @@ fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> 
 }
 
 /// Moves bytes between the socket and the session until the socket would block, or the
-/// connection's [turn](TURN) is over.
+/// connection's turn is over ([`TURN`] operations, or a response finished after
+/// [`TURN_BYTES`]).
 fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mut [u8]) -> Next {
+    let mut written = 0;
     for _ in 0..TURN {
         match conn.session.next(service) {
             Action::Write => {
@@ -735,6 +741,10 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                         conn.session.wrote(n);
                         conn.last_active = Instant::now();
                         conn.last_write = conn.last_active;
+                        written += n;
+                        if written >= TURN_BYTES && !conn.session.has_output() {
+                            return Next::Yield;
+                        }
                     }
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Next::Keep,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}

@@ -367,9 +367,6 @@ mod scrape {
     }
 
     #[test]
-    #[ignore = "allocates: Server::ready/ready_now (src/server.rs) start as Vec::new() and \
-                each grows once (32 B) the first time a connection yields its turn, which \
-                depends on timing; pre-size both to limits.max_connections in Server::bind*"]
     fn a_text_scrape_allocates_nothing_in_steady_state() {
         let (allocs, _) = scrape_allocations(
             None,
@@ -381,9 +378,6 @@ mod scrape {
     }
 
     #[test]
-    #[ignore = "allocates: Server::ready/ready_now (src/server.rs) start as Vec::new() and \
-                each grows once (32 B) the first time a connection yields its turn, which \
-                depends on timing; pre-size both to limits.max_connections in Server::bind*"]
     fn an_openmetrics_scrape_allocates_nothing_in_steady_state() {
         let (allocs, _) = scrape_allocations(
             Some("application/openmetrics-text;version=1.0.0"),
@@ -397,9 +391,6 @@ mod scrape {
     /// Two scrapers whose scrapes overlap: the second request arrives while the first
     /// response (larger than the socket buffers hold) is still being sent.
     #[test]
-    #[ignore = "allocates: Exporter::collect (src/exporter.rs) gives each scrape that overlaps \
-                a body still being sent a new Arc<Vec> sized to the old length (2 allocations), \
-                which the encode then reallocates to twice that; keep a pool of bodies"]
     fn overlapping_scrapes_allocate_nothing_in_steady_state() {
         // 13 MB bodies: more than loopback socket buffers take at once.
         const BIG: usize = 100_000;
