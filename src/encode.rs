@@ -279,11 +279,11 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, format: Format) 
             write_count(out, desc, "_count", labels, "", s.count());
         }),
         Metric::Info(f) => encode_series_family(out, f, format, |out, desc, s| {
-            let pairs = lock(&s.inner().value);
+            let pairs = lock(&s.inner().value.pairs);
             write_count(out, desc, "_info", s.labels_rendered(), &pairs, 1);
         }),
         Metric::Enum(f) => encode_series_family(out, f, format, |out, desc, s| {
-            let current = s.inner().value.load(Ordering::Relaxed);
+            let current = s.inner().value.state.load(Ordering::Relaxed);
             for (i, state) in desc.state_labels.iter().enumerate() {
                 let n = u64::from(i == current);
                 write_count(out, desc, "", s.labels_rendered(), state, n);

@@ -10,7 +10,7 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -641,12 +641,15 @@ impl AtomicF64 {
     }
 }
 
-/// A series' value type: what [`Family`] creates for each label set.
-pub trait Series: Clone + Send + Sync + fmt::Debug + sealed::Sealed + 'static {
+/// A series' value type: what [`Family`] creates for each label set. Series are ordered and
+/// found by their rendered label pairs.
+pub trait Series:
+    Clone + Send + Sync + fmt::Debug + Ord + Borrow<str> + sealed::Sealed + 'static
+{
     /// The type a family of this series has.
     const TYPE: MetricType;
     #[doc(hidden)]
-    fn new_series(desc: &Arc<Desc>, labels: Arc<str>) -> Self;
+    fn new_series(desc: &Arc<Desc>, labels: Box<str>) -> Self;
     #[doc(hidden)]
     fn labels_rendered(&self) -> &str;
 }
@@ -660,15 +663,35 @@ macro_rules! series {
         impl sealed::Sealed for $ty {}
         impl Series for $ty {
             const TYPE: MetricType = $kind;
-            fn new_series($desc: &Arc<Desc>, labels: Arc<str>) -> Self {
+            fn new_series($desc: &Arc<Desc>, labels: Box<str>) -> Self {
                 $ty(Arc::new(SeriesInner {
-                    desc: Arc::clone($desc),
                     labels,
                     value: $init,
                 }))
             }
             fn labels_rendered(&self) -> &str {
                 &self.0.labels
+            }
+        }
+        impl Borrow<str> for $ty {
+            fn borrow(&self) -> &str {
+                &self.0.labels
+            }
+        }
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.labels == other.0.labels
+            }
+        }
+        impl Eq for $ty {}
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $ty {
+            fn cmp(&self, other: &Self) -> Ordering {
+                self.0.labels.cmp(&other.0.labels)
             }
         }
         impl $ty {
@@ -680,12 +703,12 @@ macro_rules! series {
     };
 }
 
-/// One series: its family's descriptor, its label pairs rendered for the wire, and its value.
+/// One series: its label pairs rendered for the wire (also its key in the family), and its
+/// value. Kept small: it is what a family holds per label set.
 #[derive(Debug)]
 pub(crate) struct SeriesInner<V> {
-    pub(crate) desc: Arc<Desc>,
     /// `a="x",b="y"`, escaped, without braces; empty without labels.
-    pub(crate) labels: Arc<str>,
+    pub(crate) labels: Box<str>,
     pub(crate) value: V,
 }
 
@@ -806,6 +829,8 @@ impl Gauge {
 /// and the sum of observations.
 #[derive(Debug)]
 pub(crate) struct HistogramValue {
+    /// The bucket bounds live in the family's descriptor.
+    pub(crate) desc: Arc<Desc>,
     pub(crate) counts: Box<[AtomicU64]>,
     pub(crate) sum: AtomicF64,
 }
@@ -830,6 +855,7 @@ pub(crate) struct HistogramValue {
 pub struct Histogram(Arc<SeriesInner<HistogramValue>>);
 series!(Histogram, HistogramValue, MetricType::Histogram, |d| {
     HistogramValue {
+        desc: Arc::clone(d),
         counts: d.buckets.iter().map(|_| AtomicU64::new(0)).collect(),
         sum: AtomicF64::new(0.0),
     }
@@ -838,7 +864,7 @@ series!(Histogram, HistogramValue, MetricType::Histogram, |d| {
 impl Histogram {
     /// Records one observation. NaN counts only in the `+Inf` bucket (and makes the sum NaN).
     pub fn observe(&self, v: f64) {
-        let bounds = &self.0.desc.buckets;
+        let bounds = &self.0.value.desc.buckets;
         let i = bounds
             .iter()
             .position(|&b| v <= b)
@@ -912,10 +938,19 @@ impl Summary {
 /// # Ok::<(), prometheus_aioexporter::MetricError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Info(Arc<SeriesInner<Mutex<String>>>);
-series!(Info, Mutex<String>, MetricType::Info, |_d| Mutex::new(
-    String::new()
-));
+pub struct Info(Arc<SeriesInner<InfoValue>>);
+series!(Info, InfoValue, MetricType::Info, |d| InfoValue {
+    desc: Arc::clone(d),
+    pairs: Mutex::new(String::new()),
+});
+
+/// The value of an info series: its key-value pairs, rendered.
+#[derive(Debug)]
+pub(crate) struct InfoValue {
+    /// The metric's name and label names, to check keys against.
+    desc: Arc<Desc>,
+    pub(crate) pairs: Mutex<String>,
+}
 
 impl Info {
     /// Replaces the key-value pairs.
@@ -929,7 +964,7 @@ impl Info {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let desc = &self.0.desc;
+        let desc = &self.0.value.desc;
         let reserved: Vec<&str> = desc.label_names.iter().map(String::as_str).collect();
         let mut keys: Vec<String> = Vec::new();
         let mut rendered = Vec::new();
@@ -948,7 +983,7 @@ impl Info {
             }
             encode::write_label_pair(&mut rendered, k, v);
         }
-        *lock(&self.0.value) = String::from_utf8(rendered).unwrap_or_default();
+        *lock(&self.0.value.pairs) = String::from_utf8(rendered).unwrap_or_default();
         Ok(())
     }
 }
@@ -969,10 +1004,19 @@ impl Info {
 /// # Ok::<(), prometheus_aioexporter::MetricError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Enum(Arc<SeriesInner<AtomicUsize>>);
-series!(Enum, AtomicUsize, MetricType::Enum, |_d| AtomicUsize::new(
-    0
-));
+pub struct Enum(Arc<SeriesInner<EnumValue>>);
+series!(Enum, EnumValue, MetricType::Enum, |d| EnumValue {
+    desc: Arc::clone(d),
+    state: AtomicUsize::new(0),
+});
+
+/// The value of an enum series: the index of its state.
+#[derive(Debug)]
+pub(crate) struct EnumValue {
+    /// The states live in the family's descriptor.
+    desc: Arc<Desc>,
+    pub(crate) state: AtomicUsize,
+}
 
 impl Enum {
     /// Sets the current state.
@@ -980,21 +1024,21 @@ impl Enum {
     /// # Errors
     /// [`MetricError::UnknownState`] if `state` is not one of the declared states.
     pub fn set(&self, state: &str) -> Result<(), MetricError> {
-        let desc = &self.0.desc;
+        let desc = &self.0.value.desc;
         let i = desc.states.iter().position(|s| s == state).ok_or_else(|| {
             MetricError::UnknownState {
                 metric: desc.name.clone(),
                 state: state.to_string(),
             }
         })?;
-        self.0.value.store(i, AtomicOrdering::Relaxed);
+        self.0.value.state.store(i, AtomicOrdering::Relaxed);
         Ok(())
     }
 
     /// The current state.
     pub fn state(&self) -> &str {
-        let desc = &self.0.desc;
-        let i = self.0.value.load(AtomicOrdering::Relaxed);
+        let desc = &self.0.value.desc;
+        let i = self.0.value.state.load(AtomicOrdering::Relaxed);
         desc.states.get(i).map(String::as_str).unwrap_or("")
     }
 }
@@ -1004,70 +1048,6 @@ impl Enum {
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
-
-/// The label values of one series, ordered as the family's label names. Lookups borrow the
-/// caller's `&[S]` through [`LabelKey`], so finding an existing series allocates nothing.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct OwnedKey(Box<[Box<str>]>);
-
-/// A view of label values, owned or borrowed, ordered lexicographically.
-trait LabelKey {
-    fn len(&self) -> usize;
-    fn part(&self, i: usize) -> &str;
-}
-
-impl LabelKey for OwnedKey {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn part(&self, i: usize) -> &str {
-        self.0.get(i).map(|s| &**s).unwrap_or("")
-    }
-}
-
-struct BorrowedKey<'a, S>(&'a [S]);
-
-impl<S: AsRef<str>> LabelKey for BorrowedKey<'_, S> {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn part(&self, i: usize) -> &str {
-        self.0.get(i).map(AsRef::as_ref).unwrap_or("")
-    }
-}
-
-impl<'a> Borrow<dyn LabelKey + 'a> for OwnedKey {
-    fn borrow(&self) -> &(dyn LabelKey + 'a) {
-        self
-    }
-}
-
-impl Ord for dyn LabelKey + '_ {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let n = self.len().min(other.len());
-        for i in 0..n {
-            match self.part(i).cmp(other.part(i)) {
-                Ordering::Equal => {}
-                unequal => return unequal,
-            }
-        }
-        self.len().cmp(&other.len())
-    }
-}
-
-impl PartialOrd for dyn LabelKey + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for dyn LabelKey + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for dyn LabelKey + '_ {}
 
 /// A metric with labels: one series of `S` per set of label values.
 ///
@@ -1109,25 +1089,49 @@ pub(crate) struct FamilyInner<S> {
     pub(crate) desc: Arc<Desc>,
     /// The one series of an unlabelled metric, reached without the lock.
     single: Option<S>,
-    series: Mutex<BTreeMap<OwnedKey, S>>,
+    series: Mutex<SeriesSet<S>>,
+}
+
+/// A family's series, ordered by their rendered label pairs, and a buffer to render the key of
+/// a lookup into, so finding an existing series allocates nothing.
+#[derive(Debug)]
+struct SeriesSet<S> {
+    set: BTreeSet<S>,
+    key: Vec<u8>,
+}
+
+/// Renders `values` (as many as `names`) into `key`, as the wire shows them.
+fn render_key<'k, V: AsRef<str>>(key: &'k mut Vec<u8>, names: &[String], values: &[V]) -> &'k str {
+    key.clear();
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+        if i > 0 {
+            key.push(b',');
+        }
+        encode::write_label_pair(key, name, value.as_ref());
+    }
+    // Label names and values are `str`, and escaping keeps UTF-8 whole.
+    std::str::from_utf8(key).unwrap_or_default()
 }
 
 impl<S: Series> Family<S> {
     pub(crate) fn new(desc: Desc) -> Family<S> {
         let desc = Arc::new(desc);
-        let mut series = BTreeMap::new();
+        let mut set = BTreeSet::new();
         let mut single = None;
         if desc.label_names.is_empty() {
             // An unlabelled metric has its single series from the start, as in Python.
-            let s = S::new_series(&desc, Arc::from(""));
-            series.insert(OwnedKey(Box::new([])), s.clone());
+            let s = S::new_series(&desc, Box::from(""));
+            set.insert(s.clone());
             single = Some(s);
         }
         Family {
             inner: Arc::new(FamilyInner {
                 desc,
                 single,
-                series: Mutex::new(series),
+                series: Mutex::new(SeriesSet {
+                    set,
+                    key: Vec::new(),
+                }),
             }),
         }
     }
@@ -1168,20 +1172,13 @@ impl<S: Series> Family<S> {
     pub fn labels<V: AsRef<str>>(&self, values: &[V]) -> Result<S, MetricError> {
         self.check_count(values.len())?;
         let mut series = lock(&self.inner.series);
-        if let Some(found) = series.get(&BorrowedKey(values) as &dyn LabelKey) {
+        let series = &mut *series;
+        let key = render_key(&mut series.key, &self.inner.desc.label_names, values);
+        if let Some(found) = series.set.get(key) {
             return Ok(found.clone());
         }
-        let mut rendered = Vec::new();
-        for (i, (name, value)) in self.inner.desc.label_names.iter().zip(values).enumerate() {
-            if i > 0 {
-                rendered.push(b',');
-            }
-            encode::write_label_pair(&mut rendered, name, value.as_ref());
-        }
-        let rendered = String::from_utf8(rendered).unwrap_or_default();
-        let created = S::new_series(&self.inner.desc, Arc::from(rendered));
-        let key = OwnedKey(values.iter().map(|v| Box::from(v.as_ref())).collect());
-        series.insert(key, created.clone());
+        let created = S::new_series(&self.inner.desc, Box::from(key));
+        series.set.insert(created.clone());
         Ok(created)
     }
 
@@ -1195,22 +1192,22 @@ impl<S: Series> Family<S> {
         if self.inner.single.is_some() {
             return Ok(false);
         }
-        let removed = lock(&self.inner.series)
-            .remove(&BorrowedKey(values) as &dyn LabelKey)
-            .is_some();
-        Ok(removed)
+        let mut series = lock(&self.inner.series);
+        let series = &mut *series;
+        let key = render_key(&mut series.key, &self.inner.desc.label_names, values);
+        Ok(series.set.remove(key))
     }
 
     /// Removes every series (of a labelled metric; an unlabelled one keeps its single series).
     pub fn clear(&self) {
         if !self.inner.desc.label_names.is_empty() {
-            lock(&self.inner.series).clear();
+            lock(&self.inner.series).set.clear();
         }
     }
 
     /// The number of series.
     pub fn len(&self) -> usize {
-        lock(&self.inner.series).len()
+        lock(&self.inner.series).set.len()
     }
 
     /// `true` if the family has no series.
@@ -1231,7 +1228,7 @@ impl<S: Series> Family<S> {
 
     /// Calls `f` for every series, in label order, under the family's lock.
     pub(crate) fn for_each_series(&self, mut f: impl FnMut(&S)) {
-        for s in lock(&self.inner.series).values() {
+        for s in &lock(&self.inner.series).set {
             f(s);
         }
     }
@@ -1416,7 +1413,7 @@ mod tests {
     }
 
     #[test]
-    fn label_keys_order_by_parts_not_by_joined_strings() {
+    fn series_are_ordered_by_their_rendered_label_pairs() {
         let f: Family<Gauge> =
             Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["a", "b"])).unwrap());
         f.labels(&["ab", ""]).unwrap();
@@ -1470,7 +1467,7 @@ mod tests {
         assert!(i.set([("a", "x"), ("a", "y")]).is_err());
         assert!(i.set([("bad-key", "x")]).is_err());
         i.set([("version", "1\"2")]).unwrap();
-        assert_eq!(*lock(&i.inner().value), "version=\"1\\\"2\"");
+        assert_eq!(*lock(&i.inner().value.pairs), "version=\"1\\\"2\"");
     }
 
     #[test]

@@ -864,6 +864,22 @@ fn base_name(name: &str, kind: &KindSpec) -> String {
         .to_string()
 }
 
+/// `a="x",b="y"`, escaped as label values are on the wire.
+fn rendered_pairs(names: &[String], values: &[String]) -> String {
+    let pairs: Vec<String> = names
+        .iter()
+        .zip(values)
+        .map(|(name, value)| {
+            let escaped = value
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            format!("{name}=\"{escaped}\"")
+        })
+        .collect();
+    pairs.join(",")
+}
+
 /// Every name a family puts on the wire in either format, as a family or a sample name.
 fn wire_names(base: &str, kind: &KindSpec) -> Vec<String> {
     let suffixes: &[&str] = match kind {
@@ -1335,7 +1351,10 @@ impl Built {
                 (KindSpec::Enum(_), true) => (base.clone(), "stateset"),
             };
             let mut samples = Vec::new();
-            for (values, state) in &m.series {
+            // The crate orders a family's series by their label pairs as the wire shows them.
+            let mut ordered: Vec<(&Vec<String>, &State)> = m.series.iter().collect();
+            ordered.sort_by_cached_key(|(values, _)| rendered_pairs(&m.labels, values));
+            for (values, state) in ordered {
                 let labels = labelled(&m.labels, values);
                 match (state, &m.kind) {
                     (State::Value(v), KindSpec::Counter) => {
