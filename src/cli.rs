@@ -746,7 +746,7 @@ impl Arg {
         if !self.choices.is_empty() {
             return format!("{{{}}}", self.choices.join(","));
         }
-        self.key.to_uppercase().replace('-', "_")
+        self.key.to_ascii_uppercase().replace('-', "_")
     }
 
     /// Splits a value from the environment or a default: on `,` for multiple arguments.
@@ -767,8 +767,9 @@ impl Arg {
         if self.choices.is_empty() {
             return Ok(value.to_owned());
         }
-        let lower = value.to_lowercase();
-        match self.choices.iter().find(|c| c.to_lowercase() == lower) {
+        // ASCII case only: choices are option words, and this keeps Unicode tables out of
+        // small binaries.
+        match self.choices.iter().find(|c| c.eq_ignore_ascii_case(value)) {
             Some(choice) => Ok(choice.clone()),
             None => Err(CliError::InvalidChoice {
                 option: source.to_owned(),

@@ -63,15 +63,23 @@ impl Scrape {
     }
 }
 
-/// The scrape timeout a request announces, in seconds (a positive finite number).
+/// The scrape timeout a request announces: decimal seconds, such as `10` or `9.5`, above
+/// zero. Read as a fixed-point decimal (to the nanosecond), which keeps float parsing out of
+/// small binaries; anything else is no announcement.
 fn announced_timeout(header: Option<&[u8]>) -> Option<Duration> {
-    let text = std::str::from_utf8(header?).ok()?;
-    let seconds: f64 = text.trim().parse().ok()?;
-    if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 {
-        Some(Duration::from_secs_f64(seconds))
-    } else {
-        None
+    let text = std::str::from_utf8(header?).ok()?.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || !digits(whole) || !digits(fraction) {
+        return None;
     }
+    let seconds: u64 = whole.parse().ok()?;
+    let mut nanos: u32 = 0;
+    for (i, b) in fraction.bytes().take(9).enumerate() {
+        nanos += u32::from(b - b'0') * 10u32.pow(8 - i as u32);
+    }
+    let timeout = Duration::new(seconds, nanos);
+    (!timeout.is_zero()).then_some(timeout)
 }
 
 /// Why the exporter could not start or keep serving.
@@ -859,12 +867,21 @@ mod tests {
             ("10", Some(Duration::from_secs(10))),
             ("0.5", Some(Duration::from_millis(500))),
             (" 2 ", Some(Duration::from_secs(2))),
+            ("9.75", Some(Duration::from_millis(9750))),
+            ("1.0000000019", Some(Duration::new(1, 1))),
+            ("3.", Some(Duration::from_secs(3))),
             ("0", None),
+            ("0.000", None),
             ("-1", None),
+            ("+1", None),
+            (".5", None),
+            ("1.2.3", None),
             ("NaN", None),
             ("inf", None),
             ("1e300", None),
+            ("9999999999", None),
             ("ten", None),
+            ("", None),
         ];
         for &(header, want) in cases {
             assert_eq!(announced_timeout(Some(header.as_bytes())), want, "{header}");

@@ -7,7 +7,7 @@
 //! everything into the text format, in a deterministic order: registered metrics sorted by
 //! name, then each collector's families in the order it yields them.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::encode::{self, Format};
@@ -432,7 +432,7 @@ impl Registry {
         if self.collected.is_empty() {
             return Ok(());
         }
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         for (index, family) in self.collected.iter().enumerate() {
             for name in exposed_names(&family.name, family.kind) {
                 if self.exposed.contains(&name) || !seen.insert(name) {

@@ -29,7 +29,7 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -167,7 +167,7 @@ pub struct Server {
     /// The tokens this server may use, `[start, end)`.
     tokens: (usize, usize),
     listeners: Vec<Option<(TcpListener, SocketAddr)>>,
-    connections: HashMap<Token, Connection>,
+    connections: BTreeMap<Token, Connection>,
     next_token: usize,
     limits: Limits,
     requested: Arc<AtomicBool>,
@@ -289,7 +289,7 @@ impl Server {
             next_token: tokens.0 + FIRST_LISTENER + listeners.len(),
             tokens,
             listeners,
-            connections: HashMap::new(),
+            connections: BTreeMap::new(),
             limits,
             requested: Arc::new(AtomicBool::new(false)),
             waker,
