@@ -1,38 +1,16 @@
 //! The three ways into the crate without the script, over real sockets and real files: an
 //! exporter on a background thread, an exporter in the caller's own mio loop, and a textfile.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod support;
+
+use std::io::Read;
+use std::net::TcpStream;
 use std::time::Duration;
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use prometheus_aioexporter::{Exporter, MetricConfig, Registry};
-
-/// Sends a GET for `path` with `Connection: close` and returns the status code and body.
-#[track_caller]
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read response");
-    let status = response
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
+use support::http::get;
 
 #[test]
 fn spawned_exporter_serves_while_other_threads_update_metrics() {
@@ -61,8 +39,9 @@ fn spawned_exporter_serves_while_other_threads_update_metrics() {
     for worker in workers {
         worker.join().unwrap();
     }
-    let (status, body) = get(addr, "/metrics");
-    assert_eq!(status, 200);
+    let response = get(addr, "/metrics");
+    assert_eq!(response.status, 200);
+    let body = response.text();
     assert!(body.contains("jobs_total{kind=\"even\"} 2000\n"), "{body}");
     assert!(body.contains("jobs_total{kind=\"odd\"} 2000\n"), "{body}");
 
@@ -143,11 +122,11 @@ fn exporter_in_the_callers_mio_loop_serves_beside_the_callers_own_sockets() {
     own_client.read_to_string(&mut reply).unwrap();
     assert_eq!(reply, "pong\n");
 
-    let (status, body) = get(metrics_addr, "/metrics");
-    assert_eq!(status, 200);
+    let response = get(metrics_addr, "/metrics");
+    assert_eq!(response.status, 200);
+    let body = response.text();
     assert!(body.contains("pings_total 1\n"), "{body}");
-    let (status, _) = get(metrics_addr, "/");
-    assert_eq!(status, 200);
+    assert_eq!(get(metrics_addr, "/").status, 200);
 
     handle.shutdown();
     let (own_accepted, foreign_tokens) = loop_thread.join().unwrap();

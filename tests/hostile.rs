@@ -1,65 +1,44 @@
 //! Hostile clients in numbers, and running out of descriptors: a normal scrape on another
 //! connection is still answered promptly, and the server neither dies nor spins.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use prometheus_aioexporter::{Exporter, MetricConfig, ShutdownHandle};
+use prometheus_aioexporter::MetricConfig;
+use support::http;
+use support::sample::{self, Proc, TEST_ARGS};
+use support::test_server::TestServer;
 
 /// An in-process exporter with one gauge, shut down on drop.
-struct TestServer {
-    addr: SocketAddr,
-    handle: ShutdownHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TestServer {
-    fn start() -> TestServer {
-        let mut exporter = Exporter::new("hostile", "Under attack.");
-        exporter.set_hosts(["127.0.0.1"]).set_port(0);
+#[track_caller]
+fn start_server() -> TestServer {
+    TestServer::start_named("hostile", "Under attack.", |exporter| {
         exporter
             .registry_mut()
             .create_metrics([MetricConfig::new("up", "Up.", "gauge")])
             .unwrap();
-        let mut server = exporter.bind().unwrap();
-        let addr = server.local_addrs()[0];
-        let handle = server.shutdown_handle();
-        let thread = std::thread::spawn(move || exporter.serve(&mut server, None).unwrap());
-        TestServer {
-            addr,
-            handle,
-            thread: Some(thread),
-        }
-    }
+    })
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.handle.shutdown();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// A scrape on a fresh connection, answered 200; returns how long it took and the response.
+#[track_caller]
+fn timed_scrape(addr: SocketAddr) -> (Duration, String) {
+    let started = Instant::now();
+    let response = http::get_raw(addr, "/metrics");
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:?}");
+    (started.elapsed(), response)
 }
 
-/// A scrape on a fresh connection; returns how long it took.
+/// A scrape of the in-process exporter on a fresh connection; returns how long it took.
 #[track_caller]
 fn scrape(addr: SocketAddr) -> Duration {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("a response");
-    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:?}");
+    let (took, response) = timed_scrape(addr);
     assert!(response.ends_with("up 0\n"), "{response:?}");
-    started.elapsed()
+    took
 }
 
 /// How many more descriptors this process may open.
@@ -77,7 +56,7 @@ fn descriptor_headroom() -> usize {
 
 #[test]
 fn a_thousand_idle_connections_do_not_keep_a_scrape_out() {
-    let server = TestServer::start();
+    let server = start_server();
     // Client ends here and up to 512 server ends: stay inside the descriptor limit.
     let count = 1000
         .min(descriptor_headroom().saturating_sub(600) / 2)
@@ -93,7 +72,7 @@ fn a_thousand_idle_connections_do_not_keep_a_scrape_out() {
 
 #[test]
 fn slowloris_clients_do_not_keep_a_scrape_out() {
-    let server = TestServer::start();
+    let server = start_server();
     let count = 300.min(descriptor_headroom().saturating_sub(100) / 2);
     let mut slow: Vec<TcpStream> = (0..count)
         .map(|_| {
@@ -114,34 +93,8 @@ fn slowloris_clients_do_not_keep_a_scrape_out() {
     }
 }
 
-/// The sample binary, started under a descriptor limit.
-struct Sample {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Sample {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sample_path() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let debug = exe.parent().and_then(|d| d.parent()).unwrap();
-    let path = debug.join("examples").join("sample");
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--example", "sample"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    path
-}
-
-fn start_sample_with_nofile(limit: u32) -> Option<Sample> {
+/// The sample binary, started under a descriptor limit, and its address once it is ready.
+fn start_sample_with_nofile(limit: u32) -> Option<(Proc, SocketAddr)> {
     if Command::new("prlimit").arg("--version").output().is_err() {
         assert!(
             std::env::var_os("CI").map_or(true, |v| v.is_empty()),
@@ -150,36 +103,16 @@ fn start_sample_with_nofile(limit: u32) -> Option<Sample> {
         eprintln!("prlimit not found: skipped");
         return None;
     }
-    let child = Command::new("prlimit")
+    let mut command = Command::new("prlimit");
+    command
         .arg(format!("--nofile={limit}:{limit}"))
-        .arg(sample_path())
-        .args(["-H", "127.0.0.1", "-p", "0", "-L", "info"])
-        .env_clear()
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .arg(sample::example("sample"))
+        .args(TEST_ARGS)
+        .env_clear();
     // Killed and waited for on drop, whatever happens below.
-    let mut sample = Sample {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-    };
-    let stderr = sample.child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            sample.addr = rest.trim_end_matches("/metrics").parse().unwrap();
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Some(sample);
-        }
-    }
-    panic!("the sample did not start");
+    let mut sample = Proc::from_command(command, "prlimit sample");
+    let port = sample.ready();
+    Some((sample, SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
 /// CPU seconds (user + system) the process has used.
@@ -195,26 +128,22 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-/// The sample's own pid (prlimit execs it, so the child is the sample itself).
-fn pid_of(sample: &Sample) -> u32 {
-    sample.child.id()
-}
-
 #[test]
 fn running_out_of_descriptors_neither_kills_nor_spins_the_server() {
-    let Some(sample) = start_sample_with_nofile(24) else {
+    let Some((sample, addr)) = start_sample_with_nofile(24) else {
         return;
     };
     // Far more connections than descriptors: accept fails with EMFILE.
     let clients: Vec<TcpStream> = (0..60)
-        .filter_map(|_| TcpStream::connect(sample.addr).ok())
+        .filter_map(|_| TcpStream::connect(addr).ok())
         .collect();
     assert!(clients.len() > 24, "{} connected", clients.len());
-    let pid = pid_of(&sample);
+    // prlimit execs the sample, so the child is the sample itself.
+    let pid = sample.pid();
     let before = cpu_seconds(pid);
     let window = Instant::now();
     // A scrape still gets through: idle connections make room for it.
-    let took = scrape_sample(sample.addr);
+    let (took, _) = timed_scrape(addr);
     assert!(took < Duration::from_secs(5), "scrape took {took:?}");
     while window.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(100)); // measuring a window, not syncing
@@ -225,29 +154,13 @@ fn running_out_of_descriptors_neither_kills_nor_spins_the_server() {
         "the server used {used} s of CPU in one second: spinning"
     );
     drop(clients);
-    scrape_sample(sample.addr);
+    timed_scrape(addr);
     assert!(
         sample_alive(&sample),
         "the server must survive descriptor exhaustion"
     );
 }
 
-fn sample_alive(sample: &Sample) -> bool {
-    std::fs::metadata(format!("/proc/{}", pid_of(sample))).is_ok()
-}
-
-#[track_caller]
-fn scrape_sample(addr: SocketAddr) -> Duration {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("a response");
-    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response:?}");
-    started.elapsed()
+fn sample_alive(sample: &Proc) -> bool {
+    std::fs::metadata(format!("/proc/{}", sample.pid())).is_ok()
 }

@@ -3,7 +3,7 @@
 //! made of them.
 //!
 //! - `sample`: the example binary `sample`, as a user runs it;
-//! - `om`: an in-process [`Exporter`] exposing every metric type with fixed values, tricky label
+//! - `om`: an in-process `Exporter` exposing every metric type with fixed values, tricky label
 //!   values and special floats, OpenMetrics enabled (Prometheus 2.x prefers it);
 //! - `text`: the same metrics with OpenMetrics disabled, so Prometheus parses the text format;
 //! - `recorder`: a raw TCP listener answering a minimal exposition and recording the request
@@ -21,23 +21,27 @@
 //! Without `prometheus` on `PATH`, the test prints a note and passes, unless the environment
 //! variable `CI` is non-empty, in which case it fails.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prometheus_aioexporter::{
-    BoxError, CollectedFamily, Collector, Exporter, MetricConfig, MetricType, Metrics,
-    ShutdownHandle,
+    BoxError, CollectedFamily, Collector, MetricConfig, MetricType, Metrics,
 };
+use support::http::try_get;
+use support::sample::{Proc, TEST_ARGS};
+use support::test_server::TestServer;
+use support::tools::{find_on_path, prometheus_tool};
 
 /// The whole test's bound: everything must be done within this of the start.
 const OVERALL: Duration = Duration::from_secs(60);
@@ -47,8 +51,6 @@ const POLL: Duration = Duration::from_millis(200);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// What Prometheus 2.x sends as `Accept` (PROMETHEUS-FACTS.md).
 const PROMETHEUS_2_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-/// What prefixes the sample binary's readiness line (after the timestamp).
-const READY_V4: &str = " INFO listening on http://127.0.0.1:";
 /// The content types of the two formats, as the crate sends them.
 const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 const TEXT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -201,7 +203,7 @@ fn sum(values: &[f64]) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Temporary directory, polling, PATH
+// Temporary directory, polling, free ports
 // ---------------------------------------------------------------------------------------------
 
 /// A directory under the system's temporary directory, removed on drop.
@@ -253,34 +255,6 @@ fn wait_for<T>(what: &str, deadline: Instant, mut attempt: impl FnMut() -> Resul
     }
 }
 
-/// `name` on `PATH`, if there is such an executable file.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            candidate
-                .metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
-
-/// The `prometheus` binary, or `None` after a note (a panic when `CI` is non-empty).
-fn prometheus_binary() -> Option<PathBuf> {
-    let found = find_on_path("prometheus");
-    if found.is_none() {
-        if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
-            panic!("prometheus not found: install Debian's prometheus package");
-        }
-        eprintln!(
-            "note: prometheus not found on PATH, skipping the end-to-end test \
-             (install Debian's prometheus package)"
-        );
-    }
-    found
-}
-
 /// A port that was free a moment ago on 127.0.0.1.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -288,128 +262,8 @@ fn free_port() -> u16 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP/1.1 client over a raw socket
+// URLs
 // ---------------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// `GET target` on a new connection with `Connection: close` and the extra `headers`; the
-/// response is read to EOF. `Err` for any failure, with the reason.
-fn http_get(port: u16, target: &str, headers: &[(&str, &str)]) -> Result<HttpResponse, String> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)
-        .map_err(|err| format!("connect to {addr}: {err}"))?;
-    stream
-        .set_read_timeout(Some(IO_TIMEOUT))
-        .and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)))
-        .map_err(|err| format!("set timeouts: {err}"))?;
-    let mut request =
-        format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|err| format!("send to {addr}: {err}"))?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|err| format!("read from {addr}: {err}"))?;
-    parse_response(&raw).map_err(|err| format!("GET http://{addr}{target}: {err}"))
-}
-
-fn parse_response(raw: &[u8]) -> Result<HttpResponse, String> {
-    let head_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("no end of head in {:?}", String::from_utf8_lossy(raw)))?;
-    let head = std::str::from_utf8(&raw[..head_end]).map_err(|_| "head is not UTF-8")?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    if !parts.next().is_some_and(|v| v.starts_with("HTTP/1.")) {
-        return Err(format!("bad status line {status_line:?}"));
-    }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let mut headers = Vec::new();
-    for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| format!("bad header line {line:?}"))?;
-        headers.push((name.to_string(), value.trim().to_string()));
-    }
-    let mut response = HttpResponse {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    let rest = &raw[head_end + 4..];
-    let chunked = response
-        .header("Transfer-Encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-    if chunked {
-        response.body = decode_chunked(rest)?;
-    } else if let Some(length) = response.header("Content-Length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| format!("bad Content-Length {length:?}"))?;
-        if rest.len() != length {
-            return Err(format!(
-                "Content-Length {length} but {} body bytes",
-                rest.len()
-            ));
-        }
-        response.body = rest.to_vec();
-    } else {
-        response.body = rest.to_vec();
-    }
-    Ok(response)
-}
-
-fn decode_chunked(mut rest: &[u8]) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = rest
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("truncated chunk size")?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).map_err(|_| "bad chunk size")?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Ok(body);
-        }
-        if rest.len() < size + 2 {
-            return Err("truncated chunk".to_string());
-        }
-        body.extend_from_slice(&rest[..size]);
-        rest = &rest[size + 2..];
-    }
-}
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 fn url_encode(s: &str) -> String {
@@ -673,188 +527,21 @@ impl JsonParser<'_> {
 // Targets: the sample binary, in-process exporters, the recorder
 // ---------------------------------------------------------------------------------------------
 
-/// `target/<profile>`: the parent of the `deps` directory holding this test's executable.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    exe.parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("unexpected test executable path {}", exe.display()))
-        .to_path_buf()
-}
-
-/// The sample example's path, built with cargo if missing.
-fn sample_binary() -> PathBuf {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let dir = profile_dir();
-    let path = dir
-        .join("examples")
-        .join(format!("sample{}", std::env::consts::EXE_SUFFIX));
-    if !path.is_file() {
-        let built = BUILT.get_or_init(|| {
-            let profile = match dir.file_name().and_then(|n| n.to_str()) {
-                Some("debug") | None => "dev".to_string(),
-                Some(other) => other.to_string(),
-            };
-            let mut command = Command::new(env!("CARGO"));
-            command
-                .args(["build", "--example", "sample", "--profile", &profile])
-                .arg("--manifest-path")
-                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-            if let Some(target_dir) = dir.parent() {
-                command.arg("--target-dir").arg(target_dir);
-            }
-            let output = command
-                .output()
-                .map_err(|err| format!("cannot run cargo: {err}"))?;
-            if output.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "cargo build --example sample: {}\n{}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stderr)
-                ))
-            }
-        });
-        if let Err(err) = built {
-            panic!("{err}");
-        }
-    }
-    assert!(path.is_file(), "example not found at {}", path.display());
-    path
-}
-
-/// The sample binary, running; killed on drop. Its stderr is read by a thread into `log`.
-struct SampleProcess {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl SampleProcess {
-    fn start(deadline: Instant) -> SampleProcess {
-        let mut child = Command::new(sample_binary())
-            .args(["-H", "127.0.0.1", "-p", "0", "-L", "info"])
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start the sample binary: {err}"));
-        let stderr = child.stderr.take().expect("the sample's stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, lines): (_, Receiver<String>) = mpsc::channel();
-        let thread_log = Arc::clone(&log);
-        // Reads until EOF, so the pipe never fills up, whether or not anyone listens.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(mut log) = thread_log.lock() {
-                    log.push_str(&line);
-                    log.push('\n');
-                }
-                let _ = tx.send(line);
-            }
-        });
-        let mut process = SampleProcess {
-            child,
-            port: 0,
-            log,
-        };
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(port) = parse_port(&line, READY_V4) {
-                        process.port = port;
-                        return process;
-                    }
-                }
-                Err(_) => panic!(
-                    "the sample binary printed no readiness line; status {:?}; stderr:\n{}",
-                    process.child.try_wait(),
-                    process.log()
-                ),
-            }
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for SampleProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn parse_port(line: &str, prefix: &str) -> Option<u16> {
-    let start = line.find(prefix)? + prefix.len();
-    let digits: String = line[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// An [`Exporter`] with [`metric_configs`] set to [`set_fixed_values`], serving on a thread;
-/// shut down and joined on drop.
-struct InProcessExporter {
-    port: u16,
-    shutdown: ShutdownHandle,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl InProcessExporter {
-    fn start(name: &'static str, openmetrics: bool) -> InProcessExporter {
-        let (tx, rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let mut exporter = Exporter::new(name, "An end-to-end test exporter.");
-            exporter
-                .set_hosts(["127.0.0.1"])
-                .set_port(0)
-                .set_openmetrics(openmetrics);
-            let metrics = exporter
-                .registry_mut()
-                .create_metrics(metric_configs())
-                .expect("the test's metrics are valid");
-            set_fixed_values(&metrics);
-            exporter.registry_mut().register_collector(FixedCollector);
-            exporter
-                .enable_process_stats()
-                .expect("process stats next to the test's metrics");
-            let mut server = exporter.bind().expect("bind 127.0.0.1:0");
-            let port = server.local_addrs()[0].port();
-            tx.send((port, server.shutdown_handle()))
-                .expect("the test waits for the port");
-            if let Err(err) = exporter.serve(&mut server, None) {
-                panic!("exporter {name} failed: {err}");
-            }
-        });
-        let (port, shutdown) = rx
-            .recv_timeout(IO_TIMEOUT)
-            .unwrap_or_else(|err| panic!("exporter {name} did not start: {err}"));
-        InProcessExporter {
-            port,
-            shutdown,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for InProcessExporter {
-    fn drop(&mut self) {
-        self.shutdown.shutdown();
-        if let Some(thread) = self.thread.take() {
-            let result = thread.join();
-            if result.is_err() && !std::thread::panicking() {
-                panic!("the exporter thread panicked");
-            }
-        }
-    }
+/// An exporter named `name` with [`metric_configs`] set to [`set_fixed_values`], a
+/// [`FixedCollector`] and the process stats, serving on a thread; shut down and joined on drop.
+fn start_in_process_exporter(name: &'static str, openmetrics: bool) -> TestServer {
+    TestServer::start_named(name, "An end-to-end test exporter.", |exporter| {
+        exporter.set_openmetrics(openmetrics);
+        let metrics = exporter
+            .registry_mut()
+            .create_metrics(metric_configs())
+            .expect("the test's metrics are valid");
+        set_fixed_values(&metrics);
+        exporter.registry_mut().register_collector(FixedCollector);
+        exporter
+            .enable_process_stats()
+            .expect("process stats next to the test's metrics");
+    })
 }
 
 /// A raw TCP listener that answers every request with a minimal text exposition and keeps the
@@ -1002,9 +689,9 @@ impl Prometheus {
                 if let Ok(Some(status)) = prometheus.child.try_wait() {
                     return Ok(Err(status));
                 }
-                match http_get(port, "/-/ready", &[]) {
+                match try_get(port, "/-/ready", &[]) {
                     Ok(r) if r.status == 200 => Ok(Ok(())),
-                    Ok(r) => Err(format!("/-/ready: {} {}", r.status, r.text())),
+                    Ok(r) => Err(format!("/-/ready: {} {}", r.status, r.text_lossy())),
                     Err(err) => Err(err),
                 }
             });
@@ -1029,15 +716,19 @@ impl Prometheus {
 
     /// `GET` an API path; the `data` of a `"status":"success"` answer.
     fn api(&self, target: &str) -> Result<Json, String> {
-        let response = http_get(self.port, target, &[])?;
-        let json = Json::parse(&response.text())
-            .map_err(|err| format!("{target}: {err} in {}", response.text()))?;
+        let response = try_get(self.port, target, &[])?;
+        let json = Json::parse(&response.text_lossy())
+            .map_err(|err| format!("{target}: {err} in {}", response.text_lossy()))?;
         if response.status != 200 || json.get("status").and_then(Json::str) != Some("success") {
-            return Err(format!("{target}: {} {}", response.status, response.text()));
+            return Err(format!(
+                "{target}: {} {}",
+                response.status,
+                response.text_lossy()
+            ));
         }
         json.get("data")
             .cloned()
-            .ok_or_else(|| format!("{target}: no data in {}", response.text()))
+            .ok_or_else(|| format!("{target}: no data in {}", response.text_lossy()))
     }
 
     /// An instant query's vector: each series' labels and value string.
@@ -1279,15 +970,7 @@ fn check_fixed_values(
         check_series(prometheus, job, name, &labels, value, failures);
     }
     // Process stats: there, with no other labels, and plausible (they change at every scrape).
-    for name in [
-        "process_cpu_seconds_total",
-        "process_open_fds",
-        "process_max_fds",
-        "process_virtual_memory_bytes",
-        "process_virtual_memory_max_bytes",
-        "process_resident_memory_bytes",
-        "process_start_time_seconds",
-    ] {
+    for name in support::PROCESS_METRICS {
         let promql = selector(name, job.name, &[]);
         match prometheus.query_one(&promql) {
             Ok((labels, _)) if labels != job.labels(name, &[]) => {
@@ -1456,7 +1139,7 @@ fn gunzip(data: &[u8]) -> Option<Result<Vec<u8>, String>> {
 /// `Accept-Encoding`; with `Accept-Encoding: gzip`, gzip exactly when the feature is on.
 fn check_content_encoding(job: &Job<'_>, accept: Option<&str>, failures: &mut Vec<String>) {
     let mut headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
-    let plain = match http_get(job.port, "/metrics", &headers) {
+    let plain = match try_get(job.port, "/metrics", &headers) {
         Ok(r) => r,
         Err(err) => return failures.push(format!("[{}] {err}", job.name)),
     };
@@ -1469,7 +1152,7 @@ fn check_content_encoding(job: &Job<'_>, accept: Option<&str>, failures: &mut Ve
         ));
     }
     headers.push(("Accept-Encoding", "gzip"));
-    let gz = match http_get(job.port, "/metrics", &headers) {
+    let gz = match try_get(job.port, "/metrics", &headers) {
         Ok(r) => r,
         Err(err) => return failures.push(format!("[{}] {err}", job.name)),
     };
@@ -1537,21 +1220,22 @@ fn check_content_encoding(job: &Job<'_>, accept: Option<&str>, failures: &mut Ve
 
 #[test]
 fn prometheus_scrapes_every_format_and_reads_back_every_value() {
-    let Some(binary) = prometheus_binary() else {
+    let Some(binary) = prometheus_tool("prometheus", "the end-to-end test") else {
         return;
     };
     let started = Instant::now();
     let deadline = started + OVERALL;
 
     // Declared before Prometheus, so they are dropped after it: nothing scrapes a dead target.
-    let sample = SampleProcess::start(deadline);
-    let om = InProcessExporter::start("e2e-om", true);
-    let text = InProcessExporter::start("e2e-text", false);
+    let mut sample = Proc::spawn("sample", &TEST_ARGS, &[]);
+    let sample_port = sample.ready_until(deadline);
+    let om = start_in_process_exporter("e2e-om", true);
+    let text = start_in_process_exporter("e2e-text", false);
     let recorder = Recorder::start();
     let jobs = [
-        ("sample", sample.port),
-        ("om", om.port),
-        ("text", text.port),
+        ("sample", sample_port),
+        ("om", om.port()),
+        ("text", text.port()),
         ("recorder", recorder.port),
     ];
     let prometheus = Prometheus::start(&binary, &jobs, deadline);
@@ -1624,19 +1308,25 @@ fn prometheus_scrapes_every_format_and_reads_back_every_value() {
 
     let om_job = Job {
         name: "om",
-        port: om.port,
+        port: om.port(),
         openmetrics: true,
     };
     let text_job = Job {
         name: "text",
-        port: text.port,
+        port: text.port(),
         openmetrics: false,
     };
 
     // Our exporters negotiate as expected with exactly what Prometheus sent.
     for (job, want) in [(&om_job, OPENMETRICS_TYPE), (&text_job, TEXT_TYPE)] {
-        let response = http_get(job.port, "/metrics", &[("Accept", &accept)]).unwrap();
-        assert_eq!(response.status, 200, "[{}] {}", job.name, response.text());
+        let response = try_get(job.port, "/metrics", &[("Accept", &accept)]).unwrap();
+        assert_eq!(
+            response.status,
+            200,
+            "[{}] {}",
+            job.name,
+            response.text_lossy()
+        );
         assert_eq!(
             response.header("Content-Type"),
             Some(want),
@@ -1648,9 +1338,9 @@ fn prometheus_scrapes_every_format_and_reads_back_every_value() {
     // scrape_samples_scraped equals the samples of the exposition, as counted here. The
     // sample binary's series come and go with its random labels: poll until both agree.
     let bodies: [(&str, u16, Option<&str>); 3] = [
-        ("sample", sample.port, Some(&accept)),
-        ("om", om.port, Some(&accept)),
-        ("text", text.port, None),
+        ("sample", sample_port, Some(&accept)),
+        ("om", om.port(), Some(&accept)),
+        ("text", text.port(), None),
     ];
     for (job, port, accept) in bodies {
         let counted = wait_for(
@@ -1659,11 +1349,11 @@ fn prometheus_scrapes_every_format_and_reads_back_every_value() {
             || {
                 let headers: Vec<(&str, &str)> =
                     accept.map(|a| ("Accept", a)).into_iter().collect();
-                let response = http_get(port, "/metrics", &headers)?;
+                let response = try_get(port, "/metrics", &headers)?;
                 if response.status != 200 {
-                    return Err(format!("{} {}", response.status, response.text()));
+                    return Err(format!("{} {}", response.status, response.text_lossy()));
                 }
-                let counted = count_samples(&response.text());
+                let counted = count_samples(&response.text_lossy());
                 let promql = selector("scrape_samples_scraped", job, &[]);
                 let (_, value) = prometheus
                     .query_one(&promql)
@@ -1671,7 +1361,7 @@ fn prometheus_scrapes_every_format_and_reads_back_every_value() {
                 if value.parse::<f64>() == Ok(counted as f64) {
                     Ok(counted)
                 } else {
-                    let text = response.text();
+                    let text = response.text_lossy();
                     let start: String = text.chars().take(3000).collect();
                     Err(format!(
                         "{promql} = {value}, counted {counted} in\n{start}…"
@@ -1729,7 +1419,7 @@ fn prometheus_scrapes_every_format_and_reads_back_every_value() {
         failures.len(),
         failures.join("\n"),
         prometheus.log(),
-        sample.log()
+        sample.stderr_now()
     );
     eprintln!("done after {:?}", started.elapsed());
 }

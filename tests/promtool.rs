@@ -10,75 +10,17 @@
 mod support;
 
 use std::collections::HashSet;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use prometheus_aioexporter::encode::Format;
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, MetricConfig, MetricType, Registry, DEFAULT_BUCKETS,
 };
-use support::exposition::{self, family, Family as ParsedFamily, Sample};
+use support::exposition::{self, family, Family as ParsedFamily, Fixed, Sample};
+use support::tools::{assert_promtool_clean, promtool_check};
 
 // ---------------------------------------------------------------------------------------------
-// promtool
+// Encoding, checked by promtool (`support::tools`) and the strict parser
 // ---------------------------------------------------------------------------------------------
-
-/// The path of `promtool`, or `None` (after a note on stderr) when it is not installed and `CI`
-/// is unset. Panics when it is missing and `CI` is set.
-fn promtool() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("promtool"))
-            .find(|candidate| candidate.is_file())
-    });
-    if found.is_none() {
-        if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
-            panic!("promtool not found: install Debian's prometheus package");
-        }
-        eprintln!("note: promtool not found on PATH, skipping the check (install Debian's prometheus package)");
-    }
-    found
-}
-
-/// Runs `promtool check metrics` on `body`: `Ok` if it exits 0 and prints nothing, otherwise
-/// `Err` with its exit status and output. `None` when promtool is not installed.
-fn promtool_check(body: &[u8]) -> Option<Result<(), String>> {
-    let promtool = promtool()?;
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run promtool");
-    let mut stdin = child.stdin.take().expect("promtool's stdin");
-    let input = body.to_vec();
-    // A separate thread, so a large body cannot deadlock against promtool's output pipes.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().expect("cannot wait for promtool");
-    let written = writer.join().expect("stdin writer panicked");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.success() && stdout.is_empty() && stderr.is_empty() && written.is_ok() {
-        Some(Ok(()))
-    } else {
-        Some(Err(format!(
-            "promtool check metrics: {} (stdin: {:?})\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}",
-            output.status, written
-        )))
-    }
-}
-
-/// Asserts that promtool finds nothing wrong with `body` (skipped without promtool).
-fn assert_promtool_clean(body: &[u8]) {
-    if let Some(Err(problem)) = promtool_check(body) {
-        panic!(
-            "{problem}--- body ---\n{}--- end ---",
-            String::from_utf8_lossy(body)
-        );
-    }
-}
 
 fn encode(registry: &mut Registry) -> Vec<u8> {
     let mut body = Vec::new();
@@ -795,15 +737,6 @@ fn metrics_whose_exposed_names_collide_are_refused() {
         MetricConfig::new("build", "An info, exposed as build_info.", "info"),
         MetricConfig::new("build_info", "A gauge of the same name.", "gauge"),
     ]);
-}
-
-struct Fixed(Vec<CollectedFamily>);
-
-impl Collector for Fixed {
-    fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
-        out.extend(self.0.iter().cloned());
-        Ok(())
-    }
 }
 
 fn uptime_family() -> CollectedFamily {

@@ -10,11 +10,10 @@
 mod support;
 
 use prometheus_aioexporter::encode::Format;
-use prometheus_aioexporter::{
-    BoxError, CollectedFamily, Collector, MetricConfig, MetricError, MetricType, Registry,
-};
+use prometheus_aioexporter::{CollectedFamily, MetricConfig, MetricError, MetricType, Registry};
 use support::exposition::{
-    self, check_round_trip, CollectedSpec, KindSpec, MetricSpec, Op, RegistrySpec, SeriesSpec,
+    self, check_round_trip, CollectedSpec, Fixed, KindSpec, MetricSpec, Op, RegistrySpec,
+    SeriesSpec,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -764,15 +763,6 @@ fn bad_info_keys_are_refused_and_keep_the_previous_pairs() {
         build.samples[0].labels,
         [("host".into(), "h".into()), ("version".into(), "1".into())]
     );
-}
-
-struct Fixed(Vec<CollectedFamily>);
-
-impl Collector for Fixed {
-    fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
-        out.extend(self.0.iter().cloned());
-        Ok(())
-    }
 }
 
 #[test]

@@ -7,464 +7,25 @@
 //! running. Readiness is the `INFO listening on http://127.0.0.1:PORT/...` line on stderr, read
 //! as it is written; nothing here sleeps to wait for the exporter.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::OnceLock;
+use std::io::{Read, Write};
+use std::net::{Ipv6Addr, Shutdown, SocketAddr, TcpListener};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// How long anything may take: starting, answering, exiting.
-const BOUND: Duration = Duration::from_secs(20);
-/// How long an exporter may take to exit after SIGTERM or SIGINT.
-const SHUTDOWN_BOUND: Duration = Duration::from_secs(5);
+use support::http::{self, get, Response};
+use support::sample::{
+    parse_port, run, start, stop_cleanly, Proc, BOUND, READY_V4, SHUTDOWN_BOUND,
+};
+use support::tools::assert_promtool_clean;
+
 /// The sample's program name, as in its usage line.
 const SAMPLE: &str = "prometheus-aioexporter-sample";
-/// What prefixes the readiness line (after the timestamp).
-const READY_V4: &str = " INFO listening on http://127.0.0.1:";
-
-// ---------------------------------------------------------------------------------------------
-// Finding and building the examples
-// ---------------------------------------------------------------------------------------------
-
-/// `target/<profile>`: the parent of the `deps` directory holding this test's executable.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    exe.parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("unexpected test executable path {}", exe.display()))
-        .to_path_buf()
-}
-
-/// Builds both examples with cargo, once, into the target directory this test runs from.
-fn build_examples() -> Result<(), String> {
-    let profile_dir = profile_dir();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => "dev".to_string(),
-        Some(other) => other.to_string(),
-    };
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .args(["build", "--example", "sample", "--example", "my_exporter"])
-        .arg("--manifest-path")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .args(["--profile", &profile]);
-    if let Some(target_dir) = profile_dir.parent() {
-        command.arg("--target-dir").arg(target_dir);
-    }
-    let output = command
-        .output()
-        .map_err(|err| format!("cannot run cargo: {err}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo build --example sample --example my_exporter: {}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
-/// The path of the example `name`, built if missing.
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let path = profile_dir()
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.is_file() {
-        if let Err(err) = BUILT.get_or_init(build_examples) {
-            panic!("{err}");
-        }
-    }
-    assert!(path.is_file(), "example not found at {}", path.display());
-    path
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Stream {
-    Stdout,
-    Stderr,
-}
-
-enum Event {
-    Line(Stream, String),
-    Closed,
-}
-
-/// A running example: its output, read line by line in threads, and its exit status.
-/// Dropping it kills the process if it is still running.
-struct Proc {
-    child: Child,
-    events: Receiver<Event>,
-    stdout: String,
-    stderr_lines: Vec<String>,
-    open_streams: usize,
-    status: Option<ExitStatus>,
-    started: Instant,
-}
-
-fn forward(stream: impl Read + Send + 'static, which: Stream, tx: mpsc::Sender<Event>) {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let text = String::from_utf8_lossy(&line).into_owned();
-                    if tx.send(Event::Line(which, text)).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-        let _ = tx.send(Event::Closed);
-    });
-}
-
-impl Proc {
-    /// Starts the example `name` with `args` and only the environment variables in `env`.
-    fn spawn(name: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
-        let mut child = Command::new(example(name))
-            .args(args)
-            .env_clear()
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
-        let (tx, events) = mpsc::channel();
-        forward(
-            child.stdout.take().expect("stdout"),
-            Stream::Stdout,
-            tx.clone(),
-        );
-        forward(child.stderr.take().expect("stderr"), Stream::Stderr, tx);
-        Proc {
-            child,
-            events,
-            stdout: String::new(),
-            stderr_lines: Vec::new(),
-            open_streams: 2,
-            status: None,
-            started: Instant::now(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr_lines.concat()
-    }
-
-    /// Everything seen so far, for failure messages.
-    fn describe(&self) -> String {
-        format!(
-            "exit status: {:?}\n--- stdout ---\n{}--- stderr ---\n{}--- end ---",
-            self.status,
-            self.stdout,
-            self.stderr()
-        )
-    }
-
-    /// Takes the next output event, waiting until `deadline`; `false` on timeout or when both
-    /// streams are closed.
-    fn pump(&mut self, deadline: Instant) -> bool {
-        if self.open_streams == 0 {
-            return false;
-        }
-        let timeout = deadline.saturating_duration_since(Instant::now());
-        match self.events.recv_timeout(timeout) {
-            Ok(Event::Line(Stream::Stdout, line)) => self.stdout.push_str(&line),
-            Ok(Event::Line(Stream::Stderr, line)) => self.stderr_lines.push(line),
-            Ok(Event::Closed) => self.open_streams -= 1,
-            Err(RecvTimeoutError::Timeout) => return false,
-            Err(RecvTimeoutError::Disconnected) => self.open_streams = 0,
-        }
-        true
-    }
-
-    /// Waits (at most [`BOUND`] after the start) for a stderr line matching `pred`, and
-    /// returns it.
-    fn wait_for_stderr(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = self.started + BOUND;
-        let mut seen = 0;
-        loop {
-            if let Some(line) = self.stderr_lines[seen..].iter().find(|l| pred(l)) {
-                return line.clone();
-            }
-            seen = self.stderr_lines.len();
-            if !self.pump(deadline) {
-                if self.open_streams == 0 {
-                    self.status = self.child.try_wait().ok().flatten();
-                }
-                panic!(
-                    "no {what} on stderr within {BOUND:?} of the start\n{}",
-                    self.describe()
-                );
-            }
-        }
-    }
-
-    /// Waits for the readiness line on 127.0.0.1 and returns its port. The line must be
-    /// `<timestamp> INFO listening on http://127.0.0.1:PORT<path>`.
-    fn ready(&mut self) -> u16 {
-        let line = self.wait_for_stderr("readiness line", |l| l.contains(READY_V4));
-        parse_port(&line, READY_V4)
-            .unwrap_or_else(|| panic!("cannot parse the port of {line:?}\n{}", self.describe()))
-    }
-
-    /// Sends `signal` (e.g. `"TERM"`) with the `kill` command.
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.pid().to_string())
-            .status()
-            .expect("cannot run kill");
-        assert!(status.success(), "kill -{signal} {}: {status}", self.pid());
-    }
-
-    /// Waits until the process has exited (both output streams closed, then reaped), at most
-    /// `bound` from now, and returns its status.
-    fn finish(&mut self, bound: Duration) -> ExitStatus {
-        let deadline = Instant::now() + bound;
-        while self.open_streams > 0 {
-            if !self.pump(deadline) && self.open_streams > 0 {
-                panic!(
-                    "the process did not exit within {bound:?}\n{}",
-                    self.describe()
-                );
-            }
-        }
-        // Its output is closed, so it is exiting: reap it.
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => {
-                    self.status = Some(status);
-                    return status;
-                }
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Ok(None) => panic!(
-                    "the process closed its output but did not exit within {bound:?}\n{}",
-                    self.describe()
-                ),
-                Err(err) => panic!("cannot wait for the process: {err}"),
-            }
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Runs the example to completion and returns its status, stdout and stderr.
-fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) {
-    let mut proc = Proc::spawn(name, args, env);
-    let status = proc.finish(BOUND);
-    (status, proc.stdout.clone(), proc.stderr())
-}
-
-fn parse_port(line: &str, prefix: &str) -> Option<u16> {
-    let start = line.find(prefix)? + prefix.len();
-    let digits: String = line[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// The usual arguments for a test instance: any free port, loopback only, INFO logging.
-const TEST_ARGS: [&str; 6] = ["-p", "0", "-H", "127.0.0.1", "-L", "info"];
-
-fn start(name: &str, extra: &[&str], env: &[(&str, &str)]) -> (Proc, u16) {
-    let args: Vec<&str> = TEST_ARGS.iter().chain(extra).copied().collect();
-    let mut proc = Proc::spawn(name, &args, env);
-    let port = proc.ready();
-    (proc, port)
-}
-
-/// Stops the process with `signal` and asserts that it exits 0 within [`SHUTDOWN_BOUND`],
-/// logging a shutdown line.
-fn stop_cleanly(proc: &mut Proc, signal: &str) {
-    proc.signal(signal);
-    let status = proc.finish(SHUTDOWN_BOUND);
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "after SIG{signal}\n{}",
-        proc.describe()
-    );
-    let stderr = proc.stderr();
-    assert!(
-        stderr.contains(&format!("SIG{signal}: shutting down")),
-        "no shutdown line\n{}",
-        proc.describe()
-    );
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP over a raw socket
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("the body is UTF-8")
-    }
-}
-
-fn connect(port: u16) -> TcpStream {
-    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(BOUND)).expect("timeout");
-    stream.set_write_timeout(Some(BOUND)).expect("timeout");
-    stream
-}
-
-/// Reads one response whose body length is given by `Content-Length`.
-fn read_response(stream: &mut TcpStream) -> Response {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let n = stream.read(&mut chunk).expect("read the response head");
-        assert!(
-            n > 0,
-            "connection closed before the end of the head: {:?}",
-            String::from_utf8_lossy(&buffer)
-        );
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8(buffer[..head_end].to_vec()).expect("ASCII head");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    assert_eq!(
-        parts.next(),
-        Some("HTTP/1.1"),
-        "status line {status_line:?}"
-    );
-    let status = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .map(|line| {
-            let (k, v) = line
-                .split_once(':')
-                .unwrap_or_else(|| panic!("header line {line:?}"));
-            (k.to_string(), v.trim().to_string())
-        })
-        .collect();
-    let mut response = Response {
-        status,
-        headers,
-        body: buffer[head_end + 4..].to_vec(),
-    };
-    let length: usize = response
-        .header("Content-Length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no Content-Length in {head:?}"));
-    while response.body.len() < length {
-        let n = stream.read(&mut chunk).expect("read the body");
-        assert!(n > 0, "connection closed in the body of {head:?}");
-        response.body.extend_from_slice(&chunk[..n]);
-    }
-    assert_eq!(response.body.len(), length, "more than Content-Length");
-    response
-}
-
-/// `GET path` on a new connection, with `Connection: close`.
-fn get(port: u16, path: &str) -> Response {
-    let mut stream = connect(port);
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).expect("send");
-    read_response(&mut stream)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Checking bodies
 // ---------------------------------------------------------------------------------------------
-
-fn promtool() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("promtool"))
-            .find(|candidate| candidate.is_file())
-    });
-    if found.is_none() {
-        if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
-            panic!("promtool not found: install Debian's prometheus package");
-        }
-        eprintln!("note: promtool not found on PATH, skipping the check (install Debian's prometheus package)");
-    }
-    found
-}
-
-/// Asserts that `promtool check metrics` exits 0 and prints nothing for `body`.
-fn assert_promtool_clean(body: &[u8]) {
-    let Some(promtool) = promtool() else {
-        return;
-    };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run promtool");
-    let mut stdin = child.stdin.take().expect("promtool's stdin");
-    let input = body.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().expect("wait for promtool");
-    let written = writer.join().expect("stdin writer");
-    let clean = output.status.success()
-        && output.stdout.is_empty()
-        && output.stderr.is_empty()
-        && written.is_ok();
-    assert!(
-        clean,
-        "promtool check metrics: {} (stdin: {written:?})\n--- stdout ---\n{}--- stderr ---\n{}--- body ---\n{}--- end ---",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(body)
-    );
-}
 
 /// The samples of a text-format body, `name{labels}` to value; panics on a malformed line.
 fn samples(body: &str) -> BTreeMap<String, f64> {
@@ -716,7 +277,7 @@ fn scrapes_over_tcp_are_valid_and_promtool_clean() {
         assert!(text.contains("\nsample_value{foo="), "{text}");
         assert!(text.contains("\nsample_events_total{baz="), "{text}");
         assert_promtool_clean(&response.body);
-        bodies.push(samples(&text));
+        bodies.push(samples(text));
     }
     // Counters never go down between scrapes; gauges stay within [0, 100).
     for pair in bodies.windows(2) {
@@ -743,16 +304,8 @@ fn process_stats_are_client_golang_s_seven_metrics() {
     let response = get(port, "/metrics");
     assert_metrics_response(&response);
     let text = response.text();
-    let values = samples(&text);
-    for name in [
-        "process_cpu_seconds_total",
-        "process_open_fds",
-        "process_max_fds",
-        "process_virtual_memory_bytes",
-        "process_virtual_memory_max_bytes",
-        "process_resident_memory_bytes",
-        "process_start_time_seconds",
-    ] {
+    let values = samples(text);
+    for name in support::PROCESS_METRICS {
         assert!(values.contains_key(name), "no {name} in\n{text}");
     }
     assert!(values["process_resident_memory_bytes"] > 0.0, "{text}");
@@ -832,11 +385,7 @@ fn metrics_path_is_refused_or_reachable() {
             continue;
         }
         let port = parse_port(&line, READY_V4).expect("a port");
-        let mut stream = connect(port);
-        let request =
-            format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).expect("send");
-        let response = read_response(&mut stream);
+        let response = get(port, target);
         if response.status != 200 {
             problems.push(format!(
                 "--metrics-path {path:?} was accepted, but GET {target} gives {}",
@@ -869,10 +418,10 @@ fn sigint_exits_0_with_a_shutdown_line() {
 #[test]
 fn sigterm_with_an_idle_keep_alive_connection_exits_promptly() {
     let (mut proc, port) = start("sample", &[], &[]);
-    let mut stream = connect(port);
+    let mut stream = http::connect(port);
     let request = format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
     stream.write_all(request.as_bytes()).expect("send");
-    let response = read_response(&mut stream);
+    let response = http::read_response(&mut stream);
     assert_metrics_response(&response);
     assert!(
         !response
@@ -980,7 +529,7 @@ fn my_exporter_scrape_has_its_metrics_and_the_custom_step() {
     let ticks = loop {
         let response = get(port, "/metrics");
         scrapes += 1.0;
-        let values = samples(&response.text());
+        let values = samples(response.text());
         assert_eq!(
             values.get("metric2_total{l1=\"a\",l2=\"b\"}"),
             Some(&scrapes),
@@ -1022,11 +571,8 @@ fn localhost_binds_the_loopback_addresses() {
         const READY_V6: &str = " INFO listening on http://[::1]:";
         let line = proc.wait_for_stderr("IPv6 readiness line", |l| l.contains(READY_V6));
         let port6 = parse_port(&line, READY_V6).expect("an IPv6 port");
-        let mut stream = TcpStream::connect(("::1", port6)).expect("connect to [::1]");
-        stream.set_read_timeout(Some(BOUND)).expect("timeout");
-        let request = "GET /metrics HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n";
-        stream.write_all(request.as_bytes()).expect("send");
-        assert_metrics_response(&read_response(&mut stream));
+        let addr6 = SocketAddr::from((Ipv6Addr::LOCALHOST, port6));
+        assert_metrics_response(&get(addr6, "/metrics"));
     } else {
         eprintln!("note: no IPv6 loopback here, only 127.0.0.1 checked");
     }

@@ -7,17 +7,19 @@
 //! The few sleeps pace a client whose slowness is the point of its test, or poll, with a bound,
 //! for an effect on other sockets.
 
+mod support;
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prometheus_aioexporter::{
-    BoxError, CollectedFamily, Collector, Exporter, ExporterError, Limits, MetricConfig,
-    ShutdownHandle,
+    BoxError, CollectedFamily, Collector, Exporter, Limits, MetricConfig,
 };
+use support::http::Response;
+use support::test_server::TestServer;
 
 /// How long a client waits for any read or write before the test fails.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,87 +36,13 @@ const MANY_SERIES: usize = 20_000;
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-/// An exporter serving on `127.0.0.1:<free port>` in a thread; shut down and joined on drop.
-struct TestServer {
-    addr: SocketAddr,
-    handle: ShutdownHandle,
-    /// Receives once when `serve` has returned.
-    done: mpsc::Receiver<()>,
-    thread: Option<JoinHandle<Result<(), ExporterError>>>,
-}
-
+// The server is `support::test_server::TestServer`; the clients are this file's own, which take
+// pipelined responses apart exactly where the server put their boundaries.
 impl TestServer {
-    /// Starts an exporter named `test-exporter`, after `configure` has set it up. The socket is
-    /// bound before the thread starts, so clients may connect as soon as this returns.
-    #[track_caller]
-    fn start(configure: impl FnOnce(&mut Exporter)) -> TestServer {
-        let mut exporter = Exporter::new("test-exporter", "A test exporter.");
-        exporter.set_hosts(["127.0.0.1"]).set_port(0);
-        configure(&mut exporter);
-        let mut server = exporter.bind().expect("bind the test server");
-        let addr = server.local_addrs()[0];
-        let handle = server.shutdown_handle();
-        let (tx, done) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let result = exporter.serve(&mut server, None);
-            let _ = tx.send(());
-            result
-        });
-        TestServer {
-            addr,
-            handle,
-            done,
-            thread: Some(thread),
-        }
-    }
-
-    /// A server with `limits` and otherwise defaults.
-    #[track_caller]
-    fn with_limits(limits: Limits) -> TestServer {
-        TestServer::start(|e| {
-            e.set_limits(limits);
-        })
-    }
-
     /// Connects a client.
     #[track_caller]
     fn connect(&self) -> Client {
         Client::connect(self.addr)
-    }
-
-    /// Asks the server to shut down and waits (at most [`IO_TIMEOUT`]) for `serve` to return.
-    #[track_caller]
-    fn stop(&mut self) -> Result<(), ExporterError> {
-        let thread = self.thread.take().expect("the server is running");
-        self.handle.shutdown();
-        // Disconnected: the thread panicked without sending; joining tells how.
-        if let Err(mpsc::RecvTimeoutError::Timeout) = self.done.recv_timeout(IO_TIMEOUT) {
-            panic!("serve did not return within {IO_TIMEOUT:?} of the shutdown request");
-        }
-        match thread.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if self.thread.is_none() {
-            return;
-        }
-        if std::thread::panicking() {
-            // Do not turn one failure into an abort; leave the thread if it does not stop.
-            self.handle.shutdown();
-            if let Err(mpsc::RecvTimeoutError::Timeout) = self.done.recv_timeout(IO_TIMEOUT) {
-                return;
-            }
-            let _ = self.thread.take().map(JoinHandle::join);
-            return;
-        }
-        if let Err(err) = self.stop() {
-            panic!("serve failed: {err}");
-        }
     }
 }
 
@@ -146,32 +74,7 @@ fn get(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")
 }
 
-/// One parsed response.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
 impl Response {
-    /// The value of the only header named `name` (case-insensitive); panics if repeated.
-    #[track_caller]
-    fn header(&self, name: &str) -> Option<&str> {
-        let mut found = self
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
-        let first = found.next().map(|(_, v)| v.as_str());
-        assert!(found.next().is_none(), "repeated header {name}: {self:?}");
-        first
-    }
-
-    #[track_caller]
-    fn body_text(&self) -> &str {
-        std::str::from_utf8(&self.body).expect("a UTF-8 body")
-    }
-
     /// Asserts the status and that the `Server` header names the test exporter.
     #[track_caller]
     fn assert_status(&self, status: u16) {
@@ -372,7 +275,7 @@ fn get_metrics_returns_the_exposition_with_its_headers() {
         response.header("Content-Length"),
         Some(response.body.len().to_string().as_str())
     );
-    let body = response.body_text();
+    let body = response.text();
     assert!(body.contains("# TYPE answer gauge\n"), "{body}");
     assert!(body.contains("\nanswer 42\n"), "{body}");
 }
@@ -412,10 +315,7 @@ fn custom_metrics_path_replaces_the_default() {
     assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
     client.get("/metrics").assert_status(404);
     let landing = client.get("/");
-    assert!(
-        landing.body_text().contains("href=\"/custom\""),
-        "{landing:?}"
-    );
+    assert!(landing.text().contains("href=\"/custom\""), "{landing:?}");
 }
 
 #[test]
@@ -442,7 +342,7 @@ fn head_metrics_has_the_get_headers_and_no_body() {
         head.header("Content-Length"),
         Some(full.body.len().to_string().as_str())
     );
-    assert!(full.body_text().contains("\nanswer 42\n"), "{full:?}");
+    assert!(full.text().contains("\nanswer 42\n"), "{full:?}");
 }
 
 #[test]
@@ -454,7 +354,7 @@ fn landing_page_shows_name_description_and_metrics_link() {
         response.header("Content-Type"),
         Some("text/html; charset=utf-8")
     );
-    let page = response.body_text();
+    let page = response.text();
     assert!(page.contains("test-exporter"), "{page}");
     assert!(page.contains("A test exporter."), "{page}");
     assert!(page.contains("<a href=\"/metrics\">"), "{page}");
@@ -527,7 +427,7 @@ fn openmetrics_is_served_when_preferred() {
         response.header("Content-Type"),
         Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
     );
-    assert!(response.body_text().ends_with("# EOF\n"), "{response:?}");
+    assert!(response.text().ends_with("# EOF\n"), "{response:?}");
 }
 
 #[test]
@@ -684,7 +584,7 @@ fn update_handler_runs_before_every_scrape() {
     for n in 1..=3 {
         let response = client.get("/metrics");
         response.assert_status(200);
-        let body = response.body_text();
+        let body = response.text();
         assert!(body.contains(&format!("\nscrapes_total {n}\n")), "{body}");
         assert_eq!(runs.load(Ordering::SeqCst), n);
         client.get("/").assert_status(200);
@@ -711,7 +611,7 @@ fn handler_error_is_500_with_its_message_then_the_next_scrape_succeeds() {
     let mut client = server.connect();
     let response = client.get("/metrics");
     response.assert_status(500);
-    let body = response.body_text();
+    let body = response.text();
     assert!(body.contains("database unreachable"), "{body}");
     assert!(body.ends_with('\n'), "{body:?}");
     assert_eq!(body.lines().count(), 1, "{body:?}");
@@ -738,9 +638,9 @@ fn handler_panic_is_500_and_the_server_keeps_serving() {
     let response = client.get("/metrics");
     response.assert_status(500);
     assert!(
-        response.body_text().contains("panicked"),
+        response.text().contains("panicked"),
         "{:?}",
-        response.body_text()
+        response.text()
     );
     // The same connection, and a new one, are still served.
     client.get("/").assert_status(200);
@@ -765,7 +665,7 @@ fn collector_error_is_500_with_its_message() {
     let mut client = server.connect();
     let response = client.get("/metrics");
     response.assert_status(500);
-    let body = response.body_text();
+    let body = response.text();
     assert!(body.contains("sensor offline"), "{body}");
     assert_eq!(body.lines().count(), 1, "{body:?}");
     // The connection is kept.
@@ -1068,7 +968,7 @@ fn client_that_pipelines_and_never_reads_does_not_block_others() {
     for _ in 0..3 {
         let response = other.get("/metrics");
         response.assert_status(200);
-        assert!(response.body_text().ends_with('\n'));
+        assert!(response.text().ends_with('\n'));
     }
     drop(greedy);
     server.connect().get("/").assert_status(200);
@@ -1081,7 +981,7 @@ fn slow_reader_receives_a_large_body_intact() {
     client.chunk = 1024;
     let response = client.get("/metrics");
     response.assert_status(200);
-    let body = response.body_text();
+    let body = response.text();
     assert!(body.ends_with('\n'));
     // Every line is whole: each series once, with its own number as the value.
     let mut seen = vec![false; MANY_SERIES];
@@ -1112,7 +1012,7 @@ fn client_reset_mid_response_does_not_stop_the_server() {
     }
     let response = server.connect().get("/metrics");
     response.assert_status(200);
-    assert!(response.body_text().ends_with('\n'));
+    assert!(response.text().ends_with('\n'));
 }
 
 #[test]
@@ -1123,7 +1023,7 @@ fn half_closed_client_gets_the_full_response_then_eof() {
     client.stream.shutdown(Shutdown::Write).unwrap();
     let response = client.response();
     response.assert_status(200);
-    assert!(response.body_text().ends_with('\n'));
+    assert!(response.text().ends_with('\n'));
     client.assert_closed();
 }
 

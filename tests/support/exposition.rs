@@ -1172,7 +1172,7 @@ fn run(metrics: &Metrics, spec: &MetricSpec, model: &mut ModelMetric) -> Result<
 }
 
 /// A collector yielding fixed families.
-struct Fixed(Vec<CollectedFamily>);
+pub struct Fixed(pub Vec<CollectedFamily>);
 
 impl Collector for Fixed {
     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
