@@ -210,6 +210,35 @@ fn log_level_is_case_insensitive() {
 }
 
 #[test]
+fn debug_logs_an_access_line_per_request_and_info_does_not() {
+    let mut proc = Proc::spawn(
+        "sample",
+        &["-p", "0", "-H", "127.0.0.1", "-L", "debug"],
+        &[],
+    );
+    let port = proc.ready();
+    assert_eq!(get(port, "/metrics?x=1").status, 200);
+    let line = proc.wait_for_stderr("an access line", |l| {
+        l.contains(" DEBUG 127.0.0.1:") && l.contains("\"GET /metrics?x=1 HTTP/1.1\" 200 ")
+    });
+    assert!(
+        line.contains("Z DEBUG "),
+        "a UTC timestamp and the level: {line}"
+    );
+    stop_cleanly(&mut proc, "TERM");
+
+    let mut quiet = Proc::spawn("sample", &["-p", "0", "-H", "127.0.0.1", "-L", "info"], &[]);
+    let port = quiet.ready();
+    assert_eq!(get(port, "/metrics").status, 200);
+    stop_cleanly(&mut quiet, "TERM");
+    assert!(
+        !quiet.stderr().contains("\"GET /metrics"),
+        "no access lines at info: {}",
+        quiet.stderr()
+    );
+}
+
+#[test]
 fn environment_variables_configure_without_flags() {
     let env = [
         ("SAMPLE_PORT", "0"),
