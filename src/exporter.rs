@@ -338,6 +338,13 @@ impl Exporter {
         Ok(self)
     }
 
+    /// Sets the level of the crate's log lines on stderr (one setting for the process; the
+    /// default is warning).
+    pub fn set_log_level(&mut self, level: crate::log::Level) -> &mut Self {
+        crate::log::set_level(level);
+        self
+    }
+
     /// Sets the connection limits and timeouts.
     pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
         self.limits = limits;
