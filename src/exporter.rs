@@ -452,13 +452,8 @@ impl Exporter {
     /// # Errors
     /// [`ExporterError::Bind`] naming the host or address that failed.
     pub fn bind(&self) -> Result<Server, ExporterError> {
-        let addrs =
-            server::resolve_listen_addrs(&self.hosts, self.port).map_err(ExporterError::Bind)?;
-        let server = server::bind_available(&addrs, self.limits).map_err(ExporterError::Bind)?;
-        for addr in server.local_addrs() {
-            log_info!("listening on http://{addr}{}", self.metrics_path);
-        }
-        Ok(server)
+        let server = Server::bind(&self.listen_addrs()?, self.limits);
+        self.announce(server.map_err(ExporterError::Bind)?)
     }
 
     /// Resolves the hosts and binds every address in the caller's mio `registry`, under
@@ -473,10 +468,19 @@ impl Exporter {
         registry: &mio::Registry,
         tokens: std::ops::Range<usize>,
     ) -> Result<Server, ExporterError> {
-        let addrs =
-            server::resolve_listen_addrs(&self.hosts, self.port).map_err(ExporterError::Bind)?;
-        let server =
-            Server::bind_in(registry, tokens, &addrs, self.limits).map_err(ExporterError::Bind)?;
+        let server = Server::bind_in(registry, tokens, &self.listen_addrs()?, self.limits);
+        self.announce(server.map_err(ExporterError::Bind)?)
+    }
+
+    /// The hosts resolved, without the IPv6 addresses this host cannot listen on.
+    fn listen_addrs(&self) -> Result<Vec<SocketAddr>, ExporterError> {
+        server::resolve_listen_addrs(&self.hosts, self.port)
+            .and_then(|addrs| server::usable_addrs(&addrs))
+            .map_err(ExporterError::Bind)
+    }
+
+    /// Logs a line per URL the server listens on.
+    fn announce(&self, server: Server) -> Result<Server, ExporterError> {
         for addr in server.local_addrs() {
             log_info!("listening on http://{addr}{}", self.metrics_path);
         }

@@ -281,6 +281,7 @@ impl Server {
             let token = Token(tokens.0 + FIRST_LISTENER + i);
             registry.register(&mut listener, token, Interest::READABLE)?;
             let local = listener.local_addr()?;
+            log_debug!("bound {local}");
             listeners.push(Some((listener, local)));
         }
         Ok(Server {
@@ -828,12 +829,13 @@ pub fn resolve_listen_addrs(hosts: &[String], port: u16) -> io::Result<Vec<Socke
     Ok(addrs)
 }
 
-/// Binds what can be bound of `addrs`: an IPv6 loopback address is skipped with a warning when
-/// the host has IPv6 disabled, as long as something else is bound.
+/// The addresses of `addrs` this host can listen on: an IPv6 address is dropped with a warning
+/// when the host has IPv6 disabled, as long as another address remains (so `localhost` works
+/// on IPv4-only hosts).
 ///
 /// # Errors
-/// Any other bind error, or nothing bound.
-pub fn bind_available(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
+/// `InvalidInput` if no address remains.
+pub fn usable_addrs(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
     let mut usable = Vec::with_capacity(addrs.len());
     for &addr in addrs {
         if addr.is_ipv6() && addrs.len() > 1 {
@@ -859,11 +861,7 @@ pub fn bind_available(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server
             "no address to listen on",
         ));
     }
-    let server = Server::bind(&usable, limits)?;
-    for addr in server.local_addrs() {
-        log_debug!("bound {addr}");
-    }
-    Ok(server)
+    Ok(usable)
 }
 
 #[cfg(test)]
