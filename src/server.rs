@@ -29,7 +29,6 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -133,6 +132,107 @@ struct Connection {
     wants_writable: bool,
 }
 
+/// The open connections, in slots: slot `i` holds the connection of token `first + i`, so a
+/// token finds its connection by indexing. Slots are added only when none is free, so there
+/// are never more than [`Limits::max_connections`]; a freed slot is reused after the others
+/// (counting up and wrapping), which keeps a late event of a closed connection from reaching
+/// its successor at once (and one that does only finds the socket would block).
+struct Connections {
+    slots: Vec<Option<Connection>>,
+    /// The token of slot 0.
+    first: usize,
+    /// Where the search for a free slot starts.
+    next: usize,
+    open: usize,
+}
+
+impl Connections {
+    fn new(first: usize) -> Connections {
+        Connections {
+            slots: Vec::new(),
+            first,
+            next: 0,
+            open: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.open
+    }
+
+    fn is_empty(&self) -> bool {
+        self.open == 0
+    }
+
+    fn slot(&self, token: Token) -> Option<usize> {
+        token.0.checked_sub(self.first)
+    }
+
+    fn get(&self, token: Token) -> Option<&Connection> {
+        self.slots.get(self.slot(token)?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, token: Token) -> Option<&mut Connection> {
+        let slot = self.slot(token)?;
+        self.slots.get_mut(slot)?.as_mut()
+    }
+
+    /// A token whose slot is free, adding a slot if none is and fewer than `max` exist.
+    fn free_token(&mut self, max: usize) -> Option<Token> {
+        let count = self.slots.len();
+        for i in 0..count {
+            let slot = (self.next + i) % count;
+            if self.slots.get(slot).is_some_and(Option::is_none) {
+                self.next = slot + 1;
+                return Some(Token(self.first + slot));
+            }
+        }
+        if count < max {
+            self.slots.push(None);
+            self.next = count + 1;
+            return Some(Token(self.first + count));
+        }
+        None
+    }
+
+    /// Puts `conn` in the free slot of `token`, from [`Connections::free_token`].
+    fn fill(&mut self, token: Token, conn: Connection) {
+        let Some(slot) = self.slot(token).and_then(|s| self.slots.get_mut(s)) else {
+            return;
+        };
+        if slot.replace(conn).is_none() {
+            self.open += 1;
+        }
+    }
+
+    fn remove(&mut self, token: Token) -> Option<Connection> {
+        let slot = self.slot(token)?;
+        let conn = self.slots.get_mut(slot)?.take()?;
+        self.open -= 1;
+        Some(conn)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Token, &Connection)> {
+        let first = self.first;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, c)| Some((Token(first + i), c.as_ref()?)))
+    }
+
+    fn for_each_mut(&mut self, f: impl FnMut(&mut Connection)) {
+        self.slots.iter_mut().flatten().for_each(f);
+    }
+
+    /// The tokens of the connections `keep` selects (no allocation when it selects none).
+    fn tokens_where(&self, mut keep: impl FnMut(&Connection) -> bool) -> Vec<Token> {
+        self.iter()
+            .filter(|(_, c)| keep(c))
+            .map(|(t, _)| t)
+            .collect()
+    }
+}
+
 /// What became of a connection after it was driven.
 enum Next {
     /// Waiting for the socket: the next event resumes it.
@@ -167,8 +267,7 @@ pub struct Server {
     /// The tokens this server may use, `[start, end)`.
     tokens: (usize, usize),
     listeners: Vec<Option<(TcpListener, SocketAddr)>>,
-    connections: BTreeMap<Token, Connection>,
-    next_token: usize,
+    connections: Connections,
     limits: Limits,
     requested: Arc<AtomicBool>,
     waker: Arc<Waker>,
@@ -287,10 +386,9 @@ impl Server {
         Ok(Server {
             own,
             registry,
-            next_token: tokens.0 + FIRST_LISTENER + listeners.len(),
             tokens,
             listeners,
-            connections: BTreeMap::new(),
+            connections: Connections::new(tokens.0 + FIRST_LISTENER + addrs.len()),
             limits,
             requested: Arc::new(AtomicBool::new(false)),
             waker,
@@ -382,7 +480,7 @@ impl Server {
                     "closing {} connection(s) still in flight at the shutdown deadline",
                     self.connections.len()
                 );
-                let tokens: Vec<Token> = self.connections.keys().copied().collect();
+                let tokens = self.connections.tokens_where(|_| true);
                 for token in tokens {
                     self.close(token);
                 }
@@ -463,7 +561,7 @@ impl Server {
 
     /// The earliest time something must happen without an event.
     fn next_deadline(&self) -> Option<Instant> {
-        let conns = self.connections.values().map(|c| c.deadline);
+        let conns = self.connections.iter().map(|(_, c)| c.deadline);
         conns
             .chain(self.accept_paused_until)
             .chain(self.shutdown_deadline)
@@ -481,37 +579,12 @@ impl Server {
             let _ = self.registry.deregister(listener);
         }
         self.listeners.iter_mut().for_each(|l| *l = None);
-        let idle: Vec<Token> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| !c.session.has_output())
-            .map(|(t, _)| *t)
-            .collect();
+        let idle = self.connections.tokens_where(|c| !c.session.has_output());
         for token in idle {
             self.close(token);
         }
-        for conn in self.connections.values_mut() {
-            conn.session.finish_after_output();
-        }
-    }
-
-    /// The next free connection token: counting up, wrapping within the range, skipping
-    /// tokens in use (a reused token can at most receive a stale, spurious event, which a
-    /// connection ignores: it reads and writes only until `WouldBlock`).
-    fn take_token(&mut self) -> Option<Token> {
-        let first = self.tokens.0 + FIRST_LISTENER + self.listeners.len();
-        let span = self.tokens.1.saturating_sub(first);
-        for _ in 0..span.min(self.connections.len() + 1) {
-            if self.next_token >= self.tokens.1 || self.next_token < first {
-                self.next_token = first;
-            }
-            let token = Token(self.next_token);
-            self.next_token += 1;
-            if !self.connections.contains_key(&token) {
-                return Some(token);
-            }
-        }
-        None
+        self.connections
+            .for_each_mut(|conn| conn.session.finish_after_output());
     }
 
     /// Accepts every pending connection on listener `i`.
@@ -557,7 +630,7 @@ impl Server {
     }
 
     fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
-        let Some(token) = self.take_token() else {
+        let Some(token) = self.connections.free_token(self.limits.max_connections) else {
             log_warning!("refusing connection from {peer}: no free token");
             return;
         };
@@ -571,7 +644,7 @@ impl Server {
         // Responses go out in one vectored write; do not let Nagle hold the last segment.
         let _ = stream.set_nodelay(true);
         let now = Instant::now();
-        self.connections.insert(
+        self.connections.fill(
             token,
             Connection {
                 stream,
@@ -599,7 +672,7 @@ impl Server {
             .iter()
             .filter(|(_, c)| !c.session.has_output())
             .min_by_key(|(_, c)| (!c.session.is_idle(), c.last_active))
-            .map(|(t, _)| *t);
+            .map(|(t, _)| t);
         match victim {
             Some(token) => {
                 self.close(token);
@@ -610,7 +683,7 @@ impl Server {
     }
 
     fn close(&mut self, token: Token) {
-        if let Some(mut conn) = self.connections.remove(&token) {
+        if let Some(mut conn) = self.connections.remove(token) {
             let _ = self.registry.deregister(&mut conn.stream);
             log_debug!("closed connection from {}", conn.session.peer());
             // A descriptor is free again: accept what waited for one.
@@ -622,14 +695,9 @@ impl Server {
 
     /// Closes connections whose deadline has passed.
     fn expire(&mut self, now: Instant) {
-        let expired: Vec<Token> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| c.deadline <= now)
-            .map(|(t, _)| *t)
-            .collect();
+        let expired = self.connections.tokens_where(|c| c.deadline <= now);
         for token in expired {
-            if let Some(conn) = self.connections.get(&token) {
+            if let Some(conn) = self.connections.get(token) {
                 log_debug!("timeout on connection from {}", conn.session.peer());
             }
             self.close(token);
@@ -639,7 +707,7 @@ impl Server {
     /// Handles whatever the connection is ready for: writes pending output, then reads and
     /// answers requests until the socket would block.
     fn drive(&mut self, token: Token, service: &mut dyn Service) {
-        let Some(conn) = self.connections.get_mut(&token) else {
+        let Some(conn) = self.connections.get_mut(token) else {
             return; // A spurious or stale event.
         };
         let next = match drive_connection(conn, service, &mut self.read_chunk[..]) {
