@@ -9,7 +9,6 @@
 //! What it does not do: abbreviated long options (`--po` for `--port`), options with optional
 //! values, counted flags (`-vvv`), subcommands, line wrapping of the help text.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fmt;
 
@@ -179,8 +178,8 @@ impl ArgParser {
         self.check_declarations()?;
 
         let mut first_error: Option<CliError> = None;
-        let mut cli: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut flags: BTreeSet<String> = BTreeSet::new();
+        let mut cli: Keyed<Vec<String>> = Keyed::default();
+        let mut flags: Keyed<()> = Keyed::default();
         let mut positionals: Vec<OsString> = Vec::new();
 
         let mut parser = lexopt::Parser::from_args(args);
@@ -227,7 +226,7 @@ impl ArgParser {
                         continue;
                     }
                 }
-                flags.insert(arg.key.clone());
+                flags.insert(&arg.key, ());
                 continue;
             }
             let value = match parser.value() {
@@ -246,7 +245,7 @@ impl ArgParser {
             };
             match arg.canonical(&value, &typed) {
                 Ok(value) => {
-                    let values = cli.entry(arg.key.clone()).or_default();
+                    let values = cli.entry(&arg.key);
                     if !arg.multiple {
                         values.clear();
                     }
@@ -272,7 +271,7 @@ impl ArgParser {
             for value in taken {
                 let value = value.into_string().map_err(|v| non_utf8(&name, v))?;
                 let value = arg.canonical(&value, &name)?;
-                cli.entry(arg.key.clone()).or_default().push(value);
+                cli.entry(&arg.key).push(value);
             }
         }
         if let Some(extra) = given.next() {
@@ -285,8 +284,8 @@ impl ArgParser {
                 parsed.insert(&arg.key, values, arg.name());
                 continue;
             }
-            if flags.contains(&arg.key) {
-                parsed.flags.insert(arg.key.clone());
+            if flags.contains_key(&arg.key) {
+                parsed.flags.insert(&arg.key, ());
                 continue;
             }
             if let Some(var) = self.env_var_of(arg) {
@@ -444,7 +443,7 @@ impl ArgParser {
         if arg.flag {
             let word = text.trim();
             if TRUE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
-                parsed.flags.insert(arg.key.clone());
+                parsed.flags.insert(&arg.key, ());
             } else if !FALSE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word)) {
                 return Err(CliError::InvalidEnv {
                     var: var.to_owned(),
@@ -502,7 +501,7 @@ impl ArgParser {
 
     /// Checks what the builder cannot check call by call.
     fn check_declarations(&self) -> Result<(), CliError> {
-        let mut shorts: BTreeMap<char, &str> = BTreeMap::new();
+        let mut shorts: Vec<(char, &str)> = Vec::new();
         let mut after_multiple: Option<&Arg> = None;
         for arg in &self.args {
             let bad = |reason: String| CliError::InvalidDeclaration {
@@ -544,9 +543,10 @@ impl ArgParser {
                 if c == 'h' || (c == 'V' && self.version.is_some()) {
                     return Err(bad(format!("'-{}' is built in", c)));
                 }
-                if let Some(other) = shorts.insert(c, &arg.key) {
+                if let Some((_, other)) = shorts.iter().find(|(short, _)| *short == c) {
                     return Err(bad(format!("'-{}' is already used by '--{}'", c, other)));
                 }
+                shorts.push((c, &arg.key));
             }
             if arg.flag {
                 let extra = [
@@ -797,9 +797,61 @@ pub enum Parsed {
 /// environment, else from the default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Args {
-    values: BTreeMap<String, Values>,
+    values: Keyed<Values>,
     /// Keys of the flags that are set.
-    flags: BTreeSet<String>,
+    flags: Keyed<()>,
+}
+
+/// Values by key, in the order they were inserted. A command line has a handful of
+/// arguments, so a linear search costs less than a map, in time and in code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Keyed<V>(Vec<(String, V)>);
+
+impl<V> Default for Keyed<V> {
+    fn default() -> Self {
+        Keyed(Vec::new())
+    }
+}
+
+impl<V> Keyed<V> {
+    fn position(&self, key: &str) -> Option<usize> {
+        self.0.iter().position(|(k, _)| k == key)
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// Sets the value of `key`, replacing any it had.
+    fn insert(&mut self, key: &str, value: V) {
+        match self.position(key) {
+            Some(i) => self.0[i].1 = value,
+            None => self.0.push((key.to_owned(), value)),
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> Option<V> {
+        Some(self.0.remove(self.position(key)?).1)
+    }
+
+    /// The value of `key`, a default one inserted first if it has none.
+    fn entry(&mut self, key: &str) -> &mut V
+    where
+        V: Default,
+    {
+        let i = match self.position(key) {
+            Some(i) => i,
+            None => {
+                self.0.push((key.to_owned(), V::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
 }
 
 /// The values of one argument and where they came from.
@@ -812,8 +864,7 @@ struct Values {
 
 impl Args {
     fn insert(&mut self, key: &str, values: Vec<String>, origin: String) {
-        self.values
-            .insert(key.to_owned(), Values { values, origin });
+        self.values.insert(key, Values { values, origin });
     }
 
     /// Returns the value of `key` (the last one of a multiple argument), or `None` if it has no
@@ -834,7 +885,7 @@ impl Args {
     /// Returns `true` if the flag `key` was given on the command line or set to a true value in
     /// the environment.
     pub fn flag(&self, key: &str) -> bool {
-        self.flags.contains(key)
+        self.flags.contains_key(key)
     }
 
     /// Parses the value of `key` (as [`get`](Args::get)); `Ok(None)` if it has no value.
@@ -873,7 +924,7 @@ impl Args {
     /// Returns `true` if `key` has a value from any source (command line, environment or
     /// default), or is a flag that is set.
     pub fn is_present(&self, key: &str) -> bool {
-        self.values.contains_key(key) || self.flags.contains(key)
+        self.values.contains_key(key) || self.flags.contains_key(key)
     }
 }
 
@@ -1144,14 +1195,16 @@ mod tests {
 
     /// All values and set flags as "key=v1,v2 flag key=v", sorted by key.
     fn render(args: &Args) -> String {
-        let mut parts: BTreeMap<&str, String> = BTreeMap::new();
-        for (key, values) in &args.values {
-            parts.insert(key, format!("{}={}", key, values.values.join(",")));
+        let mut parts: Vec<(&str, String)> = Vec::new();
+        for (key, values) in &args.values.0 {
+            parts.push((key, format!("{}={}", key, values.values.join(","))));
         }
-        for key in &args.flags {
-            parts.insert(key, key.clone());
+        for (key, ()) in &args.flags.0 {
+            parts.push((key, key.clone()));
         }
-        parts.into_values().collect::<Vec<_>>().join(" ")
+        parts.sort();
+        let parts: Vec<String> = parts.into_iter().map(|(_, part)| part).collect();
+        parts.join(" ")
     }
 
     /// An argument that is not valid UTF-8: `prefix` followed by a stray byte.
