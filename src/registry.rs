@@ -7,7 +7,6 @@
 //! everything into the text format, in a deterministic order: registered metrics sorted by
 //! name, then each collector's families in the order it yields them.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::encode::{self, Format};
@@ -63,6 +62,27 @@ impl Metric {
     }
 }
 
+/// Names in a sorted vector, found by binary search: a registry declares a few dozen.
+#[derive(Debug, Default)]
+struct SortedNames(Vec<String>);
+
+impl SortedNames {
+    fn contains(&self, name: &str) -> bool {
+        self.0.binary_search_by(|n| n.as_str().cmp(name)).is_ok()
+    }
+
+    /// Adds `name`; `false` if it was there already.
+    fn insert(&mut self, name: String) -> bool {
+        match self.0.binary_search(&name) {
+            Ok(_) => false,
+            Err(i) => {
+                self.0.insert(i, name);
+                true
+            }
+        }
+    }
+}
+
 /// Metrics by name: what [`Registry::create_metrics`] returns and the update handler is given.
 ///
 /// Typed accessors return the handle of an unlabelled metric (`gauge`, `counter`, …) or the
@@ -70,7 +90,8 @@ impl Metric {
 /// the single value of a labelled metric is an `Err`, never a panic.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
-    by_name: BTreeMap<String, Metric>,
+    /// Sorted by name: found by binary search, encoded in order.
+    by_name: Vec<(String, Metric)>,
 }
 
 macro_rules! accessors {
@@ -105,12 +126,31 @@ macro_rules! accessors {
 impl Metrics {
     /// The metric called `name` (for counters and infos, without `_total` / `_info`).
     pub fn get(&self, name: &str) -> Option<&Metric> {
-        self.by_name.get(name)
+        let i = self.position(name).ok()?;
+        self.by_name.get(i).map(|(_, metric)| metric)
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.by_name.binary_search_by(|(n, _)| n.as_str().cmp(name))
+    }
+
+    /// Adds `metric`, or replaces the one called `name`.
+    fn insert(&mut self, name: String, metric: Metric) {
+        match self.position(&name) {
+            Ok(i) => {
+                if let Some(slot) = self.by_name.get_mut(i) {
+                    slot.1 = metric;
+                }
+            }
+            Err(i) => self.by_name.insert(i, (name, metric)),
+        }
     }
 
     /// Every metric, ordered by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Metric)> {
-        self.by_name.iter().map(|(k, v)| (k.as_str(), v))
+        self.by_name
+            .iter()
+            .map(|(name, metric)| (name.as_str(), metric))
     }
 
     /// The number of metrics.
@@ -306,7 +346,7 @@ impl std::error::Error for CollectError {
 pub struct Registry {
     metrics: Metrics,
     /// Every name the registered metrics put on the wire (see `exposed_names`).
-    exposed: BTreeSet<String>,
+    exposed: SortedNames,
     collectors: Vec<Box<dyn Collector>>,
     /// This scrape's collected families, and after each collector's, where its own end.
     collected: Vec<CollectedFamily>,
@@ -341,7 +381,7 @@ impl Registry {
         I: IntoIterator<Item = MetricConfig>,
     {
         let mut created = Metrics::default();
-        let mut exposed = BTreeSet::new();
+        let mut exposed = SortedNames::default();
         for config in configs {
             let desc = config.into_desc()?;
             let name = desc.name.clone();
@@ -358,12 +398,14 @@ impl Registry {
                 MetricType::Info => Metric::Info(Family::new(desc)),
                 MetricType::Enum => Metric::Enum(Family::new(desc)),
             };
-            created.by_name.insert(name, metric);
+            created.insert(name, metric);
         }
         for (name, metric) in &created.by_name {
-            self.metrics.by_name.insert(name.clone(), metric.clone());
+            self.metrics.insert(name.clone(), metric.clone());
         }
-        self.exposed.extend(exposed);
+        for name in exposed.0 {
+            self.exposed.insert(name);
+        }
         Ok(created)
     }
 
@@ -393,7 +435,7 @@ impl Registry {
     /// As [`Registry::encode`].
     pub fn encode_format(&mut self, out: &mut Vec<u8>, format: Format) -> Result<(), CollectError> {
         let start = out.len();
-        for metric in self.metrics.by_name.values() {
+        for (_, metric) in &self.metrics.by_name {
             encode::encode_metric(out, metric, format);
         }
         if let Err(err) = self.collect() {
@@ -432,7 +474,7 @@ impl Registry {
         if self.collected.is_empty() {
             return Ok(());
         }
-        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut seen = SortedNames::default();
         for (index, family) in self.collected.iter().enumerate() {
             for name in exposed_names(&family.name, family.kind) {
                 if self.exposed.contains(&name) || !seen.insert(name) {
