@@ -289,7 +289,7 @@ impl CollectedFamily {
                 });
             }
         }
-        self.samples.sort_by(|a, b| a.0.cmp(&b.0));
+        self.samples.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if self.samples.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(MetricError::DuplicateMetric(format!(
                 "{} (two samples with the same label values)",
