@@ -15,7 +15,6 @@
 //! series, histogram `le` values, enum states) are rendered once when the metric or series is
 //! created, by the helpers here; a scrape copies them and writes the numbers.
 
-use std::io::Write as _;
 use std::sync::atomic::Ordering;
 
 use crate::metrics::{lock, Desc, Family, MetricType, Series};
@@ -84,11 +83,10 @@ pub fn write_float(out: &mut Vec<u8>, v: f64) {
             out.push(b'-');
         }
         write_u64(out, v.abs() as u64);
-    } else if (1e-5..1e21).contains(&v.abs()) {
-        // Rust's `Display` for f64 is the shortest representation that round-trips.
-        let _ = write!(out, "{v}");
     } else {
-        let _ = write!(out, "{v:e}");
+        // Digits that read back as `v`, laid out as `Display` (or `{:e}` outside
+        // 1e-5..1e21) would, without `core::fmt`'s float machinery.
+        crate::dtoa::write_shortest(out, v);
     }
 }
 

@@ -91,6 +91,7 @@
 
 #[cfg(feature = "script")]
 pub mod cli;
+mod dtoa;
 pub mod encode;
 #[cfg(feature = "server")]
 pub mod exporter;

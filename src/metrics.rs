@@ -131,8 +131,9 @@ impl IntoMetricType for &String {
 /// Why a metric could not be declared or updated.
 ///
 /// Messages name the culprit and the accepted form, e.g.
-/// `invalid metric name 'a-b': expected [a-zA-Z_:][a-zA-Z0-9_:]*`.
-#[derive(Debug, Clone, PartialEq)]
+/// `invalid metric name 'a-b': expected [a-zA-Z_:][a-zA-Z0-9_:]*`. Its `Debug` shows the same
+/// message, as `MetricError(…)`.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum MetricError {
     /// The type name is not one of `counter gauge histogram summary info enum`.
@@ -222,6 +223,14 @@ pub enum MetricError {
     },
 }
 
+/// The message rather than the fields: a derived `Debug` would format the `f64` of
+/// [`MetricError::NegativeIncrement`] with `core::fmt`'s float machinery.
+impl fmt::Debug for MetricError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MetricError({self})")
+    }
+}
+
 impl fmt::Display for MetricError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -284,7 +293,11 @@ impl fmt::Display for MetricError {
                 labels.join(", ")
             ),
             MetricError::NegativeIncrement { value } => {
-                write!(f, "counters only go up: refused increment {value}")
+                // The crate's float writer: `core::fmt`'s would add 15 KB to small binaries.
+                let mut text = Vec::new();
+                encode::write_float(&mut text, *value);
+                let text = String::from_utf8_lossy(&text);
+                write!(f, "counters only go up: refused increment {text}")
             }
             MetricError::UnknownState { metric, state } => {
                 write!(f, "enum '{metric}' has no state '{state}'")

@@ -1,0 +1,451 @@
+//! Decimal digits of an `f64` that read back as the same `f64`, without `core::fmt`.
+//!
+//! Why not `format!("{v}")`: Rust's float formatting (Grisu3 with a Dragon4 bignum fallback, and
+//! the exact-precision variants `Display` also carries) adds about 15 KB to a static binary,
+//! which is a fair share of what this crate costs on top of std. This module is Grisu2
+//! (Loitsch, "Printing Floating-Point Numbers Quickly and Accurately with Integers", PLDI 2010):
+//! 64-bit integer arithmetic and a table of 87 cached powers of ten. Its digits always read back
+//! as the same `f64`; for a small fraction of values (well under 1%) they are a digit longer
+//! than the shortest that would.
+//!
+//! [`write_shortest`] writes the layout of Rust's `Display` for `1e-5 <= |v| < 1e21`
+//! (`0.25`, `123.5`) and of `{:e}` otherwise (`1e300`, `-1.5e-7`).
+
+/// A floating-point number with a 64-bit significand: `f × 2^e`.
+#[derive(Clone, Copy)]
+struct DiyFp {
+    f: u64,
+    e: i32,
+}
+
+impl DiyFp {
+    /// The exact significand and exponent of a finite, positive `v`.
+    fn of(v: f64) -> DiyFp {
+        let bits = v.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        if biased == 0 {
+            DiyFp {
+                f: fraction,
+                e: -1074,
+            } // subnormal
+        } else {
+            DiyFp {
+                f: fraction | (1 << 52),
+                e: biased - 1075,
+            }
+        }
+    }
+
+    /// Shifted so the top bit of `f` is set (`f` must not be 0).
+    fn normalize(self) -> DiyFp {
+        let shift = self.f.leading_zeros();
+        DiyFp {
+            f: self.f << shift,
+            e: self.e - shift as i32,
+        }
+    }
+
+    /// The product, rounded to 64 bits.
+    fn mul(self, other: DiyFp) -> DiyFp {
+        let product = u128::from(self.f) * u128::from(other.f);
+        let high = (product >> 64) as u64;
+        let round = ((product >> 63) & 1) as u64;
+        DiyFp {
+            f: high + round,
+            e: self.e + other.e + 64,
+        }
+    }
+}
+
+/// The boundaries halfway to `v`'s neighbours, normalized to the same exponent: every number
+/// strictly between them reads back as `v`.
+fn boundaries(v: DiyFp) -> (DiyFp, DiyFp) {
+    let plus = DiyFp {
+        f: (v.f << 1) + 1,
+        e: v.e - 1,
+    }
+    .normalize();
+    // Just above a power of two, the neighbour below is half as far as the one above.
+    let minus = if v.f == 1 << 52 {
+        DiyFp {
+            f: (v.f << 2) - 1,
+            e: v.e - 2,
+        }
+    } else {
+        DiyFp {
+            f: (v.f << 1) - 1,
+            e: v.e - 1,
+        }
+    };
+    let minus = DiyFp {
+        f: minus.f << (minus.e - plus.e),
+        e: plus.e,
+    };
+    (minus, plus)
+}
+
+/// Significands of the cached powers 10^-348, 10^-340, …, 10^340, rounded to nearest, with
+/// the top bit set.
+const CACHED_POWERS_F: [u64; 87] = [
+    0xfa8fd5a0081c0288,
+    0xbaaee17fa23ebf76,
+    0x8b16fb203055ac76,
+    0xcf42894a5dce35ea,
+    0x9a6bb0aa55653b2d,
+    0xe61acf033d1a45df,
+    0xab70fe17c79ac6ca,
+    0xff77b1fcbebcdc4f,
+    0xbe5691ef416bd60c,
+    0x8dd01fad907ffc3c,
+    0xd3515c2831559a83,
+    0x9d71ac8fada6c9b5,
+    0xea9c227723ee8bcb,
+    0xaecc49914078536d,
+    0x823c12795db6ce57,
+    0xc21094364dfb5637,
+    0x9096ea6f3848984f,
+    0xd77485cb25823ac7,
+    0xa086cfcd97bf97f4,
+    0xef340a98172aace5,
+    0xb23867fb2a35b28e,
+    0x84c8d4dfd2c63f3b,
+    0xc5dd44271ad3cdba,
+    0x936b9fcebb25c996,
+    0xdbac6c247d62a584,
+    0xa3ab66580d5fdaf6,
+    0xf3e2f893dec3f126,
+    0xb5b5ada8aaff80b8,
+    0x87625f056c7c4a8b,
+    0xc9bcff6034c13053,
+    0x964e858c91ba2655,
+    0xdff9772470297ebd,
+    0xa6dfbd9fb8e5b88f,
+    0xf8a95fcf88747d94,
+    0xb94470938fa89bcf,
+    0x8a08f0f8bf0f156b,
+    0xcdb02555653131b6,
+    0x993fe2c6d07b7fac,
+    0xe45c10c42a2b3b06,
+    0xaa242499697392d3,
+    0xfd87b5f28300ca0e,
+    0xbce5086492111aeb,
+    0x8cbccc096f5088cc,
+    0xd1b71758e219652c,
+    0x9c40000000000000,
+    0xe8d4a51000000000,
+    0xad78ebc5ac620000,
+    0x813f3978f8940984,
+    0xc097ce7bc90715b3,
+    0x8f7e32ce7bea5c70,
+    0xd5d238a4abe98068,
+    0x9f4f2726179a2245,
+    0xed63a231d4c4fb27,
+    0xb0de65388cc8ada8,
+    0x83c7088e1aab65db,
+    0xc45d1df942711d9a,
+    0x924d692ca61be758,
+    0xda01ee641a708dea,
+    0xa26da3999aef774a,
+    0xf209787bb47d6b85,
+    0xb454e4a179dd1877,
+    0x865b86925b9bc5c2,
+    0xc83553c5c8965d3d,
+    0x952ab45cfa97a0b3,
+    0xde469fbd99a05fe3,
+    0xa59bc234db398c25,
+    0xf6c69a72a3989f5c,
+    0xb7dcbf5354e9bece,
+    0x88fcf317f22241e2,
+    0xcc20ce9bd35c78a5,
+    0x98165af37b2153df,
+    0xe2a0b5dc971f303a,
+    0xa8d9d1535ce3b396,
+    0xfb9b7cd9a4a7443c,
+    0xbb764c4ca7a44410,
+    0x8bab8eefb6409c1a,
+    0xd01fef10a657842c,
+    0x9b10a4e5e9913129,
+    0xe7109bfba19c0c9d,
+    0xac2820d9623bf429,
+    0x80444b5e7aa7cf85,
+    0xbf21e44003acdd2d,
+    0x8e679c2f5e44ff8f,
+    0xd433179d9c8cb841,
+    0x9e19db92b4e31ba9,
+    0xeb96bf6ebadf77d9,
+    0xaf87023b9bf0ee6b,
+];
+
+/// Their binary exponents: `10^k ≈ CACHED_POWERS_F[i] × 2^CACHED_POWERS_E[i]`.
+const CACHED_POWERS_E: [i16; 87] = [
+    -1220, -1193, -1166, -1140, -1113, -1087, -1060, -1034, -1007, -980, -954, -927, -901, -874,
+    -847, -821, -794, -768, -741, -715, -688, -661, -635, -608, -582, -555, -529, -502, -475, -449,
+    -422, -396, -369, -343, -316, -289, -263, -236, -210, -183, -157, -130, -103, -77, -50, -24, 3,
+    30, 56, 83, 109, 136, 162, 189, 216, 242, 269, 295, 322, 348, 375, 402, 428, 455, 481, 508,
+    534, 561, 588, 614, 641, 667, 694, 720, 747, 774, 800, 827, 853, 880, 907, 933, 960, 986, 1013,
+    1039, 1066,
+];
+
+/// The cached power `c = 10^-k` that brings a number of binary exponent `e` into the range
+/// Grisu needs, and `k`.
+fn cached_power(e: i32) -> (DiyFp, i32) {
+    // 0.30103 ≈ log10(2); the wanted exponent of the product is in [-60, -32].
+    let dk = f64::from(-61 - e) * 0.301_029_995_663_981_14 + 347.0;
+    let mut k = dk as i32;
+    if dk - f64::from(k) > 0.0 {
+        k += 1;
+    }
+    let index = ((k >> 3) + 1).clamp(0, 86) as usize;
+    let power = DiyFp {
+        f: CACHED_POWERS_F.get(index).copied().unwrap_or(1 << 63),
+        e: i32::from(CACHED_POWERS_E.get(index).copied().unwrap_or(0)),
+    };
+    (power, -(-348 + index as i32 * 8))
+}
+
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// Decimal digits, at most 20 (Grisu2 makes at most 17 for an `f64`).
+struct Digits {
+    buf: [u8; 20],
+    len: usize,
+}
+
+impl Digits {
+    fn push(&mut self, digit: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b'0' + digit;
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Moves the last digit down towards `w` while that stays inside the interval and gets
+    /// closer to `w`: `rest` is the distance below the interval's top, `wp_w` that of `w`.
+    fn round(&mut self, delta: u64, mut rest: u64, ten_kappa: u64, wp_w: u64) {
+        while rest < wp_w
+            && delta - rest >= ten_kappa
+            && (rest + ten_kappa < wp_w || wp_w - rest > rest + ten_kappa - wp_w)
+        {
+            match self.len.checked_sub(1).and_then(|i| self.buf.get_mut(i)) {
+                Some(last) if *last > b'0' => *last -= 1,
+                _ => return,
+            }
+            rest += ten_kappa;
+        }
+    }
+}
+
+/// The digits of the number `w` (with `plus` the top of its interval and `delta` the
+/// interval's width, all scaled by the same cached power), and the decimal exponent to add to
+/// `k`: the value is `digits × 10^(k + returned)`.
+fn generate(w: DiyFp, plus: DiyFp, mut delta: u64, digits: &mut Digits) -> i32 {
+    let shift = (-plus.e) as u32; // in 32..=60
+    let one = 1u64 << shift;
+    let wp_w = plus.f - w.f;
+    let mut integral = plus.f >> shift; // below 2^32
+    let mut fraction = plus.f & (one - 1);
+    let mut kappa = POW10.iter().take_while(|&&p| p <= integral).count() as i32;
+    while kappa > 0 {
+        let power = POW10.get(kappa as usize - 1).copied().unwrap_or(1);
+        let digit = integral / power;
+        integral %= power;
+        if digit != 0 || digits.len != 0 {
+            digits.push(digit as u8);
+        }
+        kappa -= 1;
+        let rest = (integral << shift) + fraction;
+        if rest <= delta {
+            let ten_kappa = POW10.get(kappa as usize).copied().unwrap_or(0) << shift;
+            digits.round(delta, rest, ten_kappa, wp_w);
+            return kappa;
+        }
+    }
+    loop {
+        fraction *= 10;
+        delta *= 10;
+        let digit = fraction >> shift;
+        if digit != 0 || digits.len != 0 {
+            digits.push(digit as u8);
+        }
+        fraction &= one - 1;
+        kappa -= 1;
+        if fraction < delta {
+            let index = (-kappa) as usize;
+            let scale = if index < 9 {
+                POW10.get(index).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            digits.round(delta, fraction, one, wp_w.wrapping_mul(scale));
+            return kappa;
+        }
+    }
+}
+
+/// The digits of a finite `v > 0` and its decimal exponent: `v ≈ digits × 10^exponent`, close
+/// enough to read back as `v`.
+fn grisu2(v: f64, digits: &mut Digits) -> i32 {
+    let exact = DiyFp::of(v);
+    let (minus, plus) = boundaries(exact);
+    let (power, k) = cached_power(plus.e);
+    let w = exact.normalize().mul(power);
+    let mut plus = plus.mul(power);
+    let mut minus = minus.mul(power);
+    // Keep inside the interval despite the rounding of the products.
+    minus.f = minus.f.saturating_add(1);
+    plus.f = plus.f.saturating_sub(1);
+    k + generate(w, plus, plus.f - minus.f, digits)
+}
+
+/// Appends a finite, non-zero `v`: plain decimal for `1e-5 <= |v| < 1e21` (as `Display`),
+/// otherwise scientific (as `{:e}`), with digits that read back as `v`.
+pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
+    if v < 0.0 {
+        out.push(b'-');
+    }
+    let mut digits = Digits {
+        buf: [0; 20],
+        len: 0,
+    };
+    let exponent = grisu2(v.abs(), &mut digits);
+    let digits = digits.as_slice();
+    let n = digits.len() as i32;
+    // The value is 0.DIGITS × 10^point.
+    let point = n + exponent;
+    if (1e-5..1e21).contains(&v.abs()) {
+        if point >= n {
+            out.extend_from_slice(digits);
+            out.resize(out.len() + (point - n) as usize, b'0');
+        } else if point > 0 {
+            let (int, frac) = digits.split_at(point as usize);
+            out.extend_from_slice(int);
+            out.push(b'.');
+            out.extend_from_slice(frac);
+        } else {
+            out.extend_from_slice(b"0.");
+            out.resize(out.len() + (-point) as usize, b'0');
+            out.extend_from_slice(digits);
+        }
+    } else {
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        out.extend_from_slice(first);
+        if !rest.is_empty() {
+            out.push(b'.');
+            out.extend_from_slice(rest);
+        }
+        out.push(b'e');
+        let exp = point - 1;
+        if exp < 0 {
+            out.push(b'-');
+        }
+        crate::encode::write_u64(out, u64::from(exp.unsigned_abs()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_shortest;
+
+    fn shortest(v: f64) -> String {
+        let mut out = Vec::new();
+        write_shortest(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn layouts_match_display_and_lower_exp() {
+        for (v, want) in [
+            (0.25, "0.25"),
+            (0.1, "0.1"),
+            (-0.3, "-0.3"),
+            (123.456, "123.456"),
+            (1e-5, "0.00001"),
+            (1.5e-5, "0.000015"),
+            (9.99e-6, "9.99e-6"),
+            (1e20, "100000000000000000000"),
+            (1.5e20, "150000000000000000000"),
+            (1e21, "1e21"),
+            (1e300, "1e300"),
+            (-1.5e-7, "-1.5e-7"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (5e-324, "5e-324"),
+            (1e15 + 0.5, "1000000000000000.5"),
+            (2.0f64.powi(60), "1152921504606847000"),
+        ] {
+            assert_eq!(shortest(v), want, "{v:e}");
+        }
+    }
+
+    /// Random bit patterns over the whole range, and values at and beside powers of two and
+    /// ten: every output reads back as its value, has at most 17 digits, and fewer than 0.5% are
+    /// longer than `Display`'s shortest (153 of 216 713 when written; `1e23` comes out as
+    /// `9.999999999999999e22`, as from other Grisu2 implementations).
+    #[test]
+    fn every_output_reads_back() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut values: Vec<f64> = (0..200_000).map(|_| f64::from_bits(next())).collect();
+        for e in -1074..1024 {
+            let p = 2f64.powi(e);
+            values.extend([
+                p,
+                f64::from_bits(p.to_bits() + 1),
+                f64::from_bits(p.to_bits().saturating_sub(1)),
+            ]);
+        }
+        for e in -323..309 {
+            values.push(format!("1e{e}").parse().unwrap());
+        }
+        values.extend((1..10_000).map(|i| f64::from(i) / 1000.0));
+        let mut longer = 0;
+        let mut checked = 0;
+        for v in values {
+            if !v.is_finite() || v == 0.0 {
+                continue;
+            }
+            checked += 1;
+            let ours = shortest(v);
+            let back: f64 = ours.parse().unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{ours} for {v:e}");
+            let digits = |s: &str| {
+                let mantissa = s.split('e').next().unwrap_or("");
+                mantissa
+                    .trim_start_matches(['-', '0', '.'])
+                    .trim_end_matches(['0', '.'])
+                    .replace('.', "")
+                    .len()
+            };
+            let std_digits = digits(&format!("{v:e}"));
+            let our_digits = digits(&ours);
+            assert!(our_digits <= 17, "{ours} for {v:e}");
+            longer += usize::from(our_digits > std_digits);
+        }
+        // Grisu2 is not always shortest; make sure that stays rare.
+        assert!(
+            longer * 200 < checked,
+            "{longer} of {checked} longer than the shortest"
+        );
+    }
+}
