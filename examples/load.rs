@@ -552,8 +552,12 @@ fn serve(_: Vec<String>) -> Result<(), String> {
 
 #[cfg(feature = "server")]
 fn serve(args: Vec<String>) -> Result<(), String> {
+    use prometheus_aioexporter::signal::ShutdownSignals;
     use prometheus_aioexporter::{Counter, Exporter, Gauge, MetricConfig};
 
+    // Before building what may be 200 000 series: as PID 1, a SIGTERM that comes before the
+    // handler is discarded, not deferred.
+    let mut signals = ShutdownSignals::install().map_err(|e| e.to_string())?;
     let mut series = 10usize;
     let mut port = 9101u16;
     let mut host = "127.0.0.1".to_string();
@@ -618,7 +622,10 @@ fn serve(args: Vec<String>) -> Result<(), String> {
         2 * series + 1,
         std::process::id()
     );
-    exporter.run().map_err(|e| e.to_string())
+    let mut server = exporter.bind().map_err(|e| e.to_string())?;
+    exporter
+        .serve(&mut server, Some(&mut signals))
+        .map_err(|e| e.to_string())
 }
 
 fn main() {

@@ -542,6 +542,12 @@ impl Exporter {
 
     /// Binds, then serves until SIGTERM or SIGINT.
     ///
+    /// The signal handlers are installed when `run` starts. A program that does slow work
+    /// before (building many series, connecting to what it exports) and may run as PID 1
+    /// should install [`ShutdownSignals`] first and then [`bind`](Exporter::bind) and
+    /// [`serve`](Exporter::serve) with them: the kernel discards a SIGTERM sent to PID 1
+    /// before it has a handler. `run_script` does so.
+    ///
     /// # Errors
     /// As [`Exporter::bind`] and [`Exporter::serve`]; also if the signal handlers cannot be
     /// installed.

@@ -216,6 +216,15 @@ where
     I: IntoIterator<Item = A>,
     A: Into<OsString>,
 {
+    // Installed before anything else, so that a SIGTERM during parsing or the hooks is not
+    // lost: as PID 1, the kernel discards a signal that has no handler yet.
+    let mut signals = match ShutdownSignals::install() {
+        Ok(signals) => Some(signals),
+        Err(err) => {
+            log_warning!("cannot install signal handlers, SIGTERM will not stop gracefully: {err}");
+            None
+        }
+    };
     let parser = script_parser(&mut script);
     let usage_error = |err: &dyn std::fmt::Display| {
         let mut stderr = std::io::stderr().lock();
@@ -241,16 +250,6 @@ where
         Err(err) => return usage_error(&err),
     };
     log::set_level(options.level);
-
-    // Installed first, so that a SIGTERM during the hooks is not lost (as PID 1 it would be
-    // ignored without a handler).
-    let mut signals = match ShutdownSignals::install() {
-        Ok(signals) => Some(signals),
-        Err(err) => {
-            log_warning!("cannot install signal handlers, SIGTERM will not stop gracefully: {err}");
-            None
-        }
-    };
 
     let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
     if let Err(err) = script.configure(&args, exporter.registry_mut()) {

@@ -422,6 +422,7 @@ impl Server {
 
     /// Handles one event of a token this server [owns](Server::owns); others are ignored.
     pub fn handle_event(&mut self, event: &Event, service: &mut dyn Service) {
+        self.check_stop(&mut None);
         self.handle_token(event.token(), service);
     }
 
@@ -460,9 +461,18 @@ impl Server {
     /// past their deadlines, resumes accepting after a lack of descriptors, ends a shutdown.
     /// Call it after every poll.
     pub fn tick(&mut self, service: &mut dyn Service) {
+        self.tick_watching(service, &mut None);
+    }
+
+    fn tick_watching(
+        &mut self,
+        service: &mut dyn Service,
+        signals: &mut Option<&mut ShutdownSignals>,
+    ) {
         std::mem::swap(&mut self.ready, &mut self.ready_now);
         let mut ready_now = std::mem::take(&mut self.ready_now);
         for token in ready_now.drain(..) {
+            self.check_stop(signals);
             self.drive(token, service);
         }
         self.ready_now = ready_now;
@@ -541,18 +551,16 @@ impl Server {
                 }
                 return Err(err);
             }
+            // Between any two connections' turns (one may render a large scrape), a shutdown
+            // request or signal is noticed at once, not after the whole batch of events.
             for event in own.events.iter() {
-                match event.token().0 {
-                    SIGNALS => {
-                        let received = signals.as_deref_mut().and_then(|s| s.take());
-                        if let Some(signal) = received {
-                            self.begin_shutdown(signal_name(signal));
-                        }
-                    }
-                    _ => self.handle_token(event.token(), service),
+                self.check_stop(signals);
+                if event.token().0 != SIGNALS {
+                    self.handle_token(event.token(), service);
                 }
             }
-            self.tick(service);
+            self.check_stop(signals);
+            self.tick_watching(service, signals);
             if self.is_shut_down() {
                 return Ok(());
             }
@@ -566,6 +574,25 @@ impl Server {
             .chain(self.accept_paused_until)
             .chain(self.shutdown_deadline)
             .min()
+    }
+
+    /// Begins the shutdown if a [`ShutdownHandle`] asked for it or, when given, a signal
+    /// arrived: two atomic loads, cheap enough before every connection's turn.
+    fn check_stop(&mut self, signals: &mut Option<&mut ShutdownSignals>) {
+        if self.shutdown_deadline.is_some() {
+            return;
+        }
+        if let Some(signals) = signals.as_deref_mut() {
+            if signals.pending() {
+                if let Some(signal) = signals.take() {
+                    self.begin_shutdown(signal_name(signal));
+                    return;
+                }
+            }
+        }
+        if self.requested.load(Ordering::SeqCst) {
+            self.begin_shutdown("shutdown requested");
+        }
     }
 
     /// Stops listening and closes connections that are not being answered.

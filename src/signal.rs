@@ -34,9 +34,14 @@ const SIGNALS: [libc::c_int; 2] = [libc::SIGTERM, libc::SIGINT];
 /// It is both the handler's only input and the "one instance at a time" flag.
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 
+/// The last signal received and not yet taken, or 0: what [`ShutdownSignals::pending`] reads,
+/// so a busy event loop can notice a signal between two pieces of work, long before its next
+/// `poll` reports the socket.
+static PENDING: AtomicI32 = AtomicI32::new(0);
+
 /// The signal handler: sends the signal number as one byte to [`WRITE_FD`].
 ///
-/// Everything here is async-signal-safe: an atomic load (lock-free), `send` (listed in
+/// Everything here is async-signal-safe: lock-free atomics, `send` (listed in
 /// signal-safety(7)) and reading/writing `errno`, which it preserves so the interrupted code sees
 /// its own value. A full socket (`EAGAIN`) drops the byte; one pending byte is enough to wake the
 /// loop.
@@ -45,6 +50,7 @@ extern "C" fn on_signal(signal: libc::c_int) {
     if fd < 0 {
         return;
     }
+    PENDING.store(signal, Ordering::SeqCst);
     // SAFETY: `__errno_location` returns a valid pointer to the calling thread's errno.
     let saved_errno = unsafe { *libc::__errno_location() };
     let byte = signal as u8;
@@ -162,6 +168,11 @@ impl fmt::Debug for ShutdownSignals {
 impl ShutdownSignals {
     /// Creates a non-blocking, close-on-exec socket pair and installs handlers for SIGTERM and
     /// SIGINT (`sigaction` with `SA_RESTART`) that send the signal number as one byte to it.
+    /// A SIGINT that the process started with ignored stays ignored.
+    ///
+    /// Install as early as `main` can: as PID 1, a SIGTERM that arrives before a handler
+    /// exists is discarded by the kernel, not deferred. (What comes before `main` cannot be
+    /// covered; `docker run --init` can.)
     ///
     /// # Errors
     ///
@@ -207,6 +218,12 @@ impl ShutdownSignals {
                 return Err(err);
             }
         };
+        if previous_sigint.sa_sigaction == libc::SIG_IGN {
+            // Started with SIGINT ignored (`nohup`, or `cmd &` in a script): keep it so, as
+            // shells and Python do, so that Ctrl-C meant for the foreground does not stop it.
+            let _ = replace_action(SIGNALS[1], &previous_sigint);
+        }
+        PENDING.store(0, Ordering::SeqCst);
 
         Ok(ShutdownSignals {
             previous: [SavedAction(previous_sigterm), SavedAction(previous_sigint)],
@@ -232,10 +249,17 @@ impl ShutdownSignals {
         registry.deregister(&mut self.read_end)
     }
 
+    /// `true` if a signal arrived that [`ShutdownSignals::take`] has not taken yet: an atomic
+    /// load, cheap enough to check between any two pieces of work.
+    pub fn pending(&self) -> bool {
+        PENDING.load(Ordering::SeqCst) != 0
+    }
+
     /// Reads everything pending without blocking and returns the last signal received
     /// (`libc::SIGTERM` or `libc::SIGINT`), or `None` if none arrived since the last call.
     pub fn take(&mut self) -> Option<i32> {
-        let mut last = None;
+        let flagged = PENDING.swap(0, Ordering::SeqCst);
+        let mut last = (flagged != 0).then_some(flagged);
         let mut buffer = [0_u8; 64];
         loop {
             match self.read_end.read(&mut buffer) {

@@ -180,3 +180,63 @@ fn textfile_is_written_for_node_exporter() {
     assert_eq!(entries.len(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A shutdown requested while the loop is busy (here: inside the update handler of one
+/// scrape) is noticed before the next connection's turn, not after every request already
+/// waiting has been rendered: with one large scrape per connection, that was seconds or more.
+#[test]
+fn a_shutdown_during_a_scrape_renders_none_of_the_requests_waiting_behind_it() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Arc};
+
+    let mut exporter = Exporter::new("busy", "");
+    exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    let scrapes = Arc::new(AtomicUsize::new(0));
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (handle_tx, handle_rx) = mpsc::channel::<prometheus_aioexporter::ShutdownHandle>();
+    let counted = Arc::clone(&scrapes);
+    exporter.set_metric_update_handler(move |_| {
+        if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+            // Hold the loop in this scrape until every other request is waiting, then ask
+            // for the shutdown from here, as a signal arriving mid-scrape would.
+            let _ = entered_tx.send(());
+            if let Ok(handle) = handle_rx.recv_timeout(Duration::from_secs(30)) {
+                handle.shutdown();
+            }
+        }
+        Ok(())
+    });
+    let running = exporter.spawn().unwrap();
+    let addr = running.local_addrs()[0];
+    let mut streams: Vec<TcpStream> = (0..20).map(|_| support::http::connect(addr)).collect();
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    streams[0].write_all(request.as_bytes()).unwrap();
+    entered_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the first scrape starts");
+    for stream in &mut streams[1..] {
+        stream.write_all(request.as_bytes()).unwrap();
+    }
+    handle_tx.send(running.shutdown_handle()).unwrap();
+
+    let first = support::http::read_response(&mut streams[0]);
+    assert_eq!(first.status, 200, "the scrape in flight is finished");
+    for (i, stream) in streams.iter_mut().enumerate().skip(1) {
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => assert!(
+                rest.is_empty(),
+                "connection {i} got {:?}",
+                String::from_utf8_lossy(&rest)
+            ),
+            Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}"),
+        }
+    }
+    running.join().unwrap();
+    assert_eq!(
+        scrapes.load(Ordering::SeqCst),
+        1,
+        "requests waiting behind the shutdown were rendered"
+    );
+}

@@ -489,6 +489,44 @@ fn sigterm_with_an_idle_keep_alive_connection_exits_promptly() {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// The set of signals in a `/proc/PID/status` mask line (`SigIgn:` or `SigCgt:`).
+fn signal_mask(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_else(|| panic!("no {field} in {status}"));
+    u64::from_str_radix(line.trim(), 16).expect("a hex mask")
+}
+
+/// Started with SIGINT ignored (`cmd &` in a script, `nohup`), the exporter leaves it so, as
+/// shells and Python do; SIGTERM still stops it.
+#[test]
+fn sigint_ignored_at_start_stays_ignored() {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("trap '' INT; exec \"$0\" \"$@\"")
+        .arg(support::sample::example("sample"))
+        .args(support::sample::TEST_ARGS)
+        .env_clear();
+    let mut proc = Proc::from_command(command, "sample under sh with SIGINT ignored");
+    proc.ready();
+    let (sigint, sigterm) = (1u64 << (2 - 1), 1u64 << (15 - 1));
+    let ignored = signal_mask(proc.pid(), "SigIgn:");
+    let caught = signal_mask(proc.pid(), "SigCgt:");
+    assert!(
+        ignored & sigint != 0,
+        "SIGINT no longer ignored: SigIgn {ignored:x}"
+    );
+    assert!(caught & sigint == 0, "SIGINT caught: SigCgt {caught:x}");
+    assert!(
+        caught & sigterm != 0,
+        "SIGTERM not caught: SigCgt {caught:x}"
+    );
+    stop_cleanly(&mut proc, "TERM");
+}
+
 // ---------------------------------------------------------------------------------------------
 // my_exporter
 // ---------------------------------------------------------------------------------------------
