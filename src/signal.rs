@@ -313,10 +313,16 @@ mod tests {
     /// Signal dispositions are process-wide: these tests run one at a time.
     static SIGNAL_LOCK: Mutex<()> = Mutex::new(());
 
+    /// Takes the lock, and gives SIGINT its default disposition: the test process may have
+    /// started with it ignored (as a background job of a script), which `install` keeps.
     fn serialize() -> MutexGuard<'static, ()> {
-        SIGNAL_LOCK
+        let guard = SIGNAL_LOCK
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // SAFETY: an all-zero `sigaction` is SIG_DFL with an empty mask and no flags.
+        let default: libc::sigaction = unsafe { mem::zeroed() };
+        replace_action(libc::SIGINT, &default).expect("sigaction");
+        guard
     }
 
     /// Returns the current disposition of `signal` without changing it.
@@ -418,13 +424,13 @@ mod tests {
     #[test]
     fn drop_restores_previous_dispositions() {
         let _guard = serialize();
-        let original_int = current_action(libc::SIGINT);
-        // Give SIGINT a disposition that differs from the default, to tell restore from reset.
+        let original_term = current_action(libc::SIGTERM);
+        // Give SIGTERM a disposition that differs from the default, to tell restore from reset.
         // SAFETY: all-zero is a valid `sigaction`; SIG_IGN needs no handler code.
         let mut ignore: libc::sigaction = unsafe { mem::zeroed() };
         ignore.sa_sigaction = libc::SIG_IGN;
-        replace_action(libc::SIGINT, &ignore).unwrap();
-        let before_term = current_action(libc::SIGTERM).sa_sigaction;
+        replace_action(libc::SIGTERM, &ignore).unwrap();
+        let before_int = current_action(libc::SIGINT).sa_sigaction;
 
         let signals = ShutdownSignals::install().unwrap();
         let ours = handler_action().sa_sigaction;
@@ -438,10 +444,27 @@ mod tests {
         assert!(format!("{signals:?}").contains("SIG_IGN"), "{signals:?}");
         drop(signals);
 
-        assert_eq!(current_action(libc::SIGTERM).sa_sigaction, before_term);
-        assert_eq!(current_action(libc::SIGINT).sa_sigaction, libc::SIG_IGN);
+        assert_eq!(current_action(libc::SIGTERM).sa_sigaction, libc::SIG_IGN);
+        assert_eq!(current_action(libc::SIGINT).sa_sigaction, before_int);
         assert_eq!(WRITE_FD.load(Ordering::SeqCst), -1);
-        replace_action(libc::SIGINT, &original_int).unwrap();
+        replace_action(libc::SIGTERM, &original_term).unwrap();
+    }
+
+    #[test]
+    fn an_ignored_sigint_stays_ignored() {
+        let _guard = serialize();
+        // SAFETY: all-zero is a valid `sigaction`; SIG_IGN needs no handler code.
+        let mut ignore: libc::sigaction = unsafe { mem::zeroed() };
+        ignore.sa_sigaction = libc::SIG_IGN;
+        replace_action(libc::SIGINT, &ignore).unwrap();
+        let signals = ShutdownSignals::install().unwrap();
+        assert_eq!(current_action(libc::SIGINT).sa_sigaction, libc::SIG_IGN);
+        assert_eq!(
+            current_action(libc::SIGTERM).sa_sigaction,
+            handler_action().sa_sigaction
+        );
+        drop(signals);
+        assert_eq!(current_action(libc::SIGINT).sa_sigaction, libc::SIG_IGN);
     }
 
     #[test]
@@ -464,7 +487,11 @@ mod tests {
         unsafe { *libc::__errno_location() = SENTINEL };
         on_signal(libc::SIGTERM);
         assert_eq!(io::Error::last_os_error().raw_os_error(), Some(SENTINEL));
-        // Zero bytes are not signals; the dropped SIGTERM byte is not there either.
+        // Zero bytes are not signals; the SIGTERM whose byte was dropped is still taken, from
+        // the pending flag.
+        assert!(signals.pending());
+        assert_eq!(signals.take(), Some(libc::SIGTERM));
+        assert!(!signals.pending());
         assert_eq!(signals.take(), None);
     }
 
