@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::encode::Format;
 use crate::http::{self, Method, Request, ResponseHead, Status};
-use crate::log::{log_debug, log_error, log_info};
+use crate::log::{log_debug, log_error, log_info, log_warning};
 use crate::metrics::MetricError;
 use crate::negotiate;
 #[cfg(feature = "process-stats")]
@@ -120,7 +120,8 @@ impl std::error::Error for ExporterError {
 }
 
 /// Response bodies shared with the connections sending them, and reused once none does, so a
-/// steady stream of scrapes does not allocate, even when scrapes overlap.
+/// steady stream of scrapes does not allocate, even when scrapes overlap. Bodies still being
+/// sent stay listed, so that they can be counted.
 #[derive(Debug, Default)]
 struct BodyPool {
     bodies: Vec<Arc<Vec<u8>>>,
@@ -128,34 +129,42 @@ struct BodyPool {
     longest: usize,
 }
 
+fn is_free(body: &Arc<Vec<u8>>) -> bool {
+    Arc::strong_count(body) == 1 && Arc::weak_count(body) == 0
+}
+
 impl BodyPool {
-    /// Buffers kept: one per scrape being sent at once, up to this many.
+    /// Free buffers kept for reuse, at most.
     const KEEP: usize = 4;
 
-    /// An empty buffer that no connection holds.
-    fn take(&mut self) -> Arc<Vec<u8>> {
-        let free = self
-            .bodies
-            .iter()
-            .position(|b| Arc::strong_count(b) == 1 && Arc::weak_count(b) == 0);
-        match free {
+    /// An empty buffer that no connection holds, or `None` if `max_in_flight` bodies are
+    /// still being sent.
+    fn take(&mut self, max_in_flight: usize) -> Option<Arc<Vec<u8>>> {
+        let in_flight = self.bodies.iter().filter(|b| !is_free(b)).count();
+        if in_flight >= max_in_flight {
+            return None;
+        }
+        match self.bodies.iter().position(is_free) {
             Some(index) => {
                 let mut body = self.bodies.swap_remove(index);
                 // Held alone: `make_mut` gives it back without copying.
                 Arc::make_mut(&mut body).clear();
-                body
+                Some(body)
             }
             // Room for growth, so the next exposition does not reallocate it.
-            None => Arc::new(Vec::with_capacity(self.longest + self.longest / 8)),
+            None => Some(Arc::new(Vec::with_capacity(
+                self.longest + self.longest / 8,
+            ))),
         }
     }
 
     /// Keeps a handle on `body` for reuse, and returns it to be sent.
     fn put(&mut self, body: Arc<Vec<u8>>) -> Arc<Vec<u8>> {
         self.longest = self.longest.max(body.len());
-        if self.bodies.len() >= Self::KEEP {
-            // Many overlapping scrapes: let the oldest go once it is sent.
-            self.bodies.remove(0);
+        if self.bodies.iter().filter(|b| is_free(b)).count() >= Self::KEEP {
+            if let Some(index) = self.bodies.iter().position(is_free) {
+                self.bodies.swap_remove(index);
+            }
         }
         if self.bodies.capacity() == 0 {
             self.bodies.reserve_exact(Self::KEEP);
@@ -163,6 +172,15 @@ impl BodyPool {
         self.bodies.push(Arc::clone(&body));
         body
     }
+}
+
+/// Why a scrape got no body.
+#[derive(Debug, PartialEq)]
+enum ScrapeFailure {
+    /// [`Limits::max_scrapes_in_flight`] bodies are still being sent: 503.
+    Busy,
+    /// The handler or a collector failed: 500, with this one-line reason.
+    Failed(String),
 }
 
 /// An exporter serving on its own thread; see [`Exporter::spawn`].
@@ -588,29 +606,32 @@ impl Exporter {
     }
 
     /// Runs the process-stats refresh and the update handler, then encodes the registry into
-    /// the reusable body. `Err` carries the one-line reason for a 500.
-    fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, String> {
+    /// a reusable body.
+    fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
+        let Some(mut body) = self.bodies.take(self.limits.max_scrapes_in_flight) else {
+            log_warning!(
+                "{} scrapes are still being sent: answering 503",
+                self.limits.max_scrapes_in_flight
+            );
+            return Err(ScrapeFailure::Busy);
+        };
         #[cfg(feature = "process-stats")]
         if let Some(process) = &self.process {
             process.refresh();
         }
         if let Some(handler) = self.handler.as_mut() {
             let metrics = self.registry.metrics();
-            match catch_unwind(AssertUnwindSafe(|| handler(metrics, scrape))) {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => {
-                    let message = one_line(&format!("metric update handler failed: {err}"));
-                    log_error!("{message}");
-                    return Err(message);
-                }
-                Err(_) => {
-                    let message = "metric update handler panicked".to_string();
-                    log_error!("{message}");
-                    return Err(message);
-                }
+            let message = match catch_unwind(AssertUnwindSafe(|| handler(metrics, scrape))) {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(one_line(&format!("metric update handler failed: {err}"))),
+                Err(_) => Some("metric update handler panicked".to_string()),
+            };
+            if let Some(message) = message {
+                log_error!("{message}");
+                self.bodies.put(body);
+                return Err(ScrapeFailure::Failed(message));
             }
         }
-        let mut body = self.bodies.take();
         if let Err(err) = self
             .registry
             .encode_format(Arc::make_mut(&mut body), scrape.format)
@@ -618,7 +639,7 @@ impl Exporter {
             self.bodies.put(body);
             let message = one_line(&format!("cannot collect metrics: {err}"));
             log_error!("{message}");
-            return Err(message);
+            return Err(ScrapeFailure::Failed(message));
         }
         Ok(self.bodies.put(body))
     }
@@ -626,7 +647,7 @@ impl Exporter {
     /// The body compressed, in a reused buffer; `None` if compression failed.
     #[cfg(feature = "gzip")]
     fn compress(&mut self, body: &[u8]) -> Option<Arc<Vec<u8>>> {
-        let mut out = self.gzip_bodies.take();
+        let mut out = self.gzip_bodies.take(self.limits.max_scrapes_in_flight)?;
         let gzip = self.gzip.get_or_insert_with(crate::gzip::Gzip::new);
         let compressed = gzip.compress(body, Arc::make_mut(&mut out));
         let out = self.gzip_bodies.put(out);
@@ -707,19 +728,25 @@ impl Service for Exporter {
                     }
                     Status::OK
                 }
-                Err(message) => {
-                    let mut text = message;
+                Err(failure) => {
+                    let (status, mut text) = match failure {
+                        ScrapeFailure::Busy => (
+                            Status::SERVICE_UNAVAILABLE,
+                            "too many scrapes in flight".to_string(),
+                        ),
+                        ScrapeFailure::Failed(message) => (Status::INTERNAL_SERVER_ERROR, message),
+                    };
                     text.push('\n');
                     http::write_simple_response(
                         &mut response.head,
-                        Status::INTERNAL_SERVER_ERROR,
+                        status,
                         &text,
                         keep_alive,
                         head_only,
                         &self.server_header,
                         None,
                     );
-                    Status::INTERNAL_SERVER_ERROR
+                    status
                 }
             }
         } else {
@@ -867,15 +894,43 @@ mod tests {
         e.set_metric_update_handler(|_| Err("bad\nthing".into()));
         assert_eq!(
             e.collect(&scrape).unwrap_err(),
-            "metric update handler failed: bad thing"
+            ScrapeFailure::Failed("metric update handler failed: bad thing".into())
         );
         e.set_metric_update_handler(|_| panic!("boom"));
         assert_eq!(
             e.collect(&scrape).unwrap_err(),
-            "metric update handler panicked"
+            ScrapeFailure::Failed("metric update handler panicked".into())
         );
         e.set_metric_update_handler(|_| Ok(()));
         assert!(e.collect(&scrape).is_ok());
+    }
+
+    #[test]
+    fn scrapes_beyond_the_bodies_in_flight_are_busy_without_running_the_handler() {
+        let mut e = Exporter::new("x", "");
+        e.set_limits(Limits {
+            max_scrapes_in_flight: 2,
+            ..Limits::default()
+        });
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        e.set_metric_update_handler(move |_| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        let scrape = e.scrape(Format::Text, None);
+        // Bodies held, as connections sending them hold them.
+        let first = e.collect(&scrape).unwrap();
+        let second = e.collect(&scrape).unwrap();
+        assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        drop(first);
+        let third = e.collect(&scrape).unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+        drop((second, third));
+        for _ in 0..10 {
+            assert!(e.collect(&scrape).is_ok(), "sent bodies free their slots");
+        }
     }
 
     #[test]

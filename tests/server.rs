@@ -1015,6 +1015,66 @@ fn client_reset_mid_response_does_not_stop_the_server() {
     assert!(response.text().ends_with('\n'));
 }
 
+/// Adds a gauge `wide` with `series` series whose label values are `width` bytes each: a large
+/// body from few series, quick to build.
+#[track_caller]
+fn add_wide_gauge(exporter: &mut Exporter, series: usize, width: usize) {
+    let metrics = exporter
+        .registry_mut()
+        .create_metrics([MetricConfig::new("wide", "Wide labels.", "gauge").labels(["v"])])
+        .expect("create the wide gauge");
+    let family = metrics.gauge_family("wide").expect("the wide gauge family");
+    for i in 0..series {
+        let value = format!("{i}{}", "x".repeat(width));
+        family.labels(&[value]).expect("a wide series").set(1.0);
+    }
+}
+
+#[test]
+fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    // 16 MB per body: more than loopback socket buffers take, so a client that does not read
+    // keeps its body in flight.
+    let server = TestServer::start(move |e| {
+        e.set_limits(limits(|l| l.max_scrapes_in_flight = 2));
+        add_wide_gauge(e, 16, 1 << 20);
+        e.set_metric_update_handler(move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+    });
+    let mut pinned: Vec<(Client, usize)> = (0..2)
+        .map(|_| {
+            let mut client = server.connect();
+            client.send(get("/metrics"));
+            let head = client.response_head();
+            head.assert_status(200);
+            let len = head.header("Content-Length").unwrap().parse().unwrap();
+            (client, len)
+        })
+        .collect();
+    let busy = server.connect().get("/metrics");
+    busy.assert_status(503);
+    assert_eq!(busy.text(), "too many scrapes in flight\n");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "no handler run for the refused scrape"
+    );
+    server.connect().get("/").assert_status(200);
+
+    // Read one body to its end: it has left the server, and its slot is free.
+    let (mut first, len) = pinned.remove(0);
+    assert!(len > 16 << 20, "a body of {len} bytes");
+    while first.buf.len() < len {
+        first.fill_or_fail("the pinned body");
+    }
+    server.connect().get("/metrics").assert_status(200);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    drop(pinned);
+}
+
 #[test]
 fn half_closed_client_gets_the_full_response_then_eof() {
     let server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
