@@ -828,12 +828,20 @@ fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> 
 /// Moves bytes between the socket and the session until the socket would block, or the
 /// connection's turn is over ([`TURN`] operations, or a response finished after
 /// [`TURN_BYTES`]).
+///
+/// A read that fills less than its buffer, or a write that takes less than it was given, has
+/// drained the socket's receive queue or filled its send queue: the next call would only say
+/// `WouldBlock`, so the connection waits for its next event without making it. This is sound
+/// for edge-triggered readiness (epoll, kqueue), which reports every new arrival and every
+/// freed space, and saves a system call per request (tokio does the same).
 fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mut [u8]) -> Next {
     let mut written = 0;
+    let mut drained = false;
     for _ in 0..TURN {
         match conn.session.next(service) {
             Action::Write => {
                 let [head, body] = conn.session.pending();
+                let wanted = head.len() + body.len();
                 match conn
                     .stream
                     .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
@@ -844,6 +852,9 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                         conn.last_active = Instant::now();
                         conn.last_write = conn.last_active;
                         written += n;
+                        if n < wanted {
+                            return Next::Keep; // The send queue is full.
+                        }
                         if written >= TURN_BYTES && !conn.session.has_output() {
                             return Next::Yield;
                         }
@@ -857,6 +868,9 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                 }
             }
             Action::Read => {
+                if drained {
+                    return Next::Keep;
+                }
                 let room = conn.session.read_room().min(chunk.len());
                 let Some(buf) = chunk.get_mut(..room).filter(|b| !b.is_empty()) else {
                     return Next::Close;
@@ -864,6 +878,7 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                 match conn.stream.read(buf) {
                     Ok(0) => conn.session.received_eof(),
                     Ok(n) => {
+                        drained = n < buf.len();
                         conn.session.received(buf.get(..n).unwrap_or_default());
                         conn.last_active = Instant::now();
                     }
