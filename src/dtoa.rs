@@ -204,18 +204,18 @@ fn cached_power(e: i32) -> (DiyFp, i32) {
     (power, -(-348 + index as i32 * 8))
 }
 
-const POW10: [u64; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
+/// 10^0 through 10^19: the digit weights, and the scale of the distance to `w` when rounding
+/// fractional digits (a shorter table would skip that rounding beyond eight fractional digits
+/// and give digits that read back but are not the closest).
+const POW10: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
 
 /// Decimal digits, at most 20 (Grisu2 makes at most 17 for an `f64`).
 struct Digits {
@@ -286,12 +286,7 @@ fn generate(w: DiyFp, plus: DiyFp, mut delta: u64, digits: &mut Digits) -> i32 {
         fraction &= one - 1;
         kappa -= 1;
         if fraction < delta {
-            let index = (-kappa) as usize;
-            let scale = if index < 9 {
-                POW10.get(index).copied().unwrap_or(0)
-            } else {
-                0
-            };
+            let scale = POW10.get((-kappa) as usize).copied().unwrap_or(0);
             digits.round(delta, fraction, one, wp_w.wrapping_mul(scale));
             return kappa;
         }
@@ -394,9 +389,10 @@ mod tests {
     }
 
     /// Random bit patterns over the whole range, and values at and beside powers of two and
-    /// ten: every output reads back as its value, has at most 17 digits, and fewer than 0.5% are
-    /// longer than `Display`'s shortest (153 of 216 713 when written; `1e23` comes out as
-    /// `9.999999999999999e22`, as from other Grisu2 implementations).
+    /// ten: every output reads back as its value, has at most 17 digits, and fewer than 0.5%
+    /// differ from `Display`'s shortest and closest digits (275 of 216 713 when written, 153
+    /// of them longer; `1e23` comes out as `9.999999999999999e22`, as from other Grisu2
+    /// implementations).
     #[test]
     fn every_output_reads_back() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -420,6 +416,7 @@ mod tests {
         }
         values.extend((1..10_000).map(|i| f64::from(i) / 1000.0));
         let mut longer = 0;
+        let mut differ = 0;
         let mut checked = 0;
         for v in values {
             if !v.is_finite() || v == 0.0 {
@@ -441,11 +438,13 @@ mod tests {
             let our_digits = digits(&ours);
             assert!(our_digits <= 17, "{ours} for {v:e}");
             longer += usize::from(our_digits > std_digits);
+            differ += usize::from(ours != format!("{v}") && ours != format!("{v:e}"));
         }
-        // Grisu2 is not always shortest; make sure that stays rare.
+        // Grisu2 is not always shortest, nor always the closest of the shortest; make sure
+        // that stays rare.
         assert!(
-            longer * 200 < checked,
-            "{longer} of {checked} longer than the shortest"
+            longer * 200 < checked && differ * 200 < checked,
+            "{longer} longer than the shortest, {differ} other than Display, of {checked}"
         );
     }
 }

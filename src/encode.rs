@@ -78,17 +78,60 @@ pub fn write_float(out: &mut Vec<u8>, v: f64) {
         out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
     } else if v == 0.0 {
         out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
-    } else if v.fract() == 0.0 && v.abs() < 1e15 {
-        // Exact: |v| < 2^53, so the conversion loses nothing.
+    } else if v.abs() < 1e15 && (v as i64) as f64 == v {
+        // Exact: |v| < 2^53, so the conversion loses nothing. (Not `fract()`: without SSE4.1
+        // that is a call into libm.)
         if v < 0.0 {
             out.push(b'-');
         }
         write_u64(out, v.abs() as u64);
-    } else {
+    } else if !write_short_decimal(out, v) {
         // Digits that read back as `v`, laid out as `Display` (or `{:e}` outside
         // 1e-5..1e21) would, without `core::fmt`'s float machinery.
         crate::dtoa::write_shortest(out, v);
     }
+}
+
+/// Powers of ten that are exact `f64`s, for [`write_short_decimal`].
+const DECIMAL_SCALES: [f64; 6] = [1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+
+/// Writes `v` with the fewest decimals, at most six, that read back as `v`: `37.25`, `0.001`.
+/// The common case for gauges and durations, several times cheaper than the general
+/// algorithm, and the same digits as `Display`. Returns `false`, writing nothing, for other
+/// values.
+///
+/// `m / 10^k` is the decimal the digits spell; dividing two exact `f64`s rounds the quotient
+/// correctly, which is what parsing the decimal does, so the check proves the round trip.
+fn write_short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
+    let magnitude = v.abs();
+    if !(1e-5..1e9).contains(&magnitude) {
+        return false;
+    }
+    for (i, &scale) in DECIMAL_SCALES.iter().enumerate() {
+        // The nearest decimal with this many decimals (`round` would be a libm call).
+        let m = (magnitude * scale + 0.5) as u64;
+        if m as f64 / scale != magnitude {
+            continue;
+        }
+        let decimals = i + 1;
+        let divisor = 10u64.pow(decimals as u32);
+        if v < 0.0 {
+            out.push(b'-');
+        }
+        write_u64(out, m / divisor);
+        out.push(b'.');
+        let mut fraction = [b'0'; 6];
+        let mut rest = m % divisor;
+        for digit in fraction.iter_mut().take(decimals).rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        let digits = fraction.get(..decimals).unwrap_or_default();
+        let end = digits.iter().rposition(|&d| d != b'0').map_or(1, |p| p + 1);
+        out.extend_from_slice(digits.get(..end).unwrap_or_default());
+        return true;
+    }
+    false
 }
 
 /// Appends the decimal digits of `n`, without going through `format!`.
@@ -325,6 +368,49 @@ mod tests {
         let mut out = Vec::new();
         write_float(&mut out, v);
         String::from_utf8(out).unwrap()
+    }
+
+    /// Short decimals (the fast path) are spelled as `Display` spells them; their neighbours
+    /// one ulp away (which leave it) read back exactly, at most one digit longer than
+    /// `Display`, rarely so.
+    #[test]
+    fn short_decimals_match_display_and_their_neighbours_read_back() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let (mut neighbours, mut longer) = (0, 0);
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let decimals = (state % 7) as i32;
+            let m = ((state >> 8) % 2_000_000_000) as f64;
+            let exact = m / 10f64.powi(decimals);
+            if exact == 0.0 {
+                continue;
+            }
+            for v in [exact, -exact] {
+                assert_eq!(float(v), format!("{v}"), "{v:e}");
+            }
+            for v in [exact.next_up(), exact.next_down()] {
+                let ours = float(v);
+                let back: f64 = ours.parse().unwrap();
+                assert_eq!(back.to_bits(), v.to_bits(), "{ours} for {v:e}");
+                let display = format!("{v}");
+                assert!(ours.len() <= display.len() + 1, "{ours} for {display}");
+                neighbours += 1;
+                longer += usize::from(ours.len() > display.len());
+            }
+        }
+        assert!(
+            longer * 1000 < neighbours,
+            "{longer} of {neighbours} longer"
+        );
+        for (v, spelled) in [
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e-5, "0.00001"),
+            (0.3, "0.3"),
+        ] {
+            assert_eq!(float(v), spelled);
+        }
     }
 
     #[test]
