@@ -109,8 +109,10 @@ fn write_short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
     }
     for (i, &scale) in DECIMAL_SCALES.iter().enumerate() {
         // The nearest decimal with this many decimals (`round` would be a libm call).
-        let m = (magnitude * scale + 0.5) as u64;
-        if m as f64 / scale != magnitude {
+        let scaled = magnitude * scale;
+        let m = (scaled + 0.5) as u64;
+        // Far from an integer: not this many decimals, and no division needed to tell.
+        if (scaled - m as f64).abs() > scaled * 1e-9 || m as f64 / scale != magnitude {
             continue;
         }
         let decimals = i + 1;
@@ -138,16 +140,32 @@ fn write_short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
 pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    loop {
+    // Two digits per division, from a table of "00" to "99".
+    while n >= 10 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    // The last pair came from n >= 10, so it has no leading zero; what is left is one digit.
+    if n > 0 || start == digits.len() {
         start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[start] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[start..]);
 }
+
+/// "00", "01", …, "99".
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut table = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        table[2 * i] = b'0' + (i / 10) as u8;
+        table[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Appends `s` with `\` and newline escaped, and `"` too when `quote` is set (label values).
 fn write_escaped(out: &mut Vec<u8>, s: &str, quote: bool) {
@@ -478,6 +496,21 @@ mod tests {
             let mut out = Vec::new();
             write_u64(&mut out, n);
             assert_eq!(out, want.as_bytes());
+        }
+        // Every length, and around every power of ten.
+        let mut n = 1u64;
+        while let Some(next) = n.checked_mul(10) {
+            for v in [n - 1, n, n + 1, n + 5, next - 1] {
+                let mut out = Vec::new();
+                write_u64(&mut out, v);
+                assert_eq!(out, v.to_string().as_bytes());
+            }
+            n = next;
+        }
+        for v in 0..100_000u64 {
+            let mut out = Vec::new();
+            write_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
         }
     }
 
