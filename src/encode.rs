@@ -152,7 +152,7 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
         start -= 1;
         digits[start] = b'0' + n as u8;
     }
-    out.extend_from_slice(&digits[start..]);
+    push_short(out, &digits[start..]);
 }
 
 /// "00", "01", …, "99".
@@ -236,20 +236,50 @@ fn write_label_set(out: &mut Vec<u8>, labels: &str, extra: &str) {
         return;
     }
     out.push(b'{');
-    out.extend_from_slice(labels.as_bytes());
+    push_short(out, labels.as_bytes());
     if !labels.is_empty() && !extra.is_empty() {
         out.push(b',');
     }
-    out.extend_from_slice(extra.as_bytes());
+    push_short(out, extra.as_bytes());
     out.push(b'}');
 }
 
 /// A sample line's name and labels: `name_suffix{labels,extra} `.
 fn write_sample_start(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, extra: &str) {
-    out.extend_from_slice(desc.name.as_bytes());
-    out.extend_from_slice(suffix.as_bytes());
+    push_short(out, desc.name.as_bytes());
+    push_short(out, suffix.as_bytes());
     write_label_set(out, labels, extra);
     out.push(b' ');
+}
+
+/// Appends `bytes`, one of the short pieces an exposition is made of (a name, label pairs, a
+/// number). With musl, in 8-byte steps the compiler copies inline: `extend_from_slice` calls
+/// `memcpy` for each piece, and musl's `memcpy`, made for long copies, then took two thirds of
+/// an encode (3.7× slower at N = 1 000). glibc's is quicker than the steps.
+#[cfg(not(target_env = "musl"))]
+#[inline(always)]
+pub(crate) fn push_short(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(bytes);
+}
+
+/// See the other `push_short`.
+#[cfg(target_env = "musl")]
+#[inline(always)]
+pub(crate) fn push_short(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() > 128 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.reserve(bytes.len());
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        out.extend_from_slice(&word);
+    }
+    for &b in chunks.remainder() {
+        out.push(b);
+    }
 }
 
 fn write_sample(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, value: f64) {
