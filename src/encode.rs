@@ -130,7 +130,7 @@ fn write_short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
         }
         let digits = fraction.get(..decimals).unwrap_or_default();
         let end = digits.iter().rposition(|&d| d != b'0').map_or(1, |p| p + 1);
-        out.extend_from_slice(digits.get(..end).unwrap_or_default());
+        push_short(out, digits.get(..end).unwrap_or_default());
         return true;
     }
     false
@@ -307,14 +307,14 @@ pub(crate) fn write_canonical_float(out: &mut Vec<u8>, v: f64) {
 
 /// Appends a histogram bucket line: `name_bucket{labels,le="bound"} count`.
 fn write_bucket(out: &mut Vec<u8>, desc: &Desc, labels: &str, bound: &str, n: u64) {
-    out.extend_from_slice(desc.name.as_bytes());
+    push_short(out, desc.name.as_bytes());
     out.extend_from_slice(b"_bucket{");
-    out.extend_from_slice(labels.as_bytes());
+    push_short(out, labels.as_bytes());
     if !labels.is_empty() {
         out.push(b',');
     }
     out.extend_from_slice(b"le=\"");
-    out.extend_from_slice(bound.as_bytes());
+    push_short(out, bound.as_bytes());
     out.extend_from_slice(b"\"} ");
     write_u64(out, n);
     out.push(b'\n');
@@ -390,8 +390,8 @@ pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, form
         _ => "",
     };
     for (values, value) in &family.samples {
-        out.extend_from_slice(family.name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
+        push_short(out, family.name.as_bytes());
+        push_short(out, suffix.as_bytes());
         if !values.is_empty() {
             out.push(b'{');
             for (i, (name, v)) in family.label_names.iter().zip(values).enumerate() {
