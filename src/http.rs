@@ -513,7 +513,7 @@ pub fn write_response_head(out: &mut Vec<u8>, head: &ResponseHead<'_>) {
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, usize::from(status.0));
     out.push(b' ');
-    out.extend_from_slice(status.reason().as_bytes());
+    crate::encode::push_short(out, status.reason().as_bytes());
     out.extend_from_slice(b"\r\n");
 
     if !head.server.is_empty() {
@@ -580,9 +580,9 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     if !(name_ok && value_ok) {
         return;
     }
-    out.extend_from_slice(name.as_bytes());
+    crate::encode::push_short(out, name.as_bytes());
     out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
+    crate::encode::push_short(out, value.as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -604,7 +604,7 @@ fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
         }
     }
     let start = digits.len() - len;
-    out.extend_from_slice(digits.get(start..).unwrap_or(&[]));
+    crate::encode::push_short(out, digits.get(start..).unwrap_or(&[]));
 }
 
 #[cfg(test)]
