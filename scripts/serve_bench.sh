@@ -13,6 +13,7 @@
 #   SIZES=10 RUNS=1 DURATION=2 bash scripts/serve_bench.sh
 #   MUSL=1 bash scripts/serve_bench.sh                   # static x86_64-unknown-linux-musl builds
 #   PORT=19101                                           # ours; peer PORT+1, nginx PORT+2
+#   PIN=1 bash scripts/serve_bench.sh                    # servers on CPU 1, wrk on CPU 0 (taskset)
 #
 # Needs wrk, nginx (NGINX=path, default from PATH or /usr/sbin/nginx) and curl:
 # `apt-get install wrk nginx-light curl`. Loopback only.
@@ -23,6 +24,15 @@ SIZES=${SIZES:-"10 100000"}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 MUSL=${MUSL:-0}
+PIN=${PIN:-0}
+# With PIN=1, servers and wrk run on separate cores, so the scheduler moving them does not show
+# in the latency tail.
+server_cpu=()
+client_cpu=()
+if [ "$PIN" = 1 ]; then
+    server_cpu=(taskset -c 1)
+    client_cpu=(taskset -c 0)
+fi
 PORT=${PORT:-19101}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 musl=x86_64-unknown-linux-musl
@@ -86,7 +96,7 @@ start() { # name command...
     # Refuse a port that something already answers on: we would measure it instead.
     curl -s -o /dev/null --max-time 2 "$(url "$name")" || rc=$?
     [ "$rc" = 7 ] || die "port ${port[$name]} ($name) is in use"
-    "$@" >"$tmp/$name.log" 2>&1 &
+    "${server_cpu[@]}" "$@" >"$tmp/$name.log" 2>&1 &
     pids[$name]=$!
     # Ready when it answers 200 (a startup with 100 000 series takes a moment).
     local tries=0
@@ -171,7 +181,7 @@ for n in $SIZES; do
         for k in 0 1 2; do
             name=${servers[$(((round - 1 + k) % 3))]}
             out=$tmp/wrk-$n-$name-$round.txt
-            wrk -t1 -c"$c" -d"${DURATION}s" --latency "$(url "$name")" >"$out"
+            "${client_cpu[@]}" wrk -t1 -c"$c" -d"${DURATION}s" --latency "$(url "$name")" >"$out"
             read -r rps p50 p99 errors < <(parse_wrk "$out")
             [ -n "$rps" ] && [ -n "$p99" ] || { cat "$out" >&2; die "cannot parse wrk's output"; }
             echo "$n $name $round $rps $p50 $p99" >>"$results"
@@ -203,7 +213,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
 echo
 echo "Serving /metrics: $(nproc) cores, $(uname -r), $(rustc --version | cut -d' ' -f1-2)," \
     "$([ "$MUSL" = 1 ] && echo "static musl" || echo glibc) builds, $("$NGINX" -v 2>&1 | sed 's|.*/||;s|^|nginx |'), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2), at $commit."
-echo "Medians of $RUNS rounds of wrk -t1 -d${DURATION}s --latency per server. ours ÷ x: req/s above 1 is ours faster; p99 below 1 is ours lower."
+echo "Medians of $RUNS rounds of wrk -t1 -d${DURATION}s --latency per server$([ "$PIN" = 1 ] && echo ", servers on CPU 1 and wrk on CPU 0"). ours ÷ x: req/s above 1 is ours faster; p99 below 1 is ours lower."
 echo
 echo "| N | body B (ours / peer) | conns | ours req/s | peer req/s | nginx req/s | req/s ours ÷ peer | req/s ours ÷ nginx | ours p50 / p99 | peer p50 / p99 | nginx p50 / p99 | p99 ours ÷ peer | p99 ours ÷ nginx |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
