@@ -136,6 +136,9 @@ struct Connection {
     last_write: Instant,
     /// `WRITABLE` is among the registered interests.
     wants_writable: bool,
+    /// An event said the peer closed its side or the socket failed: read on until the read
+    /// says so, even after a short read (the one edge for both may already have come).
+    peer_closed: bool,
 }
 
 /// The open connections, in slots: slot `i` holds the connection of token `first + i`, so a
@@ -429,10 +432,11 @@ impl Server {
     /// Handles one event of a token this server [owns](Server::owns); others are ignored.
     pub fn handle_event(&mut self, event: &Event, service: &mut dyn Service) {
         self.check_stop(&mut None);
-        self.handle_token(event.token(), service);
+        self.handle_token(event, service);
     }
 
-    fn handle_token(&mut self, token: Token, service: &mut dyn Service) {
+    fn handle_token(&mut self, event: &Event, service: &mut dyn Service) {
+        let token = event.token();
         let Some(offset) = token.0.checked_sub(self.tokens.0) else {
             return;
         };
@@ -450,7 +454,14 @@ impl Server {
         };
         match listener_or_connection {
             i if i < self.listeners.len() => self.accept_all(i),
-            _ => self.drive(token, service),
+            _ => {
+                if event.is_read_closed() || event.is_error() {
+                    if let Some(conn) = self.connections.get_mut(token) {
+                        conn.peer_closed = true;
+                    }
+                }
+                self.drive(token, service);
+            }
         }
     }
 
@@ -560,10 +571,17 @@ impl Server {
             // Between any two connections' turns (one may render a large scrape), a shutdown
             // request or signal is noticed at once, not after the whole batch of events.
             for event in own.events.iter() {
-                self.check_stop(signals);
-                if event.token().0 != SIGNALS {
-                    self.handle_token(event.token(), service);
+                if event.token().0 == SIGNALS {
+                    // Drains the socket; the pending flag alone could miss a signal that came
+                    // while the handlers were being installed.
+                    let received = signals.as_deref_mut().and_then(|s| s.take());
+                    if let Some(signal) = received {
+                        self.begin_shutdown(signal_name(signal));
+                    }
+                    continue;
                 }
+                self.check_stop(signals);
+                self.handle_token(event, service);
             }
             self.check_stop(signals);
             self.tick_watching(service, signals);
@@ -693,6 +711,7 @@ impl Server {
                 last_active: now,
                 last_write: now,
                 wants_writable: false,
+                peer_closed: false,
             },
         );
         log_debug!("connection from {peer}");
@@ -833,7 +852,9 @@ fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> 
 /// drained the socket's receive queue or filled its send queue: the next call would only say
 /// `WouldBlock`, so the connection waits for its next event without making it. This is sound
 /// for edge-triggered readiness (epoll, kqueue), which reports every new arrival and every
-/// freed space, and saves a system call per request (tokio does the same).
+/// freed space, and saves a system call per request (tokio does the same). Except once the peer
+/// has closed: its FIN may have come with the last data, in the same edge, so reads go on
+/// until the end of the stream.
 fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mut [u8]) -> Next {
     let mut written = 0;
     let mut drained = false;
@@ -868,7 +889,7 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                 }
             }
             Action::Read => {
-                if drained {
+                if drained && !conn.peer_closed {
                     return Next::Keep;
                 }
                 let room = conn.session.read_room().min(chunk.len());

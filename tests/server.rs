@@ -1075,6 +1075,20 @@ fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
     drop(pinned);
 }
 
+/// The request and the FIN can come in one readiness edge: the server must still see the end
+/// of the stream after answering, not keep the connection until its idle timeout.
+#[test]
+fn small_request_then_half_close_gets_the_response_then_eof_at_once() {
+    let server = TestServer::start(|_| {});
+    for _ in 0..20 {
+        let mut client = server.connect();
+        client.send(get("/metrics"));
+        client.stream.shutdown(Shutdown::Write).unwrap();
+        client.response().assert_status(200);
+        client.assert_closed_within(PROMPTLY);
+    }
+}
+
 #[test]
 fn half_closed_client_gets_the_full_response_then_eof() {
     let server = TestServer::start(|e| add_big_gauge(e, MANY_SERIES));
