@@ -101,6 +101,18 @@ fn replace_action(signal: libc::c_int, action: &libc::sigaction) -> io::Result<l
     }
 }
 
+/// The current disposition of `signal`, unchanged.
+fn current_disposition(signal: libc::c_int) -> io::Result<libc::sigaction> {
+    // SAFETY: an all-zero `sigaction` is a valid value, used only as an output buffer.
+    let mut current: libc::sigaction = unsafe { mem::zeroed() };
+    // SAFETY: a null `act` only queries; `current` is a live, aligned `sigaction`.
+    if unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) } == 0 {
+        Ok(current)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// The handler disposition: `on_signal`, with `SA_RESTART` so that interrupted blocking calls
 /// elsewhere in the program are restarted rather than failing with `EINTR`.
 fn handler_action() -> libc::sigaction {
@@ -201,6 +213,9 @@ impl ShutdownSignals {
             ));
         }
 
+        // Cleared once this is the live instance and before its handlers can run, never after:
+        // a signal that comes during the installation keeps its flag (and its byte).
+        PENDING.store(0, Ordering::SeqCst);
         let handler = handler_action();
         let previous_sigterm = match replace_action(SIGNALS[0], &handler) {
             Ok(previous) => previous,
@@ -209,7 +224,16 @@ impl ShutdownSignals {
                 return Err(err);
             }
         };
-        let previous_sigint = match replace_action(SIGNALS[1], &handler) {
+        // Started with SIGINT ignored (`nohup`, or `cmd &` in a script): keep it so, as shells
+        // and Python do, so that Ctrl-C meant for the foreground does not stop it.
+        let sigint = current_disposition(SIGNALS[1]).and_then(|current| {
+            if current.sa_sigaction == libc::SIG_IGN {
+                Ok(current)
+            } else {
+                replace_action(SIGNALS[1], &handler)
+            }
+        });
+        let previous_sigint = match sigint {
             Ok(previous) => previous,
             Err(err) => {
                 // Best effort: this restores a disposition `sigaction` just returned.
@@ -218,12 +242,6 @@ impl ShutdownSignals {
                 return Err(err);
             }
         };
-        if previous_sigint.sa_sigaction == libc::SIG_IGN {
-            // Started with SIGINT ignored (`nohup`, or `cmd &` in a script): keep it so, as
-            // shells and Python do, so that Ctrl-C meant for the foreground does not stop it.
-            let _ = replace_action(SIGNALS[1], &previous_sigint);
-        }
-        PENDING.store(0, Ordering::SeqCst);
 
         Ok(ShutdownSignals {
             previous: [SavedAction(previous_sigterm), SavedAction(previous_sigint)],
