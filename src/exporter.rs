@@ -137,24 +137,22 @@ impl BodyPool {
     /// Free buffers kept for reuse, at most.
     const KEEP: usize = 4;
 
-    /// An empty buffer that no connection holds, or `None` if `max_in_flight` bodies are
-    /// still being sent.
-    fn take(&mut self, max_in_flight: usize) -> Option<Arc<Vec<u8>>> {
-        let in_flight = self.bodies.iter().filter(|b| !is_free(b)).count();
-        if in_flight >= max_in_flight {
-            return None;
-        }
+    /// How many of its bodies connections are still sending.
+    fn in_flight(&self) -> usize {
+        self.bodies.iter().filter(|b| !is_free(b)).count()
+    }
+
+    /// An empty buffer that no connection holds.
+    fn take(&mut self) -> Arc<Vec<u8>> {
         match self.bodies.iter().position(is_free) {
             Some(index) => {
                 let mut body = self.bodies.swap_remove(index);
                 // Held alone: `make_mut` gives it back without copying.
                 Arc::make_mut(&mut body).clear();
-                Some(body)
+                body
             }
             // Room for growth, so the next exposition does not reallocate it.
-            None => Some(Arc::new(Vec::with_capacity(
-                self.longest + self.longest / 8,
-            ))),
+            None => Arc::new(Vec::with_capacity(self.longest + self.longest / 8)),
         }
     }
 
@@ -608,13 +606,17 @@ impl Exporter {
     /// Runs the process-stats refresh and the update handler, then encodes the registry into
     /// a reusable body.
     fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
-        let Some(mut body) = self.bodies.take(self.limits.max_scrapes_in_flight) else {
-            log_warning!(
-                "{} scrapes are still being sent: answering 503",
-                self.limits.max_scrapes_in_flight
-            );
+        // A scrape pins one body, plain or compressed: count both kinds against the limit.
+        let max = self.limits.max_scrapes_in_flight;
+        #[cfg(feature = "gzip")]
+        let in_flight = self.bodies.in_flight() + self.gzip_bodies.in_flight();
+        #[cfg(not(feature = "gzip"))]
+        let in_flight = self.bodies.in_flight();
+        if max > 0 && in_flight >= max {
+            log_warning!("{max} scrapes are still being sent: answering 503");
             return Err(ScrapeFailure::Busy);
-        };
+        }
+        let mut body = self.bodies.take();
         #[cfg(feature = "process-stats")]
         if let Some(process) = &self.process {
             process.refresh();
@@ -647,7 +649,8 @@ impl Exporter {
     /// The body compressed, in a reused buffer; `None` if compression failed.
     #[cfg(feature = "gzip")]
     fn compress(&mut self, body: &[u8]) -> Option<Arc<Vec<u8>>> {
-        let mut out = self.gzip_bodies.take(self.limits.max_scrapes_in_flight)?;
+        // Within the limit `collect` checked: the plain body is free again once compressed.
+        let mut out = self.gzip_bodies.take();
         let gzip = self.gzip.get_or_insert_with(crate::gzip::Gzip::new);
         let compressed = gzip.compress(body, Arc::make_mut(&mut out));
         let out = self.gzip_bodies.put(out);
@@ -931,6 +934,34 @@ mod tests {
         for _ in 0..10 {
             assert!(e.collect(&scrape).is_ok(), "sent bodies free their slots");
         }
+        e.set_limits(Limits {
+            max_scrapes_in_flight: 0,
+            ..Limits::default()
+        });
+        let held: Vec<_> = (0..20).map(|_| e.collect(&scrape).unwrap()).collect();
+        assert_eq!(held.len(), 20, "0 is no limit");
+    }
+
+    /// A compressed body counts as the scrape's one body: with gzip, the limit holds too.
+    #[test]
+    #[cfg(feature = "gzip")]
+    fn compressed_bodies_count_against_the_same_limit() {
+        let mut e = Exporter::new("x", "");
+        e.set_limits(Limits {
+            max_scrapes_in_flight: 2,
+            ..Limits::default()
+        });
+        let scrape = e.scrape(Format::Text, None);
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let body = e.collect(&scrape).unwrap();
+            let compressed = e.compress(&body).unwrap();
+            drop(body);
+            held.push(compressed);
+        }
+        assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+        held.pop();
+        assert!(e.collect(&scrape).is_ok());
     }
 
     #[test]

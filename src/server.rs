@@ -68,10 +68,10 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// On shutdown, how long responses in flight may take to finish: 5 s.
     pub shutdown_timeout: Duration,
-    /// Scrape bodies being sent at once, at most: 8. Each is a whole exposition, so this bounds
-    /// the memory that clients which ask and do not read can pin. A scrape beyond it is
-    /// answered 503 without running the update handler, as client_golang's
-    /// `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do.
+    /// Scrape bodies being sent at once, at most: 8 (0: no limit). Each is a whole exposition,
+    /// plain or compressed, so this bounds the memory that clients which ask and do not read can
+    /// pin. A scrape beyond it is answered 503 without running the update handler, as
+    /// client_golang's `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do.
     pub max_scrapes_in_flight: usize,
 }
 
