@@ -59,8 +59,8 @@ impl Format {
 
 /// Appends `v` as the text format spells numbers: integers exactly (`42`, `-0`), `NaN`, `+Inf`,
 /// `-Inf`, other values as a short decimal that parses back to the same `f64` (the shortest for
-/// all but about 0.1% of values), with an exponent when very large or very small (`1e300`,
-/// `1.5e-7`).
+/// all but a fraction of a percent of values; always for decimals with up to six places), with
+/// an exponent when very large or very small (`1e300`, `1.5e-7`).
 ///
 /// ```
 /// # use prometheus_aioexporter::encode::write_float;
