@@ -324,7 +324,6 @@ mod tests {
     use super::*;
     use mio::{Events, Poll};
     use std::io::Write;
-    use std::ptr;
     use std::sync::{Mutex, MutexGuard};
     use std::time::{Duration, Instant};
 
@@ -345,12 +344,7 @@ mod tests {
 
     /// Returns the current disposition of `signal` without changing it.
     fn current_action(signal: libc::c_int) -> libc::sigaction {
-        // SAFETY: all-zero is a valid `sigaction`, used as an output buffer.
-        let mut current: libc::sigaction = unsafe { mem::zeroed() };
-        // SAFETY: a null `act` only queries; `current` is a live, aligned output.
-        let result = unsafe { libc::sigaction(signal, ptr::null(), &mut current) };
-        assert_eq!(result, 0, "sigaction query: {}", io::Error::last_os_error());
-        current
+        current_disposition(signal).unwrap_or_else(|err| panic!("sigaction query: {err}"))
     }
 
     fn raise(signal: libc::c_int) {
