@@ -437,10 +437,11 @@ impl MetricConfig {
         .filter(|base| !base.is_empty())
         .unwrap_or(&self.name)
         .to_string();
+        let enum_label = [name.as_str()];
         let reserved: &[&str] = match kind {
             MetricType::Histogram => &["le"],
             MetricType::Summary => &["quantile"],
-            MetricType::Enum => &[name.as_str()],
+            MetricType::Enum => &enum_label,
             _ => &[],
         };
         for (i, label) in self.labels.iter().enumerate() {
