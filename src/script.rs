@@ -117,9 +117,14 @@ pub trait PrometheusExporterScript: Sized {
     /// Parses the process's command line and environment, serves until SIGTERM or SIGINT, and
     /// exits the process with the status [`run_script`] returns.
     fn run(self) -> ! {
-        let code = run_script(self, std::env::args_os().skip(1), |key| {
-            std::env::var_os(key)
-        });
+        let (code, signals) =
+            run_script_keeping_signals(self, std::env::args_os().skip(1), |key| {
+                std::env::var_os(key)
+            });
+        // The handlers stay installed until the process is gone: restoring the default
+        // dispositions first would let a second SIGTERM, sent while the exporter exits, kill it
+        // with status 143 instead of the 0 it is about to return.
+        let _keep = signals;
         std::process::exit(code)
     }
 }
@@ -210,7 +215,25 @@ fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
 /// Runs a script with explicit arguments (without the program name) and environment, and
 /// returns the exit status instead of exiting: 0 after a clean shutdown or for `--help` and
 /// `--version`, 2 for a usage error (message and usage on stderr), 1 for any other failure.
-pub fn run_script<S, I, A>(mut script: S, args: I, env: impl Fn(&str) -> Option<OsString>) -> i32
+///
+/// The SIGTERM and SIGINT handlers are installed first and the previous dispositions restored
+/// before it returns.
+pub fn run_script<S, I, A>(script: S, args: I, env: impl Fn(&str) -> Option<OsString>) -> i32
+where
+    S: PrometheusExporterScript,
+    I: IntoIterator<Item = A>,
+    A: Into<OsString>,
+{
+    run_script_keeping_signals(script, args, env).0
+}
+
+/// [`run_script`], returning the installed signal handlers with the status, for a caller that
+/// exits at once and wants them kept until then.
+fn run_script_keeping_signals<S, I, A>(
+    script: S,
+    args: I,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> (i32, Option<ShutdownSignals>)
 where
     S: PrometheusExporterScript,
     I: IntoIterator<Item = A>,
@@ -225,6 +248,21 @@ where
             None
         }
     };
+    let code = run_with_signals(script, args, env, signals.as_mut());
+    (code, signals)
+}
+
+fn run_with_signals<S, I, A>(
+    mut script: S,
+    args: I,
+    env: impl Fn(&str) -> Option<OsString>,
+    signals: Option<&mut ShutdownSignals>,
+) -> i32
+where
+    S: PrometheusExporterScript,
+    I: IntoIterator<Item = A>,
+    A: Into<OsString>,
+{
     let parser = script_parser(&mut script);
     let usage_error = |err: &dyn std::fmt::Display| {
         let mut stderr = std::io::stderr().lock();
@@ -281,7 +319,7 @@ where
         log_critical!("startup failed: {err}");
         return EXIT_FAILURE;
     }
-    let served = exporter.serve(&mut server, signals.as_mut());
+    let served = exporter.serve(&mut server, signals);
     script.on_application_shutdown(&mut exporter);
     match served {
         Ok(()) => EXIT_OK,

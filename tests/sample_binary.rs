@@ -489,6 +489,31 @@ fn sigterm_with_an_idle_keep_alive_connection_exits_promptly() {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// SIGTERM sent again and again, as an impatient supervisor or a `kill` loop does, while the
+/// exporter shuts down: every one lands in the exporter's handler, up to the exit, so the status
+/// stays 0 (not death by the signal, 143).
+#[test]
+fn sigterm_repeated_until_the_exit_still_exits_0() {
+    for round in 0..10 {
+        let (mut proc, port) = start("sample", &[], &[]);
+        assert_metrics_response(&get(port, "/metrics"));
+        // `kill` is a shell builtin: signals follow each other microseconds apart. The sample
+        // is reaped only after the flood stops, so its PID is never reused under it.
+        let mut flood = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("while kill -TERM \"$1\" 2>/dev/null; do :; done")
+            .arg("sh")
+            .arg(proc.pid().to_string())
+            .spawn()
+            .expect("cannot run sh");
+        proc.wait_output_closed(SHUTDOWN_BOUND);
+        let _ = flood.kill();
+        let _ = flood.wait();
+        let status = proc.finish(SHUTDOWN_BOUND);
+        assert_eq!(status.code(), Some(0), "round {round}: {}", proc.describe());
+    }
+}
+
 /// The set of signals in a `/proc/PID/status` mask line (`SigIgn:` or `SigCgt:`).
 fn signal_mask(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");

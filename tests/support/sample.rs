@@ -276,14 +276,7 @@ impl Proc {
     #[track_caller]
     pub fn finish(&mut self, bound: Duration) -> ExitStatus {
         let deadline = Instant::now() + bound;
-        while self.open_streams > 0 {
-            if !self.pump(deadline) && self.open_streams > 0 {
-                panic!(
-                    "the process did not exit within {bound:?}\n{}",
-                    self.describe()
-                );
-            }
-        }
+        self.wait_output_closed(bound);
         // Its output is closed, so it is exiting: reap it.
         loop {
             match self.child.try_wait() {
@@ -299,6 +292,24 @@ impl Proc {
                     self.describe()
                 ),
                 Err(err) => panic!("cannot wait for the process: {err}"),
+            }
+        }
+    }
+}
+
+impl Proc {
+    /// Waits, at most `bound`, until the process has closed its output (it is exiting or has
+    /// exited), without reaping it: until it is reaped its PID cannot be reused, so it can still
+    /// be signalled safely.
+    #[track_caller]
+    pub fn wait_output_closed(&mut self, bound: Duration) {
+        let deadline = Instant::now() + bound;
+        while self.open_streams > 0 {
+            if !self.pump(deadline) && self.open_streams > 0 {
+                panic!(
+                    "the process did not exit within {bound:?}\n{}",
+                    self.describe()
+                );
             }
         }
     }
