@@ -85,7 +85,8 @@
 //! [`textfile`], [`http`] (request bytes to decisions, no sockets), [`session`] (a
 //! connection's state machine, no sockets), [`server`] (the mio event loop), [`exporter`]
 //! (routes and the update handler), [`cli`] (the command line), [`process`] (process metrics),
-//! [`log`], [`signal`] (SIGTERM/SIGINT; the only `unsafe`), and [`script`].
+//! [`log`], [`signal`] (SIGTERM/SIGINT), and [`script`]. `unsafe` code is confined to
+//! [`signal`] (`sigaction`) and the private `listener` (`IPV6_V6ONLY` on IPv6 listeners).
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
@@ -99,6 +100,8 @@ pub mod exporter;
 mod gzip;
 #[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "server")]
+mod listener;
 pub mod log;
 pub mod metrics;
 #[cfg(feature = "server")]

@@ -302,7 +302,8 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Binds every address, with a `Poll` of the server's own, for [`Server::run`].
-    /// `addrs` is usually [`resolve_listen_addrs`]' answer.
+    /// `addrs` is usually [`resolve_listen_addrs`]' answer. IPv6 listeners are IPv6-only, so
+    /// `0.0.0.0` and `::` can share a port.
     ///
     /// # Errors
     /// The first bind error, with the address in its message.
@@ -383,7 +384,7 @@ impl Server {
         let waker = Arc::new(Waker::new(&registry, Token(tokens.0 + WAKER))?);
         let mut listeners = Vec::with_capacity(addrs.len());
         for (i, &addr) in addrs.iter().enumerate() {
-            let mut listener = TcpListener::bind(addr).map_err(|err| {
+            let mut listener = crate::listener::bind(addr).map_err(|err| {
                 io::Error::new(err.kind(), format!("cannot listen on {addr}: {err}"))
             })?;
             let token = Token(tokens.0 + FIRST_LISTENER + i);

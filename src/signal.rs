@@ -1,7 +1,8 @@
 //! SIGTERM and SIGINT as a readable event in a mio `Poll`, so the event loop can stop gracefully.
 //!
-//! This module owns the crate's signal handling and is the only module with `unsafe` code
-//! (`sigaction`, and the handler's `send`). It is needed even when the default action would do:
+//! This module owns the crate's signal handling and holds most of its `unsafe` code
+//! (`sigaction`, and the handler's `send`; the other module with `unsafe` is the listener's
+//! `setsockopt`). Signal handling is needed even when the default action would do:
 //! as PID 1 in a container the kernel ignores signals that have no handler, so without one
 //! `docker stop` waits ten seconds and then kills the exporter.
 //!

@@ -675,3 +675,42 @@ fn localhost_binds_the_loopback_addresses() {
     );
     stop_cleanly(&mut proc, "TERM");
 }
+
+/// `-H 0.0.0.0 -H ::` on one port listens on both families, as in Python (whose asyncio makes
+/// IPv6 listeners IPv6-only); a dual-stack `::` would take the IPv4 port and fail to start.
+#[test]
+fn ipv4_and_ipv6_wildcards_share_a_port() {
+    if TcpListener::bind("[::]:0").is_err() {
+        eprintln!("note: no IPv6 here: skipped");
+        return;
+    }
+    // A port free in both families now; another process may take it before the sample does,
+    // so a few tries.
+    for _ in 0..5 {
+        let port = TcpListener::bind("[::]:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        if TcpListener::bind(("0.0.0.0", port)).is_err() {
+            continue;
+        }
+        let port_arg = port.to_string();
+        let args = ["-H", "0.0.0.0", "-H", "::", "-p", &port_arg, "-L", "info"];
+        let mut proc = Proc::spawn("sample", &args, &[]);
+        let line = proc.wait_for_stderr("readiness or failure", |l| {
+            l.contains("listening on http://[::]:") || l.contains("CRITICAL")
+        });
+        if line.contains("Address already in use") && !line.contains("[::]") {
+            continue; // Someone else took the IPv4 port meanwhile.
+        }
+        assert!(line.contains("listening"), "{}", proc.describe());
+        assert_metrics_response(&get(port, "/metrics"));
+        assert_metrics_response(&get(
+            SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
+            "/metrics",
+        ));
+        stop_cleanly(&mut proc, "TERM");
+        return;
+    }
+    panic!("no port free in both families after 5 tries");
+}
