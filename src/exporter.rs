@@ -269,7 +269,14 @@ pub struct Exporter {
     gzip_bodies: BodyPool,
     #[cfg(feature = "gzip")]
     gzip: Option<crate::gzip::Gzip>,
+    /// Scrapes refused for [`Limits::max_scrapes_in_flight`] since the last warning, and when
+    /// that was: refusals are logged once per [`BUSY_WARNING_EVERY`], not once each.
+    busy_refused: u64,
+    busy_warned_at: Option<Instant>,
 }
+
+/// How often, at most, refused scrapes are logged.
+const BUSY_WARNING_EVERY: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for Exporter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -311,6 +318,8 @@ impl Exporter {
             gzip_bodies: BodyPool::default(),
             #[cfg(feature = "gzip")]
             gzip: None,
+            busy_refused: 0,
+            busy_warned_at: None,
         };
         exporter.render_fixed_parts();
         exporter
@@ -598,8 +607,9 @@ impl Exporter {
         };
         Scrape {
             format,
-            deadline: timeout
-                .map(|t| Instant::now() + t.saturating_sub(self.scrape_timeout_offset)),
+            deadline: timeout.and_then(|t| {
+                Instant::now().checked_add(t.saturating_sub(self.scrape_timeout_offset))
+            }),
         }
     }
 
@@ -613,7 +623,7 @@ impl Exporter {
         #[cfg(not(feature = "gzip"))]
         let in_flight = self.bodies.in_flight();
         if max > 0 && in_flight >= max {
-            log_warning!("{max} scrapes are still being sent: answering 503");
+            self.warn_busy(max);
             return Err(ScrapeFailure::Busy);
         }
         let mut body = self.bodies.take();
@@ -644,6 +654,25 @@ impl Exporter {
             return Err(ScrapeFailure::Failed(message));
         }
         Ok(self.bodies.put(body))
+    }
+
+    /// Counts a refused scrape, and logs the count at most once per [`BUSY_WARNING_EVERY`]:
+    /// clients that flood a busy exporter must not flood its log too.
+    fn warn_busy(&mut self, max: usize) {
+        self.busy_refused += 1;
+        let now = Instant::now();
+        if self
+            .busy_warned_at
+            .is_some_and(|at| now.saturating_duration_since(at) < BUSY_WARNING_EVERY)
+        {
+            return;
+        }
+        log_warning!(
+            "{max} scrapes are still being sent: {} scrape(s) answered 503 since the last warning",
+            self.busy_refused
+        );
+        self.busy_refused = 0;
+        self.busy_warned_at = Some(now);
     }
 
     /// The body compressed, in a reused buffer; `None` if compression failed.

@@ -73,6 +73,11 @@ pub struct Limits {
     /// pin. A scrape beyond it is answered 503 without running the update handler, as
     /// client_golang's `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do.
     pub max_scrapes_in_flight: usize,
+    /// While responses are being sent on [`max_scrapes_in_flight`](Self::max_scrapes_in_flight)
+    /// connections or more (so the next scrape would be refused), how long one of them may make
+    /// no progress: 2 s, then it is closed. Clients that ask and do not read thus hold the
+    /// scrape slots for seconds, not for [`write_timeout`](Self::write_timeout).
+    pub busy_write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -85,6 +90,7 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(5),
             max_scrapes_in_flight: 8,
+            busy_write_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -592,9 +598,26 @@ impl Server {
         }
     }
 
+    /// `true` while responses are being sent on so many connections that the next scrape
+    /// would be refused ([`Limits::max_scrapes_in_flight`]).
+    fn busy(&self) -> bool {
+        let max = self.limits.max_scrapes_in_flight;
+        max > 0
+            && self
+                .connections
+                .iter()
+                .filter(|(_, c)| c.wait == Wait::Response)
+                .count()
+                >= max
+    }
+
     /// The earliest time something must happen without an event.
     fn next_deadline(&self) -> Option<Instant> {
-        let conns = self.connections.iter().map(|(_, c)| c.deadline);
+        let busy = self.busy();
+        let conns = self
+            .connections
+            .iter()
+            .map(|(_, c)| c.deadline_when(busy, &self.limits));
         conns
             .chain(self.accept_paused_until)
             .chain(self.shutdown_deadline)
@@ -626,7 +649,7 @@ impl Server {
             return;
         }
         log_info!("{why}: shutting down");
-        self.shutdown_deadline = Some(Instant::now() + self.limits.shutdown_timeout);
+        self.shutdown_deadline = Some(later(Instant::now(), self.limits.shutdown_timeout));
         for (listener, _) in self.listeners.iter_mut().flatten() {
             let _ = self.registry.deregister(listener);
         }
@@ -707,7 +730,7 @@ impl Server {
                     },
                 ),
                 wait: Wait::Idle,
-                deadline: now + self.limits.idle_timeout,
+                deadline: later(now, self.limits.idle_timeout),
                 armed_at: now,
                 last_active: now,
                 last_write: now,
@@ -748,7 +771,10 @@ impl Server {
 
     /// Closes connections whose deadline has passed.
     fn expire(&mut self, now: Instant) {
-        let expired = self.connections.tokens_where(|c| c.deadline <= now);
+        let (busy, limits) = (self.busy(), self.limits);
+        let expired = self
+            .connections
+            .tokens_where(|c| c.deadline_when(busy, &limits) <= now);
         for token in expired {
             if let Some(conn) = self.connections.get(token) {
                 log_debug!("timeout on connection from {}", conn.session.peer());
@@ -786,6 +812,17 @@ impl Server {
 }
 
 impl Connection {
+    /// The deadline, shortened to [`Limits::busy_write_timeout`] from the last progress for a
+    /// response while the server is `busy`.
+    fn deadline_when(&self, busy: bool, limits: &Limits) -> Instant {
+        if busy && self.wait == Wait::Response {
+            self.deadline
+                .min(later(self.armed_at, limits.busy_write_timeout))
+        } else {
+            self.deadline
+        }
+    }
+
     /// Sets the deadline for what the connection now waits for: from the first byte of a
     /// request head (however slowly the rest comes), from the end of the last response when
     /// idle, from the last progress of a response being sent.
@@ -805,9 +842,18 @@ impl Connection {
             let now = Instant::now();
             self.wait = wait;
             self.armed_at = now;
-            self.deadline = now + timeout;
+            self.deadline = later(now, timeout);
         }
     }
+}
+
+/// `time + wait`, or about a century later when a configured limit is too large for the clock
+/// (`Duration::MAX` as "never"), instead of the panic of `Instant + Duration`.
+fn later(time: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    time.checked_add(wait)
+        .or_else(|| time.checked_add(CENTURY))
+        .unwrap_or(time)
 }
 
 /// `true` for the `accept` errors that mean the process or system is out of descriptors or

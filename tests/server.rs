@@ -1037,7 +1037,11 @@ fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
     // 16 MB per body: more than loopback socket buffers take, so a client that does not read
     // keeps its body in flight.
     let server = TestServer::start(move |e| {
-        e.set_limits(limits(|l| l.max_scrapes_in_flight = 2));
+        e.set_limits(limits(|l| {
+            l.max_scrapes_in_flight = 2;
+            // Long enough that the pinned clients are not dropped while the test runs.
+            l.busy_write_timeout = Duration::from_secs(600);
+        }));
         add_wide_gauge(e, 16, 1 << 20);
         e.set_metric_update_handler(move |_| {
             counted.fetch_add(1, Ordering::SeqCst);
@@ -1073,6 +1077,45 @@ fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
     server.connect().get("/metrics").assert_status(200);
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     drop(pinned);
+}
+
+/// Clients that ask and do not read hold the scrape slots only for `busy_write_timeout`: then
+/// they are closed, their bodies cut short, and a reader gets its scrape (0 here, so at once).
+#[test]
+fn stalled_scrapes_at_the_limit_are_dropped_for_a_reader() {
+    let server = TestServer::start(|e| {
+        e.set_limits(limits(|l| {
+            l.max_scrapes_in_flight = 2;
+            l.busy_write_timeout = Duration::ZERO;
+        }));
+        add_wide_gauge(e, 16, 1 << 20);
+    });
+    let pinned: Vec<(Client, usize)> = (0..2)
+        .map(|_| {
+            let mut client = server.connect();
+            client.send(get("/metrics"));
+            let head = client.response_head();
+            head.assert_status(200);
+            let len = head.header("Content-Length").unwrap().parse().unwrap();
+            (client, len)
+        })
+        .collect();
+    // The server closed both stalled responses after sending the second one's head, before
+    // it could read this request.
+    let reader = server.connect().get("/metrics");
+    reader.assert_status(200);
+    assert!(reader.body.len() > 16 << 20, "{} bytes", reader.body.len());
+    for (mut client, len) in pinned {
+        let mut body = std::mem::take(&mut client.buf);
+        let end = client.stream.read_to_end(&mut body);
+        assert!(
+            body.len() < len,
+            "a stalled body of {len} bytes was sent in full"
+        );
+        if let Err(err) = end {
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+        }
+    }
 }
 
 /// The request and the FIN can come in one readiness edge: the server must still see the end
