@@ -1054,6 +1054,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn limits_too_large_for_the_clock_are_far_deadlines() {
+        let now = Instant::now();
+        assert!(later(now, Duration::MAX) > now + Duration::from_secs(50 * 365 * 24 * 3600));
+        assert_eq!(later(now, Duration::from_secs(3)), now + Duration::from_secs(3));
+    }
+
+    #[test]
     fn localhost_needs_no_resolver() {
         let addrs = resolve_listen_addrs(&["localhost".into()], 9090).unwrap();
         assert_eq!(
