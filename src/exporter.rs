@@ -807,11 +807,12 @@ impl Service for Exporter {
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
             log_debug!(
-                "{peer} \"{} {} HTTP/1.{}\" {} {length} \"{agent}\"",
+                "{peer} \"{} {} HTTP/1.{}\" {} {length} \"{}\"",
                 request.method_str,
-                request.target,
+                crate::log::Quoted(request.target),
                 request.minor_version,
                 status.code(),
+                crate::log::Quoted(&agent),
             );
         }
     }
@@ -823,14 +824,22 @@ impl Service for Exporter {
 
 /// What a metrics path must look like, for error messages.
 pub(crate) const METRICS_PATH_EXPECTED: &str =
-    "expected '/' followed by letters, digits and -._~!$&'()*+,;=:@/";
+    "expected '/' followed by letters, digits and -._~!$&'()*+,;=:@/, not '//' first nor '.' or '..' segments";
 
 /// `true` if `path` can be requested as it is: it starts with `/` and holds only what a URL
 /// path may hold unescaped. Requests are matched on the path as sent, so another path could
 /// never be reached.
+///
+/// Nor may it start with `//` (a link to it would name a host) or hold a `.` or `..` segment
+/// (clients resolve those away before sending).
 pub(crate) fn is_reachable_path(path: &str) -> bool {
     let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b);
-    path.starts_with('/') && path.bytes().all(allowed)
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.bytes().all(allowed)
+        && !path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -872,14 +881,35 @@ mod tests {
     #[test]
     fn metrics_path_must_be_absolute() {
         let mut e = Exporter::new("x", "");
-        for bad in ["metrics", "", "/a?b", "/a#b", "/a b", "/métriques", "/100%"] {
+        for bad in [
+            "metrics",
+            "",
+            "/a?b",
+            "/a#b",
+            "/a b",
+            "/métriques",
+            "/100%",
+            "//x",
+            "/x/../metrics",
+            "/./metrics",
+            "/m/.",
+            "/m/..",
+        ] {
             assert!(e.set_metrics_path(bad).is_err(), "{bad}");
         }
         assert_eq!(
             e.set_metrics_path("metrics").unwrap_err().to_string(),
-            "invalid metrics path 'metrics': expected '/' followed by letters, digits and -._~!$&'()*+,;=:@/"
+            "invalid metrics path 'metrics': expected '/' followed by letters, digits and -._~!$&'()*+,;=:@/, not '//' first nor '.' or '..' segments"
         );
-        for good in ["/", "/metrics", "/a/b-c_d.e~f", "/x:y@z"] {
+        for good in [
+            "/",
+            "/metrics",
+            "/a/b-c_d.e~f",
+            "/x:y@z",
+            "/.well-known/m",
+            "/a/...",
+            "/m/",
+        ] {
             assert!(e.set_metrics_path(good).is_ok(), "{good}");
         }
     }

@@ -123,7 +123,8 @@ pub enum Parse<'b> {
 /// Rejected with 400: bytes that are not HTTP/1.x syntax (including obsolete line folding); a
 /// request target that is not `/…`, `http://…`, `https://…`, or `*` for `OPTIONS`; HTTP/1.1
 /// without `Host`; more than one `Host`; a `Content-Length` that is not decimal digits, or
-/// several that disagree; `Transfer-Encoding` with `Content-Length`, or on HTTP/1.0.
+/// several that disagree; `Transfer-Encoding` with `Content-Length`, on HTTP/1.0, or without
+/// `chunked` as its last coding.
 /// Rejected with 505: a well-formed version other than 1.0 and 1.1 (`HTTP/2.0`, `HTTP/0.9`,
 /// `HTTP/1.2`). Rejected with 431: more than [`MAX_HEADERS`] header fields.
 ///
@@ -199,6 +200,7 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
     let mut accept_encoding = None;
     let mut scrape_timeout = None;
     let mut user_agent = None;
+    let mut chunked_last = false;
 
     for header in parsed.headers.iter() {
         let name = header.name;
@@ -215,6 +217,10 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
             }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             transfer_encoding = true;
+            // The codings of several fields form one list: only the last one's last counts.
+            chunked_last = list_elements(value)
+                .last()
+                .is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked"));
         } else if name.eq_ignore_ascii_case("connection") {
             for token in list_elements(value) {
                 if token.eq_ignore_ascii_case(b"close") {
@@ -237,7 +243,8 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
     if hosts > 1 || (minor_version >= 1 && hosts == 0) {
         return BAD;
     }
-    if transfer_encoding && (content_length.is_some() || minor_version == 0) {
+    // Without `chunked` last, a request body's length cannot be known (RFC 9112, 6.3).
+    if transfer_encoding && (content_length.is_some() || minor_version == 0 || !chunked_last) {
         return BAD;
     }
     let has_body = transfer_encoding || matches!(content_length, Some(n) if n > 0);
@@ -1075,6 +1082,26 @@ mod tests {
                 "chunked closes after the answer",
                 b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
                 Rest(b"5\r\nhello\r\n0\r\n\r\n", |r| assert!(!r.keep_alive)),
+            ),
+            case(
+                "gzip, then chunked, in two fields",
+                b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: Chunked\r\n\r\n",
+                Rest(b"", |r| assert!(!r.keep_alive)),
+            ),
+            case(
+                "Transfer-Encoding without chunked last",
+                b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "chunked, then gzip",
+                b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "an empty Transfer-Encoding",
+                b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
             ),
             case(
                 "Transfer-Encoding on HTTP/1.0",

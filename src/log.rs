@@ -165,6 +165,35 @@ fn format_line(t: SystemTime, level: Level, args: fmt::Arguments<'_>, out: &mut 
     out.push('\n');
 }
 
+/// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
+/// written as `\xHH`, as nginx does in its access log, so a client cannot end the field early
+/// and forge the ones after it.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control()) {
+            f.write_str(&rest[..index])?;
+            let c = rest[index..].chars().next().unwrap_or_default();
+            let mut bytes = [0; 4];
+            for &b in c.encode_utf8(&mut bytes).as_bytes() {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let escape = [
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ];
+                f.write_str(std::str::from_utf8(&escape).unwrap_or_default())?;
+            }
+            rest = &rest[index + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
 /// A `fmt::Write` adapter that writes `\n` and `\r` as two-character escapes.
 struct EscapeLineBreaks<'a>(&'a mut String);
 
@@ -311,6 +340,20 @@ mod tests {
 
     fn at(seconds: u64, millis: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(seconds) + Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn quoted_fields_cannot_be_ended_by_the_client() {
+        for (input, want) in [
+            ("curl/8.0", "curl/8.0"),
+            ("a\" 500 999 \"fake", "a\\x22 500 999 \\x22fake"),
+            ("back\\slash", "back\\x5Cslash"),
+            ("tab\there\nline\r", "tab\\x09here\\x0Aline\\x0D"),
+            ("\u{85}é\u{7f}", "\\xC2\\x85é\\x7F"),
+            ("", ""),
+        ] {
+            assert_eq!(Quoted(input).to_string(), want, "{input:?}");
+        }
     }
 
     #[test]

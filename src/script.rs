@@ -184,6 +184,22 @@ struct BuiltinOptions {
     metrics_path: String,
 }
 
+/// A TCP port as the command line spells it: decimal digits only (`u16`'s parser would also
+/// take `+80`, and explain `70000` in Rust's words).
+struct Port(u16);
+
+impl std::str::FromStr for Port {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Port, Self::Err> {
+        Some(s)
+            .filter(|s| !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse().ok())
+            .map(Port)
+            .ok_or("expected a port number from 0 to 65535")
+    }
+}
+
 fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
     let invalid = |option: &str, value: &str, reason: &str| CliError::InvalidValue {
         option: option.to_string(),
@@ -204,7 +220,7 @@ fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
     }
     Ok(BuiltinOptions {
         hosts: args.get_all("host").to_vec(),
-        port: args.value_of::<u16>("port")?.unwrap_or(0),
+        port: args.value_of::<Port>("port")?.map_or(0, |p| p.0),
         level,
         #[cfg(feature = "process-stats")]
         process_stats: args.flag("process-stats"),

@@ -1057,7 +1057,10 @@ mod tests {
     fn limits_too_large_for_the_clock_are_far_deadlines() {
         let now = Instant::now();
         assert!(later(now, Duration::MAX) > now + Duration::from_secs(50 * 365 * 24 * 3600));
-        assert_eq!(later(now, Duration::from_secs(3)), now + Duration::from_secs(3));
+        assert_eq!(
+            later(now, Duration::from_secs(3)),
+            now + Duration::from_secs(3)
+        );
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn version_prints_name_and_version() {
 
 #[test]
 fn usage_errors_exit_2_with_message_and_usage() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 11] = [
         (
             &["--frob", "-p", "0", "-H", "127.0.0.1"],
             "unrecognized option '--frob'",
@@ -134,7 +134,19 @@ fn usage_errors_exit_2_with_message_and_usage() {
         ),
         (
             &["-p", "70000", "-H", "127.0.0.1"],
-            "invalid value '70000' for",
+            "invalid value '70000' for '--port': expected a port number from 0 to 65535",
+        ),
+        (
+            &["-p", "+80", "-H", "127.0.0.1"],
+            "invalid value '+80' for '--port': expected a port number from 0 to 65535",
+        ),
+        (
+            &["-p", "0", "-H", "127.0.0.1", "--metrics-path", "//x"],
+            "invalid value '//x' for '--metrics-path'",
+        ),
+        (
+            &["-p", "0", "-H", "127.0.0.1", "--metrics-path", "/x/../metrics"],
+            "invalid value '/x/../metrics' for '--metrics-path'",
         ),
         (
             &["-p", "0", "-H", "127.0.0.1", "-L", "loud"],
