@@ -742,12 +742,15 @@ impl Server {
     }
 
     /// Closes the least recently active connection that is not being answered, to make room.
+    /// A head half sent counts as no more than an idle connection: a scraper sends its head in
+    /// one piece, so a long-stalled part of one is a slow client's (slowloris), and sparing
+    /// those would evict the newest connections first, before their requests are read.
     fn evict_one(&mut self) -> bool {
         let victim = self
             .connections
             .iter()
             .filter(|(_, c)| !c.session.has_output())
-            .min_by_key(|(_, c)| (!c.session.is_idle(), c.last_active))
+            .min_by_key(|(_, c)| c.last_active)
             .map(|(t, _)| t);
         match victim {
             Some(token) => {

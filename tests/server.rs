@@ -943,19 +943,18 @@ fn full_server_evicts_an_idle_connection_for_a_new_one() {
 }
 
 #[test]
-fn eviction_prefers_idle_connections_to_partial_heads() {
-    // Two connections allowed: one half-way through a head (not idle), one idle. A third
-    // evicts the idle one first.
+fn eviction_takes_the_least_recently_active_even_half_way_through_a_head() {
+    // Two connections allowed: one stalled half-way through a head (as slowloris), then one
+    // that was just answered. A third evicts the stalled one, the least recently active.
     let server = TestServer::with_limits(limits(|l| l.max_connections = 2));
-    let mut busy = server.connect();
-    busy.send("GET /metrics HTTP/1.1\r\nHo");
-    let mut idle = server.connect();
-    // Make sure both are accepted (and `idle` is the more recently active one) before the third.
-    idle.get("/").assert_status(200);
+    let mut stalled = server.connect();
+    stalled.send("GET /metrics HTTP/1.1\r\nHo");
+    let mut recent = server.connect();
+    // Both are accepted, and `recent` is the more recently active, before the third comes.
+    recent.get("/").assert_status(200);
     server.connect().get("/metrics").assert_status(200);
-    idle.assert_closed();
-    busy.send("st: test\r\n\r\n");
-    busy.response().assert_status(200);
+    stalled.assert_closed();
+    recent.get("/metrics").assert_status(200);
 }
 
 #[test]
