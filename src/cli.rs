@@ -199,6 +199,19 @@ impl ArgParser {
                     continue;
                 }
             };
+            // `--help=x` and `--version=x` are mistakes, as `--flag=x` is for any flag.
+            if matches!(option, Lookup::Help | Lookup::Version) && typed.starts_with("--") {
+                if let Some(value) = parser.optional_value() {
+                    note(
+                        &mut first_error,
+                        CliError::UnexpectedValue {
+                            option: typed,
+                            value: lossy(value),
+                        },
+                    );
+                    continue;
+                }
+            }
             let arg = match option {
                 Lookup::Help => return Ok(Parsed::Help(self.help())),
                 Lookup::Version => return Ok(Parsed::Version(self.version_text())),
@@ -1268,6 +1281,8 @@ mod tests {
             case("unknown short option", &["-x", "x"], &[], Err("unrecognized option '-x'")),
             case("first error wins", &["--frob", "--port"], &[], Err("unrecognized option '--frob'")),
             case("value on a long flag", &["--process-stats=1", "x"], &[], Err("unexpected value '1' for option '--process-stats': it takes no value")),
+            case("value on --help", &["--help=foo", "x"], &[], Err("unexpected value 'foo' for option '--help': it takes no value")),
+            case("value on --version", &["--version=1", "x"], &[], Err("unexpected value '1' for option '--version': it takes no value")),
             case("unexpected positional", &["x", "y"], &[], Err("unexpected argument 'y': no more positional arguments expected")),
             case("missing required positional", &[], &[], Err("missing required argument 'target'")),
             case("missing positional, empty env", &["-p", "1"], &[("MY_EXPORTER_TARGET", "")], Err("missing required argument 'target'")),

@@ -145,7 +145,14 @@ fn usage_errors_exit_2_with_message_and_usage() {
             "invalid value '//x' for '--metrics-path'",
         ),
         (
-            &["-p", "0", "-H", "127.0.0.1", "--metrics-path", "/x/../metrics"],
+            &[
+                "-p",
+                "0",
+                "-H",
+                "127.0.0.1",
+                "--metrics-path",
+                "/x/../metrics",
+            ],
             "invalid value '/x/../metrics' for '--metrics-path'",
         ),
         (
