@@ -603,6 +603,7 @@ impl Server {
     fn busy(&self) -> bool {
         let max = self.limits.max_scrapes_in_flight;
         max > 0
+            && self.connections.len() >= max
             && self
                 .connections
                 .iter()
