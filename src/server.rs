@@ -977,8 +977,9 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
 ///
 /// `localhost` means the loopback addresses, `127.0.0.1` and `::1`, without asking a resolver,
 /// so it works in a `FROM scratch` image with no `/etc/hosts`. IP literals (IPv6 with or
-/// without brackets) are used as they are; an empty host means every IPv4 interface. Other
-/// names are resolved by the system. Duplicates are dropped.
+/// without brackets) are used as they are; an empty host means every interface, `0.0.0.0` and
+/// `::` (as in Python's asyncio). Other names are resolved by the system. Duplicates are
+/// dropped.
 ///
 /// # Errors
 /// A name that does not resolve, with the name in the message.
@@ -991,7 +992,10 @@ pub fn resolve_listen_addrs(hosts: &[String], port: u16) -> io::Result<Vec<Socke
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         let found: Vec<SocketAddr> = if bare.is_empty() {
-            vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)]
+            vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+            ]
         } else if bare.eq_ignore_ascii_case("localhost") || bare.eq_ignore_ascii_case("localhost.")
         {
             vec![
@@ -1092,6 +1096,7 @@ mod tests {
                 "127.0.0.1:80".parse().unwrap(),
                 "[::1]:80".parse().unwrap(),
                 "0.0.0.0:80".parse().unwrap(),
+                "[::]:80".parse().unwrap(),
             ]
         );
     }
