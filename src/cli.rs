@@ -199,8 +199,15 @@ impl ArgParser {
                     continue;
                 }
             };
-            // `--help=x` and `--version=x` are mistakes, as `--flag=x` is for any flag.
-            if matches!(option, Lookup::Help | Lookup::Version) && typed.starts_with("--") {
+            // A value attached to a flag: `--flag=x`, and `--help=x` or `--version=x` alike. A
+            // short flag's cluster continues with more options ("-ab"), and lexopt reports
+            // "-a=x" itself; only a long flag can carry "=value" here.
+            let takes_no_value = match option {
+                Lookup::Help | Lookup::Version => true,
+                Lookup::Declared(arg) => arg.flag,
+                Lookup::Unknown => false,
+            };
+            if takes_no_value && typed.starts_with("--") {
                 if let Some(value) = parser.optional_value() {
                     note(
                         &mut first_error,
@@ -225,20 +232,6 @@ impl ArgParser {
                 Lookup::Declared(arg) => arg,
             };
             if arg.flag {
-                // A short flag's cluster continues with more options ("-ab"), and lexopt
-                // reports "-a=x" itself; only a long flag can carry "=value" here.
-                if typed.starts_with("--") {
-                    if let Some(value) = parser.optional_value() {
-                        note(
-                            &mut first_error,
-                            CliError::UnexpectedValue {
-                                option: typed,
-                                value: lossy(value),
-                            },
-                        );
-                        continue;
-                    }
-                }
                 flags.insert(&arg.key, ());
                 continue;
             }

@@ -1029,6 +1029,21 @@ fn add_wide_gauge(exporter: &mut Exporter, series: usize, width: usize) {
     }
 }
 
+/// `n` clients that ask for a scrape, read its head, and then read no more; each with its
+/// body's length.
+fn pin_scrapes(server: &TestServer, n: usize) -> Vec<(Client, usize)> {
+    (0..n)
+        .map(|_| {
+            let mut client = server.connect();
+            client.send(get("/metrics"));
+            let head = client.response_head();
+            head.assert_status(200);
+            let len = head.header("Content-Length").unwrap().parse().unwrap();
+            (client, len)
+        })
+        .collect()
+}
+
 #[test]
 fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -1047,16 +1062,7 @@ fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
             Ok(())
         });
     });
-    let mut pinned: Vec<(Client, usize)> = (0..2)
-        .map(|_| {
-            let mut client = server.connect();
-            client.send(get("/metrics"));
-            let head = client.response_head();
-            head.assert_status(200);
-            let len = head.header("Content-Length").unwrap().parse().unwrap();
-            (client, len)
-        })
-        .collect();
+    let mut pinned = pin_scrapes(&server, 2);
     let busy = server.connect().get("/metrics");
     busy.assert_status(503);
     assert_eq!(busy.text(), "too many scrapes in flight\n");
@@ -1089,16 +1095,7 @@ fn stalled_scrapes_at_the_limit_are_dropped_for_a_reader() {
         }));
         add_wide_gauge(e, 16, 1 << 20);
     });
-    let pinned: Vec<(Client, usize)> = (0..2)
-        .map(|_| {
-            let mut client = server.connect();
-            client.send(get("/metrics"));
-            let head = client.response_head();
-            head.assert_status(200);
-            let len = head.header("Content-Length").unwrap().parse().unwrap();
-            (client, len)
-        })
-        .collect();
+    let pinned = pin_scrapes(&server, 2);
     // The server closed both stalled responses after sending the second one's head, before
     // it could read this request.
     let reader = server.connect().get("/metrics");
