@@ -217,10 +217,11 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
             }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             transfer_encoding = true;
-            // The codings of several fields form one list: only the last one's last counts.
-            chunked_last = list_elements(value)
-                .last()
-                .is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked"));
+            // The codings of several fields form one list, empty elements ignored: the last
+            // coding of all counts.
+            if let Some(coding) = list_elements(value).last() {
+                chunked_last = coding.eq_ignore_ascii_case(b"chunked");
+            }
         } else if name.eq_ignore_ascii_case("connection") {
             for token in list_elements(value) {
                 if token.eq_ignore_ascii_case(b"close") {
@@ -1097,6 +1098,11 @@ mod tests {
                 "chunked, then gzip",
                 b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
                 Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "chunked, then an empty field",
+                b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: ,\r\n\r\n",
+                Rest(b"", |r| assert!(!r.keep_alive)),
             ),
             case(
                 "an empty Transfer-Encoding",

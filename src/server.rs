@@ -75,7 +75,8 @@ pub struct Limits {
     pub max_scrapes_in_flight: usize,
     /// While responses are being sent on [`max_scrapes_in_flight`](Self::max_scrapes_in_flight)
     /// connections or more (so the next scrape would be refused), how long one of them may make
-    /// no progress: 2 s, then it is closed. Clients that ask and do not read thus hold the
+    /// no progress: 2 s. Then the longest stalled that still takes no bytes when tried once more
+    /// is closed, and so on until a slot is free. Clients that ask and do not read thus hold the
     /// scrape slots for seconds, not for [`write_timeout`](Self::write_timeout).
     pub busy_write_timeout: Duration,
 }
@@ -502,6 +503,7 @@ impl Server {
         self.ready_now = ready_now;
         let now = Instant::now();
         self.expire(now);
+        self.shed_stalled(now, service);
         if self.accept_paused_until.is_some_and(|t| t <= now) {
             self.accept_paused_until = None;
             for i in 0..self.listeners.len() {
@@ -775,15 +777,50 @@ impl Server {
 
     /// Closes connections whose deadline has passed.
     fn expire(&mut self, now: Instant) {
-        let (busy, limits) = (self.busy(), self.limits);
-        let expired = self
-            .connections
-            .tokens_where(|c| c.deadline_when(busy, &limits) <= now);
+        let expired = self.connections.tokens_where(|c| c.deadline <= now);
         for token in expired {
             if let Some(conn) = self.connections.get(token) {
                 log_debug!("timeout on connection from {}", conn.session.peer());
             }
             self.close(token);
+        }
+    }
+
+    /// While the server is [`busy`](Server::busy), closes the responses that have made no
+    /// progress for [`Limits::busy_write_timeout`], the longest stalled first, until it is not.
+    ///
+    /// Each gets one more write first: the loop may have been held elsewhere (a slow update
+    /// handler), and a client that reads had no chance to show it. Only one whose socket still
+    /// takes nothing is closed.
+    fn shed_stalled(&mut self, now: Instant, service: &mut dyn Service) {
+        if !self.busy() {
+            return;
+        }
+        let wait = self.limits.busy_write_timeout;
+        let mut stalled: Vec<(Instant, Token)> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.wait == Wait::Response && later(c.armed_at, wait) <= now)
+            .map(|(token, c)| (c.armed_at, token))
+            .collect();
+        stalled.sort_unstable();
+        for (_, token) in stalled {
+            if !self.busy() {
+                return;
+            }
+            let Some(before) = self.connections.get(token).map(|c| c.last_write) else {
+                continue;
+            };
+            self.drive(token, service);
+            if let Some(conn) = self.connections.get(token) {
+                if conn.last_write == before {
+                    log_debug!(
+                        "closing the stalled response to {}: the scrape slots are full",
+                        conn.session.peer()
+                    );
+                    self.close(token);
+                }
+            }
         }
     }
 
@@ -1003,6 +1040,12 @@ pub fn resolve_listen_addrs(hosts: &[String], port: u16) -> io::Result<Vec<Socke
                 SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
             ]
         } else if let Ok(ip) = bare.parse::<IpAddr>() {
+            // An IPv4-mapped address (`::ffff:127.0.0.1`) is its IPv4 address: an IPv6-only
+            // listener cannot bind it.
+            let ip = match ip {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+                v4 => v4,
+            };
             vec![SocketAddr::new(ip, port)]
         } else {
             (bare, port)
@@ -1085,7 +1128,7 @@ mod tests {
 
     #[test]
     fn literals_brackets_and_duplicates() {
-        let hosts: Vec<String> = ["127.0.0.1", "[::1]", "::1", "", "127.0.0.1"]
+        let hosts: Vec<String> = ["127.0.0.1", "[::1]", "::1", "", "::ffff:127.0.0.1"]
             .iter()
             .map(|s| s.to_string())
             .collect();

@@ -1084,8 +1084,19 @@ fn scrapes_beyond_the_bodies_in_flight_are_503_until_one_is_sent() {
     drop(pinned);
 }
 
+/// The body of a pinned scrape, read to the end now: what the server sent before it closed.
+#[track_caller]
+fn read_pinned(client: &mut Client) -> Vec<u8> {
+    let mut body = std::mem::take(&mut client.buf);
+    if let Err(err) = client.stream.read_to_end(&mut body) {
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+    }
+    body
+}
+
 /// Clients that ask and do not read hold the scrape slots only for `busy_write_timeout`: then
-/// they are closed, their bodies cut short, and a reader gets its scrape (0 here, so at once).
+/// the longest stalled is closed, its body cut short, and a reader gets its scrape (0 here, so
+/// at once).
 #[test]
 fn stalled_scrapes_at_the_limit_are_dropped_for_a_reader() {
     let server = TestServer::start(|e| {
@@ -1095,23 +1106,79 @@ fn stalled_scrapes_at_the_limit_are_dropped_for_a_reader() {
         }));
         add_wide_gauge(e, 16, 1 << 20);
     });
-    let pinned = pin_scrapes(&server, 2);
-    // The server closed both stalled responses after sending the second one's head, before
-    // it could read this request.
+    let mut pinned = pin_scrapes(&server, 2);
+    // The server closed the first stalled response after sending the second one's head,
+    // before it could read this request.
     let reader = server.connect().get("/metrics");
     reader.assert_status(200);
     assert!(reader.body.len() > 16 << 20, "{} bytes", reader.body.len());
-    for (mut client, len) in pinned {
-        let mut body = std::mem::take(&mut client.buf);
-        let end = client.stream.read_to_end(&mut body);
-        assert!(
-            body.len() < len,
-            "a stalled body of {len} bytes was sent in full"
-        );
-        if let Err(err) = end {
-            assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+    let (first, len) = &mut pinned[0];
+    let sent = read_pinned(first).len();
+    assert!(
+        sent < *len,
+        "the longest stalled body, {len} bytes, was sent in full"
+    );
+}
+
+/// The busy deadline wakes the loop by itself: with no event at all, a stalled response is
+/// closed once `busy_write_timeout` has passed.
+#[test]
+fn stalled_scrapes_are_dropped_without_another_event() {
+    let server = TestServer::start(|e| {
+        e.set_limits(limits(|l| {
+            l.max_scrapes_in_flight = 2;
+            l.busy_write_timeout = SHORT;
+        }));
+        add_wide_gauge(e, 16, 1 << 20);
+    });
+    let mut pinned = pin_scrapes(&server, 2);
+    // Nothing to wait on but the server's timer; five times it is ample.
+    std::thread::sleep(SHORT * 5);
+    let (first, len) = &mut pinned[0];
+    let sent = read_pinned(first).len();
+    assert!(
+        sent < *len,
+        "the stalled body, {len} bytes, was sent in full"
+    );
+}
+
+/// A scrape whose update handler holds the loop longer than `busy_write_timeout` must not make
+/// a client that reads look stalled: it gets another chance to take bytes before any close.
+#[test]
+fn a_slow_handler_does_not_cut_off_a_client_that_reads() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let server = TestServer::start(move |e| {
+        e.set_limits(limits(|l| {
+            l.max_scrapes_in_flight = 2;
+            l.busy_write_timeout = SHORT;
+        }));
+        add_wide_gauge(e, 16, 1 << 20);
+        e.set_metric_update_handler(move |_| {
+            if counted.fetch_add(1, Ordering::SeqCst) == 1 {
+                std::thread::sleep(SHORT * 4); // the second scrape's handler is slow
+            }
+            Ok(())
+        });
+    });
+    let mut steady = server.connect();
+    steady.send(get("/metrics"));
+    let head = steady.response_head();
+    head.assert_status(200);
+    let len: usize = head.header("Content-Length").unwrap().parse().unwrap();
+    // Reads all along, in small steps, while the other scrape's handler runs.
+    let reader = std::thread::spawn(move || {
+        steady.chunk = 64 * 1024;
+        while steady.buf.len() < len {
+            steady.fill_or_fail("the steady reader's body");
+            std::thread::sleep(Duration::from_millis(2));
         }
-    }
+        steady.buf.len()
+    });
+    let mut slow = server.connect();
+    slow.send(get("/metrics"));
+    slow.response_head().assert_status(200);
+    assert_eq!(reader.join().unwrap(), len);
 }
 
 /// The request and the FIN can come in one readiness edge: the server must still see the end
