@@ -75,9 +75,10 @@ pub struct Limits {
     pub max_scrapes_in_flight: usize,
     /// While responses are being sent on [`max_scrapes_in_flight`](Self::max_scrapes_in_flight)
     /// connections or more (so the next scrape would be refused), how long one of them may make
-    /// no progress: 2 s. Then the longest stalled that still takes no bytes when tried once more
-    /// is closed, and so on until a slot is free. Clients that ask and do not read thus hold the
-    /// scrape slots for seconds, not for [`write_timeout`](Self::write_timeout).
+    /// no progress: 2 s. Then the longest stalled is closed, and so on until a slot is free; time
+    /// the loop spends elsewhere (a slow update handler) is not counted against a client. Clients
+    /// that ask and do not read thus hold the scrape slots for seconds, not for
+    /// [`write_timeout`](Self::write_timeout).
     pub busy_write_timeout: Duration,
 }
 
@@ -294,6 +295,9 @@ pub struct Server {
     /// Connections that yielded with work left, driven again at the next tick.
     ready: Vec<Token>,
     ready_now: Vec<Token>,
+    /// When the events of this turn of the loop began to be handled (the poll returned), until
+    /// the tick that ends it; `None` in a turn without events.
+    turn_started: Option<Instant>,
 }
 
 impl std::fmt::Debug for Server {
@@ -415,6 +419,7 @@ impl Server {
             // A token is queued once at most, so these never grow past the connection limit.
             ready: Vec::with_capacity(limits.max_connections),
             ready_now: Vec::with_capacity(limits.max_connections),
+            turn_started: None,
         })
     }
 
@@ -444,6 +449,9 @@ impl Server {
     }
 
     fn handle_token(&mut self, event: &Event, service: &mut dyn Service) {
+        if self.turn_started.is_none() {
+            self.turn_started = Some(Instant::now());
+        }
         let token = event.token();
         let Some(offset) = token.0.checked_sub(self.tokens.0) else {
             return;
@@ -503,7 +511,7 @@ impl Server {
         self.ready_now = ready_now;
         let now = Instant::now();
         self.expire(now);
-        self.shed_stalled(now, service);
+        self.shed_stalled(now);
         if self.accept_paused_until.is_some_and(|t| t <= now) {
             self.accept_paused_until = None;
             for i in 0..self.listeners.len() {
@@ -522,6 +530,7 @@ impl Server {
                 }
             }
         }
+        self.turn_started = None;
     }
 
     /// Starts a graceful shutdown: stops listening, closes connections that are not being
@@ -786,21 +795,22 @@ impl Server {
         }
     }
 
-    /// While the server is [`busy`](Server::busy), closes the responses that have made no
-    /// progress for [`Limits::busy_write_timeout`], the longest stalled first, until it is not.
+    /// While the server is [`busy`](Server::busy), closes the responses that made no progress
+    /// for [`Limits::busy_write_timeout`], the longest stalled first, until it is not.
     ///
-    /// Each gets one more write first: the loop may have been held elsewhere (a slow update
-    /// handler), and a client that reads had no chance to show it. Only one whose socket still
-    /// takes nothing is closed.
-    fn shed_stalled(&mut self, now: Instant, service: &mut dyn Service) {
+    /// A stall counts until this turn of the loop began, not until now: while the loop was
+    /// held (a slow update handler), a client that reads could not be written to, and its
+    /// writable event waits in the next poll. Its response is not closed for that.
+    fn shed_stalled(&mut self, now: Instant) {
         if !self.busy() {
             return;
         }
+        let since = self.turn_started.unwrap_or(now);
         let wait = self.limits.busy_write_timeout;
         let mut stalled: Vec<(Instant, Token)> = self
             .connections
             .iter()
-            .filter(|(_, c)| c.wait == Wait::Response && later(c.armed_at, wait) <= now)
+            .filter(|(_, c)| c.wait == Wait::Response && later(c.armed_at, wait) <= since)
             .map(|(token, c)| (c.armed_at, token))
             .collect();
         stalled.sort_unstable();
@@ -808,19 +818,13 @@ impl Server {
             if !self.busy() {
                 return;
             }
-            let Some(before) = self.connections.get(token).map(|c| c.last_write) else {
-                continue;
-            };
-            self.drive(token, service);
             if let Some(conn) = self.connections.get(token) {
-                if conn.last_write == before {
-                    log_debug!(
-                        "closing the stalled response to {}: the scrape slots are full",
-                        conn.session.peer()
-                    );
-                    self.close(token);
-                }
+                log_debug!(
+                    "closing the stalled response to {}: the scrape slots are full",
+                    conn.session.peer()
+                );
             }
+            self.close(token);
         }
     }
 
