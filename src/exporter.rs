@@ -626,6 +626,14 @@ impl Exporter {
             self.warn_busy(max);
             return Err(ScrapeFailure::Busy);
         }
+        if self.busy_refused > 0 {
+            // The end of a burst of refusals: its count, which no warning has given yet.
+            log_warning!(
+                "{} scrape(s) answered 503 since the last warning; scrapes are answered again",
+                self.busy_refused
+            );
+            self.busy_refused = 0;
+        }
         let mut body = self.bodies.take();
         #[cfg(feature = "process-stats")]
         if let Some(process) = &self.process {
@@ -984,10 +992,18 @@ mod tests {
         // Bodies held, as connections sending them hold them.
         let first = e.collect(&scrape).unwrap();
         let second = e.collect(&scrape).unwrap();
-        assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+        for _ in 0..3 {
+            assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+        }
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // The first refusal was logged at once; the two after it wait for the next line.
+        assert_eq!(e.busy_refused, 2);
         drop(first);
         let third = e.collect(&scrape).unwrap();
+        assert_eq!(
+            e.busy_refused, 0,
+            "the burst's count is logged when scrapes resume"
+        );
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
         drop((second, third));
         for _ in 0..10 {
