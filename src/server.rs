@@ -802,28 +802,21 @@ impl Server {
     /// held (a slow update handler), a client that reads could not be written to, and its
     /// writable event waits in the next poll. Its response is not closed for that.
     fn shed_stalled(&mut self, now: Instant) {
-        if !self.busy() {
-            return;
-        }
         let since = self.turn_started.unwrap_or(now);
         let wait = self.limits.busy_write_timeout;
-        let mut stalled: Vec<(Instant, Token)> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| c.wait == Wait::Response && later(c.armed_at, wait) <= since)
-            .map(|(token, c)| (c.armed_at, token))
-            .collect();
-        stalled.sort_unstable();
-        for (_, token) in stalled {
-            if !self.busy() {
+        while self.busy() {
+            let longest = self
+                .connections
+                .iter()
+                .filter(|(_, c)| c.wait == Wait::Response && later(c.armed_at, wait) <= since)
+                .min_by_key(|(_, c)| c.armed_at);
+            let Some((token, conn)) = longest else {
                 return;
-            }
-            if let Some(conn) = self.connections.get(token) {
-                log_debug!(
-                    "closing the stalled response to {}: the scrape slots are full",
-                    conn.session.peer()
-                );
-            }
+            };
+            log_debug!(
+                "closing the stalled response to {}: the scrape slots are full",
+                conn.session.peer()
+            );
             self.close(token);
         }
     }
