@@ -18,10 +18,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::encode::Format;
-use crate::http::{self, Method, Request, ResponseHead, Status};
+use crate::http::{self, CommonHeaders, HttpDate, Method, Request, ResponseHead, Status};
 use crate::log::{log_debug, log_error, log_info, log_warning};
 use crate::metrics::MetricError;
 use crate::negotiate;
@@ -261,6 +261,8 @@ pub struct Exporter {
     scrape_timeout_offset: Duration,
     max_scrape_timeout: Option<Duration>,
     server_header: String,
+    /// The `Date` header, formatted once per second.
+    date: HttpDate,
     landing_page: Vec<u8>,
     /// Exposition buffers, reused once no connection sends them any more.
     bodies: BodyPool,
@@ -312,6 +314,7 @@ impl Exporter {
             scrape_timeout_offset: Duration::from_millis(500),
             max_scrape_timeout: None,
             server_header: String::new(),
+            date: HttpDate::from_unix_secs(0),
             landing_page: Vec::new(),
             bodies: BodyPool::default(),
             #[cfg(feature = "gzip")]
@@ -706,12 +709,24 @@ impl Exporter {
     }
 }
 
+impl Exporter {
+    /// `Server` and `date`, for a response head.
+    fn common<'a>(&'a self, date: &'a HttpDate) -> CommonHeaders<'a> {
+        CommonHeaders {
+            server: &self.server_header,
+            date: date.as_str(),
+        }
+    }
+}
+
 impl Service for Exporter {
     fn respond(&mut self, request: &Request<'_>, peer: SocketAddr, response: &mut Response) {
         let is_metrics = request.path == self.metrics_path;
         let is_landing = request.path == "/";
         let head_only = request.method == Method::Head;
         let keep_alive = request.keep_alive;
+        self.date.update(SystemTime::now());
+        let date = self.date;
         let status = if !is_metrics && !is_landing {
             http::write_simple_response(
                 &mut response.head,
@@ -719,7 +734,7 @@ impl Service for Exporter {
                 "404 Not Found\n",
                 keep_alive,
                 head_only,
-                &self.server_header,
+                self.common(&date),
                 None,
             );
             Status::NOT_FOUND
@@ -730,7 +745,7 @@ impl Service for Exporter {
                 "405 Method Not Allowed\n",
                 keep_alive,
                 false,
-                &self.server_header,
+                self.common(&date),
                 Some("GET, HEAD"),
             );
             Status::METHOD_NOT_ALLOWED
@@ -758,7 +773,7 @@ impl Service for Exporter {
                             content_length: body.len(),
                             keep_alive,
                             minor_version: request.minor_version,
-                            server: &self.server_header,
+                            common: self.common(&date),
                             allow: None,
                             extra,
                         },
@@ -783,7 +798,7 @@ impl Service for Exporter {
                         &text,
                         keep_alive,
                         head_only,
-                        &self.server_header,
+                        self.common(&date),
                         None,
                     );
                     status
@@ -798,7 +813,7 @@ impl Service for Exporter {
                     content_length: self.landing_page.len(),
                     keep_alive,
                     minor_version: request.minor_version,
-                    server: &self.server_header,
+                    common: self.common(&date),
                     allow: None,
                     extra: &[],
                 },
@@ -825,8 +840,12 @@ impl Service for Exporter {
         }
     }
 
-    fn server_header(&self) -> &str {
-        &self.server_header
+    fn common_headers(&mut self) -> CommonHeaders<'_> {
+        self.date.update(SystemTime::now());
+        CommonHeaders {
+            server: &self.server_header,
+            date: self.date.as_str(),
+        }
     }
 }
 
@@ -925,9 +944,9 @@ mod tests {
     #[test]
     fn server_header_has_the_version_when_known() {
         let mut e = Exporter::new("x", "");
-        assert_eq!(e.server_header(), "x");
+        assert_eq!(e.common_headers().server, "x");
         e.set_version("1.2");
-        assert_eq!(e.server_header(), "x/1.2");
+        assert_eq!(e.common_headers().server, "x/1.2");
     }
 
     #[test]

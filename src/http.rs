@@ -9,8 +9,9 @@
 //! What it does not do:
 //! - read request bodies: a request that has one is answered, and the connection is closed after
 //!   the answer (`keep_alive == false`), so body bytes are never taken for a next request;
-//! - write a `Date` header, or any header the caller did not ask for besides `Content-Length`
-//!   and `Connection`;
+//! - read the clock: the `Date` header is what the caller passes in [`CommonHeaders`]
+//!   ([`HttpDate`] formats it, once per second);
+//! - write any header the caller did not ask for besides `Content-Length` and `Connection`;
 //! - allocate while parsing: headers go into a fixed array of [`MAX_HEADERS`] on the stack.
 #![deny(
     clippy::unwrap_used,
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Most header fields one request may carry; one more is answered with
 /// [`Status::HEADER_FIELDS_TOO_LARGE`].
@@ -496,8 +498,8 @@ pub struct ResponseHead<'a> {
     /// The request's minor version. The status line always says `HTTP/1.1` (RFC 9110 §6.2
     /// allows it); this only decides whether keep-alive must be announced.
     pub minor_version: u8,
-    /// `Server`, e.g. `my-exporter/1.2.3`; omitted if empty.
-    pub server: &'a str,
+    /// `Server` and `Date`.
+    pub common: CommonHeaders<'a>,
     /// `Allow`, e.g. `GET, HEAD` for a 405.
     pub allow: Option<&'a str>,
     /// More headers as (name, value), e.g. `("Content-Encoding", "gzip")`,
@@ -505,9 +507,19 @@ pub struct ResponseHead<'a> {
     pub extra: &'a [(&'a str, &'a str)],
 }
 
+/// The headers every response of one server carries, whatever the request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommonHeaders<'a> {
+    /// `Server`, e.g. `my-exporter/1.2.3`; omitted if empty.
+    pub server: &'a str,
+    /// `Date`, e.g. [`HttpDate::as_str`]; omitted if empty. RFC 9110 §6.6.1 asks an origin
+    /// server with a clock to send it.
+    pub date: &'a str,
+}
+
 /// Appends a response head to `out`: the status line, the headers in the order `Server`,
-/// `Content-Type`, `Content-Length`, `extra`, `Allow`, `Connection`, then the blank line. No
-/// `Date`.
+/// `Date`, `Content-Type`, `Content-Length`, `extra`, `Allow`, `Connection`, then the blank
+/// line.
 ///
 /// A header whose name is not a token, or whose value holds a control character other than tab
 /// (CR and LF included), is left out rather than let it split the head. Allocates nothing
@@ -524,8 +536,11 @@ pub fn write_response_head(out: &mut Vec<u8>, head: &ResponseHead<'_>) {
     crate::encode::push_short(out, status.reason().as_bytes());
     out.extend_from_slice(b"\r\n");
 
-    if !head.server.is_empty() {
-        push_header(out, "Server", head.server);
+    if !head.common.server.is_empty() {
+        push_header(out, "Server", head.common.server);
+    }
+    if !head.common.date.is_empty() {
+        push_header(out, "Date", head.common.date);
     }
     if !head.content_type.is_empty() {
         push_header(out, "Content-Type", head.content_type);
@@ -560,7 +575,7 @@ pub fn write_simple_response(
     body: &str,
     keep_alive: bool,
     head_only: bool,
-    server: &str,
+    common: CommonHeaders<'_>,
     allow: Option<&str>,
 ) {
     write_response_head(
@@ -571,7 +586,7 @@ pub fn write_simple_response(
             content_length: body.len(),
             keep_alive,
             minor_version: 0,
-            server,
+            common,
             allow,
             extra: &[],
         },
@@ -613,6 +628,108 @@ fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
     }
     let start = digits.len() - len;
     crate::encode::push_short(out, digits.get(start..).unwrap_or(&[]));
+}
+
+/// A `Date` header value: an IMF-fixdate (RFC 9110 §5.6.7) such as
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+///
+/// It remembers the second it names, so a server can [`update`](HttpDate::update) it from the
+/// clock for every response and format it only once per second. Dates before 1970 are written
+/// as 1970-01-01, dates after 9999 as the last second of 9999.
+///
+/// ```
+/// use prometheus_aioexporter::http::HttpDate;
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let mut date = HttpDate::from_unix_secs(784_111_777);
+/// assert_eq!(date.as_str(), "Sun, 06 Nov 1994 08:49:37 GMT");
+/// date.update(UNIX_EPOCH + Duration::from_secs(951_782_400));
+/// assert_eq!(date.as_str(), "Tue, 29 Feb 2000 00:00:00 GMT");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HttpDate {
+    unix_secs: u64,
+    text: [u8; 29],
+}
+
+/// 9999-12-31T23:59:59Z, the last second a four-digit year can name.
+const LAST_HTTP_DATE_SECS: u64 = 253_402_300_799;
+
+impl HttpDate {
+    /// The date `unix_secs` seconds after 1970-01-01T00:00:00Z.
+    pub fn from_unix_secs(unix_secs: u64) -> HttpDate {
+        let unix_secs = unix_secs.min(LAST_HTTP_DATE_SECS);
+        let days = unix_secs / 86_400;
+        let secs_of_day = unix_secs % 86_400;
+        // Civil date from a day count (H. Hinnant, "chrono-Compatible Low-Level Date
+        // Algorithms"), on an era of 400 years starting 0000-03-01; no negative days here.
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let day_of_era = z % 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_from_march = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+        let month0 = (month_from_march + 2) % 12; // 0 = January
+        let year = era * 400 + year_of_era + u64::from(month0 < 2);
+        let weekday = (days + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+
+        const WEEKDAYS: &[u8; 21] = b"SunMonTueWedThuFriSat";
+        const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+        let mut text = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+        let mut put = |at: usize, bytes: &[u8]| {
+            if let Some(slot) = text.get_mut(at..at + bytes.len()) {
+                slot.copy_from_slice(bytes);
+            }
+        };
+        fn three(table: &[u8], i: u64) -> Option<&[u8]> {
+            table.get(i as usize * 3..i as usize * 3 + 3)
+        }
+        put(0, three(WEEKDAYS, weekday).unwrap_or(b"Thu"));
+        put(5, &two_digits(day));
+        put(8, three(MONTHS, month0).unwrap_or(b"Jan"));
+        put(12, &two_digits(year / 100));
+        put(14, &two_digits(year % 100));
+        put(17, &two_digits(secs_of_day / 3_600));
+        put(20, &two_digits(secs_of_day / 60 % 60));
+        put(23, &two_digits(secs_of_day % 60));
+        HttpDate { unix_secs, text }
+    }
+
+    /// The date now, from the system clock.
+    pub fn now() -> HttpDate {
+        HttpDate::from_unix_secs(unix_secs(SystemTime::now()))
+    }
+
+    /// Makes this the date of `now`, formatting only if the second changed.
+    pub fn update(&mut self, now: SystemTime) {
+        let secs = unix_secs(now).min(LAST_HTTP_DATE_SECS);
+        if secs != self.unix_secs {
+            *self = HttpDate::from_unix_secs(secs);
+        }
+    }
+
+    /// The header value, 29 ASCII characters.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for HttpDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whole seconds since 1970; 0 for a clock set before it.
+fn unix_secs(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// `n` (below 100) as two ASCII digits.
+fn two_digits(n: u64) -> [u8; 2] {
+    [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]
 }
 
 #[cfg(test)]
@@ -1427,7 +1544,10 @@ mod tests {
             content_length: 1234,
             keep_alive,
             minor_version,
-            server: "my-exporter/1.2.3",
+            common: CommonHeaders {
+                server: "my-exporter/1.2.3",
+                date: "Sun, 06 Nov 1994 08:49:37 GMT",
+            },
             allow: None,
             extra: &[],
         }
@@ -1437,6 +1557,39 @@ mod tests {
         let mut out = Vec::new();
         write_response_head(&mut out, head);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn http_dates() {
+        let cases: &[(u64, &str)] = &[
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+            (951_782_399, "Mon, 28 Feb 2000 23:59:59 GMT"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+            (951_868_800, "Wed, 01 Mar 2000 00:00:00 GMT"),
+            (1_709_164_800, "Thu, 29 Feb 2024 00:00:00 GMT"),
+            (1_798_761_599, "Thu, 31 Dec 2026 23:59:59 GMT"),
+            (4_107_456_000, "Sun, 28 Feb 2100 00:00:00 GMT"),
+            (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT"),
+            (253_402_300_799, "Fri, 31 Dec 9999 23:59:59 GMT"),
+            (253_402_300_800, "Fri, 31 Dec 9999 23:59:59 GMT"),
+            (u64::MAX, "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ];
+        for &(secs, text) in cases {
+            assert_eq!(HttpDate::from_unix_secs(secs).as_str(), text, "{secs}");
+        }
+    }
+
+    #[test]
+    fn http_date_updates_when_the_second_changes() {
+        use std::time::Duration;
+        let mut date = HttpDate::from_unix_secs(0);
+        date.update(UNIX_EPOCH + Duration::from_millis(999));
+        assert_eq!(date.as_str(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        date.update(UNIX_EPOCH + Duration::from_millis(86_400_500));
+        assert_eq!(date.as_str(), "Fri, 02 Jan 1970 00:00:00 GMT");
+        date.update(UNIX_EPOCH - Duration::from_secs(1));
+        assert_eq!(date.as_str(), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]
@@ -1450,6 +1603,7 @@ mod tests {
             written(&head),
             "HTTP/1.1 200 OK\r\n\
              Server: my-exporter/1.2.3\r\n\
+             Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
              Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
              Content-Length: 1234\r\n\
              Content-Encoding: gzip\r\n\
@@ -1464,6 +1618,7 @@ mod tests {
             written(&head(Status::OK, true, 0)),
             "HTTP/1.1 200 OK\r\n\
              Server: my-exporter/1.2.3\r\n\
+             Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
              Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
              Content-Length: 1234\r\n\
              Connection: keep-alive\r\n\
@@ -1478,6 +1633,7 @@ mod tests {
                 written(&head(Status::SERVICE_UNAVAILABLE, false, minor_version)),
                 "HTTP/1.1 503 Service Unavailable\r\n\
                  Server: my-exporter/1.2.3\r\n\
+                 Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
                  Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
                  Content-Length: 1234\r\n\
                  Connection: close\r\n\
@@ -1503,7 +1659,7 @@ mod tests {
             content_length: 0,
             keep_alive: true,
             minor_version: 1,
-            server: "",
+            common: CommonHeaders::default(),
             allow: Some("GET\r\n"),
             extra: &extra,
         };
@@ -1544,13 +1700,17 @@ mod tests {
             "method not allowed\n",
             false,
             false,
-            "x/1",
+            CommonHeaders {
+                server: "x/1",
+                date: "Thu, 01 Jan 1970 00:00:00 GMT",
+            },
             Some("GET, HEAD"),
         );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "HTTP/1.1 405 Method Not Allowed\r\n\
              Server: x/1\r\n\
+             Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n\
              Content-Type: text/plain; charset=utf-8\r\n\
              Content-Length: 19\r\n\
              Allow: GET, HEAD\r\n\
@@ -1569,7 +1729,7 @@ mod tests {
             "not found\n",
             true,
             true,
-            "",
+            CommonHeaders::default(),
             None,
         );
         assert_eq!(
@@ -1590,7 +1750,12 @@ mod tests {
             Status(299),
         ] {
             let mut out = Vec::new();
-            write_simple_response(&mut out, status, "oops\n", false, false, "s", None);
+            let now = HttpDate::now();
+            let common = CommonHeaders {
+                server: "s",
+                date: now.as_str(),
+            };
+            write_simple_response(&mut out, status, "oops\n", false, false, common, None);
             let mut headers = [httparse::EMPTY_HEADER; 8];
             let mut response = httparse::Response::new(&mut headers);
             let len = response.parse(&out).unwrap().unwrap();

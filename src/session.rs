@@ -23,7 +23,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::http::{self, Parse, Request, RequestLimits, Status};
+use crate::http::{self, CommonHeaders, Parse, Request, RequestLimits, Status};
 use crate::log::log_debug;
 
 /// What a [`Service`] answers: a head (with any small body) and an optional shared body, which
@@ -51,8 +51,9 @@ impl Response {
 pub trait Service {
     /// Writes the answer to `request` from `peer` into `response` (which arrives empty).
     fn respond(&mut self, request: &Request<'_>, peer: SocketAddr, response: &mut Response);
-    /// The `Server` header value, for responses the session writes itself (rejections).
-    fn server_header(&self) -> &str;
+    /// The `Server` and `Date` headers, for responses the session writes itself (rejections).
+    /// `CommonHeaders::default()` leaves both out.
+    fn common_headers(&mut self) -> CommonHeaders<'_>;
 }
 
 /// What the connection should do next.
@@ -194,7 +195,7 @@ impl Session {
                 }
                 Parse::Reject(status) => {
                     log_debug!("rejecting request from {}: {status}", self.peer);
-                    self.reject(status, service.server_header());
+                    self.reject(status, service.common_headers());
                 }
                 Parse::Partial if self.read_closed => {
                     // The client sends nothing more, and has no complete request.
@@ -206,7 +207,7 @@ impl Session {
     }
 
     /// Answers a malformed request with `status`, and ends the connection after it.
-    fn reject(&mut self, status: Status, server: &str) {
+    fn reject(&mut self, status: Status, common: CommonHeaders<'_>) {
         self.output.clear();
         self.written = 0;
         let mut buf = [0u8; 64];
@@ -217,7 +218,7 @@ impl Session {
             text,
             false,
             false,
-            server,
+            common,
             None,
         );
         self.close_after_output = true;
@@ -305,12 +306,18 @@ mod tests {
                 request.path,
                 request.keep_alive,
                 false,
-                "echo",
+                CommonHeaders {
+                    server: "echo",
+                    date: "",
+                },
                 None,
             );
         }
-        fn server_header(&self) -> &str {
-            "echo"
+        fn common_headers(&mut self) -> CommonHeaders<'_> {
+            CommonHeaders {
+                server: "echo",
+                date: "",
+            }
         }
     }
 

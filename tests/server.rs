@@ -296,6 +296,93 @@ fn server_header_carries_the_version_when_set() {
     }
 }
 
+/// Seconds since 1970 of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), counted day by day
+/// here rather than with the crate's own arithmetic; `None` if it is not one.
+fn parse_http_date(date: &str) -> Option<u64> {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let fields: Vec<&str> = date.split(' ').collect();
+    let [weekday, day, month, year, time, "GMT"] = fields[..] else {
+        return None;
+    };
+    if day.len() != 2 || year.len() != 4 {
+        return None;
+    }
+    let (day, year): (u64, u64) = (day.parse().ok()?, year.parse().ok()?);
+    let month = MONTHS.iter().position(|m| *m == month)?;
+    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = |y: u64, m: usize| match m {
+        1 => 28 + u64::from(leap(y)),
+        3 | 5 | 8 | 10 => 30,
+        _ => 31,
+    };
+    if day == 0 || day > month_days(year, month) || year < 1970 {
+        return None;
+    }
+    let days = (1970..year).map(|y| 365 + u64::from(leap(y))).sum::<u64>()
+        + (0..month).map(|m| month_days(year, m)).sum::<u64>()
+        + (day - 1);
+    if weekday.strip_suffix(',') != Some(WEEKDAYS[(days % 7) as usize]) {
+        return None;
+    }
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, s] = hms[..] else { return None };
+    (h < 24 && m < 60 && s < 60).then_some(days * 86_400 + h * 3_600 + m * 60 + s)
+}
+
+#[test]
+fn every_response_carries_the_date() {
+    let server = TestServer::start(|_| {});
+    let mut client = server.connect();
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let before = unix_now();
+    let mut responses = vec![client.get("/metrics"), client.get("/"), client.get("/nope")];
+    client.send("POST /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+    responses.push(client.response());
+    client.send("GET /metrics HTTP/1.1\r\n\r\n"); // no Host: rejected by the session
+    responses.push(client.response());
+    let after = unix_now();
+    for response in &responses {
+        let date = response
+            .header("Date")
+            .unwrap_or_else(|| panic!("no Date: {response:?}"));
+        let secs = parse_http_date(date).unwrap_or_else(|| panic!("not an IMF-fixdate: {date}"));
+        assert!(
+            (before..=after).contains(&secs),
+            "{date} is not between {before} and {after}"
+        );
+    }
+    assert_eq!(
+        responses.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [200, 200, 404, 405, 400]
+    );
+}
+
+#[test]
+fn http_dates_are_parsed_by_the_test_as_expected() {
+    assert_eq!(
+        parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+        Some(784_111_777)
+    );
+    assert_eq!(
+        parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"),
+        Some(951_782_400)
+    );
+    assert_eq!(parse_http_date("Mon, 06 Nov 1994 08:49:37 GMT"), None); // wrong weekday
+    assert_eq!(parse_http_date("Sun, 6 Nov 1994 08:49:37 GMT"), None);
+    assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+}
+
 #[test]
 fn query_string_is_ignored() {
     let server = TestServer::start(|_| {});

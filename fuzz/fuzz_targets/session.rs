@@ -13,6 +13,10 @@ use prometheus_aioexporter::session::{Action, Session};
 
 const LIMIT: usize = 512;
 
+/// `Server` and a fixed `Date`, so runs are reproducible.
+const FUZZ: http::CommonHeaders<'static> =
+    http::CommonHeaders { server: "fuzz", date: "Thu, 01 Jan 1970 00:00:00 GMT" };
+
 /// Answers with the path as the body, 404 for `/missing`, and a large shared body for `/big`.
 struct Echo;
 
@@ -28,7 +32,7 @@ impl Service for Echo {
                     content_length: body.len(),
                     keep_alive: request.keep_alive,
                     minor_version: request.minor_version,
-                    server: "fuzz",
+                    common: FUZZ,
                     allow: None,
                     extra: &[],
                 },
@@ -43,13 +47,13 @@ impl Service for Echo {
             request.path,
             request.keep_alive,
             request.method == http::Method::Head,
-            "fuzz",
+            FUZZ,
             None,
         );
     }
 
-    fn server_header(&self) -> &str {
-        "fuzz"
+    fn common_headers(&mut self) -> http::CommonHeaders<'_> {
+        FUZZ
     }
 }
 
