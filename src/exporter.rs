@@ -345,7 +345,8 @@ impl Exporter {
         self
     }
 
-    /// Sets the port (0 picks a free one; see [`Exporter::bind`]).
+    /// Sets the port (0 picks a free one, the same on every address the hosts resolve to; see
+    /// [`Exporter::bind`]).
     pub fn set_port(&mut self, port: u16) -> &mut Self {
         self.port = port;
         self

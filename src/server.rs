@@ -314,7 +314,8 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Binds every address, with a `Poll` of the server's own, for [`Server::run`].
     /// `addrs` is usually [`resolve_listen_addrs`]' answer. IPv6 listeners are IPv6-only, so
-    /// `0.0.0.0` and `::` can share a port.
+    /// `0.0.0.0` and `::` can share a port. Port 0 is one free port shared by every address that
+    /// asks for it (unless they overlap, as `127.0.0.1` and `0.0.0.0` do: then each has its own).
     ///
     /// # Errors
     /// The first bind error, with the address in its message.
@@ -394,13 +395,9 @@ impl Server {
     ) -> io::Result<Server> {
         let waker = Arc::new(Waker::new(&registry, Token(tokens.0 + WAKER))?);
         let mut listeners = Vec::with_capacity(addrs.len());
-        for (i, &addr) in addrs.iter().enumerate() {
-            let mut listener = crate::listener::bind(addr).map_err(|err| {
-                io::Error::new(err.kind(), format!("cannot listen on {addr}: {err}"))
-            })?;
+        for (i, (mut listener, local)) in bind_listeners(addrs)?.into_iter().enumerate() {
             let token = Token(tokens.0 + FIRST_LISTENER + i);
             registry.register(&mut listener, token, Interest::READABLE)?;
-            let local = listener.local_addr()?;
             log_debug!("bound {local}");
             listeners.push(Some((listener, local)));
         }
@@ -1007,6 +1004,48 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
     Next::Yield
 }
 
+/// How many times [`bind_listeners`] tries to give every address the same free port.
+const SHARED_PORT_ATTEMPTS: usize = 8;
+
+/// Binds every address. Port 0 means one free port, the same on every address that asks for
+/// it: the port the kernel picks for the first is asked for on the others, so `localhost` with
+/// port 0 listens on one port on `127.0.0.1` and `::1`. If that port is taken on a later
+/// address, all are closed and bound again. Should that keep failing (addresses that overlap,
+/// such as `127.0.0.1` and `0.0.0.0`), the last attempt lets each address take its own port.
+fn bind_listeners(addrs: &[SocketAddr]) -> io::Result<Vec<(TcpListener, SocketAddr)>> {
+    let mut attempt = 0;
+    'attempt: loop {
+        attempt += 1;
+        let share = attempt < SHARED_PORT_ATTEMPTS;
+        let mut bound: Vec<(TcpListener, SocketAddr)> = Vec::with_capacity(addrs.len());
+        let mut chosen_port = None;
+        for &addr in addrs {
+            let mut asked = addr;
+            if let (0, Some(port), true) = (addr.port(), chosen_port, share) {
+                asked.set_port(port);
+            }
+            let listener = match crate::listener::bind(asked) {
+                Ok(listener) => listener,
+                Err(err) if asked != addr && err.kind() == io::ErrorKind::AddrInUse => {
+                    continue 'attempt;
+                }
+                Err(err) => {
+                    return Err(io::Error::new(
+                        err.kind(),
+                        format!("cannot listen on {asked}: {err}"),
+                    ))
+                }
+            };
+            let local = listener.local_addr()?;
+            if addr.port() == 0 {
+                chosen_port.get_or_insert(local.port());
+            }
+            bound.push((listener, local));
+        }
+        return Ok(bound);
+    }
+}
+
 /// The socket addresses to listen on for `hosts` and `port`.
 ///
 /// `localhost` means the loopback addresses, `127.0.0.1` and `::1`, without asking a resolver,
@@ -1097,7 +1136,7 @@ pub fn usable_addrs(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -1139,6 +1178,50 @@ mod tests {
                 "[::]:80".parse().unwrap(),
             ]
         );
+    }
+
+    fn ports(bound: &[(TcpListener, SocketAddr)]) -> Vec<u16> {
+        bound.iter().map(|(_, local)| local.port()).collect()
+    }
+
+    #[test]
+    fn port_0_is_one_free_port_on_every_address() {
+        let addrs: Vec<SocketAddr> = ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.3:0"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        let bound = bind_listeners(&addrs).unwrap();
+        let ports = ports(&bound);
+        assert_ne!(ports[0], 0);
+        assert_eq!(ports, [ports[0]; 3]);
+        // Every listener accepts on that port.
+        for (_, local) in &bound {
+            std::net::TcpStream::connect(local).unwrap();
+        }
+    }
+
+    #[test]
+    fn port_0_on_overlapping_addresses_falls_back_to_a_port_each() {
+        // 0.0.0.0 cannot take a port 127.0.0.1 listens on, whatever the attempt.
+        let addrs: Vec<SocketAddr> = ["127.0.0.1:0", "0.0.0.0:0"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        let bound = bind_listeners(&addrs).unwrap();
+        let ports = ports(&bound);
+        assert!(
+            ports[0] != 0 && ports[1] != 0 && ports[0] != ports[1],
+            "{ports:?}"
+        );
+    }
+
+    #[test]
+    fn a_fixed_port_in_use_is_an_error_naming_the_address() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let err = bind_listeners(&["127.0.0.2:0".parse().unwrap(), addr]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert!(err.to_string().contains(&addr.to_string()), "{err}");
     }
 
     #[test]
