@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::encode::Format;
 use crate::http::{self, CommonHeaders, HttpDate, Method, Request, ResponseHead, Status};
-use crate::log::{log_debug, log_error, log_info, log_warning};
+use crate::log::{log_debug, log_error, log_info, log_warning, Addr};
 use crate::metrics::MetricError;
 use crate::negotiate;
 #[cfg(feature = "process-stats")]
@@ -511,7 +511,7 @@ impl Exporter {
     /// Logs a line per URL the server listens on.
     fn announce(&self, server: Server) -> Result<Server, ExporterError> {
         for addr in server.local_addrs() {
-            log_info!("listening on http://{addr}{}", self.metrics_path);
+            log_info!("listening on http://{}{}", Addr(addr), self.metrics_path);
         }
         Ok(server)
     }
@@ -831,7 +831,8 @@ impl Service for Exporter {
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
             log_debug!(
-                "{peer} \"{} {} HTTP/1.{}\" {} {length} \"{}\"",
+                "{} \"{} {} HTTP/1.{}\" {} {length} \"{}\"",
+                Addr(peer),
                 request.method_str,
                 crate::log::Quoted(request.target),
                 request.minor_version,

@@ -40,7 +40,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::http::RequestLimits;
-use crate::log::{log_debug, log_error, log_info, log_warning};
+use crate::log::{log_debug, log_error, log_info, log_warning, Addr};
 use crate::session::{Action, Session, Wait};
 pub use crate::session::{Response, Service};
 use crate::signal::{signal_name, ShutdownSignals};
@@ -398,7 +398,7 @@ impl Server {
         for (i, (mut listener, local)) in bind_listeners(addrs)?.into_iter().enumerate() {
             let token = Token(tokens.0 + FIRST_LISTENER + i);
             registry.register(&mut listener, token, Interest::READABLE)?;
-            log_debug!("bound {local}");
+            log_debug!("bound {}", Addr(local));
             listeners.push(Some((listener, local)));
         }
         Ok(Server {
@@ -704,7 +704,8 @@ impl Server {
             };
             if self.connections.len() >= self.limits.max_connections && !self.evict_one() {
                 log_warning!(
-                    "refusing connection from {peer}: all {} connections are busy",
+                    "refusing connection from {}: all {} connections are busy",
+                    Addr(peer),
                     self.limits.max_connections
                 );
                 continue;
@@ -715,14 +716,14 @@ impl Server {
 
     fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
         let Some(token) = self.connections.free_token(self.limits.max_connections) else {
-            log_warning!("refusing connection from {peer}: no free token");
+            log_warning!("refusing connection from {}: no free token", Addr(peer));
             return;
         };
         if let Err(err) = self
             .registry
             .register(&mut stream, token, Interest::READABLE)
         {
-            log_warning!("cannot register connection from {peer}: {err}");
+            log_warning!("cannot register connection from {}: {err}", Addr(peer));
             return;
         }
         // Responses go out in one vectored write; do not let Nagle hold the last segment.
@@ -747,7 +748,7 @@ impl Server {
                 peer_closed: false,
             },
         );
-        log_debug!("connection from {peer}");
+        log_debug!("connection from {}", Addr(peer));
     }
 
     /// Closes the least recently active connection that is not being answered, to make room.
@@ -773,7 +774,7 @@ impl Server {
     fn close(&mut self, token: Token) {
         if let Some(mut conn) = self.connections.remove(token) {
             let _ = self.registry.deregister(&mut conn.stream);
-            log_debug!("closed connection from {}", conn.session.peer());
+            log_debug!("closed connection from {}", Addr(conn.session.peer()));
             // A descriptor is free again: accept what waited for one.
             if self.accept_paused_until.is_some() {
                 self.accept_paused_until = Some(Instant::now());
@@ -786,7 +787,7 @@ impl Server {
         let expired = self.connections.tokens_where(|c| c.deadline <= now);
         for token in expired {
             if let Some(conn) = self.connections.get(token) {
-                log_debug!("timeout on connection from {}", conn.session.peer());
+                log_debug!("timeout on connection from {}", Addr(conn.session.peer()));
             }
             self.close(token);
         }
@@ -812,7 +813,7 @@ impl Server {
             };
             log_debug!(
                 "closing the stalled response to {}: the scrape slots are full",
-                conn.session.peer()
+                Addr(conn.session.peer())
             );
             self.close(token);
         }
@@ -919,7 +920,7 @@ fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> 
         Err(err) => {
             log_debug!(
                 "cannot reregister connection from {}: {err}",
-                conn.session.peer()
+                Addr(conn.session.peer())
             );
             Next::Close
         }
@@ -965,7 +966,7 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Next::Keep,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                     Err(err) => {
-                        log_debug!("write to {} failed: {err}", conn.session.peer());
+                        log_debug!("write to {} failed: {err}", Addr(conn.session.peer()));
                         return Next::Close;
                     }
                 }
@@ -988,7 +989,7 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Next::Keep,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                     Err(err) => {
-                        log_debug!("read from {} failed: {err}", conn.session.peer());
+                        log_debug!("read from {} failed: {err}", Addr(conn.session.peer()));
                         return Next::Close;
                     }
                 }
@@ -1032,7 +1033,7 @@ fn bind_listeners(addrs: &[SocketAddr]) -> io::Result<Vec<(TcpListener, SocketAd
                 Err(err) => {
                     return Err(io::Error::new(
                         err.kind(),
-                        format!("cannot listen on {asked}: {err}"),
+                        format!("cannot listen on {}: {err}", Addr(asked)),
                     ))
                 }
             };
@@ -1118,7 +1119,7 @@ pub fn usable_addrs(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
                         Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)
                     ) =>
                 {
-                    log_warning!("skipping {addr}: {err}");
+                    log_warning!("skipping {}: {err}", Addr(addr));
                     continue;
                 }
                 _ => {}

@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::http::{self, CommonHeaders, Parse, Request, RequestLimits, Status};
-use crate::log::log_debug;
+use crate::log::{log_debug, Addr};
 
 /// What a [`Service`] answers: a head (with any small body) and an optional shared body, which
 /// many connections may send at once without copying it.
@@ -194,7 +194,7 @@ impl Session {
                     }
                 }
                 Parse::Reject(status) => {
-                    log_debug!("rejecting request from {}: {status}", self.peer);
+                    log_debug!("rejecting request from {}: {status}", Addr(self.peer));
                     self.reject(status, service.common_headers());
                 }
                 Parse::Partial if self.read_closed => {
