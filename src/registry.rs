@@ -414,6 +414,14 @@ impl Registry {
     where
         I: IntoIterator<Item = MetricConfig>,
     {
+        self.create_from(&mut configs.into_iter())
+    }
+
+    /// [`Registry::create_metrics`], compiled once for every caller's iterator type.
+    fn create_from(
+        &mut self,
+        configs: &mut dyn Iterator<Item = MetricConfig>,
+    ) -> Result<Metrics, MetricError> {
         let mut created = Metrics::default();
         let mut exposed = SortedNames::default();
         for config in configs {
