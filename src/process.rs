@@ -269,9 +269,15 @@ fn parse_pid_stat(text: &str) -> Option<PidStat> {
     if close < open {
         return None;
     }
-    // fields[0] is field 3 (state) in proc(5)'s 1-based numbering, so field n is fields[n - 3].
-    let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
-    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+    // The first word is field 3 (state) in proc(5)'s 1-based numbering. Fields are taken in
+    // increasing order, each `nth` skipping the fields before it: no vector of all of them.
+    let mut fields = text[close + 1..].split_whitespace();
+    let mut next = 3;
+    let mut field = |n: usize| {
+        let word = fields.nth(n - next)?;
+        next = n + 1;
+        word.parse::<u64>().ok()
+    };
     Some(PidStat {
         utime: field(14)?,
         stime: field(15)?,
