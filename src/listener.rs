@@ -10,6 +10,10 @@
 //! std and mio cannot set the option, which only works before `bind`, so the IPv6 socket is made
 //! here with `libc`: this module and [`crate::signal`] are the only ones with `unsafe`, each
 //! block with its `// SAFETY:` reason. IPv4 addresses are bound by mio as usual.
+//!
+//! Two more questions only the OS answers live here, both about room for connections: whether
+//! a listener has a connection waiting (Linux's `accept` fails for want of a descriptor even
+//! when none is), and the limit on open descriptors, which a daemon raises as Go's runtime does.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -89,6 +93,52 @@ fn set_option(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io::Result
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+/// `true` if a connection is waiting in `listener`'s accept queue.
+///
+/// Linux's `accept` takes a descriptor before it looks at the queue, so with every descriptor
+/// in use it fails with `EMFILE` even when nobody is waiting: the error alone is no reason to
+/// close a connection to make room.
+pub(crate) fn has_pending_connection(listener: &TcpListener) -> bool {
+    let mut entry = libc::pollfd {
+        fd: listener.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: the pointer is to one live, initialised `pollfd`, and the count says one; a zero
+    // timeout returns at once.
+    let ready = unsafe { libc::poll(&mut entry, 1, 0) };
+    ready > 0 && entry.revents & libc::POLLIN != 0
+}
+
+/// Raises the soft limit on open descriptors (`ulimit -n`) to the hard limit, as Go's runtime
+/// does when a program starts (since Go 1.19): the soft limit is often 1024 while the server may
+/// hold [`crate::Limits::max_connections`] connections. Returns the soft limit now in force.
+///
+/// # Errors
+/// The OS error of `getrlimit` or `setrlimit`.
+pub(crate) fn raise_open_files_limit() -> io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: the pointer is to a live `rlimit`, which `getrlimit` fills.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: the pointer is to a live, initialised `rlimit`.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        limit = raised;
+    }
+    Ok(limit.rlim_cur as u64)
 }
 
 #[cfg(test)]

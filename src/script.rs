@@ -12,7 +12,7 @@ use std::io::Write;
 
 use crate::cli::{ArgParser, Args, CliError, Parsed};
 use crate::exporter::Exporter;
-use crate::log::{self, log_critical, log_warning, Level};
+use crate::log::{self, log_critical, log_debug, log_warning, Level};
 use crate::registry::{BoxError, Registry};
 use crate::signal::ShutdownSignals;
 
@@ -268,6 +268,30 @@ where
     (code, signals)
 }
 
+/// Descriptors a daemon needs besides its connections: stdio, listeners, epoll, the waker,
+/// files read for process stats, and what the script's own hooks open.
+const SPARE_DESCRIPTORS: u64 = 32;
+
+/// Raises the open files limit to its hard limit, as a Go daemon's runtime does, and warns when
+/// it is still too low for `max_connections`: past it, connections are refused.
+fn make_room_for_connections(max_connections: usize) {
+    match crate::listener::raise_open_files_limit() {
+        Ok(limit) => {
+            let needed = (max_connections as u64).saturating_add(SPARE_DESCRIPTORS);
+            if limit < needed {
+                log_warning!(
+                    "the open files limit (ulimit -n) is {limit}, below the {needed} descriptors \
+                     {max_connections} connections need: past it, idle connections are closed \
+                     to make room and new ones may wait"
+                );
+            } else {
+                log_debug!("open files limit: {limit}");
+            }
+        }
+        Err(err) => log_debug!("cannot raise the open files limit: {err}"),
+    }
+}
+
 fn run_with_signals<S, I, A>(
     mut script: S,
     args: I,
@@ -324,6 +348,7 @@ where
             return EXIT_FAILURE;
         }
     }
+    make_room_for_connections(exporter.limits().max_connections);
     let mut server = match exporter.bind() {
         Ok(server) => server,
         Err(err) => {

@@ -685,6 +685,10 @@ impl Server {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) if is_out_of_descriptors(&err) => {
+                    // Linux says so with the last descriptor in use even if nobody waits.
+                    if !crate::listener::has_pending_connection(listener) {
+                        return;
+                    }
                     // Make room by closing the least recently active idle connection, as when
                     // the connection limit is reached. With none to close, the pending
                     // connection stays queued; without a pause the loop would spin on it, so

@@ -571,6 +571,55 @@ fn sigint_ignored_at_start_stays_ignored() {
     stop_cleanly(&mut proc, "TERM");
 }
 
+/// With its last descriptor in use, the exporter's next `accept` fails with EMFILE although
+/// nobody waits (Linux takes the descriptor before looking at the queue): that must not close a
+/// connection to make room. It also warns at start that the limit is too low.
+#[test]
+fn the_last_descriptor_in_use_closes_no_connection() {
+    const LIMIT: usize = 32;
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {LIMIT} && exec \"$0\" \"$@\""))
+        .arg(support::sample::example("sample"))
+        .args(support::sample::TEST_ARGS)
+        .env_clear();
+    let mut proc = Proc::from_command(command, "sample under sh with ulimit -n 32");
+    let port = proc.ready();
+    let warning = format!("the open files limit (ulimit -n) is {LIMIT}, below");
+    assert!(proc.stderr_now().contains(&warning), "{}", proc.describe());
+    // Descriptors numbered below the limit (one inherited above it takes no room).
+    let in_use = std::fs::read_dir(format!("/proc/{}/fd", proc.pid()))
+        .expect("the exporter's descriptors")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<usize>().ok())
+        .filter(|&fd| fd < LIMIT)
+        .count();
+    assert!(in_use < LIMIT, "{in_use} descriptors at rest");
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    // As many keep-alive connections as there are free descriptors: the last takes the last.
+    let mut clients: Vec<std::net::TcpStream> = (in_use..LIMIT)
+        .map(|_| {
+            let mut client = http::connect(port);
+            client.write_all(request.as_bytes()).expect("send");
+            assert_eq!(http::read_response(&mut client).status, 200);
+            client
+        })
+        .collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.write_all(request.as_bytes()).expect("send again");
+        let mut byte = [0u8; 1];
+        match client.peek(&mut byte) {
+            Ok(1) => assert_eq!(http::read_response(client).status, 200),
+            other => panic!(
+                "connection {i} of {} was closed: {other:?}\n{}",
+                LIMIT - in_use,
+                proc.describe()
+            ),
+        }
+    }
+    stop_cleanly(&mut proc, "TERM");
+}
+
 // ---------------------------------------------------------------------------------------------
 // my_exporter
 // ---------------------------------------------------------------------------------------------
