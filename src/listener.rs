@@ -138,6 +138,7 @@ pub(crate) fn raise_open_files_limit() -> io::Result<u64> {
         }
         limit = raised;
     }
+    #[allow(clippy::unnecessary_cast)] // `rlim_t` is narrower on some 32-bit targets
     Ok(limit.rlim_cur as u64)
 }
 
