@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the sample as a static musl binary and runs it the way a `FROM scratch` image would:
 # alone in an empty directory under chroot (no /etc/hosts, no libc, no shell), with
-# `-H localhost`. Scrapes it, stops it with SIGTERM, and checks it exited 0.
+# `-H localhost`. Scrapes it, stops it with SIGTERM, and checks it exited 0. Then checks that
+# `--process-stats` there, with no /proc, is refused at start (exit 1) rather than exporting zeros.
 # Needs root (chroot) and the x86_64-unknown-linux-musl target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,3 +53,11 @@ wait "$launcher" || status=$?
 cat "$log"
 [ "$status" -eq 0 ] || { echo "exit status $status after SIGTERM"; exit 1; }
 echo "scratch run: ok (exit 0 after SIGTERM)"
+
+# No /proc in the scratch root: process metrics cannot be read, and the exporter says so.
+status=0
+chroot "$root" /exporter -H localhost -p 0 --process-stats 2>"$log" || status=$?
+cat "$log"
+[ "$status" -eq 1 ] && grep -q 'process metrics need a readable /proc' "$log" \
+    || { echo "--process-stats without /proc: exit $status, expected 1 and the reason"; exit 1; }
+echo "scratch run without /proc: --process-stats refused (exit 1)"

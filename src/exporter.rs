@@ -94,6 +94,10 @@ pub enum ExporterError {
     Serve(io::Error),
     /// The process metrics clash with metrics of the same names.
     ProcessStats(MetricError),
+    /// Process metrics were asked for, but `/proc` cannot be read (not mounted, as in an empty
+    /// chroot, or not Linux).
+    #[cfg(feature = "process-stats")]
+    ProcessStatsUnreadable(process::ProcessStatsError),
 }
 
 impl fmt::Display for ExporterError {
@@ -105,6 +109,10 @@ impl fmt::Display for ExporterError {
             ExporterError::Bind(err) => write!(f, "{err}"),
             ExporterError::Serve(err) => write!(f, "server failed: {err}"),
             ExporterError::ProcessStats(err) => write!(f, "cannot add process metrics: {err}"),
+            #[cfg(feature = "process-stats")]
+            ExporterError::ProcessStatsUnreadable(err) => {
+                write!(f, "process metrics need a readable /proc: {err}")
+            }
         }
     }
 }
@@ -114,6 +122,8 @@ impl std::error::Error for ExporterError {
         match self {
             ExporterError::Bind(err) | ExporterError::Serve(err) => Some(err),
             ExporterError::ProcessStats(err) => Some(err),
+            #[cfg(feature = "process-stats")]
+            ExporterError::ProcessStatsUnreadable(err) => Some(err),
             ExporterError::InvalidMetricsPath(_) => None,
         }
     }
@@ -464,11 +474,16 @@ impl Exporter {
     /// Adds client_golang's process metrics (`process_cpu_seconds_total`,
     /// `process_open_fds`, …), read from `/proc` before each scrape.
     ///
+    /// `/proc` is read once here, so that an exporter that cannot read it says so at start
+    /// rather than exporting zeros (a start time of 1970, no open files).
+    ///
     /// # Errors
+    /// [`ExporterError::ProcessStatsUnreadable`] if `/proc/self` cannot be read;
     /// [`ExporterError::ProcessStats`] if metrics of those names exist already.
     #[cfg(feature = "process-stats")]
     pub fn enable_process_stats(&mut self) -> Result<&mut Self, ExporterError> {
         if self.process.is_none() {
+            process::collect().map_err(ExporterError::ProcessStatsUnreadable)?;
             let metrics = process::ProcessMetrics::register(&mut self.registry)
                 .map_err(ExporterError::ProcessStats)?;
             self.process = Some(metrics);

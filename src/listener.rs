@@ -118,6 +118,7 @@ pub(crate) fn has_pending_connection(listener: &TcpListener) -> bool {
 ///
 /// # Errors
 /// The OS error of `getrlimit` or `setrlimit`.
+#[cfg(feature = "script")]
 pub(crate) fn raise_open_files_limit() -> io::Result<u64> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
