@@ -200,6 +200,22 @@ impl std::str::FromStr for Port {
     }
 }
 
+/// A metrics path as [`Exporter::set_metrics_path`] takes it, checked where it is parsed so
+/// that an error names the option or environment variable it came from.
+struct MetricsPath(String);
+
+impl std::str::FromStr for MetricsPath {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<MetricsPath, Self::Err> {
+        if crate::exporter::is_reachable_path(s) {
+            Ok(MetricsPath(s.to_string()))
+        } else {
+            Err(crate::exporter::METRICS_PATH_EXPECTED)
+        }
+    }
+}
+
 fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
     let invalid = |option: &str, value: &str, reason: &str| CliError::InvalidValue {
         option: option.to_string(),
@@ -210,14 +226,9 @@ fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
     let level = level_name
         .parse::<Level>()
         .map_err(|err| invalid("--log-level", level_name, &err.to_string()))?;
-    let metrics_path = args.get("metrics-path").unwrap_or("/metrics").to_string();
-    if !crate::exporter::is_reachable_path(&metrics_path) {
-        return Err(invalid(
-            "--metrics-path",
-            &metrics_path,
-            crate::exporter::METRICS_PATH_EXPECTED,
-        ));
-    }
+    let metrics_path = args
+        .value_of::<MetricsPath>("metrics-path")?
+        .map_or_else(|| "/metrics".to_string(), |p| p.0);
     Ok(BuiltinOptions {
         hosts: args.get_all("host").to_vec(),
         port: args.value_of::<Port>("port")?.map_or(0, |p| p.0),

@@ -202,15 +202,20 @@ fn usage_error_puts_usage_and_message_on_separate_lines() {
 }
 
 #[test]
-fn bad_environment_variable_is_a_usage_error() {
-    let env = [("SAMPLE_PORT", "notaport")];
-    let (status, stdout, stderr) = run("sample", &["-H", "127.0.0.1"], &env);
-    assert_eq!(status.code(), Some(2), "{stderr}");
-    assert_eq!(stdout, "");
-    assert!(
-        stderr.contains("invalid value 'notaport' for 'SAMPLE_PORT'"),
-        "{stderr}"
-    );
+fn bad_environment_variable_is_a_usage_error_naming_it() {
+    for (var, value) in [
+        ("SAMPLE_PORT", "notaport"),
+        ("SAMPLE_LOG_LEVEL", "loud"),
+        ("SAMPLE_METRICS_PATH", "metrics"),
+    ] {
+        let (status, stdout, stderr) = run("sample", &["-H", "127.0.0.1"], &[(var, value)]);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert_eq!(stdout, "");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{var}'")),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]
