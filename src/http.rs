@@ -124,7 +124,8 @@ pub enum Parse<'b> {
 ///
 /// Rejected with 400: bytes that are not HTTP/1.x syntax (including obsolete line folding); a
 /// request target that is not `/…`, `http://…`, `https://…`, or `*` for `OPTIONS`; HTTP/1.1
-/// without `Host`; more than one `Host`; a `Content-Length` that is not decimal digits, or
+/// without `Host`; more than one `Host`, or one with a byte no host and port can hold (a space,
+/// `/`, `@`…); a `Content-Length` that is not decimal digits, or
 /// several that disagree; `Transfer-Encoding` with `Content-Length`, on HTTP/1.0, or without
 /// `chunked` as its last coding.
 /// Rejected with 505: a well-formed version other than 1.0 and 1.1 (`HTTP/2.0`, `HTTP/0.9`,
@@ -209,6 +210,9 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
         let value = header.value;
         if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+            if !value.iter().all(|&b| is_host_byte(b)) {
+                return BAD;
+            }
         } else if name.eq_ignore_ascii_case("content-length") {
             let Some(length) = parse_content_length(value) else {
                 return BAD;
@@ -607,6 +611,14 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b": ");
     crate::encode::push_short(out, value.as_bytes());
     out.extend_from_slice(b"\r\n");
+}
+
+/// A byte of a `Host` value: `uri-host [ ":" port ]` of RFC 9112 §3.2, where a reg-name, an
+/// IPv4 address or a bracketed IPv6 literal may stand (the set Go's net/http allows). Spaces,
+/// controls, `/`, `?`, `#`, `@` and anything not ASCII make the value invalid, and the request
+/// a 400.
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!$%&'()*+,-.:;=[]_~".contains(&b)
 }
 
 /// `tchar` of RFC 9110 §5.6.2.
@@ -1104,6 +1116,46 @@ mod tests {
                 "two Host headers on HTTP/1.0",
                 b"GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n",
                 Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a Host with a space",
+                b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a Host with userinfo",
+                b"GET / HTTP/1.1\r\nHost: user@h\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a Host with a path",
+                b"GET / HTTP/1.1\r\nHost: h/x\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a Host that is not ASCII",
+                b"GET / HTTP/1.1\r\nHost: h\xc3\xa9\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "an invalid Host on HTTP/1.0",
+                b"GET / HTTP/1.0\r\nHost: a\tb\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "an IPv6 literal Host, trailing spaces trimmed",
+                b"GET / HTTP/1.1\r\nHost: [::1]:9090  \r\nX: 1\r\n\r\n",
+                Whole(|r| assert!(r.keep_alive)),
+            ),
+            case(
+                "a reg-name Host with a port",
+                b"GET / HTTP/1.1\r\nHost: my-host.example_1:80\r\n\r\n",
+                Whole(|r| assert!(r.keep_alive)),
+            ),
+            case(
+                "an IPv4 Host with a port",
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1:9100\r\n\r\n",
+                Whole(|r| assert!(r.keep_alive)),
             ),
             case(
                 "an empty Host is still a Host",

@@ -863,6 +863,8 @@ fn rejected_requests_get_their_status_then_close() {
             "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             400,
         ),
+        // A Host no authority can be (RFC 9112 §3.2: a MUST for 400).
+        ("bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
         // A length that is not a number.
         (
             "bad length",
