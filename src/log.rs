@@ -17,6 +17,7 @@
 use std::error::Error;
 use std::fmt::{self, Write as _};
 use std::io::{self, Write as _};
+#[cfg(feature = "server")]
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -195,12 +196,14 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+#[cfg(feature = "server")]
 /// A socket address, written as std's `Display` writes it (`127.0.0.1:9090`, `[::1]:9090`,
 /// `[fe80::1%2]:9090`, `[::ffff:10.0.0.1]:9090`) but without its width and precision support:
 /// core's IP address formatting costs a static binary 4 KB for the crate's log lines.
 #[derive(Clone, Copy)]
 pub(crate) struct Addr(pub(crate) SocketAddr);
 
+#[cfg(feature = "server")]
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
@@ -220,6 +223,7 @@ impl fmt::Display for Addr {
     }
 }
 
+#[cfg(feature = "server")]
 fn write_decimal(f: &mut fmt::Formatter<'_>, mut n: u32) -> fmt::Result {
     let mut digits = [0u8; 10];
     let mut start = digits.len();
@@ -234,6 +238,7 @@ fn write_decimal(f: &mut fmt::Formatter<'_>, mut n: u32) -> fmt::Result {
     f.write_str(std::str::from_utf8(&digits[start..]).unwrap_or_default())
 }
 
+#[cfg(feature = "server")]
 fn write_ipv4(f: &mut fmt::Formatter<'_>, ip: Ipv4Addr) -> fmt::Result {
     for (i, octet) in ip.octets().into_iter().enumerate() {
         if i > 0 {
@@ -244,6 +249,7 @@ fn write_ipv4(f: &mut fmt::Formatter<'_>, ip: Ipv4Addr) -> fmt::Result {
     Ok(())
 }
 
+#[cfg(feature = "server")]
 /// RFC 5952, as std: lowercase hex without leading zeros, the longest run (the first of equal
 /// ones) of two or more zero groups as `::`, an IPv4-mapped address as `::ffff:a.b.c.d`.
 fn write_ipv6(f: &mut fmt::Formatter<'_>, ip: &Ipv6Addr) -> fmt::Result {
@@ -275,6 +281,7 @@ fn write_ipv6(f: &mut fmt::Formatter<'_>, ip: &Ipv6Addr) -> fmt::Result {
     }
 }
 
+#[cfg(feature = "server")]
 fn write_groups(f: &mut fmt::Formatter<'_>, groups: &[u16]) -> fmt::Result {
     for (i, &group) in groups.iter().enumerate() {
         if i > 0 {
@@ -667,6 +674,7 @@ mod tests {
         set_level(before);
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn addr_is_written_as_std_writes_it() {
         use std::net::{SocketAddrV4, SocketAddrV6};
