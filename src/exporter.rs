@@ -737,8 +737,8 @@ impl Exporter {
 
 impl Service for Exporter {
     fn respond(&mut self, request: &Request<'_>, peer: SocketAddr, response: &mut Response) {
-        let is_metrics = request.path == self.metrics_path;
-        let is_landing = request.path == "/";
+        let is_metrics = http::path_is(request.path, &self.metrics_path);
+        let is_landing = http::path_is(request.path, "/");
         let head_only = request.method == Method::Head;
         let keep_alive = request.keep_alive;
         self.date.update(SystemTime::now());

@@ -75,7 +75,8 @@ pub struct Request<'b> {
     pub target: &'b str,
     /// The target without query string and fragment. An absolute-form target
     /// (`http://host/x?y`) is reduced to its path (`/x`, or `/` when empty); the asterisk-form
-    /// target of `OPTIONS *` is `*`. Percent-escapes are left as sent.
+    /// target of `OPTIONS *` is `*`. Percent-escapes are left as sent: [`path_is`] compares it
+    /// with a route, decoding them.
     pub path: &'b str,
     /// `0` for HTTP/1.0, `1` for HTTP/1.1.
     pub minor_version: u8,
@@ -294,6 +295,51 @@ fn request_path<'b>(method: &str, target: &'b str) -> Option<&'b str> {
     }
     let path = without_query(rest.get(authority_len..)?);
     Some(if path.is_empty() { "/" } else { path })
+}
+
+/// `true` if the request path `path` is `route` once its percent-escapes are decoded (RFC 3986
+/// §2.1; hex digits of either case), as Go's `ServeMux` and nginx route on the decoded path: so
+/// `/%6Detrics` is `/metrics`. A `%` not followed by two hex digits matches nothing. Allocates
+/// nothing; without escapes it is a plain comparison.
+///
+/// ```
+/// use prometheus_aioexporter::http::path_is;
+///
+/// assert!(path_is("/metrics", "/metrics"));
+/// assert!(path_is("/%6d%65trics", "/metrics"));
+/// assert!(!path_is("/metrics/", "/metrics"));
+/// assert!(!path_is("/%6", "/m"));
+/// ```
+pub fn path_is(path: &str, route: &str) -> bool {
+    let (mut path, mut route) = (path.as_bytes(), route.as_bytes());
+    loop {
+        match (path, route) {
+            ([], []) => return true,
+            ([b'%', high, low, rest @ ..], [wanted, route_rest @ ..]) => {
+                match (hex_value(*high), hex_value(*low)) {
+                    (Some(high), Some(low)) if high * 16 + low == *wanted => {
+                        (path, route) = (rest, route_rest);
+                    }
+                    _ => return false,
+                }
+            }
+            ([b'%', ..], _) => return false,
+            ([byte, rest @ ..], [wanted, route_rest @ ..]) if byte == wanted => {
+                (path, route) = (rest, route_rest);
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The value of a hex digit.
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// `target` after a case-insensitive `http://` or `https://`.
@@ -1609,6 +1655,33 @@ mod tests {
         let mut out = Vec::new();
         write_response_head(&mut out, head);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn paths_compare_decoded() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("/metrics", "/metrics", true),
+            ("/", "/", true),
+            ("/%6detrics", "/metrics", true),
+            ("/%6Detrics", "/metrics", true),
+            ("%2Fmetrics", "/metrics", true),
+            ("/m%65t%72ic%73", "/metrics", true),
+            ("/m%27x", "/m'x", true),
+            ("/metrics", "/metric", false),
+            ("/metric", "/metrics", false),
+            ("/metrics/", "/metrics", false),
+            ("/%2fmetrics", "/metrics", false),
+            ("/%6", "/m", false),
+            ("/%", "/%", false),
+            ("/%zz", "/%zz", false),
+            ("/%6g", "/m", false),
+            ("/%25", "/%", true),
+            ("", "", true),
+            ("/", "", false),
+        ];
+        for &(path, route, expected) in cases {
+            assert_eq!(path_is(path, route), expected, "{path:?} vs {route:?}");
+        }
     }
 
     #[test]

@@ -476,6 +476,28 @@ fn unknown_paths_are_404() {
 }
 
 #[test]
+fn routes_match_the_decoded_path() {
+    let server = TestServer::start(|e| {
+        e.set_metrics_path("/m'x(1)").unwrap();
+    });
+    let mut client = server.connect();
+    for (path, status) in [
+        ("/m'x(1)", 200),
+        ("/m%27x%281%29", 200),
+        ("/%6D%27x(1)?q=%20", 200),
+        ("/%2F", 404),
+        ("/m%27x%281", 404),
+        ("/m%zzx(1)", 404),
+        ("/%2f", 404),
+    ] {
+        let response = client.get(path);
+        assert_eq!(response.status, status, "{path}: {response:?}");
+    }
+    let landing = client.get("/%3F");
+    assert_eq!(landing.status, 404, "{landing:?}"); // `?` decoded is no query
+}
+
+#[test]
 fn other_methods_are_405_with_allow() {
     let server = TestServer::start(|_| {});
     let mut client = server.connect();
