@@ -102,6 +102,10 @@ impl Default for Limits {
 const LINGER: Duration = Duration::from_secs(2);
 /// After `accept` fails for lack of descriptors, how long to wait before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How long a connection that has sent nothing is spared from eviction.
+const EVICTION_GRACE: Duration = Duration::from_millis(500);
+/// How often, at most, a lack of room for connections is logged.
+const ROOM_WARNING_EVERY: Duration = Duration::from_secs(10);
 /// Bytes read from a socket per `read` call.
 const READ_CHUNK: usize = 4096;
 
@@ -140,6 +144,10 @@ struct Connection {
     armed_at: Instant,
     /// The last time bytes moved, for choosing whom to evict when full.
     last_active: Instant,
+    /// When the connection was accepted.
+    accepted_at: Instant,
+    /// The loop has read from it at least once: it has had its chance to send a request.
+    driven: bool,
     /// The last time bytes were written.
     last_write: Instant,
     /// `WRITABLE` is among the registered interests.
@@ -290,6 +298,8 @@ pub struct Server {
     waker: Arc<Waker>,
     /// When accepting was paused for lack of descriptors, when to try again.
     accept_paused_until: Option<Instant>,
+    /// When a lack of room for connections was last logged.
+    room_warned_at: Option<Instant>,
     shutdown_deadline: Option<Instant>,
     read_chunk: Box<[u8; READ_CHUNK]>,
     /// Connections that yielded with work left, driven again at the next tick.
@@ -411,6 +421,7 @@ impl Server {
             requested: Arc::new(AtomicBool::new(false)),
             waker,
             accept_paused_until: None,
+            room_warned_at: None,
             shutdown_deadline: None,
             read_chunk: Box::new([0; READ_CHUNK]),
             // A token is queued once at most, so these never grow past the connection limit.
@@ -672,6 +683,11 @@ impl Server {
     }
 
     /// Accepts every pending connection on listener `i`.
+    ///
+    /// At the connection limit, or out of descriptors, a waiting client gets room by the
+    /// eviction of an idle connection ([`Server::evict_one`]). With none to evict, accepting
+    /// pauses and the clients wait in the listen queue, until a connection closes or
+    /// [`ACCEPT_BACKOFF`] has passed (without a pause the loop would spin on the queue).
     fn accept_all(&mut self, i: usize) {
         loop {
             if self.accept_paused_until.is_some() {
@@ -680,41 +696,55 @@ impl Server {
             let Some(Some((listener, _))) = self.listeners.get(i) else {
                 return;
             };
-            let (stream, peer) = match listener.accept() {
-                Ok(accepted) => accepted,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) if is_out_of_descriptors(&err) => {
-                    // Linux says so with the last descriptor in use even if nobody waits.
-                    if !crate::listener::has_pending_connection(listener) {
-                        return;
-                    }
-                    // Make room by closing the least recently active idle connection, as when
-                    // the connection limit is reached. With none to close, the pending
-                    // connection stays queued; without a pause the loop would spin on it, so
-                    // try again shortly, or as soon as a connection closes.
-                    if self.evict_one() {
-                        continue;
-                    }
-                    log_warning!("cannot accept connections: {err}; retrying shortly");
-                    self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
-                    return;
-                }
+            let full = self.connections.len() >= self.limits.max_connections;
+            let accepted = if full { None } else { Some(listener.accept()) };
+            let (stream, peer) = match accepted {
+                Some(Ok(accepted)) => accepted,
+                Some(Err(err)) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Some(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
                 // A connection that failed between the kernel's accept and ours.
-                Err(err) => {
+                Some(Err(err)) if !is_out_of_descriptors(&err) => {
                     log_debug!("accept failed: {err}");
                     continue;
                 }
+                // Full, or out of descriptors (which Linux says with the last one in use even
+                // if nobody waits): make room only for a client that is waiting.
+                Some(Err(_)) | None => {
+                    if !crate::listener::has_pending_connection(listener) {
+                        return;
+                    }
+                    if self.evict_one(Instant::now()) {
+                        continue;
+                    }
+                    self.pause_accepting(full);
+                    return;
+                }
             };
-            if self.connections.len() >= self.limits.max_connections && !self.evict_one() {
-                log_warning!(
-                    "refusing connection from {}: all {} connections are busy",
-                    Addr(peer),
-                    self.limits.max_connections
-                );
-                continue;
-            }
             self.add_connection(stream, peer);
+        }
+    }
+
+    /// Leaves waiting clients in the listen queue for a while, saying why at most once per
+    /// [`ROOM_WARNING_EVERY`].
+    fn pause_accepting(&mut self, full: bool) {
+        let now = Instant::now();
+        self.accept_paused_until = Some(later(now, ACCEPT_BACKOFF));
+        if self
+            .room_warned_at
+            .is_some_and(|at| now.saturating_duration_since(at) < ROOM_WARNING_EVERY)
+        {
+            return;
+        }
+        self.room_warned_at = Some(now);
+        if full {
+            log_warning!(
+                "all {} connections are in use: new ones wait in the listen queue",
+                self.limits.max_connections
+            );
+        } else {
+            log_warning!(
+                "out of file descriptors (ulimit -n): new connections wait in the listen queue"
+            );
         }
     }
 
@@ -747,6 +777,8 @@ impl Server {
                 deadline: later(now, self.limits.idle_timeout),
                 armed_at: now,
                 last_active: now,
+                accepted_at: now,
+                driven: false,
                 last_write: now,
                 wants_writable: false,
                 peer_closed: false,
@@ -758,12 +790,14 @@ impl Server {
     /// Closes the least recently active connection that is not being answered, to make room.
     /// A head half sent counts as no more than an idle connection: a scraper sends its head in
     /// one piece, so a long-stalled part of one is a slow client's (slowloris), and sparing
-    /// those would evict the newest connections first, before their requests are read.
-    fn evict_one(&mut self) -> bool {
+    /// those would evict the newest connections first, before their requests are read. Nor is
+    /// a connection evicted before it has had its chance to send a request (see
+    /// [`Connection::may_be_evicted`]): in a burst, clients wait in the listen queue instead.
+    fn evict_one(&mut self, now: Instant) -> bool {
         let victim = self
             .connections
             .iter()
-            .filter(|(_, c)| !c.session.has_output())
+            .filter(|(_, c)| !c.session.has_output() && c.may_be_evicted(now))
             .min_by_key(|(_, c)| c.last_active)
             .map(|(t, _)| t);
         match victim {
@@ -829,6 +863,7 @@ impl Server {
         let Some(conn) = self.connections.get_mut(token) else {
             return; // A spurious or stale event.
         };
+        conn.driven = true;
         let next = match drive_connection(conn, service, &mut self.read_chunk[..]) {
             Next::Close => Next::Close,
             next => {
@@ -852,6 +887,13 @@ impl Server {
 }
 
 impl Connection {
+    /// A connection may make room for another once the loop has read from it, or once it has
+    /// been open for [`EVICTION_GRACE`] without sending anything: never one accepted a moment
+    /// ago whose request is waiting to be read.
+    fn may_be_evicted(&self, now: Instant) -> bool {
+        self.driven || later(self.accepted_at, EVICTION_GRACE) <= now
+    }
+
     /// The deadline, shortened to [`Limits::busy_write_timeout`] from the last progress for a
     /// response while the server is `busy`.
     fn deadline_when(&self, busy: bool, limits: &Limits) -> Instant {

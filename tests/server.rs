@@ -1054,6 +1054,28 @@ fn full_server_evicts_an_idle_connection_for_a_new_one() {
 }
 
 #[test]
+fn a_burst_beyond_the_connection_limit_waits_in_the_queue_and_is_all_answered() {
+    // Three connections allowed, forty clients at once, each a request with `Connection:
+    // close`. Connections accepted a moment ago must not be evicted for the next ones before
+    // their requests are read: the rest wait in the listen queue.
+    let server = TestServer::with_limits(limits(|l| l.max_connections = 3));
+    let addr = server.addr;
+    let statuses: Vec<u16> = (0..40)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                client.send(get("/metrics").replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+                client.response().status
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().expect("a client thread"))
+        .collect();
+    assert_eq!(statuses, vec![200; 40]);
+}
+
+#[test]
 fn eviction_takes_the_least_recently_active_even_half_way_through_a_head() {
     // Two connections allowed: one stalled half-way through a head (as slowloris), then one
     // that was just answered. A third evicts the stalled one, the least recently active.
