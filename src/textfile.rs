@@ -5,12 +5,15 @@
 //! way: the job writes `/var/lib/node_exporter/textfile/my_job.prom` when it ends, and
 //! node_exporter exposes it with its own metrics. The file is replaced atomically (written to a
 //! temporary file in the same directory, synced, then renamed over the target), so the
-//! collector never reads half a file.
+//! collector never reads half a file. The file is made readable by all (`0644`) whatever the
+//! umask, as client_golang's `WriteToTextfile` does, since node_exporter often runs as another
+//! user.
 
 use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::encode::Format;
 use crate::registry::{CollectError, Registry};
@@ -104,9 +107,12 @@ impl Registry {
         self.encode_format(&mut body, Format::Text)
             .map_err(WriteError::Collect)?;
         // Beside the target, so the rename stays on one filesystem; not `*.prom`, so the
-        // collector never picks it up.
+        // collector never picks it up; its own name per call, so that writers of one file in
+        // several threads or processes do not write into, or rename away, each other's.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let write = WRITES.fetch_add(1, Ordering::Relaxed);
         let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".{}.tmp", std::process::id()));
+        name.push(format!(".{}.{write}.tmp", std::process::id()));
         let temporary = path.with_file_name(name);
         let io_error = |path: &Path| {
             let path = path.to_path_buf();
@@ -115,10 +121,18 @@ impl Registry {
                 source,
             }
         };
-        let written = fs::File::create(&temporary).and_then(|mut file| {
-            file.write_all(&body)?;
-            file.sync_all()
-        });
+        let written = fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .and_then(|mut file| {
+                file.write_all(&body)?;
+                // Readable by a node_exporter running as another user whatever the umask, as
+                // client_golang's `WriteToTextfile` makes it.
+                #[cfg(unix)]
+                file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+                file.sync_all()
+            });
         if let Err(err) = written {
             let _ = fs::remove_file(&temporary);
             return Err(io_error(&temporary)(err));
@@ -166,6 +180,40 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("job.prom")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writers_of_one_file_in_several_threads_do_not_collide() {
+        let dir = scratch_dir("threads");
+        let path = dir.join("job.prom");
+        let writers: Vec<_> = (0..4)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut registry = Registry::new();
+                    let metrics = registry
+                        .create_metrics([MetricConfig::new("writer", "Which wrote.", "gauge")])
+                        .unwrap();
+                    metrics.gauge("writer").unwrap().set(f64::from(i));
+                    (0..100)
+                        .map(|_| registry.write_textfile(&path))
+                        .filter(Result::is_err)
+                        .count()
+                })
+            })
+            .collect();
+        let failures: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+        assert_eq!(failures, 0);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# HELP writer Which wrote.\n"), "{text}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "temporaries left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -625,6 +625,30 @@ fn the_last_descriptor_in_use_closes_no_connection() {
     stop_cleanly(&mut proc, "TERM");
 }
 
+/// node_exporter often runs as another user: the textfile is readable by all (0644) even when
+/// the job runs with a umask that would make it private, as client_golang's `WriteToTextfile`.
+#[test]
+fn textfile_is_readable_by_all_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("textfile-umask-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && exec \"$0\" \"$1\"")
+        .arg(support::sample::example("textfile"))
+        .arg(&dir)
+        .status()
+        .expect("run the textfile example");
+    assert!(status.success(), "{status}");
+    let mode = std::fs::metadata(dir.join("batch_job.prom"))
+        .expect("the textfile")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644, "mode {:o}", mode & 0o777);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
 // ---------------------------------------------------------------------------------------------
 // my_exporter
 // ---------------------------------------------------------------------------------------------

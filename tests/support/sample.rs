@@ -47,6 +47,7 @@ fn build_examples() -> Result<(), String> {
     let mut command = Command::new(env!("CARGO"));
     command
         .args(["build", "--example", "sample", "--example", "my_exporter"])
+        .args(["--example", "textfile"])
         .arg("--manifest-path")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .args(["--profile", &profile]);
@@ -60,14 +61,14 @@ fn build_examples() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "cargo build --example sample --example my_exporter: {}\n{}",
+            "cargo build --example sample --example my_exporter --example textfile: {}\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ))
     }
 }
 
-/// The path of the example `name` (`sample` or `my_exporter`), built if missing.
+/// The path of the example `name` (`sample`, `my_exporter` or `textfile`), built if missing.
 #[track_caller]
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
