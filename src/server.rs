@@ -50,8 +50,9 @@ use crate::signal::{signal_name, ShutdownSignals};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Open connections at most (nginx's `worker_connections` default, 512). When full, the
-    /// least recently active connection that is not being answered is closed for a new one.
+    /// Open connections at most (nginx's `worker_connections` default, 512), from 1 to
+    /// [`MAX_CONNECTIONS`]. When full, the least recently active connection that is not being
+    /// answered is closed for a new one.
     pub max_connections: usize,
     /// Largest request head (request line and headers) in bytes: 8 KiB, nginx's
     /// `large_client_header_buffers`. Longer: 414 or 431, then close.
@@ -101,7 +102,28 @@ impl Default for Limits {
 /// drained before closing, so the kernel does not reset the connection under the response.
 const LINGER: Duration = Duration::from_secs(2);
 /// After `accept` fails for lack of descriptors, how long to wait before trying again.
+/// The largest [`Limits::max_connections`]: Linux's default `fs.nr_open`, the most descriptors
+/// one process can have.
+pub const MAX_CONNECTIONS: usize = 1 << 20;
+
+/// `InvalidInput` for limits no server can keep.
+fn check_limits(limits: &Limits) -> io::Result<()> {
+    if (1..=MAX_CONNECTIONS).contains(&limits.max_connections) {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "max_connections is {}: expected 1 to {MAX_CONNECTIONS}",
+                limits.max_connections
+            ),
+        ))
+    }
+}
+
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Connections queued for their next turn that fit without the queue growing.
+const READY_CAPACITY: usize = 1024;
 /// How long a connection that has sent nothing is spared from eviction.
 const EVICTION_GRACE: Duration = Duration::from_millis(500);
 /// How often, at most, a lack of room for connections is logged.
@@ -328,8 +350,10 @@ impl Server {
     /// asks for it (unless they overlap, as `127.0.0.1` and `0.0.0.0` do: then each has its own).
     ///
     /// # Errors
-    /// The first bind error, with the address in its message.
+    /// The first bind error, with the address in its message; `InvalidInput` for a
+    /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`].
     pub fn bind(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
+        check_limits(&limits)?;
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let own = OwnPoll {
@@ -376,6 +400,7 @@ impl Server {
         addrs: &[SocketAddr],
         limits: Limits,
     ) -> io::Result<Server> {
+        check_limits(&limits)?;
         let needed = FIRST_LISTENER + addrs.len() + limits.max_connections;
         if tokens.end.saturating_sub(tokens.start) < needed {
             return Err(io::Error::new(
@@ -424,9 +449,10 @@ impl Server {
             room_warned_at: None,
             shutdown_deadline: None,
             read_chunk: Box::new([0; READ_CHUNK]),
-            // A token is queued once at most, so these never grow past the connection limit.
-            ready: Vec::with_capacity(limits.max_connections),
-            ready_now: Vec::with_capacity(limits.max_connections),
+            // A token is queued once at most, so these never grow past the connection limit,
+            // and past `READY_CAPACITY` only with that many connections ready at once.
+            ready: Vec::with_capacity(limits.max_connections.min(READY_CAPACITY)),
+            ready_now: Vec::with_capacity(limits.max_connections.min(READY_CAPACITY)),
             turn_started: None,
         })
     }
@@ -1195,6 +1221,28 @@ mod tests {
             later(now, Duration::from_secs(3)),
             now + Duration::from_secs(3)
         );
+    }
+
+    #[test]
+    fn connection_limits_no_server_can_keep_are_errors() {
+        let addrs = ["127.0.0.1:0".parse().unwrap()];
+        for max_connections in [0, MAX_CONNECTIONS + 1, usize::MAX] {
+            let limits = Limits {
+                max_connections,
+                ..Limits::default()
+            };
+            let err = Server::bind(&addrs, limits).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{max_connections}");
+            assert!(err.to_string().contains("max_connections"), "{err}");
+            let poll = Poll::new().unwrap();
+            let err = Server::bind_in(poll.registry(), 0..usize::MAX, &addrs, limits).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{max_connections}");
+        }
+        let limits = Limits {
+            max_connections: MAX_CONNECTIONS,
+            ..Limits::default()
+        };
+        Server::bind(&addrs, limits).unwrap();
     }
 
     #[test]
