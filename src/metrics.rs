@@ -159,7 +159,8 @@ pub enum MetricError {
     },
     /// A metric of this name exists already (in the registry or earlier in the same batch).
     DuplicateMetric(String),
-    /// Histogram buckets are empty, unsorted, repeated or NaN.
+    /// Histogram buckets are empty (or only `+Inf`), unsorted, repeated or NaN, as in Python's
+    /// client.
     InvalidBuckets {
         /// The histogram being declared.
         metric: String,
@@ -526,6 +527,9 @@ fn check_buckets(metric: &str, buckets: Option<Vec<f64>>) -> Result<Vec<f64>, Me
     if buckets.last() != Some(&f64::INFINITY) {
         buckets.push(f64::INFINITY);
     }
+    if buckets.len() < 2 {
+        return Err(invalid("a histogram needs a bound below +Inf"));
+    }
     Ok(buckets)
 }
 
@@ -536,6 +540,11 @@ fn check_states(metric: &str, states: Vec<String>) -> Result<Vec<String>, Metric
     };
     if states.is_empty() {
         return Err(invalid("an enum needs at least one state"));
+    }
+    if states.iter().any(String::is_empty) {
+        return Err(invalid(
+            "a state must not be empty (it would read as no label)",
+        ));
     }
     for (i, s) in states.iter().enumerate() {
         if states[..i].contains(s) {
@@ -1330,12 +1339,24 @@ mod tests {
                 "invalid buckets for histogram 'a': NaN is not a bucket bound",
             ),
             (
+                MetricConfig::new("a", "", "histogram").buckets([]),
+                "invalid buckets for histogram 'a': a histogram needs a bound below +Inf",
+            ),
+            (
+                MetricConfig::new("a", "", "histogram").buckets([f64::INFINITY]),
+                "invalid buckets for histogram 'a': a histogram needs a bound below +Inf",
+            ),
+            (
                 MetricConfig::new("a", "", "gauge").buckets([1.0]),
                 "option 'buckets' does not apply to gauge 'a'",
             ),
             (
                 MetricConfig::new("a", "", "enum"),
                 "invalid states for enum 'a': an enum needs at least one state",
+            ),
+            (
+                MetricConfig::new("a", "", "enum").states(["x", ""]),
+                "invalid states for enum 'a': a state must not be empty (it would read as no label)",
             ),
             (
                 MetricConfig::new("a", "", "enum").states(["x", "x"]),

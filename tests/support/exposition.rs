@@ -923,12 +923,18 @@ fn refusal(spec: &MetricSpec, base: &str) -> Option<&'static str> {
     };
     match &spec.kind {
         KindSpec::Histogram(Some(bounds))
-            if bounds.iter().any(|b| b.is_nan()) || bounds.windows(2).any(|w| w[0] >= w[1]) =>
+            if bounds.iter().any(|b| b.is_nan())
+                || bounds.windows(2).any(|w| w[0] >= w[1])
+                || bounds.iter().all(|b| *b == f64::INFINITY) =>
         {
-            Some("buckets")
+            Some("buckets") // no bound below +Inf is no histogram
         }
         KindSpec::Enum(_) if !is_label_name(base) => Some("enum name"),
-        KindSpec::Enum(states) if states.is_empty() || repeated(states) => Some("states"),
+        KindSpec::Enum(states)
+            if states.is_empty() || repeated(states) || states.iter().any(String::is_empty) =>
+        {
+            Some("states") // an empty state would read as no label
+        }
         _ => None,
     }
 }
