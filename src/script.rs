@@ -116,6 +116,10 @@ pub trait PrometheusExporterScript: Sized {
 
     /// Parses the process's command line and environment, serves until SIGTERM or SIGINT, and
     /// exits the process with the status [`run_script`] returns.
+    ///
+    /// Before binding, it raises the soft limit on open files to the hard limit, as Go's
+    /// runtime does, so that [`Limits::max_connections`](crate::Limits) fit; processes the
+    /// hooks start inherit the raised limit.
     fn run(self) -> ! {
         let (code, signals) =
             run_script_keeping_signals(self, std::env::args_os().skip(1), |key| {
@@ -284,7 +288,8 @@ where
 const SPARE_DESCRIPTORS: u64 = 32;
 
 /// Raises the open files limit to its hard limit, as a Go daemon's runtime does, and warns when
-/// it is still too low for `max_connections`: past it, connections are refused.
+/// it is still too low for `max_connections`: past it, new connections wait in the listen
+/// queue. Processes the script's hooks start inherit the raised limit.
 fn make_room_for_connections(max_connections: usize) {
     match crate::listener::raise_open_files_limit() {
         Ok(limit) => {

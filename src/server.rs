@@ -52,7 +52,8 @@ use crate::signal::{signal_name, ShutdownSignals};
 pub struct Limits {
     /// Open connections at most (nginx's `worker_connections` default, 512), from 1 to
     /// [`MAX_CONNECTIONS`]. When full, the least recently active connection that is not being
-    /// answered is closed for a new one.
+    /// answered is closed for a new one, if it has been read from or has sent nothing for
+    /// 0.5 s; otherwise new connections wait in the listen queue until one closes.
     pub max_connections: usize,
     /// Largest request head (request line and headers) in bytes: 8 KiB, nginx's
     /// `large_client_header_buffers`. Longer: 414 or 431, then close.
@@ -101,7 +102,6 @@ impl Default for Limits {
 /// After a response that ends the connection, how long unread request bytes (a body) are
 /// drained before closing, so the kernel does not reset the connection under the response.
 const LINGER: Duration = Duration::from_secs(2);
-/// After `accept` fails for lack of descriptors, how long to wait before trying again.
 /// The largest [`Limits::max_connections`]: Linux's default `fs.nr_open`, the most descriptors
 /// one process can have.
 pub const MAX_CONNECTIONS: usize = 1 << 20;
@@ -121,6 +121,8 @@ fn check_limits(limits: &Limits) -> io::Result<()> {
     }
 }
 
+/// With no room for a waiting client (the connection limit or the descriptors reached, and no
+/// connection to evict), how long to leave it in the listen queue before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Connections queued for their next turn that fit without the queue growing.
 const READY_CAPACITY: usize = 1024;
@@ -168,7 +170,8 @@ struct Connection {
     last_active: Instant,
     /// When the connection was accepted.
     accepted_at: Instant,
-    /// The loop has read from it at least once: it has had its chance to send a request.
+    /// A read from it has returned bytes or the end of the stream: its request, if any, is
+    /// being dealt with. (A stale event of a token's previous connection does not count.)
     driven: bool,
     /// The last time bytes were written.
     last_write: Instant,
@@ -318,7 +321,8 @@ pub struct Server {
     limits: Limits,
     requested: Arc<AtomicBool>,
     waker: Arc<Waker>,
-    /// When accepting was paused for lack of descriptors, when to try again.
+    /// When accepting was paused for lack of room (the connection limit or the descriptors
+    /// reached), when to try again.
     accept_paused_until: Option<Instant>,
     /// When a lack of room for connections was last logged.
     room_warned_at: Option<Instant>,
@@ -889,7 +893,6 @@ impl Server {
         let Some(conn) = self.connections.get_mut(token) else {
             return; // A spurious or stale event.
         };
-        conn.driven = true;
         let next = match drive_connection(conn, service, &mut self.read_chunk[..]) {
             Next::Close => Next::Close,
             next => {
@@ -1052,8 +1055,12 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
                     return Next::Close;
                 };
                 match conn.stream.read(buf) {
-                    Ok(0) => conn.session.received_eof(),
+                    Ok(0) => {
+                        conn.driven = true;
+                        conn.session.received_eof();
+                    }
                     Ok(n) => {
+                        conn.driven = true;
                         drained = n < buf.len();
                         conn.session.received(buf.get(..n).unwrap_or_default());
                         conn.last_active = Instant::now();

@@ -106,14 +106,6 @@ impl Registry {
         let mut body = Vec::new();
         self.encode_format(&mut body, Format::Text)
             .map_err(WriteError::Collect)?;
-        // Beside the target, so the rename stays on one filesystem; not `*.prom`, so the
-        // collector never picks it up; its own name per call, so that writers of one file in
-        // several threads or processes do not write into, or rename away, each other's.
-        static WRITES: AtomicU64 = AtomicU64::new(0);
-        let write = WRITES.fetch_add(1, Ordering::Relaxed);
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".{}.{write}.tmp", std::process::id()));
-        let temporary = path.with_file_name(name);
         let io_error = |path: &Path| {
             let path = path.to_path_buf();
             move |source| WriteError::Io {
@@ -121,18 +113,17 @@ impl Registry {
                 source,
             }
         };
-        let written = fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)
-            .and_then(|mut file| {
-                file.write_all(&body)?;
-                // Readable by a node_exporter running as another user whatever the umask, as
-                // client_golang's `WriteToTextfile` makes it.
-                #[cfg(unix)]
-                file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-                file.sync_all()
-            });
+        let (temporary, mut file) =
+            create_temporary(path, || WRITES.fetch_add(1, Ordering::Relaxed))
+                .map_err(|(at, err)| io_error(&at)(err))?;
+        let written = file.write_all(&body).and_then(|()| {
+            // Readable by a node_exporter running as another user whatever the umask, as
+            // client_golang's `WriteToTextfile` makes it.
+            #[cfg(unix)]
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+            file.sync_all()
+        });
+        drop(file);
         if let Err(err) = written {
             let _ = fs::remove_file(&temporary);
             return Err(io_error(&temporary)(err));
@@ -142,6 +133,38 @@ impl Registry {
             return Err(io_error(path)(err));
         }
         Ok(())
+    }
+}
+
+/// Numbers for temporary files, one per write in this process.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Creates a new temporary file beside `path`: in the same directory, so the rename stays on one
+/// filesystem; not `*.prom`, so the collector never picks it up; a name of its own per call
+/// (`<file>.<pid>.<n>.tmp`, created only if it does not exist), so that writers of one file in
+/// several threads or processes never write into, rename away or remove each other's. A name
+/// left by a writer that died is skipped.
+fn create_temporary(
+    path: &Path,
+    mut next_number: impl FnMut() -> u64,
+) -> Result<(PathBuf, fs::File), (PathBuf, io::Error)> {
+    let mut attempts = 0;
+    loop {
+        let write = next_number();
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}.{write}.tmp", std::process::id()));
+        let temporary = path.with_file_name(name);
+        match fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+        {
+            Ok(file) => return Ok((temporary, file)),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
+                attempts += 1;
+            }
+            Err(err) => return Err((temporary, err)),
+        }
     }
 }
 
@@ -214,6 +237,21 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o644);
         }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn temporaries_left_by_a_dead_writer_are_skipped_and_kept() {
+        let dir = scratch_dir("leftover");
+        let path = dir.join("job.prom");
+        let leftover = |n: u64| dir.join(format!("job.prom.{}.{n}.tmp", std::process::id()));
+        fs::write(leftover(0), "a dead writer's").unwrap();
+        fs::write(leftover(1), "another's").unwrap();
+        let mut numbers = 0..;
+        let (temporary, _file) = create_temporary(&path, || numbers.next().unwrap()).unwrap();
+        assert_eq!(temporary, leftover(2));
+        assert_eq!(fs::read_to_string(leftover(0)).unwrap(), "a dead writer's");
+        assert_eq!(fs::read_to_string(leftover(1)).unwrap(), "another's");
         fs::remove_dir_all(&dir).unwrap();
     }
 
