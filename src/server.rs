@@ -76,11 +76,12 @@ pub struct Limits {
     /// client_golang's `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do.
     pub max_scrapes_in_flight: usize,
     /// While responses are being sent on [`max_scrapes_in_flight`](Self::max_scrapes_in_flight)
-    /// connections or more (so the next scrape would be refused), how long one of them may make
-    /// no progress: 2 s. Then the longest stalled is closed, and so on until a slot is free; time
-    /// the loop spends elsewhere (a slow update handler) is not counted against a client. Clients
-    /// that ask and do not read thus hold the scrape slots for seconds, not for
-    /// [`write_timeout`](Self::write_timeout).
+    /// connections or more (so the next scrape would be refused), or while a new connection
+    /// waits for room ([`max_connections`](Self::max_connections) or the descriptors reached),
+    /// how long one of them may make no progress: 2 s. Then the longest stalled is closed, and
+    /// so on until a slot is free; time the loop spends elsewhere (a slow update handler) is not
+    /// counted against a client. Clients that ask and do not read thus hold the scrape slots,
+    /// or the connections, for seconds, not for [`write_timeout`](Self::write_timeout).
     pub busy_write_timeout: Duration,
 }
 
@@ -326,6 +327,9 @@ pub struct Server {
     accept_paused_until: Option<Instant>,
     /// When a lack of room for connections was last logged.
     room_warned_at: Option<Instant>,
+    /// A client waits for room, and no connection has closed since: stalled responses give
+    /// way (see [`Limits::busy_write_timeout`]).
+    room_wanted: bool,
     shutdown_deadline: Option<Instant>,
     read_chunk: Box<[u8; READ_CHUNK]>,
     /// Connections that yielded with work left, driven again at the next tick.
@@ -451,6 +455,7 @@ impl Server {
             waker,
             accept_paused_until: None,
             room_warned_at: None,
+            room_wanted: false,
             shutdown_deadline: None,
             read_chunk: Box::new([0; READ_CHUNK]),
             // A token is queued once at most, so these never grow past the connection limit,
@@ -648,17 +653,19 @@ impl Server {
     }
 
     /// `true` while responses are being sent on so many connections that the next scrape
-    /// would be refused ([`Limits::max_scrapes_in_flight`]).
+    /// would be refused ([`Limits::max_scrapes_in_flight`]), or while a client waits for room
+    /// for its connection.
     fn busy(&self) -> bool {
         let max = self.limits.max_scrapes_in_flight;
-        max > 0
-            && self.connections.len() >= max
-            && self
-                .connections
-                .iter()
-                .filter(|(_, c)| c.wait == Wait::Response)
-                .count()
-                >= max
+        self.room_wanted
+            || max > 0
+                && self.connections.len() >= max
+                && self
+                    .connections
+                    .iter()
+                    .filter(|(_, c)| c.wait == Wait::Response)
+                    .count()
+                    >= max
     }
 
     /// The earliest time something must happen without an event.
@@ -759,6 +766,7 @@ impl Server {
     fn pause_accepting(&mut self, full: bool) {
         let now = Instant::now();
         self.accept_paused_until = Some(later(now, ACCEPT_BACKOFF));
+        self.room_wanted = true;
         if self
             .room_warned_at
             .is_some_and(|at| now.saturating_duration_since(at) < ROOM_WARNING_EVERY)
@@ -844,6 +852,7 @@ impl Server {
             let _ = self.registry.deregister(&mut conn.stream);
             log_debug!("closed connection from {}", Addr(conn.session.peer()));
             // A descriptor is free again: accept what waited for one.
+            self.room_wanted = false;
             if self.accept_paused_until.is_some() {
                 self.accept_paused_until = Some(Instant::now());
             }
@@ -880,7 +889,7 @@ impl Server {
                 return;
             };
             log_debug!(
-                "closing the stalled response to {}: the scrape slots are full",
+                "closing the stalled response to {}: scrape slots or connections are needed",
                 Addr(conn.session.peer())
             );
             self.close(token);

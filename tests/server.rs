@@ -1258,6 +1258,25 @@ fn stalled_scrapes_at_the_limit_are_dropped_for_a_reader() {
     assert_cut_short(&mut pinned[0]);
 }
 
+/// Connections that ask and do not read give way, after `busy_write_timeout`, to a client
+/// waiting in the listen queue for room (here the connection limit; a lack of descriptors is
+/// handled alike).
+#[test]
+fn stalled_responses_make_room_for_a_connection_waiting_in_the_queue() {
+    let server = TestServer::start(|e| {
+        e.set_limits(limits(|l| {
+            l.max_connections = 2;
+            l.busy_write_timeout = SHORT;
+        }));
+        add_wide_gauge(e, 16, 1 << 20);
+    });
+    let mut pinned = pin_scrapes(&server, 2);
+    let reader = server.connect().get("/metrics");
+    reader.assert_status(200);
+    assert!(reader.body.len() > 16 << 20, "{} bytes", reader.body.len());
+    assert_cut_short(&mut pinned[0]);
+}
+
 /// The busy deadline wakes the loop by itself: with no event at all, a stalled response is
 /// closed once `busy_write_timeout` has passed.
 #[test]
