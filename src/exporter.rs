@@ -687,11 +687,7 @@ impl Exporter {
     /// clients that flood a busy exporter must not flood its log too.
     fn warn_busy(&mut self, max: usize) {
         self.busy_refused += 1;
-        let now = Instant::now();
-        if self
-            .busy_warned_at
-            .is_some_and(|at| now.saturating_duration_since(at) < BUSY_WARNING_EVERY)
-        {
+        if !crate::log::due(&mut self.busy_warned_at, BUSY_WARNING_EVERY) {
             return;
         }
         log_warning!(
@@ -699,7 +695,6 @@ impl Exporter {
             self.busy_refused
         );
         self.busy_refused = 0;
-        self.busy_warned_at = Some(now);
     }
 
     /// The body compressed, in a reused buffer; `None` if compression failed.
@@ -859,10 +854,7 @@ impl Service for Exporter {
 
     fn common_headers(&mut self) -> CommonHeaders<'_> {
         self.date.update(SystemTime::now());
-        CommonHeaders {
-            server: &self.server_header,
-            date: self.date.as_str(),
-        }
+        self.common(&self.date)
     }
 }
 

@@ -303,6 +303,18 @@ fn write_groups(f: &mut fmt::Formatter<'_>, groups: &[u16]) -> fmt::Result {
     Ok(())
 }
 
+/// `true`, and remembers now as `last`, if nothing was logged at `last` within `every`: for
+/// warnings a client could otherwise repeat into a flood of log lines.
+#[cfg(feature = "server")]
+pub(crate) fn due(last: &mut Option<std::time::Instant>, every: std::time::Duration) -> bool {
+    let now = std::time::Instant::now();
+    if last.is_some_and(|at| now.saturating_duration_since(at) < every) {
+        return false;
+    }
+    *last = Some(now);
+    true
+}
+
 /// A `fmt::Write` adapter that writes `\n` and `\r` as two-character escapes.
 struct EscapeLineBreaks<'a>(&'a mut String);
 

@@ -764,16 +764,11 @@ impl Server {
     /// Leaves waiting clients in the listen queue for a while, saying why at most once per
     /// [`ROOM_WARNING_EVERY`].
     fn pause_accepting(&mut self, full: bool) {
-        let now = Instant::now();
-        self.accept_paused_until = Some(later(now, ACCEPT_BACKOFF));
+        self.accept_paused_until = Some(later(Instant::now(), ACCEPT_BACKOFF));
         self.room_wanted = true;
-        if self
-            .room_warned_at
-            .is_some_and(|at| now.saturating_duration_since(at) < ROOM_WARNING_EVERY)
-        {
+        if !crate::log::due(&mut self.room_warned_at, ROOM_WARNING_EVERY) {
             return;
         }
-        self.room_warned_at = Some(now);
         if full {
             log_warning!(
                 "all {} connections are in use: new ones wait in the listen queue",

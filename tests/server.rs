@@ -1248,10 +1248,16 @@ fn assert_cut_short((client, len): &mut (Client, usize)) {
 /// at once).
 #[test]
 fn stalled_scrapes_at_the_limit_are_dropped_for_a_reader() {
-    let server = two_slot_server(Duration::ZERO, |_| {});
-    let mut pinned = pin_scrapes(&server, 2);
-    // The server closed the first stalled response after sending the second one's head,
-    // before it could read this request.
+    // The server closes the first stalled response after sending the second one's head,
+    // before it can read the reader's request.
+    a_reader_gets_its_scrape_past_two_that_do_not_read(&two_slot_server(Duration::ZERO, |_| {}));
+}
+
+/// Pins two scrapes that are never read, then asserts that a third client gets its whole
+/// scrape and that the first pinned one was cut short to make way for it.
+#[track_caller]
+fn a_reader_gets_its_scrape_past_two_that_do_not_read(server: &TestServer) {
+    let mut pinned = pin_scrapes(server, 2);
     let reader = server.connect().get("/metrics");
     reader.assert_status(200);
     assert!(reader.body.len() > 16 << 20, "{} bytes", reader.body.len());
@@ -1270,11 +1276,7 @@ fn stalled_responses_make_room_for_a_connection_waiting_in_the_queue() {
         }));
         add_wide_gauge(e, 16, 1 << 20);
     });
-    let mut pinned = pin_scrapes(&server, 2);
-    let reader = server.connect().get("/metrics");
-    reader.assert_status(200);
-    assert!(reader.body.len() > 16 << 20, "{} bytes", reader.body.len());
-    assert_cut_short(&mut pinned[0]);
+    a_reader_gets_its_scrape_past_two_that_do_not_read(&server);
 }
 
 /// The busy deadline wakes the loop by itself: with no event at all, a stalled response is
