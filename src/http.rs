@@ -124,7 +124,8 @@ pub enum Parse<'b> {
 /// requests) do not change it.
 ///
 /// Rejected with 400: bytes that are not HTTP/1.x syntax (including obsolete line folding); a
-/// request target that is not `/…`, `http://…`, `https://…`, or `*` for `OPTIONS`; HTTP/1.1
+/// request target that is not `/…`, `http://…`, `https://…`, or `*` for `OPTIONS`; userinfo
+/// (`http://user@host/…`); a `%` in the path not followed by two hex digits; HTTP/1.1
 /// without `Host`; more than one `Host`, or one with a byte no host and port can hold (a space,
 /// `/`, `@`…); a `Content-Length` that is not decimal digits, or
 /// several that disagree; `Transfer-Encoding` with `Content-Length`, on HTTP/1.0, or without
@@ -191,7 +192,7 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
         "HEAD" => Method::Head,
         _ => Method::Other,
     };
-    let Some(path) = request_path(method_str, target) else {
+    let Some(path) = request_path(method_str, target).filter(|path| escapes_are_valid(path)) else {
         return BAD;
     };
 
@@ -290,11 +291,28 @@ fn request_path<'b>(method: &str, target: &'b str) -> Option<&'b str> {
     }
     let rest = without_http_scheme(target)?;
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    if authority_len == 0 {
+    let authority = rest.get(..authority_len)?;
+    // Userinfo (`user@host`) is an error in a request (RFC 9110 §4.2.4), as in `Host`.
+    if authority.is_empty() || !authority.bytes().all(is_host_byte) {
         return None;
     }
     let path = without_query(rest.get(authority_len..)?);
     Some(if path.is_empty() { "/" } else { path })
+}
+
+/// `true` if every `%` in `path` starts an escape of two hex digits (RFC 3986 §2.1). Go's
+/// net/http answers 400 to a path that breaks this, as [`parse_request`] does.
+fn escapes_are_valid(path: &str) -> bool {
+    let mut rest = path.as_bytes();
+    while let Some(i) = rest.iter().position(|&b| b == b'%') {
+        match rest.get(i + 1..i + 3) {
+            Some(&[high, low]) if hex_value(high).is_some() && hex_value(low).is_some() => {
+                rest = rest.get(i + 3..).unwrap_or_default();
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// `true` if the request path `path` is `route` once its percent-escapes are decoded (RFC 3986
@@ -957,6 +975,41 @@ mod tests {
                 "absolute-form without authority",
                 b"GET http:///metrics HTTP/1.1\r\nHost: h\r\n\r\n",
                 Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "absolute-form with userinfo",
+                b"GET http://user:pw@h/metrics HTTP/1.1\r\nHost: h\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "absolute-form with an IPv6 literal and a port",
+                b"GET http://[::1]:9100/metrics HTTP/1.1\r\nHost: [::1]:9100\r\n\r\n",
+                Whole(|r| assert_eq!(r.path, "/metrics")),
+            ),
+            case(
+                "a percent-escape in the path",
+                b"GET /%6Detrics%2f HTTP/1.1\r\nHost: h\r\n\r\n",
+                Whole(|r| assert_eq!(r.path, "/%6Detrics%2f")),
+            ),
+            case(
+                "a malformed percent-escape in the path",
+                b"GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a percent sign ending the path",
+                b"GET /metrics% HTTP/1.1\r\nHost: h\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "half an escape before the query",
+                b"GET /metrics%4?x HTTP/1.1\r\nHost: h\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a malformed escape in the query is left to the handler",
+                b"GET /metrics?x=%zz HTTP/1.1\r\nHost: h\r\n\r\n",
+                Whole(|r| assert_eq!(r.path, "/metrics")),
             ),
             case(
                 "absolute-form of another scheme",

@@ -162,11 +162,10 @@ pub fn negotiate_format(accept: Option<&[u8]>, openmetrics: bool) -> Format {
             q,
             position,
         };
+        // Wildcards weigh for the text format only: OpenMetrics is sent to a client that names
+        // it, as client_golang does, so `*/*` or `application/*` alone gets text.
         if is(kind, "*") && is(subtype, "*") {
-            om = better(om, found(0));
             text = better(text, found(0));
-        } else if is(kind, "application") && is(subtype, "*") {
-            om = better(om, found(1));
         } else if is(kind, "text") && is(subtype, "*") {
             text = better(text, found(1));
         } else if is(kind, "application") && is(subtype, "openmetrics-text") {
@@ -283,8 +282,18 @@ mod tests {
             ),
             (
                 "application/*;q=0.9,text/plain;q=0.5",
+                Text,
+                "a type wildcard does not name openmetrics",
+            ),
+            (
+                "text/plain;q=0.1,*/*",
+                Text,
+                "nor does */*, however weighted",
+            ),
+            (
+                "*/*;q=0.9,application/openmetrics-text;q=0.5,text/plain;q=0.1",
                 OpenMetrics,
-                "a type wildcard",
+                "named openmetrics against named text",
             ),
             (
                 "*/*;q=0.9,application/openmetrics-text;q=0.1",
