@@ -180,14 +180,16 @@ impl ArgParser {
         let mut first_error: Option<CliError> = None;
         let mut cli: Keyed<Vec<String>> = Keyed::default();
         let mut flags: Keyed<()> = Keyed::default();
-        let mut positionals: Vec<OsString> = Vec::new();
+        // Values not taken by an option, in order. Those that followed a multiple option's
+        // value (`-H a b`) hold a place among its values too; see below who gets them.
+        let mut positionals: Vec<(OsString, Option<Tentative<'_>>)> = Vec::new();
 
         let mut parser = lexopt::Parser::from_args(args);
         loop {
             let (typed, option) = match parser.next() {
                 Ok(None) => break,
                 Ok(Some(lexopt::Arg::Value(value))) => {
-                    positionals.push(value);
+                    positionals.push((value, None));
                     continue;
                 }
                 Ok(Some(lexopt::Arg::Short(c))) => (format!("-{}", c), self.short_option(c)),
@@ -235,12 +237,22 @@ impl ArgParser {
                 flags.insert(&arg.key, ());
                 continue;
             }
-            let value = match parser.value() {
-                Ok(value) => value,
-                Err(_) => {
-                    note(&mut first_error, CliError::MissingValue(typed));
-                    continue;
-                }
+            // A multiple option takes the values up to the next option, as argparse's
+            // `nargs="+"` does (`-H a b`); `--host=a` takes one. The values after the first are
+            // set aside with the positionals, which get first claim on them.
+            let mut extra: Vec<OsString> = Vec::new();
+            let value = if arg.multiple {
+                parser.values().ok().and_then(|mut values| {
+                    let first = values.next();
+                    extra.extend(values);
+                    first
+                })
+            } else {
+                parser.value().ok()
+            };
+            let Some(value) = value else {
+                note(&mut first_error, CliError::MissingValue(typed));
+                continue;
             };
             let value = match value.into_string() {
                 Ok(value) => value,
@@ -259,14 +271,53 @@ impl ArgParser {
                 }
                 Err(err) => note(&mut first_error, err),
             }
+            for value in extra {
+                let values = cli.entry(&arg.key);
+                let index = values.len();
+                values.push(String::new());
+                positionals.push((value, Some(Tentative { arg, index })));
+            }
         }
         if let Some(err) = first_error {
             return Err(err);
         }
 
+        // Values beyond what the positionals can take, from the first, go to the multiple
+        // option they followed: `-H a b x` with one positional is `-H a -H b x`. So a line that
+        // fits the positionals means what it would without this rule.
+        let slots = match self.args.iter().filter(|a| a.positional).count() {
+            _ if self.args.iter().any(|a| a.positional && a.multiple) => usize::MAX,
+            n => n,
+        };
+        let mut surplus = positionals.len().saturating_sub(slots);
+        let mut left = Vec::with_capacity(positionals.len());
+        let mut given_back = Vec::new();
+        for (value, tentative) in positionals {
+            match tentative {
+                Some(Tentative { arg, index }) if surplus > 0 => {
+                    surplus -= 1;
+                    let name = arg.name();
+                    let value = value.into_string().map_err(|v| non_utf8(&name, v))?;
+                    let value = arg.canonical(&value, &name)?;
+                    if let Some(place) = cli.entry(&arg.key).get_mut(index) {
+                        *place = value;
+                    }
+                }
+                Some(tentative) => {
+                    given_back.push(tentative);
+                    left.push(value);
+                }
+                None => left.push(value),
+            }
+        }
+        // Later places first, so the earlier indices stay right.
+        for Tentative { arg, index } in given_back.into_iter().rev() {
+            cli.entry(&arg.key).remove(index);
+        }
+
         // Positionals take command-line values in declaration order; a multiple one takes
         // the rest.
-        let mut given = positionals.into_iter();
+        let mut given = left.into_iter();
         for arg in self.args.iter().filter(|a| a.positional) {
             let taken: Vec<OsString> = if arg.multiple {
                 given.by_ref().collect()
@@ -346,17 +397,17 @@ impl ArgParser {
                 (Some(c), true) => format!("-{}, {}", c, long),
                 (None, true) => long,
                 (Some(c), false) => {
-                    let metavar = arg.value_name();
-                    format!("-{} {}, {} {}", c, metavar, long, metavar)
+                    let values = arg.option_values();
+                    format!("-{} {}, {} {}", c, values, long, values)
                 }
-                (None, false) => format!("{} {}", long, arg.value_name()),
+                (None, false) => format!("{} {}", long, arg.option_values()),
             };
             help_entry(&mut out, &invocation, &self.help_text(arg));
         }
         out
     }
 
-    /// Returns the usage line, e.g. `usage: my-exporter [-h] [-H HOST] [--process-stats] target`,
+    /// Returns the usage line, e.g. `usage: my-exporter [-h] [-H HOST [HOST ...]] [--process-stats] target`,
     /// without a trailing newline. Optional arguments are bracketed.
     pub fn usage(&self) -> String {
         let mut out = format!("usage: {} [-h]", self.prog);
@@ -370,7 +421,7 @@ impl ArgParser {
             };
             if !arg.flag {
                 part.push(' ');
-                part.push_str(&arg.value_name());
+                part.push_str(&arg.option_values());
             }
             if arg.required {
                 out.push_str(&format!(" {}", part));
@@ -606,6 +657,13 @@ enum EnvSetting {
     Disabled,
 }
 
+/// A value after a multiple option's value (`b` in `-H a b`): the option's unless the
+/// positionals need it; it holds place `index` among the option's values meanwhile.
+struct Tentative<'a> {
+    arg: &'a Arg,
+    index: usize,
+}
+
 /// The declaration of one option or positional, configured with chained builder calls on the
 /// `&mut Arg` that [`ArgParser::add_argument`] returns.
 #[derive(Debug, Clone)]
@@ -684,9 +742,15 @@ impl Arg {
         self
     }
 
-    /// Lets an option be repeated, each value appended ([`Args::get_all`]); lets a positional
-    /// take all remaining values (one or more; it must be the last positional). From the
-    /// environment, values are split on `,`.
+    /// Lets an option take several values, each appended ([`Args::get_all`]): repeated
+    /// (`-H a -H b`) or, as with argparse's `nargs="+"`, followed by more values up to the next
+    /// option (`-H a b`; `--host=a` takes one). Such values go to the positionals first, if
+    /// they still need one: with a positional `target`, `-H a b` is `-H a` and target `b`,
+    /// and `-H a b c` is `-H a -H b` and target `c`. Values of a multiple option cannot start
+    /// with `-`, except attached (`--host=-x`).
+    ///
+    /// Lets a positional take all remaining values (one or more; it must be the last
+    /// positional). From the environment, values are split on `,`.
     pub fn multiple(&mut self) -> &mut Self {
         self.multiple = true;
         self
@@ -753,6 +817,16 @@ impl Arg {
             return format!("{{{}}}", self.choices.join(","));
         }
         self.key.to_ascii_uppercase().replace('-', "_")
+    }
+
+    /// What an option takes, in the help: `HOST`, or `HOST [HOST ...]` for a multiple one.
+    fn option_values(&self) -> String {
+        let name = self.value_name();
+        if self.multiple {
+            format!("{} [{} ...]", name, name)
+        } else {
+            name
+        }
     }
 
     /// Splits a value from the environment or a default: on `,` for multiple arguments.
@@ -1249,6 +1323,22 @@ mod tests {
             case("repeated single option: last wins", &["-p", "1", "-p", "2", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=2 target=x")),
             case("repeated multiple option", &["-H", "a", "--host=b", "-Hc", "x"], &[], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
             case("flag", &["--process-stats", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=9090 process-stats target=x")),
+            case("several values after a multiple option, as argparse's nargs=+", &["-H", "a", "b", "c", "x"], &[], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("positionals get first claim on them", &["-H", "a", "x"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("so a required positional is not swallowed", &["-H", "a", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
+            case("values stay in order", &["-H", "a", "b", "-H", "c", "x"], &[], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("a value given back keeps the others in order", &["-H", "a", "x", "-p", "1", "-Hc"], &[], Run("host=a,c log-level=info metrics-path=/metrics port=1 target=x")),
+            case("the surplus goes to options from the first", &["-H", "a", "x", "-Hc", "d"], &[], Run("host=a,x,c log-level=info metrics-path=/metrics port=9090 target=d")),
+            case("positional first, then several values", &["x", "--host", "a", "b"], &[], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("= takes one value", &["--host=a", "b", "x"], &[], Err("unexpected argument 'x': no more positional arguments expected")),
+            case("-- ends the values", &["-H", "a", "--", "x"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("a multiple option's value cannot look like an option", &["-H", "-p", "1", "x"], &[], Err("missing value for option '-H'")),
+            with(|p| p.args.retain(|a| !a.positional),
+                case("no positionals: every value is the option's", &["-H", "127.0.0.1", "::1", "-p", "1"], &[], Run("host=127.0.0.1,::1 log-level=info metrics-path=/metrics port=1"))),
+            with(|p| p.args.retain(|a| !a.positional),
+                case("no positionals: a surplus value after a single option", &["-p", "1", "2"], &[], Err("unexpected argument '2': no more positional arguments expected"))),
+            with(|p| { p.add_argument("target").multiple(); },
+                case("a multiple positional takes what follows", &["-H", "a", "b", "c"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b,c"))),
             case("positional before options", &["x", "-Hy"], &[], Run("host=y log-level=info metrics-path=/metrics port=9090 target=x")),
             case("env fallback", &[], &[("MY_EXPORTER_PORT", "7"), ("MY_EXPORTER_TARGET", "t")], Run("host=localhost log-level=info metrics-path=/metrics port=7 target=t")),
             case("env multiple split on commas", &["x"], &[("MY_EXPORTER_HOST", " a, b,,c ")], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
@@ -1456,7 +1546,7 @@ mod tests {
         p.add_argument("target").help("what to scrape");
         p.add_argument("extra").multiple().default("").no_env();
         let want = "\
-usage: my-exporter [-h] [-V] [-H HOST] [-L {error,info}] [--format FMT] [--process-stats] --config CONFIG target [extra ...]
+usage: my-exporter [-h] [-V] [-H HOST [HOST ...]] [-L {error,info}] [--format FMT] [--process-stats] --config CONFIG target [extra ...]
 
 My Prometheus exporter.
 
@@ -1467,7 +1557,8 @@ positional arguments:
 options:
   -h, --help            show this help message and exit
   -V, --version         show the version and exit
-  -H HOST, --host HOST  host addresses to bind, may be repeated (default: localhost) (env: MY_EXPORTER_HOST)
+  -H HOST [HOST ...], --host HOST [HOST ...]
+                        host addresses to bind, may be repeated (default: localhost) (env: MY_EXPORTER_HOST)
   -L {error,info}, --log-level {error,info}
                         minimum log level (default: info) (env: MY_EXPORTER_LOG_LEVEL)
   --format FMT          (choices: text, json)

@@ -80,14 +80,14 @@ fn help_lists_every_option_and_environment_variable() {
         assert_eq!(status.code(), Some(0), "{flag}: {stderr}");
         assert_eq!(stderr, "", "{flag}");
         let usage = format!(
-            "usage: {SAMPLE} [-h] [-V] [-H HOST] [-p PORT] [-L LEVEL] [--process-stats] [--metrics-path PATH]\n"
+            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--process-stats] [--metrics-path PATH]\n"
         );
         assert!(stdout.starts_with(&usage), "{flag}: {stdout}");
         for expected in [
             "\nA sample exporter.\n",
             "-h, --help",
             "-V, --version",
-            "-H HOST, --host HOST",
+            "-H HOST [HOST ...], --host HOST [HOST ...]",
             "-p PORT, --port PORT",
             "-L LEVEL, --log-level LEVEL",
             "(choices: critical, error, warning, info, debug)",
@@ -165,7 +165,7 @@ fn usage_errors_exit_2_with_message_and_usage() {
         ),
         (&["-H", "127.0.0.1", "-p"], "missing value for option '-p'"),
         (
-            &["-p", "0", "-H", "127.0.0.1", "extra"],
+            &["-H", "127.0.0.1", "-p", "0", "extra"],
             "unexpected argument 'extra'",
         ),
         (
@@ -770,6 +770,25 @@ fn localhost_binds_the_loopback_addresses() {
         "localhost must not bind every interface\n{}",
         proc.describe()
     );
+    stop_cleanly(&mut proc, "TERM");
+}
+
+/// `-H a b`, as the Python library's `-H HOST [HOST ...]` takes it: both addresses, one port.
+#[test]
+fn several_hosts_after_one_dash_h() {
+    let args = ["-H", "127.0.0.1", "127.0.0.2", "-p", "0", "-L", "info"];
+    let mut proc = Proc::spawn("sample", &args, &[]);
+    let port = proc.ready();
+    const READY_2: &str = " INFO listening on http://127.0.0.2:";
+    let line = proc.wait_for_stderr("second readiness line", |l| l.contains(READY_2));
+    assert_eq!(
+        parse_port(&line, READY_2),
+        Some(port),
+        "{}",
+        proc.describe()
+    );
+    assert_metrics_response(&get(port, "/metrics"));
+    assert_metrics_response(&get(SocketAddr::from(([127, 0, 0, 2], port)), "/metrics"));
     stop_cleanly(&mut proc, "TERM");
 }
 
