@@ -312,7 +312,10 @@ impl ArgParser {
         }
         // Later places first, so the earlier indices stay right.
         for Tentative { arg, index } in given_back.into_iter().rev() {
-            cli.entry(&arg.key).remove(index);
+            let values = cli.entry(&arg.key);
+            if index < values.len() {
+                values.remove(index);
+            }
         }
 
         // Positionals take command-line values in declaration order; a multiple one takes

@@ -24,7 +24,18 @@ fuzz_target!(|data: &[u8]| {
         .default("warning");
     parser.add_argument("--process-stats").flag();
     parser.add_argument("--metrics-path").default("/metrics");
-    parser.add_argument("target").multiple();
+    parser.add_argument("--label").short('l').multiple();
+    // The positionals' shape decides who gets the values after a multiple option's.
+    match data.first().map_or(0, |b| b % 3) {
+        0 => {
+            parser.add_argument("target").multiple();
+        }
+        1 => {
+            parser.add_argument("target");
+            parser.add_argument("extra").default("e");
+        }
+        _ => {}
+    }
 
     let env = |key: &str| match key {
         "FUZZ_EXPORTER_LOG_LEVEL" | "FUZZ_EXPORTER_PROCESS_STATS" | "FUZZ_EXPORTER_HOST" => {
