@@ -9,7 +9,9 @@
 //! than the shortest that would.
 //!
 //! [`write_shortest`] writes the layout of Rust's `Display` for `1e-5 <= |v| < 1e21`
-//! (`0.25`, `123.5`) and of `{:e}` otherwise (`1e300`, `-1.5e-7`).
+//! (`0.25`, `123.5`) and of `{:e}` otherwise (`1e300`, `-1.5e-7`). [`write_go_general`] writes
+//! bucket bounds as Go does (`1e+06`), checking shorter digits exactly where it can, since an
+//! `le` label is compared as a string and a digit too many makes it another series.
 
 /// A floating-point number with a 64-bit significand: `f × 2^e`.
 #[derive(Clone, Copy)]
@@ -318,39 +320,144 @@ pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
         buf: [0; 20],
         len: 0,
     };
-    let exponent = grisu2(v.abs(), &mut digits);
-    let digits = digits.as_slice();
-    let n = digits.len() as i32;
-    // The value is 0.DIGITS × 10^point.
-    let point = n + exponent;
+    let point = grisu2(v.abs(), &mut digits) + digits.len as i32;
     if (1e-5..1e21).contains(&v.abs()) {
-        if point >= n {
-            out.extend_from_slice(digits);
-            out.resize(out.len() + (point - n) as usize, b'0');
-        } else if point > 0 {
-            let (int, frac) = digits.split_at(point as usize);
-            out.extend_from_slice(int);
-            out.push(b'.');
-            out.extend_from_slice(frac);
-        } else {
-            out.extend_from_slice(b"0.");
-            out.resize(out.len() + (-point) as usize, b'0');
-            out.extend_from_slice(digits);
-        }
+        write_positional(out, digits.as_slice(), point);
     } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.extend_from_slice(first);
-        if !rest.is_empty() {
-            out.push(b'.');
-            out.extend_from_slice(rest);
-        }
-        out.push(b'e');
-        let exp = point - 1;
-        if exp < 0 {
-            out.push(b'-');
-        }
-        crate::encode::write_u64(out, u64::from(exp.unsigned_abs()));
+        write_scientific(out, digits.as_slice(), point - 1, false);
     }
+}
+
+/// Appends a finite `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` spells it, which is how
+/// client_golang writes `le` values: the fewest digits that read back, positional unless the
+/// exponent is below -4 or at least 6, then with a sign and two digits or more (`0.0001`,
+/// `1e-05`, `250000`, `1e+06`, `1.5e+23`). Digits are the shortest for up to 15 significant digits times 10^-22 to 10^22,
+/// as bucket bounds are; beyond, they are [`write_shortest`]'s. Not for the scrape path: it is
+/// slower.
+pub(crate) fn write_go_general(out: &mut Vec<u8>, v: f64) {
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+        return;
+    }
+    if v < 0.0 {
+        out.push(b'-');
+    }
+    let mut digits = Digits {
+        buf: [0; 20],
+        len: 0,
+    };
+    let mut point = grisu2(v.abs(), &mut digits) + digits.len as i32;
+    shorten(v.abs(), &mut digits, &mut point);
+    while digits.as_slice().last() == Some(&b'0') {
+        digits.len -= 1;
+    }
+    let exponent = point - 1;
+    if (-4..6).contains(&exponent) {
+        write_positional(out, digits.as_slice(), point);
+    } else {
+        write_scientific(out, digits.as_slice(), exponent, true);
+    }
+}
+
+/// `0.DIGITS × 10^point` without an exponent: `1500`, `1.5`, `0.0015`.
+fn write_positional(out: &mut Vec<u8>, digits: &[u8], point: i32) {
+    let n = digits.len() as i32;
+    if point >= n {
+        out.extend_from_slice(digits);
+        out.resize(out.len() + (point - n) as usize, b'0');
+    } else if point > 0 {
+        let (int, frac) = digits.split_at(point as usize);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-point) as usize, b'0');
+        out.extend_from_slice(digits);
+    }
+}
+
+/// `D.IGITS × 10^exponent` as `1.5e-7`, or Go's way with `go`: `1.5e-07`, `1e+300`.
+fn write_scientific(out: &mut Vec<u8>, digits: &[u8], exponent: i32, go: bool) {
+    let (first, rest) = digits.split_at(1.min(digits.len()));
+    out.extend_from_slice(first);
+    if !rest.is_empty() {
+        out.push(b'.');
+        out.extend_from_slice(rest);
+    }
+    out.push(b'e');
+    if exponent < 0 {
+        out.push(b'-');
+    } else if go {
+        out.push(b'+');
+    }
+    if go && exponent.unsigned_abs() < 10 {
+        out.push(b'0');
+    }
+    crate::encode::write_u64(out, u64::from(exponent.unsigned_abs()));
+}
+
+/// Replaces Grisu2's digits of `v > 0` (`0.DIGITS × 10^point`) with the fewest that read back
+/// as `v`, where there are at most 15 of them: for each length, the digits cut there and rounded
+/// down or up (the nearer first) are checked exactly, by [`exact_decimal`].
+fn shorten(v: f64, digits: &mut Digits, point: &mut i32) {
+    let all = digits.as_slice();
+    for k in 1..all.len().min(16) {
+        let head = all.get(..k).unwrap_or_default();
+        let down = head.iter().fold(0u64, |m, &d| m * 10 + u64::from(d - b'0'));
+        let round_up_first = all.get(k).is_some_and(|&next| next >= b'5');
+        let candidates = if round_up_first {
+            [down + 1, down]
+        } else {
+            [down, down + 1]
+        };
+        let exponent = *point - k as i32;
+        if let Some(m) = candidates
+            .into_iter()
+            .find(|&m| exact_decimal(m, exponent) == Some(v))
+        {
+            let mut text = Vec::new();
+            crate::encode::write_u64(&mut text, m);
+            let mut shorter = Digits {
+                buf: [0; 20],
+                len: 0,
+            };
+            for &c in &text {
+                shorter.push(c - b'0');
+            }
+            // A carry (`99` up to `100`) moves the point.
+            *point = exponent + shorter.len as i32;
+            *digits = shorter;
+            return;
+        }
+    }
+}
+
+/// Exact powers of ten as `f64`: 10^0 through 10^22.
+const EXACT_POWERS: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `m × 10^exponent` as the `f64` that parsing the decimal gives, when one correctly rounded
+/// operation on exact operands computes it (Clinger's fast path: `m < 2^53`, powers up to
+/// 10^22); `None` otherwise.
+fn exact_decimal(m: u64, exponent: i32) -> Option<f64> {
+    const EXACT_INTEGERS: u64 = 1 << 53;
+    if m >= EXACT_INTEGERS {
+        return None;
+    }
+    let power = |e: i32| EXACT_POWERS.get(usize::try_from(e).ok()?).copied();
+    if exponent < 0 {
+        return Some(m as f64 / power(-exponent)?);
+    }
+    if exponent <= 22 {
+        return Some(m as f64 * power(exponent)?);
+    }
+    // `1 × 10^23` is `10 × 10^22`: move the excess powers into `m` while it stays exact.
+    let excess = 10u64.checked_pow(u32::try_from(exponent - 22).ok()?)?;
+    let m = m.checked_mul(excess).filter(|&m| m < EXACT_INTEGERS)?;
+    Some(m as f64 * 1e22)
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! Both formats share one walk over the registry; a [`Format`] decides the few places where
 //! they differ: family names and types in the header lines (OpenMetrics names a counter family
 //! without `_total` and has `info` and `stateset` types), `"` escaped in OpenMetrics help
-//! texts, canonical `le` values (`1.0`, not `1`), and the closing `# EOF`.
+//! texts, canonical `le` values (`1.0`, not `1`; `1e+06` as client_golang writes it), and the
+//! closing `# EOF`.
 //!
 //! The parts of a metric that never change (the header lines, the escaped label pairs of each
 //! series, histogram `le` values, enum states) are rendered once when the metric or series is
@@ -294,13 +295,19 @@ fn write_count(out: &mut Vec<u8>, desc: &Desc, suffix: &str, labels: &str, extra
     out.push(b'\n');
 }
 
-/// Appends `v` as an OpenMetrics canonical number, as `le` and `quantile` values must be:
-/// like [`write_float`], with integers spelled as floats (`1.0`, `-0.0`).
-pub(crate) fn write_canonical_float(out: &mut Vec<u8>, v: f64) {
+/// Appends a bucket bound as client_golang writes `le`, so that our buckets are the same
+/// series as a Go exporter's: Go's shortest `%g` (`0.005`, `100000`, `1e+06`,
+/// `1e-05`); in OpenMetrics with `.0` when there is neither a point nor an exponent (`1.0`,
+/// `1e+06`), as its canonical numbers want. Done once, when the metric is created.
+pub(crate) fn write_bound(out: &mut Vec<u8>, v: f64, format: Format) {
+    if !v.is_finite() {
+        write_float(out, v);
+        return;
+    }
     let start = out.len();
-    write_float(out, v);
+    crate::dtoa::write_go_general(out, v);
     let written = out.get(start..).unwrap_or_default();
-    if written.iter().all(|&b| b.is_ascii_digit() || b == b'-') {
+    if format == Format::OpenMetrics && !written.iter().any(|&b| b == b'.' || b == b'e') {
         out.extend_from_slice(b".0");
     }
 }
@@ -613,21 +620,99 @@ mod tests {
         }
     }
 
+    /// client_golang's spellings (`strconv.AppendFloat(v, 'g', -1, 64)`, plus `.0` in
+    /// OpenMetrics), and the OpenMetrics specification's examples of canonical `le` values.
     #[test]
-    fn canonical_numbers_have_a_fraction() {
-        for (v, want) in [
-            (1.0, "1.0"),
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (-2.0, "-2.0"),
-            (0.25, "0.25"),
-            (1e300, "1e300"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NAN, "NaN"),
+    fn bucket_bounds_are_spelled_as_client_golang_does() {
+        for (v, text, om) in [
+            (0.005, "0.005", "0.005"),
+            (0.1, "0.1", "0.1"),
+            (0.25, "0.25", "0.25"),
+            (1.0, "1", "1.0"),
+            (2.5, "2.5", "2.5"),
+            (10.0, "10", "10.0"),
+            (0.0, "0", "0.0"),
+            (-0.0, "-0", "-0.0"),
+            (-1.0, "-1", "-1.0"),
+            (-0.5, "-0.5", "-0.5"),
+            (1e-10, "1e-10", "1e-10"),
+            (1e-9, "1e-09", "1e-09"),
+            (1e-5, "1e-05", "1e-05"),
+            (0.0001, "0.0001", "0.0001"),
+            (100000.0, "100000", "100000.0"),
+            (999999.0, "999999", "999999.0"),
+            (1e6, "1e+06", "1e+06"),
+            (1.5e6, "1.5e+06", "1.5e+06"),
+            (123456789.0, "1.23456789e+08", "1.23456789e+08"),
+            (1e10, "1e+10", "1e+10"),
+            (1e21, "1e+21", "1e+21"),
+            (1e22, "1e+22", "1e+22"),
+            (1e23, "1e+23", "1e+23"),
+            (1e100, "1e+100", "1e+100"),
+            (1e-100, "1e-100", "1e-100"),
+            (0.3, "0.3", "0.3"),
+            (1.0 / 3.0, "0.3333333333333333", "0.3333333333333333"),
+            (5e-324, "5e-324", "5e-324"),
+            (
+                f64::MAX,
+                "1.7976931348623157e+308",
+                "1.7976931348623157e+308",
+            ),
+            (f64::INFINITY, "+Inf", "+Inf"),
         ] {
-            let mut out = Vec::new();
-            write_canonical_float(&mut out, v);
-            assert_eq!(String::from_utf8(out).unwrap(), want, "{v:?}");
+            for (format, want) in [(Format::Text, text), (Format::OpenMetrics, om)] {
+                let mut out = Vec::new();
+                write_bound(&mut out, v, format);
+                assert_eq!(String::from_utf8(out).unwrap(), want, "{v:e} {format:?}");
+            }
         }
+    }
+
+    /// Against `{:e}` (shortest and closest digits) laid out Go's way, on bounds of up to 15
+    /// significant digits times 10^-22 to 10^22, where `write_bound` is exact; beyond, its
+    /// digits read back as the value.
+    #[test]
+    fn bucket_bounds_have_the_shortest_digits() {
+        let go = |v: f64| {
+            let e = format!("{v:e}");
+            let (mantissa, exponent) = e.split_once('e').unwrap();
+            let exponent: i32 = exponent.parse().unwrap();
+            if (-4..6).contains(&exponent) {
+                format!("{v}")
+            } else {
+                let sign = if exponent < 0 { '-' } else { '+' };
+                format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+            }
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for _ in 0..100_000 {
+            let digits = 1 + next() % 15;
+            let m = next() % 10u64.pow(digits as u32);
+            let exponent = (next() % 45) as i32 - 22;
+            let v: f64 = format!("{m}e{exponent}").parse().unwrap();
+            if v == 0.0 {
+                continue;
+            }
+            let mut out = Vec::new();
+            write_bound(&mut out, v, Format::Text);
+            assert_eq!(String::from_utf8(out).unwrap(), go(v), "{m}e{exponent}");
+            checked += 1;
+
+            let anywhere: f64 = format!("{m}e{}", (next() % 600) as i32 - 300)
+                .parse()
+                .unwrap();
+            let mut out = Vec::new();
+            write_bound(&mut out, anywhere, Format::Text);
+            let back: f64 = String::from_utf8(out).unwrap().parse().unwrap();
+            assert_eq!(back.to_bits(), anywhere.to_bits(), "{anywhere:e}");
+        }
+        assert!(checked > 90_000);
     }
 }

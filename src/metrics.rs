@@ -584,20 +584,16 @@ impl Desc {
         buckets: Vec<f64>,
         states: Vec<String>,
     ) -> Desc {
-        let render_buckets = |write: fn(&mut Vec<u8>, f64)| {
+        let bucket_labels = encode::Format::ALL.map(|format| {
             buckets
                 .iter()
                 .map(|&b| {
                     let mut s = Vec::new();
-                    write(&mut s, b);
+                    encode::write_bound(&mut s, b, format);
                     String::from_utf8(s).unwrap_or_default()
                 })
                 .collect()
-        };
-        let bucket_labels = [
-            render_buckets(encode::write_float),
-            render_buckets(encode::write_canonical_float),
-        ];
+        });
         let state_labels = states
             .iter()
             .map(|s| {

@@ -396,7 +396,7 @@ fn promtool_accepts_histograms() {
         .filter(|s| s.label("route") == Some("/"))
         .filter_map(|s| s.label("le"))
         .collect();
-    assert_eq!(le, ["-1", "0", "1e-7", "1", "1024", "1e300", "+Inf"]);
+    assert_eq!(le, ["-1", "0", "1e-07", "1", "1024", "1e+300", "+Inf"]);
     let route = "/api\n\"x\"";
     let count = sizes.sample("payload_size_bytes_count", &[("route", route)]);
     assert_eq!(count.map(|s| s.value), Some(3.0));
@@ -634,7 +634,7 @@ fn openmetrics_structure_of_everything_is_strictly_valid() {
         .collect();
     assert_eq!(
         bounds,
-        ["-1.0", "0.0", "1e-7", "1.0", "1024.0", "1e300", "+Inf"]
+        ["-1.0", "0.0", "1e-07", "1.0", "1024.0", "1e+300", "+Inf"]
     );
 }
 
