@@ -570,8 +570,9 @@ impl Exporter {
         let mut server = self.bind()?;
         let local_addrs = server.local_addrs();
         let handle = server.shutdown_handle();
+        // A thread name cannot hold NUL (`Builder::name` would panic); the name is only shown.
         let thread = std::thread::Builder::new()
-            .name(self.name.clone())
+            .name(self.name.replace('\0', " "))
             .spawn(move || {
                 let result = self.serve(&mut server, None);
                 (self, result)
@@ -671,16 +672,20 @@ impl Exporter {
                 return Err(ScrapeFailure::Failed(message));
             }
         }
-        if let Err(err) = self
-            .registry
-            .encode_format(Arc::make_mut(&mut body), scrape.format)
-        {
-            self.bodies.put(body);
-            let message = one_line(&format!("cannot collect metrics: {err}"));
-            log_error!("{message}");
-            return Err(ScrapeFailure::Failed(message));
-        }
-        Ok(self.bodies.put(body))
+        // Collectors are the caller's code too: a panic in one fails this scrape, as one in
+        // the handler does, and not the server.
+        let out = Arc::make_mut(&mut body);
+        let encoded = catch_unwind(AssertUnwindSafe(|| {
+            self.registry.encode_format(out, scrape.format)
+        }));
+        let message = match encoded {
+            Ok(Ok(())) => return Ok(self.bodies.put(body)),
+            Ok(Err(err)) => one_line(&format!("cannot collect metrics: {err}")),
+            Err(_) => "a collector panicked".to_string(),
+        };
+        self.bodies.put(body);
+        log_error!("{message}");
+        Err(ScrapeFailure::Failed(message))
     }
 
     /// Counts a refused scrape, and logs the count at most once per [`BUSY_WARNING_EVERY`]:

@@ -6,10 +6,12 @@
 //! business, and what to answer is a [`Service`]'s; none of them sees a socket.
 //!
 //! The shape is mio's `tcp_server` example, hardened against its shortcuts (see `STYLE.md`):
-//! - tokens: fixed ones for the waker, the signal socket and each listener, then a counter that
-//!   never reuses a token, so a stale event cannot reach a new connection;
-//! - accept, read and write are each drained until `WouldBlock`, `Interrupted` is retried, and
-//!   `Ok(0)` is end of stream;
+//! - tokens: fixed ones for the waker, the signal socket and each listener, then one per
+//!   connection slot; a freed slot is reused after all the others, so a late event of a closed
+//!   connection seldom reaches its successor, and one that does finds a socket that would block;
+//! - accept is drained until `WouldBlock`; a read or write that moves fewer bytes than asked
+//!   stands for one (the socket had no more, or took no more: the next change is a new edge),
+//!   which saves a syscall per request; `Interrupted` is retried, and `Ok(0)` is end of stream;
 //! - what the bytes of one connection mean is its [`Session`]'s
 //!   business, which keeps unparsed bytes across events (a request may arrive in many
 //!   segments, or several in one) and stops reading while a response is pending, so a client
@@ -56,7 +58,8 @@ pub struct Limits {
     /// 0.5 s; otherwise new connections wait in the listen queue until one closes.
     pub max_connections: usize,
     /// Largest request head (request line and headers) in bytes: 8 KiB, nginx's
-    /// `large_client_header_buffers`. Longer: 414 or 431, then close.
+    /// `large_client_header_buffers`. Longer: 414 or 431, then close. 18 to
+    /// [`MAX_REQUEST_HEAD_BYTES`].
     pub max_request_head_bytes: usize,
     /// Time from a request's first byte to the end of its head: 10 s (nginx allows 60 s; a
     /// scraper sends its head in one segment, and a shorter limit frees slowloris slots sooner).
@@ -107,19 +110,36 @@ const LINGER: Duration = Duration::from_secs(2);
 /// one process can have.
 pub const MAX_CONNECTIONS: usize = 1 << 20;
 
+/// The largest [`Limits::max_request_head_bytes`]: 16 MiB, sixteen times Go's default. Each
+/// connection may buffer that much, so "no limit" would let clients take all memory.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 1 << 24;
+
 /// `InvalidInput` for limits no server can keep.
 fn check_limits(limits: &Limits) -> io::Result<()> {
-    if (1..=MAX_CONNECTIONS).contains(&limits.max_connections) {
-        Ok(())
-    } else {
-        Err(io::Error::new(
+    let out_of = |name: &str, value: usize, low: usize, high: usize| {
+        io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!(
-                "max_connections is {}: expected 1 to {MAX_CONNECTIONS}",
-                limits.max_connections
-            ),
-        ))
+            format!("{name} is {value}: expected {low} to {high}"),
+        )
+    };
+    if !(1..=MAX_CONNECTIONS).contains(&limits.max_connections) {
+        return Err(out_of(
+            "max_connections",
+            limits.max_connections,
+            1,
+            MAX_CONNECTIONS,
+        ));
     }
+    // The shortest request head, `GET / HTTP/1.0` and two line ends, is 18 bytes.
+    if !(18..=MAX_REQUEST_HEAD_BYTES).contains(&limits.max_request_head_bytes) {
+        return Err(out_of(
+            "max_request_head_bytes",
+            limits.max_request_head_bytes,
+            18,
+            MAX_REQUEST_HEAD_BYTES,
+        ));
+    }
+    Ok(())
 }
 
 /// With no room for a waiting client (the connection limit or the descriptors reached, and no
@@ -359,7 +379,8 @@ impl Server {
     ///
     /// # Errors
     /// The first bind error, with the address in its message; `InvalidInput` for a
-    /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`].
+    /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`], or a
+    /// [`Limits::max_request_head_bytes`] below 18 or above [`MAX_REQUEST_HEAD_BYTES`].
     pub fn bind(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
         check_limits(&limits)?;
         let poll = Poll::new()?;
@@ -395,6 +416,9 @@ impl Server {
     ///         }
     ///     }
     ///     server.tick(&mut exporter);
+    ///     if server.is_shut_down() {
+    ///         break; // after a `ShutdownHandle::shutdown`; or keep serving the own sockets
+    ///     }
     /// }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -675,10 +699,12 @@ impl Server {
             .connections
             .iter()
             .map(|(_, c)| c.deadline_when(busy, &self.limits));
-        conns
-            .chain(self.accept_paused_until)
-            .chain(self.shutdown_deadline)
-            .min()
+        // Once shut down, nothing is left to happen: no deadline, however long the caller's
+        // loop keeps polling.
+        let shutdown = self
+            .shutdown_deadline
+            .filter(|_| !self.connections.is_empty());
+        conns.chain(self.accept_paused_until).chain(shutdown).min()
     }
 
     /// Begins the shutdown if a [`ShutdownHandle`] asked for it or, when given, a signal
@@ -711,6 +737,7 @@ impl Server {
             let _ = self.registry.deregister(listener);
         }
         self.listeners.iter_mut().for_each(|l| *l = None);
+        self.accept_paused_until = None;
         let idle = self.connections.tokens_where(|c| !c.session.has_output());
         for token in idle {
             self.close(token);
@@ -1235,6 +1262,20 @@ mod tests {
     }
 
     #[test]
+    fn a_shut_down_server_sets_no_deadline_for_the_callers_loop() {
+        let addrs = ["127.0.0.1:0".parse().unwrap()];
+        let poll = Poll::new().unwrap();
+        let mut server =
+            Server::bind_in(poll.registry(), 0..10_000, &addrs, Limits::default()).unwrap();
+        let mut exporter = crate::Exporter::new("t", "T.");
+        server.shutdown();
+        server.tick(&mut exporter);
+        assert!(server.is_shut_down());
+        // A loop that goes on polling for its own sockets must not spin.
+        assert_eq!(server.timeout(), None);
+    }
+
+    #[test]
     fn connection_limits_no_server_can_keep_are_errors() {
         let addrs = ["127.0.0.1:0".parse().unwrap()];
         for max_connections in [0, MAX_CONNECTIONS + 1, usize::MAX] {
@@ -1254,6 +1295,23 @@ mod tests {
             ..Limits::default()
         };
         Server::bind(&addrs, limits).unwrap();
+
+        for max_request_head_bytes in [0, 17, MAX_REQUEST_HEAD_BYTES + 1, usize::MAX] {
+            let limits = Limits {
+                max_request_head_bytes,
+                ..Limits::default()
+            };
+            let err = Server::bind(&addrs, limits).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("max_request_head_bytes"), "{err}");
+        }
+        for max_request_head_bytes in [18, MAX_REQUEST_HEAD_BYTES] {
+            let limits = Limits {
+                max_request_head_bytes,
+                ..Limits::default()
+            };
+            Server::bind(&addrs, limits).unwrap();
+        }
     }
 
     #[test]

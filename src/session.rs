@@ -191,6 +191,10 @@ impl Session {
                     self.input.drain(..head_len.min(self.input.len()));
                     if self.close_after_output {
                         self.input.clear();
+                        if !self.has_output() {
+                            // Nothing to write first: end now, as `wrote` would after it.
+                            self.state = State::Finished;
+                        }
                     }
                 }
                 Parse::Reject(status) => {
@@ -261,7 +265,7 @@ impl Session {
         if self.state == State::Lingering {
             return usize::MAX;
         }
-        (self.limits.max_request_head_bytes + 1).saturating_sub(self.input.len())
+        (self.limits.max_request_head_bytes.saturating_add(1)).saturating_sub(self.input.len())
     }
 
     /// Records bytes read from the client (discarded while lingering, until a megabyte makes
@@ -374,6 +378,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Answers nothing: a `Service` of the caller's may.
+    struct Silent;
+    impl Service for Silent {
+        fn respond(&mut self, _: &Request<'_>, _: SocketAddr, _: &mut Response) {}
+        fn common_headers(&mut self) -> CommonHeaders<'_> {
+            CommonHeaders {
+                server: "silent",
+                date: "",
+            }
+        }
+    }
+
+    #[test]
+    fn a_request_that_ends_the_connection_ends_it_even_unanswered() {
+        let mut s = session();
+        s.received(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n");
+        assert_eq!(s.next(&mut Silent), Action::ShutdownWrite);
+        // What follows is not parsed as a request.
+        s.received_eof();
+        assert_eq!(s.next(&mut Silent), Action::Close);
     }
 
     #[test]

@@ -66,6 +66,15 @@ fn spawned_exporter_stops_through_a_handle_from_another_thread() {
 }
 
 #[test]
+fn any_name_spawns() {
+    let mut exporter = Exporter::new("with\0nul", "");
+    exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    let running = exporter.spawn().unwrap();
+    running.shutdown_handle().shutdown();
+    running.join().unwrap();
+}
+
+#[test]
 fn exporter_in_the_callers_mio_loop_serves_beside_the_callers_own_sockets() {
     let mut poll = Poll::new().unwrap();
     let mut exporter = Exporter::new("own-loop", "In the caller's loop.");

@@ -783,6 +783,38 @@ fn collector_error_is_500_with_its_message() {
     client.get("/").assert_status(200);
 }
 
+/// A collector that panics while the flag is set.
+struct PanickingCollector(Arc<AtomicBool>);
+
+impl Collector for PanickingCollector {
+    fn collect(&mut self, _out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+        if self.0.load(Ordering::SeqCst) {
+            panic!("deliberate panic in a collector (expected by the test)");
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn collector_panic_is_500_and_the_server_keeps_serving() {
+    let panic_now = Arc::new(AtomicBool::new(true));
+    let collector = PanickingCollector(Arc::clone(&panic_now));
+    let server = TestServer::start(move |e| {
+        e.registry_mut().register_collector(collector);
+    });
+    let mut client = server.connect();
+    let response = client.get("/metrics");
+    response.assert_status(500);
+    assert!(
+        response.text().contains("collector panicked"),
+        "{:?}",
+        response.text()
+    );
+    client.get("/").assert_status(200);
+    panic_now.store(false, Ordering::SeqCst);
+    server.connect().get("/metrics").assert_status(200);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Malformed and oversized requests
 
