@@ -124,10 +124,22 @@ macro_rules! accessors {
 }
 
 impl Metrics {
-    /// The metric called `name` (for counters and infos, without `_total` / `_info`).
+    /// The metric called `name`. Counters and infos are named without `_total` / `_info`, and
+    /// also answer to the name with it, as they may have been declared
+    /// (`MetricConfig::new("requests_total", …, "counter")` is `requests` and `requests_total`).
     pub fn get(&self, name: &str) -> Option<&Metric> {
-        let i = self.position(name).ok()?;
-        self.by_name.get(i).map(|(_, metric)| metric)
+        let at = |name: &str| {
+            let i = self.position(name).ok()?;
+            self.by_name.get(i).map(|(_, metric)| metric)
+        };
+        at(name).or_else(|| {
+            let (base, kind) = match (name.strip_suffix("_total"), name.strip_suffix("_info")) {
+                (Some(base), _) => (base, MetricType::Counter),
+                (_, Some(base)) => (base, MetricType::Info),
+                _ => return None,
+            };
+            at(base).filter(|metric| metric.metric_type() == kind)
+        })
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
@@ -599,6 +611,30 @@ mod tests {
              s_sum 3\n\
              s_count 1\n"
         );
+    }
+
+    #[test]
+    fn metrics_answer_to_the_name_they_were_declared_with() {
+        let mut r = Registry::new();
+        let configs = [
+            MetricConfig::new("requests_total", "R.", "counter").labels(["code"]),
+            MetricConfig::new("build_info", "B.", "info"),
+            MetricConfig::new("errors", "E.", "counter"),
+            MetricConfig::new("temp", "T.", "gauge"),
+        ];
+        let m = r.create_metrics(configs.clone()).unwrap();
+        for config in &configs {
+            assert!(m.get(config.name()).is_some(), "{}", config.name());
+        }
+        m.counter_family("requests_total").unwrap();
+        m.counter_family("requests").unwrap();
+        m.info("build_info").unwrap();
+        m.info("build").unwrap();
+        m.counter("errors_total").unwrap();
+        // Only a counter answers to `_total`, and only an info to `_info`.
+        assert!(m.get("temp_total").is_none());
+        assert!(m.get("errors_info").is_none());
+        assert!(m.get("temp_info").is_none());
     }
 
     #[test]
