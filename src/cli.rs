@@ -109,15 +109,20 @@ impl ArgParser {
     ///
     /// A `name` starting with `--` declares an option (`"--an-option"`, key `"an-option"`);
     /// anything else a positional (`"target"`, key `"target"`). Positionals receive command-line
-    /// values in declaration order. Declaring a key again replaces the earlier declaration in its
-    /// place, so a script can override a built-in argument.
+    /// values in declaration order. Declaring an option (or a positional) again returns the
+    /// earlier declaration, to change: so a script adjusts a built-in argument and keeps the
+    /// rest of it (`add_argument("--port").default("9100")` keeps `-p` and the help).
+    /// Declaring an option with a positional's key, or the reverse, replaces it in its place.
     ///
     /// Declarations are checked when parsing: a bad one (an empty key, a short option on a
     /// positional, a default outside the choices...) makes parsing fail with
     /// [`CliError::InvalidDeclaration`].
     pub fn add_argument(&mut self, name: &str) -> &mut Arg {
         let arg = Arg::new(name);
-        let index = match self.args.iter().position(|a| a.key == arg.key) {
+        let same_key = self.args.iter().position(|a| a.key == arg.key);
+        let index = match same_key {
+            // The same kind again: the earlier declaration, to change.
+            Some(index) if self.args[index].positional == arg.positional => index,
             Some(index) => {
                 self.args[index] = arg;
                 index
@@ -1394,10 +1399,14 @@ mod tests {
                 case("custom prefix", &["x"], &[("EXP_PORT", "6"), ("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=6 target=x"))),
             with(|p| { p.add_argument("--port").env("PORT").default("9090"); p.add_argument("target").no_env().default(""); },
                 case("env name override and no_env", &[], &[("PORT", "6"), ("MY_EXPORTER_TARGET", "t")], Run("host=localhost log-level=info metrics-path=/metrics port=6 target="))),
-            with(|p| { p.add_argument("--port").short('p').default("8000").no_env(); },
-                case("redeclared key replaces the first", &["x"], &[("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=8000 target=x"))),
-            with(|p| { p.add_argument("--port").help("no short any more"); },
-                case("redeclared key drops the old short", &["-p", "1", "x"], &[], Err("unrecognized option '-p'"))),
+            with(|p| { p.add_argument("--port").default("8000").no_env(); },
+                case("redeclared option changes what it sets", &["x"], &[("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=8000 target=x"))),
+            with(|p| { p.add_argument("--port").help("another help"); },
+                case("redeclared option keeps its short", &["-p", "1", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=1 target=x"))),
+            with(|p| { p.add_argument("--host").help("another help"); },
+                case("redeclared option keeps its default and several values", &["x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x"))),
+            with(|p| { p.add_argument("port"); },
+                case("a positional with an option's key replaces it in its place", &["1", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=1 target=x"))),
             with(|p| { p.add_argument("--config").required(); },
                 case("missing required option", &["x"], &[], Err("missing required argument '--config'"))),
             with(|p| { p.add_argument("--config").required(); },

@@ -220,7 +220,7 @@ impl std::str::FromStr for MetricsPath {
     }
 }
 
-fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
+fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, CliError> {
     let invalid = |option: &str, value: &str, reason: &str| CliError::InvalidValue {
         option: option.to_string(),
         value: value.to_string(),
@@ -235,7 +235,7 @@ fn builtin_options(args: &Args) -> Result<BuiltinOptions, CliError> {
         .map_or_else(|| "/metrics".to_string(), |p| p.0);
     Ok(BuiltinOptions {
         hosts: args.get_all("host").to_vec(),
-        port: args.value_of::<Port>("port")?.map_or(0, |p| p.0),
+        port: args.value_of::<Port>("port")?.map_or(default_port, |p| p.0),
         level,
         #[cfg(feature = "process-stats")]
         process_stats: args.flag("process-stats"),
@@ -339,7 +339,7 @@ where
         }
         Err(err) => return usage_error(&err),
     };
-    let options = match builtin_options(&args) {
+    let options = match builtin_options(&args, S::DEFAULT_PORT) {
         Ok(options) => options,
         Err(err) => return usage_error(&err),
     };
