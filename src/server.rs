@@ -48,7 +48,9 @@ pub use crate::session::{Response, Service};
 use crate::signal::{signal_name, ShutdownSignals};
 
 /// Limits that keep one client from holding the server. Defaults follow nginx where it has
-/// one, tightened where an exporter's clients (scrapers) make that safe.
+/// one, tightened where an exporter's clients (scrapers) make that safe. Binding refuses values
+/// no server can keep: a timeout of zero (`Duration::MAX` is none; only `shutdown_timeout` may
+/// be zero), and sizes out of the ranges given below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -137,6 +139,20 @@ fn check_limits(limits: &Limits) -> io::Result<()> {
             limits.max_request_head_bytes,
             18,
             MAX_REQUEST_HEAD_BYTES,
+        ));
+    }
+    // Zero means "no limit" in Go's `http.Server`; here it would close every connection at
+    // once, so it is refused rather than taken either way.
+    let timeouts = [
+        ("request_head_timeout", limits.request_head_timeout),
+        ("idle_timeout", limits.idle_timeout),
+        ("write_timeout", limits.write_timeout),
+        ("busy_write_timeout", limits.busy_write_timeout),
+    ];
+    if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name} is 0: no connection could live; for no limit, use Duration::MAX"),
         ));
     }
     Ok(())
@@ -379,8 +395,9 @@ impl Server {
     ///
     /// # Errors
     /// The first bind error, with the address in its message; `InvalidInput` for a
-    /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`], or a
-    /// [`Limits::max_request_head_bytes`] below 18 or above [`MAX_REQUEST_HEAD_BYTES`].
+    /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`], a
+    /// [`Limits::max_request_head_bytes`] below 18 or above [`MAX_REQUEST_HEAD_BYTES`], or a
+    /// timeout of zero (`Duration::MAX` is no limit; only `shutdown_timeout` may be zero).
     pub fn bind(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
         check_limits(&limits)?;
         let poll = Poll::new()?;
@@ -1305,6 +1322,28 @@ mod tests {
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
             assert!(err.to_string().contains("max_request_head_bytes"), "{err}");
         }
+        let zero_timeouts: [fn(&mut Limits); 4] = [
+            |l| l.request_head_timeout = Duration::ZERO,
+            |l| l.idle_timeout = Duration::ZERO,
+            |l| l.write_timeout = Duration::ZERO,
+            |l| l.busy_write_timeout = Duration::ZERO,
+        ];
+        for zero in zero_timeouts {
+            let mut limits = Limits::default();
+            zero(&mut limits);
+            let err = Server::bind(&addrs, limits).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("is 0"), "{err}");
+        }
+        let unlimited = Limits {
+            request_head_timeout: Duration::MAX,
+            idle_timeout: Duration::MAX,
+            write_timeout: Duration::MAX,
+            busy_write_timeout: Duration::MAX,
+            shutdown_timeout: Duration::ZERO,
+            ..Limits::default()
+        };
+        Server::bind(&addrs, unlimited).unwrap();
         for max_request_head_bytes in [18, MAX_REQUEST_HEAD_BYTES] {
             let limits = Limits {
                 max_request_head_bytes,
