@@ -49,8 +49,8 @@ use crate::signal::{signal_name, ShutdownSignals};
 
 /// Limits that keep one client from holding the server. Defaults follow nginx where it has
 /// one, tightened where an exporter's clients (scrapers) make that safe. Binding refuses values
-/// no server can keep: a timeout of zero (`Duration::MAX` is none; only `shutdown_timeout` may
-/// be zero), and sizes out of the ranges given below.
+/// no server can keep: a zero `request_head_timeout`, `idle_timeout` or `write_timeout`
+/// (`Duration::MAX` is none), and sizes out of the ranges given below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -147,7 +147,6 @@ fn check_limits(limits: &Limits) -> io::Result<()> {
         ("request_head_timeout", limits.request_head_timeout),
         ("idle_timeout", limits.idle_timeout),
         ("write_timeout", limits.write_timeout),
-        ("busy_write_timeout", limits.busy_write_timeout),
     ];
     if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
         return Err(io::Error::new(
@@ -397,7 +396,8 @@ impl Server {
     /// The first bind error, with the address in its message; `InvalidInput` for a
     /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`], a
     /// [`Limits::max_request_head_bytes`] below 18 or above [`MAX_REQUEST_HEAD_BYTES`], or a
-    /// timeout of zero (`Duration::MAX` is no limit; only `shutdown_timeout` may be zero).
+    /// zero `request_head_timeout`, `idle_timeout` or `write_timeout` (`Duration::MAX` is no
+    /// limit).
     pub fn bind(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
         check_limits(&limits)?;
         let poll = Poll::new()?;
@@ -1322,11 +1322,10 @@ mod tests {
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
             assert!(err.to_string().contains("max_request_head_bytes"), "{err}");
         }
-        let zero_timeouts: [fn(&mut Limits); 4] = [
+        let zero_timeouts: [fn(&mut Limits); 3] = [
             |l| l.request_head_timeout = Duration::ZERO,
             |l| l.idle_timeout = Duration::ZERO,
             |l| l.write_timeout = Duration::ZERO,
-            |l| l.busy_write_timeout = Duration::ZERO,
         ];
         for zero in zero_timeouts {
             let mut limits = Limits::default();
@@ -1339,7 +1338,7 @@ mod tests {
             request_head_timeout: Duration::MAX,
             idle_timeout: Duration::MAX,
             write_timeout: Duration::MAX,
-            busy_write_timeout: Duration::MAX,
+            busy_write_timeout: Duration::ZERO,
             shutdown_timeout: Duration::ZERO,
             ..Limits::default()
         };
