@@ -93,7 +93,9 @@ pub trait PrometheusExporterScript: Sized {
     /// Called with the parsed arguments, to configure the script and create its metrics.
     ///
     /// # Errors
-    /// An error is logged and the exporter exits with status 1.
+    /// A [`CliError`], as `args.value_of::<T>(..)?` returns for a value that does not parse, is
+    /// a usage error: the message and the usage line on stderr, exit status 2, as argparse's
+    /// `type=` gives. Any other error is logged and the exporter exits with status 1.
     fn configure(&mut self, args: &Args, registry: &mut Registry) -> Result<(), BoxError> {
         let _ = (args, registry);
         Ok(())
@@ -334,8 +336,17 @@ where
     let args = match parser.parse_from(args, env) {
         Ok(Parsed::Run(args)) => args,
         Ok(Parsed::Help(text)) | Ok(Parsed::Version(text)) => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            return EXIT_OK;
+            let mut stdout = std::io::stdout().lock();
+            return match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Ok(()) => EXIT_OK,
+                Err(err) => {
+                    log_critical!("cannot write to standard output: {err}");
+                    EXIT_FAILURE
+                }
+            };
         }
         Err(err) => return usage_error(&err),
     };
@@ -347,6 +358,11 @@ where
 
     let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
     if let Err(err) = script.configure(&args, exporter.registry_mut()) {
+        // A bad value of the script's own option (`args.value_of(..)?`) is a usage error, as
+        // argparse's `type=` makes it.
+        if let Some(usage) = err.downcast_ref::<CliError>() {
+            return usage_error(usage);
+        }
         log_critical!("configuration failed: {err}");
         return EXIT_FAILURE;
     }

@@ -111,6 +111,25 @@ fn help_lists_every_option_and_environment_variable() {
     }
 }
 
+/// Help that cannot be written is a failure, not a silent success.
+#[test]
+fn help_to_a_full_device_exits_1() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("note: no /dev/full here: skipped");
+        return;
+    };
+    for flag in ["--help", "--version"] {
+        let output = std::process::Command::new(support::sample::example("sample"))
+            .arg(flag)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{flag}: {stderr}");
+        assert!(stderr.contains("cannot write"), "{flag}: {stderr}");
+    }
+}
+
 #[test]
 fn version_prints_name_and_version() {
     let expected = format!("{SAMPLE} {}\n", env!("CARGO_PKG_VERSION"));
@@ -669,7 +688,7 @@ fn my_exporter_help_shows_the_custom_option() {
 }
 
 #[test]
-fn my_exporter_bad_custom_option_exits_1() {
+fn my_exporter_bad_custom_option_is_a_usage_error() {
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 2] = [
         (
@@ -685,9 +704,10 @@ fn my_exporter_bad_custom_option_exits_1() {
     ];
     for (args, env, named) in cases {
         let (status, stdout, stderr) = run("my_exporter", args, env);
-        assert_eq!(status.code(), Some(1), "{args:?} {env:?}: {stderr}");
+        assert_eq!(status.code(), Some(2), "{args:?} {env:?}: {stderr}");
         assert_eq!(stdout, "");
-        assert!(stderr.contains("configuration failed"), "{stderr}");
+        assert!(stderr.starts_with("usage: "), "{stderr}");
+        assert!(stderr.contains(": error: invalid value 'x'"), "{stderr}");
         assert!(stderr.contains(named), "{named} not named in {stderr}");
         assert!(
             stderr
