@@ -159,6 +159,14 @@ pub enum MetricError {
     },
     /// A metric of this name exists already (in the registry or earlier in the same batch).
     DuplicateMetric(String),
+    /// A series name the metric would expose is another metric's: a histogram `h` exposes
+    /// `h_count`, a counter `c` exposes `c_total`.
+    SeriesNameTaken {
+        /// The metric being declared.
+        metric: String,
+        /// The series name it would share.
+        series: String,
+    },
     /// Histogram buckets are empty (or only `+Inf`), unsorted, repeated or NaN, as in Python's
     /// client.
     InvalidBuckets {
@@ -263,6 +271,10 @@ impl fmt::Display for MetricError {
                 write!(f, "duplicate label name '{label}' for metric '{metric}'")
             }
             MetricError::DuplicateMetric(n) => write!(f, "metric '{n}' is already registered"),
+            MetricError::SeriesNameTaken { metric, series } => write!(
+                f,
+                "metric '{metric}' would expose '{series}', a series of another metric"
+            ),
             MetricError::InvalidBuckets { metric, reason } => {
                 write!(f, "invalid buckets for histogram '{metric}': {reason}")
             }

@@ -342,7 +342,8 @@ impl ProcessMetrics {
     /// Registers the seven metrics in `registry`.
     ///
     /// # Errors
-    /// [`MetricError::DuplicateMetric`] if metrics of those names exist already.
+    /// [`MetricError::DuplicateMetric`] or [`MetricError::SeriesNameTaken`] if metrics of those
+    /// names exist already.
     pub fn register(registry: &mut Registry) -> Result<ProcessMetrics, MetricError> {
         let rows = ProcessStats::default().rows();
         let configs = rows.iter().map(|(name, help, kind, _)| {

@@ -418,10 +418,10 @@ impl Registry {
     /// invalid, none is registered.
     ///
     /// # Errors
-    /// The first invalid declaration's [`MetricError`], or [`MetricError::DuplicateMetric`] if a
-    /// name it would put on the wire is taken (a counter `requests` is exposed as
-    /// `requests_total`, so it clashes with a gauge `requests_total`; a histogram `h` with a
-    /// gauge `h_count`).
+    /// The first invalid declaration's [`MetricError`]: [`MetricError::DuplicateMetric`] for a
+    /// name taken, [`MetricError::SeriesNameTaken`] if a name it would put on the wire is
+    /// another metric's (a counter `requests` is exposed as `requests_total`, so it clashes
+    /// with a gauge `requests_total`; a histogram `h` with a gauge `h_count`).
     pub fn create_metrics<I>(&mut self, configs: I) -> Result<Metrics, MetricError>
     where
         I: IntoIterator<Item = MetricConfig>,
@@ -440,9 +440,19 @@ impl Registry {
             let desc = config.into_desc()?;
             let name = desc.name.clone();
             for exposed_name in exposed_names(&name, desc.kind) {
-                if self.exposed.contains(&exposed_name) || !exposed.insert(exposed_name) {
-                    return Err(MetricError::DuplicateMetric(name));
+                if self.exposed.contains(&exposed_name) || exposed.contains(&exposed_name) {
+                    let same_name =
+                        self.metrics.position(&name).is_ok() || created.position(&name).is_ok();
+                    return Err(if same_name {
+                        MetricError::DuplicateMetric(name)
+                    } else {
+                        MetricError::SeriesNameTaken {
+                            metric: name,
+                            series: exposed_name,
+                        }
+                    });
                 }
+                exposed.insert(exposed_name);
             }
             let metric = match desc.kind {
                 MetricType::Counter => Metric::Counter(Family::new(desc)),
@@ -734,6 +744,16 @@ mod tests {
             ])
             .unwrap_err();
         assert_eq!(err, MetricError::DuplicateMetric("b".into()));
+        let err = r
+            .create_metrics([
+                MetricConfig::new("h", "", "histogram"),
+                MetricConfig::new("h_count", "", "gauge"),
+            ])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "metric 'h_count' would expose 'h_count', a series of another metric"
+        );
     }
 
     #[test]

@@ -1203,11 +1203,20 @@ pub fn build(spec: &RegistrySpec) -> Result<Built, String> {
         let created = registry.create_metrics([config(metric)]);
         let metrics = match (created, invalid, clash) {
             (Ok(metrics), None, false) => metrics,
-            (Err(MetricError::DuplicateMetric(_)), None, true) => {
+            (
+                Err(MetricError::DuplicateMetric(_) | MetricError::SeriesNameTaken { .. }),
+                None,
+                true,
+            ) => {
                 refused += 1;
                 continue;
             }
-            (Err(err), Some(_), _) if !matches!(err, MetricError::DuplicateMetric(_)) => {
+            (Err(err), Some(_), _)
+                if !matches!(
+                    err,
+                    MetricError::DuplicateMetric(_) | MetricError::SeriesNameTaken { .. }
+                ) =>
+            {
                 refused += 1;
                 continue;
             }
