@@ -1158,10 +1158,22 @@ fn bind_listeners(addrs: &[SocketAddr]) -> io::Result<Vec<(TcpListener, SocketAd
                     continue 'attempt;
                 }
                 Err(err) => {
+                    // `0.0.0.0` and `127.0.0.1` on one port: the clash is our own.
+                    let covered_by = bound.iter().map(|(_, local)| *local).find(|local| {
+                        local.port() == asked.port()
+                            && local.is_ipv4() == asked.is_ipv4()
+                            && (local.ip().is_unspecified() || asked.ip().is_unspecified())
+                    });
+                    let why = match covered_by {
+                        Some(other) if err.kind() == io::ErrorKind::AddrInUse => {
+                            format!("it overlaps {}, listened on already", Addr(other))
+                        }
+                        _ => err.to_string(),
+                    };
                     return Err(io::Error::new(
                         err.kind(),
-                        format!("cannot listen on {}: {err}", Addr(asked)),
-                    ))
+                        format!("cannot listen on {}: {why}", Addr(asked)),
+                    ));
                 }
             };
             let local = listener.local_addr()?;
@@ -1415,6 +1427,29 @@ mod tests {
             ports[0] != 0 && ports[1] != 0 && ports[0] != ports[1],
             "{ports:?}"
         );
+    }
+
+    #[test]
+    fn overlapping_addresses_on_a_fixed_port_say_so() {
+        // A port free now; another process may take it before us, so a few tries.
+        for _ in 0..5 {
+            let free = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+            let port = free.local_addr().unwrap().port();
+            drop(free);
+            let addrs: Vec<SocketAddr> = [format!("0.0.0.0:{port}"), format!("127.0.0.1:{port}")]
+                .iter()
+                .map(|a| a.parse().unwrap())
+                .collect();
+            let err = bind_listeners(&addrs).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+            if err.to_string().contains(&format!("0.0.0.0:{port}:")) {
+                continue; // taken by someone else meanwhile
+            }
+            let want = format!("127.0.0.1:{port}: it overlaps 0.0.0.0:{port}");
+            assert!(err.to_string().contains(&want), "{err}");
+            return;
+        }
+        panic!("no free port in 5 tries");
     }
 
     #[test]
