@@ -1276,7 +1276,7 @@ pub fn usable_addrs(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
