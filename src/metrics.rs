@@ -436,7 +436,7 @@ impl MetricConfig {
 
     /// Checks the declaration and builds the metric's descriptor.
     pub(crate) fn into_desc(self) -> Result<Desc, MetricError> {
-        let kind = self.kind.clone()?;
+        let kind = self.kind?;
         if !is_valid_metric_name(&self.name) {
             return Err(MetricError::InvalidMetricName(self.name));
         }
