@@ -569,9 +569,10 @@ impl ArgParser {
         let mut shorts: Vec<(char, &str)> = Vec::new();
         let mut after_multiple: Option<&Arg> = None;
         for arg in &self.args {
-            let bad = |reason: String| CliError::InvalidDeclaration {
+            // One formatting call for every reason, literal or not.
+            let bad = |reason: fmt::Arguments<'_>| CliError::InvalidDeclaration {
                 arg: arg.declared_name(),
-                reason,
+                reason: reason.to_string(),
             };
             if arg.key.is_empty()
                 || arg.key.starts_with('-')
@@ -579,20 +580,20 @@ impl ArgParser {
                     .key
                     .contains(|c: char| c == '=' || c.is_whitespace() || c.is_control())
             {
-                return Err(bad("expected a name like '--an-option' or 'a-positional', without '=', spaces or a leading '-' after the dashes".to_owned()));
+                return Err(bad(format_args!("expected a name like '--an-option' or 'a-positional', without '=', spaces or a leading '-' after the dashes")));
             }
             if arg.key == "help" || (arg.key == "version" && self.version.is_some()) {
-                return Err(bad(format!("'--{}' is built in", arg.key)));
+                return Err(bad(format_args!("'--{}' is built in", arg.key)));
             }
             if arg.positional {
                 if arg.short.is_some() {
-                    return Err(bad("a positional cannot have a short option".to_owned()));
+                    return Err(bad(format_args!("a positional cannot have a short option")));
                 }
                 if arg.flag {
-                    return Err(bad("a positional cannot be a flag".to_owned()));
+                    return Err(bad(format_args!("a positional cannot be a flag")));
                 }
                 if let Some(multiple) = after_multiple {
-                    return Err(bad(format!(
+                    return Err(bad(format_args!(
                         "a positional cannot follow the multiple positional '{}'",
                         multiple.key
                     )));
@@ -603,13 +604,16 @@ impl ArgParser {
             }
             if let Some(c) = arg.short {
                 if c == '-' || c == '=' || c.is_whitespace() || c.is_control() {
-                    return Err(bad(format!("invalid short option '-{}'", c)));
+                    return Err(bad(format_args!("invalid short option '-{}'", c)));
                 }
                 if c == 'h' || (c == 'V' && self.version.is_some()) {
-                    return Err(bad(format!("'-{}' is built in", c)));
+                    return Err(bad(format_args!("'-{}' is built in", c)));
                 }
                 if let Some((_, other)) = shorts.iter().find(|(short, _)| *short == c) {
-                    return Err(bad(format!("'-{}' is already used by '--{}'", c, other)));
+                    return Err(bad(format_args!(
+                        "'-{}' is already used by '--{}'",
+                        c, other
+                    )));
                 }
                 shorts.push((c, &arg.key));
             }
@@ -621,21 +625,23 @@ impl ArgParser {
                     (!arg.choices.is_empty(), "choices"),
                 ];
                 if let Some((_, what)) = extra.iter().find(|(set, _)| *set) {
-                    return Err(bad(format!("a flag cannot have {}", what)));
+                    return Err(bad(format_args!("a flag cannot have {}", what)));
                 }
             }
             if arg.required && arg.default.is_some() {
-                return Err(bad("a required argument cannot have a default".to_owned()));
+                return Err(bad(format_args!(
+                    "a required argument cannot have a default"
+                )));
             }
             if let Some(default) = &arg.default {
                 for value in arg.split(default) {
                     arg.canonical(&value, "default")
-                        .map_err(|err| bad(format!("bad default: {}", err)))?;
+                        .map_err(|err| bad(format_args!("bad default: {}", err)))?;
                 }
             }
             if let Some(var) = self.env_var_of(arg) {
                 if var.is_empty() || var.contains(&['=', '\0'][..]) {
-                    return Err(bad(format!(
+                    return Err(bad(format_args!(
                         "invalid environment variable name '{}': expected no '=' or NUL",
                         var
                     )));
