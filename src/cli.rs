@@ -109,20 +109,17 @@ impl ArgParser {
     ///
     /// A `name` starting with `--` declares an option (`"--an-option"`, key `"an-option"`);
     /// anything else a positional (`"target"`, key `"target"`). Positionals receive command-line
-    /// values in declaration order. Declaring an option (or a positional) again returns the
-    /// earlier declaration, to change: so a script adjusts a built-in argument and keeps the
-    /// rest of it (`add_argument("--port").default("9100")` keeps `-p` and the help).
-    /// Declaring an option with a positional's key, or the reverse, replaces it in its place.
+    /// values in declaration order. Declaring a key again replaces the earlier declaration in its
+    /// place, as argparse's `conflict_handler="resolve"` does: the new one starts empty (no
+    /// short option, default or help). To change a declaration and keep the rest of it, as a
+    /// built-in's default, use [`argument_mut`](ArgParser::argument_mut).
     ///
     /// Declarations are checked when parsing: a bad one (an empty key, a short option on a
     /// positional, a default outside the choices...) makes parsing fail with
     /// [`CliError::InvalidDeclaration`].
     pub fn add_argument(&mut self, name: &str) -> &mut Arg {
         let arg = Arg::new(name);
-        let same_key = self.args.iter().position(|a| a.key == arg.key);
-        let index = match same_key {
-            // The same kind again: the earlier declaration, to change.
-            Some(index) if self.args[index].positional == arg.positional => index,
+        let index = match self.args.iter().position(|a| a.key == arg.key) {
             Some(index) => {
                 self.args[index] = arg;
                 index
@@ -143,6 +140,22 @@ impl ArgParser {
     /// Returns the declared argument with this key, if any.
     pub fn argument(&self, key: &str) -> Option<&Arg> {
         self.args.iter().find(|a| a.key == key)
+    }
+
+    /// Returns the declared argument with this key, to change some of it and keep the rest.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--port").short('p').default("9090").help("port to listen on");
+    /// if let Some(port) = parser.argument_mut("port") {
+    ///     port.default("9100");
+    /// }
+    /// assert!(parser.help().contains("-p PORT, --port PORT  port to listen on (default: 9100)"));
+    /// ```
+    pub fn argument_mut(&mut self, key: &str) -> Option<&mut Arg> {
+        self.args.iter_mut().find(|a| a.key == key)
     }
 
     /// Returns the name of the environment variable the argument `key` falls back to, or `None`
@@ -188,6 +201,8 @@ impl ArgParser {
         // Values not taken by an option, in order. Those that followed a multiple option's
         // value (`-H a b`) hold a place among its values too; see below who gets them.
         let mut positionals: Vec<(OsString, Option<Tentative<'_>>)> = Vec::new();
+        // Options that were followed by more than one value: each such run is a chain.
+        let mut chains = 0usize;
 
         let mut parser = lexopt::Parser::from_args(args);
         loop {
@@ -245,15 +260,15 @@ impl ArgParser {
             // A multiple option takes the values up to the next option, as argparse's
             // `nargs="+"` does (`-H a b`); `--host=a` takes one. The values after the first are
             // set aside with the positionals, which get first claim on them.
+            // The first value may look like an option (`--offset -5`), as for any option.
             let mut extra: Vec<OsString> = Vec::new();
-            let value = if arg.multiple {
-                parser.values().ok().and_then(|mut values| {
+            let value = match parser.values() {
+                Ok(mut values) if arg.multiple => {
                     let first = values.next();
                     extra.extend(values);
                     first
-                })
-            } else {
-                parser.value().ok()
+                }
+                _ => parser.value().ok(),
             };
             let Some(value) = value else {
                 note(&mut first_error, CliError::MissingValue(typed));
@@ -276,11 +291,24 @@ impl ArgParser {
                 }
                 Err(err) => note(&mut first_error, err),
             }
+            if !extra.is_empty() {
+                chains += 1;
+            }
             for value in extra {
                 let values = cli.entry(&arg.key);
                 let index = values.len();
                 values.push(String::new());
-                positionals.push((value, Some(Tentative { arg, index })));
+                let typed = typed.clone();
+                let chain = chains;
+                positionals.push((
+                    value,
+                    Some(Tentative {
+                        arg,
+                        typed,
+                        index,
+                        chain,
+                    }),
+                ));
             }
         }
         if let Some(err) = first_error {
@@ -295,15 +323,32 @@ impl ArgParser {
             n => n,
         };
         let mut surplus = positionals.len().saturating_sub(slots);
+        // Split between options and positionals, values after two options are ambiguous
+        // (`-H a x -l b y` with one positional: is the target `x` or `y`?).
+        let tentative: Vec<&Tentative<'_>> =
+            positionals.iter().filter_map(|(_, t)| t.as_ref()).collect();
+        if (1..tentative.len()).contains(&surplus) {
+            let chain_of = |t: Option<&&Tentative<'_>>| t.map_or(0, |t| t.chain);
+            if chain_of(tentative.first()) != chain_of(tentative.last()) {
+                let (value, option) = positionals
+                    .iter()
+                    .filter_map(|(value, t)| Some((value, &t.as_ref()?.typed)))
+                    .nth(surplus)
+                    .map(|(value, typed)| (lossy(value.clone()), typed.clone()))
+                    .unwrap_or_default();
+                return Err(CliError::AmbiguousArgument { value, option });
+            }
+        }
         let mut left = Vec::with_capacity(positionals.len());
         let mut given_back = Vec::new();
         for (value, tentative) in positionals {
             match tentative {
-                Some(Tentative { arg, index }) if surplus > 0 => {
+                Some(Tentative {
+                    arg, typed, index, ..
+                }) if surplus > 0 => {
                     surplus -= 1;
-                    let name = arg.name();
-                    let value = value.into_string().map_err(|v| non_utf8(&name, v))?;
-                    let value = arg.canonical(&value, &name)?;
+                    let value = value.into_string().map_err(|v| non_utf8(&typed, v))?;
+                    let value = arg.canonical(&value, &typed)?;
                     if let Some(place) = cli.entry(&arg.key).get_mut(index) {
                         *place = value;
                     }
@@ -316,7 +361,7 @@ impl ArgParser {
             }
         }
         // Later places first, so the earlier indices stay right.
-        for Tentative { arg, index } in given_back.into_iter().rev() {
+        for Tentative { arg, index, .. } in given_back.into_iter().rev() {
             let values = cli.entry(&arg.key);
             if index < values.len() {
                 values.remove(index);
@@ -675,7 +720,11 @@ enum EnvSetting {
 /// positionals need it; it holds place `index` among the option's values meanwhile.
 struct Tentative<'a> {
     arg: &'a Arg,
+    /// The option as typed (`-H`), for errors.
+    typed: String,
     index: usize,
+    /// Which run of values after an option it belongs to.
+    chain: usize,
 }
 
 /// The declaration of one option or positional, configured with chained builder calls on the
@@ -760,8 +809,10 @@ impl Arg {
     /// (`-H a -H b`) or, as with argparse's `nargs="+"`, followed by more values up to the next
     /// option (`-H a b`; `--host=a` takes one). Such values go to the positionals first, if
     /// they still need one: with a positional `target`, `-H a b` is `-H a` and target `b`,
-    /// and `-H a b c` is `-H a -H b` and target `c`. Values of a multiple option cannot start
-    /// with `-`, except attached (`--host=-x`).
+    /// and `-H a b c` is `-H a -H b` and target `c`. When values after two options would be
+    /// split between them and the positionals (`-H a x -H b y`), parsing fails with
+    /// [`CliError::AmbiguousArgument`]. The first value may start with `-`, as any option's;
+    /// the further ones may not.
     ///
     /// Lets a positional take all remaining values (one or more; it must be the last
     /// positional). From the environment, values are split on `,`.
@@ -1055,6 +1106,14 @@ pub enum CliError {
     },
     /// A positional value beyond those declared.
     UnexpectedArgument(String),
+    /// A value that could belong to the multiple option before it or to a positional, with
+    /// values after two such options (`-H a x -l b y` and one positional).
+    AmbiguousArgument {
+        /// The value.
+        value: String,
+        /// The option it follows, as given.
+        option: String,
+    },
     /// A required positional or option got no value from any source (`target`, `--config`).
     MissingArgument(String),
     /// A value that is not among the declared choices.
@@ -1107,6 +1166,12 @@ impl fmt::Display for CliError {
                 f,
                 "unexpected argument '{}': no more positional arguments expected",
                 value
+            ),
+            CliError::AmbiguousArgument { value, option } => write!(
+                f,
+                "ambiguous argument '{}': a value of '{}' or a positional argument? \
+                 Give positional arguments first, or '{}' once per value",
+                value, option, option
             ),
             CliError::MissingArgument(name) => {
                 write!(f, "missing required argument '{}'", name)
@@ -1340,13 +1405,19 @@ mod tests {
             case("several values after a multiple option, as argparse's nargs=+", &["-H", "a", "b", "c", "x"], &[], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
             case("positionals get first claim on them", &["-H", "a", "x"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
             case("so a required positional is not swallowed", &["-H", "a", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
-            case("values stay in order", &["-H", "a", "b", "-H", "c", "x"], &[], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("values stay in order", &["-H", "a", "b", "-H", "c", "d", "-p", "1", "x"], &[], Run("host=a,b,c,d log-level=info metrics-path=/metrics port=1 target=x")),
             case("a value given back keeps the others in order", &["-H", "a", "x", "-p", "1", "-Hc"], &[], Run("host=a,c log-level=info metrics-path=/metrics port=1 target=x")),
-            case("the surplus goes to options from the first", &["-H", "a", "x", "-Hc", "d"], &[], Run("host=a,x,c log-level=info metrics-path=/metrics port=9090 target=d")),
+            case("values after two options, split: ambiguous", &["-H", "a", "x", "-Hc", "d"], &[], Err("ambiguous argument 'd': a value of '-H' or a positional argument? Give positional arguments first, or '-H' once per value")),
+            case("values after two options, split within the last: ambiguous too", &["-H", "a", "b", "-Hc", "d", "x"], &[], Err("ambiguous argument 'x': a value of '-H' or a positional argument? Give positional arguments first, or '-H' once per value")),
+            with(|p| p.args.retain(|a| !a.positional),
+                case("values after two options, no positional", &["-H", "a", "b", "-Hc", "d"], &[], Run("host=a,b,c,d log-level=info metrics-path=/metrics port=9090"))),
+            with(|p| { p.add_argument("--label").short('l').multiple(); },
+                case("values after two different options, split: ambiguous", &["-H", "a", "x", "-l", "l1", "l2"], &[], Err("ambiguous argument 'l2': a value of '-l' or a positional argument? Give positional arguments first, or '-l' once per value"))),
             case("positional first, then several values", &["x", "--host", "a", "b"], &[], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=x")),
             case("= takes one value", &["--host=a", "b", "x"], &[], Err("unexpected argument 'x': no more positional arguments expected")),
             case("-- ends the values", &["-H", "a", "--", "x"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
-            case("a multiple option's value cannot look like an option", &["-H", "-p", "1", "x"], &[], Err("missing value for option '-H'")),
+            case("a multiple option's first value may look like an option", &["-H", "-h", "x"], &[], Run("host=-h log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("its further values may not", &["-H", "a", "-x", "t"], &[], Err("unrecognized option '-x'")),
             with(|p| p.args.retain(|a| !a.positional),
                 case("no positionals: every value is the option's", &["-H", "127.0.0.1", "::1", "-p", "1"], &[], Run("host=127.0.0.1,::1 log-level=info metrics-path=/metrics port=1"))),
             with(|p| p.args.retain(|a| !a.positional),
@@ -1405,14 +1476,16 @@ mod tests {
                 case("custom prefix", &["x"], &[("EXP_PORT", "6"), ("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=6 target=x"))),
             with(|p| { p.add_argument("--port").env("PORT").default("9090"); p.add_argument("target").no_env().default(""); },
                 case("env name override and no_env", &[], &[("PORT", "6"), ("MY_EXPORTER_TARGET", "t")], Run("host=localhost log-level=info metrics-path=/metrics port=6 target="))),
-            with(|p| { p.add_argument("--port").default("8000").no_env(); },
-                case("redeclared option changes what it sets", &["x"], &[("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=8000 target=x"))),
-            with(|p| { p.add_argument("--port").help("another help"); },
-                case("redeclared option keeps its short", &["-p", "1", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=1 target=x"))),
-            with(|p| { p.add_argument("--host").help("another help"); },
-                case("redeclared option keeps its default and several values", &["x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x"))),
-            with(|p| { p.add_argument("port"); },
-                case("a positional with an option's key replaces it in its place", &["1", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=1 target=x"))),
+            with(|p| { p.add_argument("--port").short('p').default("8000").no_env(); },
+                case("redeclared key replaces the first", &["x"], &[("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=8000 target=x"))),
+            with(|p| { p.add_argument("--port").help("no short any more"); },
+                case("redeclared key drops the old short", &["-p", "1", "x"], &[], Err("unrecognized option '-p'"))),
+            with(|p| { p.add_argument("--port").required(); },
+                case("redeclared key drops the old default", &["x"], &[], Err("missing required argument '--port'"))),
+            with(|p| { p.argument_mut("port").unwrap().default("8000").help("changed"); },
+                case("argument_mut keeps what it does not change", &["x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=8000 target=x"))),
+            with(|p| { p.argument_mut("port").unwrap().help("changed"); },
+                case("argument_mut keeps the short", &["-p", "1", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics port=1 target=x"))),
             with(|p| { p.add_argument("--config").required(); },
                 case("missing required option", &["x"], &[], Err("missing required argument '--config'"))),
             with(|p| { p.add_argument("--config").required(); },

@@ -236,7 +236,11 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
         .value_of::<MetricsPath>("metrics-path")?
         .map_or_else(|| "/metrics".to_string(), |p| p.0);
     Ok(BuiltinOptions {
-        hosts: args.get_all("host").to_vec(),
+        hosts: match args.get_all("host") {
+            // Only if a script redeclared `--host` without a default.
+            [] => vec!["localhost".to_string()],
+            hosts => hosts.to_vec(),
+        },
         port: args.value_of::<Port>("port")?.map_or(default_port, |p| p.0),
         level,
         #[cfg(feature = "process-stats")]
