@@ -331,12 +331,15 @@ pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
 /// Appends a finite `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` spells it, which is how
 /// client_golang writes `le` values: the fewest digits that read back, positional unless the
 /// exponent is below -4 or at least 6, then with a sign and two digits or more (`0.0001`,
-/// `1e-05`, `250000`, `1e+06`, `1.5e+23`). Digits are the shortest for up to 15 significant digits times 10^-22 to 10^22,
-/// as bucket bounds are; beyond, they are [`write_shortest`]'s. Not for the scrape path: it is
-/// slower.
+/// `1e-05`, `250000`, `1e+06`, `1.5e+23`; either zero is `0`). The digits are Go's (shortest,
+/// and the closest of the shortest) for up to 15 significant digits times 10^-22 to 10^22, as
+/// written bucket bounds are; beyond, they are [`write_shortest`]'s, which read back as the
+/// value but may differ from Go's in the last digits (`5904.9000000000005` where Go writes
+/// `5904.900000000001`). Not for the scrape path: it is slower.
 pub(crate) fn write_go_general(out: &mut Vec<u8>, v: f64) {
     if v == 0.0 {
-        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+        // `-0` too: client_golang writes either zero as `0`.
+        out.push(b'0');
         return;
     }
     if v < 0.0 {

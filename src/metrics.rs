@@ -166,6 +166,8 @@ pub enum MetricError {
         metric: String,
         /// The series name it would share.
         series: String,
+        /// The metric that exposes it already.
+        owner: String,
     },
     /// Histogram buckets are empty (or only `+Inf`), unsorted, repeated or NaN, as in Python's
     /// client.
@@ -271,9 +273,13 @@ impl fmt::Display for MetricError {
                 write!(f, "duplicate label name '{label}' for metric '{metric}'")
             }
             MetricError::DuplicateMetric(n) => write!(f, "metric '{n}' is already registered"),
-            MetricError::SeriesNameTaken { metric, series } => write!(
+            MetricError::SeriesNameTaken {
+                metric,
+                series,
+                owner,
+            } => write!(
                 f,
-                "metric '{metric}' would expose '{series}', a series of another metric"
+                "metric '{metric}' would expose '{series}', a series of metric '{owner}'"
             ),
             MetricError::InvalidBuckets { metric, reason } => {
                 write!(f, "invalid buckets for histogram '{metric}': {reason}")

@@ -443,13 +443,17 @@ impl Registry {
                 if self.exposed.contains(&exposed_name) || exposed.contains(&exposed_name) {
                     let same_name =
                         self.metrics.position(&name).is_ok() || created.position(&name).is_ok();
-                    return Err(if same_name {
-                        MetricError::DuplicateMetric(name)
-                    } else {
-                        MetricError::SeriesNameTaken {
-                            metric: name,
-                            series: exposed_name,
-                        }
+                    if same_name {
+                        return Err(MetricError::DuplicateMetric(name));
+                    }
+                    let owner =
+                        self.metrics.iter().chain(created.iter()).find(|(n, m)| {
+                            exposed_names(n, m.metric_type()).contains(&exposed_name)
+                        });
+                    return Err(MetricError::SeriesNameTaken {
+                        metric: name,
+                        series: exposed_name,
+                        owner: owner.map(|(n, _)| n.to_string()).unwrap_or_default(),
                     });
                 }
                 exposed.insert(exposed_name);
@@ -752,7 +756,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "metric 'h_count' would expose 'h_count', a series of another metric"
+            "metric 'h_count' would expose 'h_count', a series of metric 'h'"
         );
     }
 

@@ -1329,7 +1329,9 @@ fn labelled(names: &[String], values: &[String]) -> Vec<(String, String)> {
 
 /// An `le` value the parser reads back as `bound` (compared as a number, not as a string).
 fn le_label(bound: f64) -> String {
-    if bound.is_infinite() {
+    if bound == 0.0 {
+        "0".to_string() // `-0` too, as client_golang writes it
+    } else if bound.is_infinite() {
         if bound > 0.0 { "+Inf" } else { "-Inf" }.to_string()
     } else {
         format!("{bound:e}")
