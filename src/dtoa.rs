@@ -10,8 +10,8 @@
 //!
 //! [`write_shortest`] writes the layout of Rust's `Display` for `1e-5 <= |v| < 1e21`
 //! (`0.25`, `123.5`) and of `{:e}` otherwise (`1e300`, `-1.5e-7`). [`write_go_general`] writes
-//! bucket bounds as Go does (`1e+06`), checking shorter digits exactly where it can, since an
-//! `le` label is compared as a string and a digit too many makes it another series.
+//! bucket bounds as Go does (`1e+06`), with exact digits from big integers, since an `le` label
+//! is compared as a string and one digit off makes it another series.
 
 /// A floating-point number with a 64-bit significand: `f × 2^e`.
 #[derive(Clone, Copy)]
@@ -331,11 +331,10 @@ pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
 /// Appends a finite `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` spells it, which is how
 /// client_golang writes `le` values: the fewest digits that read back, positional unless the
 /// exponent is below -4 or at least 6, then with a sign and two digits or more (`0.0001`,
-/// `1e-05`, `250000`, `1e+06`, `1.5e+23`; either zero is `0`). The digits are Go's (shortest,
-/// and the closest of the shortest) for up to 15 significant digits times 10^-22 to 10^22, as
-/// written bucket bounds are; beyond, they are [`write_shortest`]'s, which read back as the
-/// value but may differ from Go's in the last digits (`5904.9000000000005` where Go writes
-/// `5904.900000000001`). Not for the scrape path: it is slower.
+/// `1e-05`, `250000`, `1e+06`, `1.5e+23`; either zero is `0`), with Go's digits: the
+/// shortest, the closest of those, a tie to the even one, computed exactly
+/// ([`exact_shortest`]), so `5904.900000000001` where Grisu2 gives `5904.9000000000005`. Not
+/// for the scrape path: it is slower.
 pub(crate) fn write_go_general(out: &mut Vec<u8>, v: f64) {
     if v == 0.0 {
         // `-0` too: client_golang writes either zero as `0`.
@@ -349,8 +348,7 @@ pub(crate) fn write_go_general(out: &mut Vec<u8>, v: f64) {
         buf: [0; 20],
         len: 0,
     };
-    let mut point = grisu2(v.abs(), &mut digits) + digits.len as i32;
-    shorten(v.abs(), &mut digits, &mut point);
+    let point = exact_shortest(v.abs(), &mut digits);
     while digits.as_slice().last() == Some(&b'0') {
         digits.len -= 1;
     }
@@ -400,67 +398,210 @@ fn write_scientific(out: &mut Vec<u8>, digits: &[u8], exponent: i32, go: bool) {
     crate::encode::write_u64(out, u64::from(exponent.unsigned_abs()));
 }
 
-/// Replaces Grisu2's digits of `v > 0` (`0.DIGITS × 10^point`) with the fewest that read back
-/// as `v`, where there are at most 15 of them: for each length, the digits cut there and rounded
-/// down or up (the nearer first) are checked exactly, by [`exact_decimal`].
-fn shorten(v: f64, digits: &mut Digits, point: &mut i32) {
-    let all = digits.as_slice();
-    for k in 1..all.len().min(16) {
-        let head = all.get(..k).unwrap_or_default();
-        let down = head.iter().fold(0u64, |m, &d| m * 10 + u64::from(d - b'0'));
-        let round_up_first = all.get(k).is_some_and(|&next| next >= b'5');
-        let candidates = if round_up_first {
-            [down + 1, down]
-        } else {
-            [down, down + 1]
-        };
-        let exponent = *point - k as i32;
-        if let Some(m) = candidates
-            .into_iter()
-            .find(|&m| exact_decimal(m, exponent) == Some(v))
-        {
-            let mut text = Vec::new();
-            crate::encode::write_u64(&mut text, m);
-            let mut shorter = Digits {
-                buf: [0; 20],
-                len: 0,
-            };
-            for &c in &text {
-                shorter.push(c - b'0');
-            }
-            // A carry (`99` up to `100`) moves the point.
-            *point = exponent + shorter.len as i32;
-            *digits = shorter;
-            return;
+/// An unsigned integer of any size, little-endian in 32-bit limbs: just what
+/// [`exact_shortest`] needs. Not for the scrape path.
+#[derive(Clone, PartialEq, Eq)]
+struct Big(Vec<u32>);
+
+impl Big {
+    fn from_u64(n: u64) -> Big {
+        let mut big = Big(vec![n as u32, (n >> 32) as u32]);
+        big.trim();
+        big
+    }
+
+    fn trim(&mut self) {
+        while self.0.last() == Some(&0) {
+            self.0.pop();
         }
+    }
+
+    fn mul_small(&mut self, m: u32) {
+        let mut carry = 0u64;
+        for limb in &mut self.0 {
+            let product = u64::from(*limb) * u64::from(m) + carry;
+            *limb = product as u32;
+            carry = product >> 32;
+        }
+        if carry > 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
+    fn mul_pow10(&mut self, mut n: u32) {
+        while n >= 9 {
+            self.mul_small(1_000_000_000);
+            n -= 9;
+        }
+        self.mul_small(10u32.pow(n));
+    }
+
+    fn shl(&mut self, bits: u32) {
+        let (limbs, bits) = ((bits / 32) as usize, bits % 32);
+        if bits > 0 {
+            let mut carry = 0u32;
+            for limb in &mut self.0 {
+                let next = *limb >> (32 - bits);
+                *limb = (*limb << bits) | carry;
+                carry = next;
+            }
+            if carry > 0 {
+                self.0.push(carry);
+            }
+        }
+        self.0.splice(0..0, std::iter::repeat(0).take(limbs));
+    }
+
+    fn add(&self, other: &Big) -> Big {
+        let mut sum = Vec::with_capacity(self.0.len().max(other.0.len()) + 1);
+        let mut carry = 0u64;
+        for i in 0..self.0.len().max(other.0.len()) {
+            let a = u64::from(self.0.get(i).copied().unwrap_or(0));
+            let b = u64::from(other.0.get(i).copied().unwrap_or(0));
+            let total = a + b + carry;
+            sum.push(total as u32);
+            carry = total >> 32;
+        }
+        sum.push(carry as u32);
+        let mut sum = Big(sum);
+        sum.trim();
+        sum
+    }
+
+    /// `self - other`, for `self >= other`.
+    fn sub_assign(&mut self, other: &Big) {
+        let mut borrow = 0i64;
+        for (i, limb) in self.0.iter_mut().enumerate() {
+            let difference =
+                i64::from(*limb) - i64::from(other.0.get(i).copied().unwrap_or(0)) - borrow;
+            *limb = difference.rem_euclid(1 << 32) as u32;
+            borrow = i64::from(difference < 0);
+        }
+        self.trim();
+    }
+
+    fn cmp(&self, other: &Big) -> std::cmp::Ordering {
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
     }
 }
 
-/// Exact powers of ten as `f64`: 10^0 through 10^22.
-const EXACT_POWERS: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
-/// `m × 10^exponent` as the `f64` that parsing the decimal gives, when one correctly rounded
-/// operation on exact operands computes it (Clinger's fast path: `m < 2^53`, powers up to
-/// 10^22); `None` otherwise.
-fn exact_decimal(m: u64, exponent: i32) -> Option<f64> {
-    const EXACT_INTEGERS: u64 = 1 << 53;
-    if m >= EXACT_INTEGERS {
-        return None;
+/// The shortest digits of a finite `v > 0` that read back as `v`, the closest to `v` of those,
+/// and the point: `v ≈ 0.DIGITS × 10^point`. Exact, with big integers (Steele and White's
+/// free-format algorithm, as Burger and Dybvig give it): what Go's `strconv` and Rust's `{:e}`
+/// print. Some microseconds a value: for labels made once, not for samples.
+fn exact_shortest(v: f64, digits: &mut Digits) -> i32 {
+    use std::cmp::Ordering::{Greater, Less};
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (f, e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    // A boundary is as good as the inside when `f` is even (the reader rounds ties to even).
+    let even = f % 2 == 0;
+    // At a power of two the gap below is half the gap above.
+    let uneven_gaps = biased > 1 && fraction == 0;
+    // v = r / s; the halfway points to the neighbours are (r - m_minus) / s and
+    // (r + m_plus) / s.
+    let (shift_r, shift_s, plus) = if uneven_gaps { (2, 2, 2) } else { (1, 1, 1) };
+    let mut r = Big::from_u64(f);
+    let mut s = Big::from_u64(1);
+    let mut m_plus = Big::from_u64(plus);
+    let mut m_minus = Big::from_u64(1);
+    if e >= 0 {
+        r.shl(e as u32 + shift_r);
+        s.shl(shift_s);
+        m_plus.shl(e as u32);
+        m_minus.shl(e as u32);
+    } else {
+        r.shl(shift_r);
+        s.shl((-e) as u32 + shift_s);
     }
-    let power = |e: i32| EXACT_POWERS.get(usize::try_from(e).ok()?).copied();
-    if exponent < 0 {
-        return Some(m as f64 / power(-exponent)?);
+    // An estimate of the point, then exact corrections: `0.1 <= (v + gap) / 10^point < 1`.
+    let log2 = e + 64 - f.leading_zeros() as i32 - 1;
+    let mut point = ((i64::from(log2) * 78_913) >> 18) as i32 + 1;
+    if point >= 0 {
+        s.mul_pow10(point as u32);
+    } else {
+        let up = (-point) as u32;
+        r.mul_pow10(up);
+        m_plus.mul_pow10(up);
+        m_minus.mul_pow10(up);
     }
-    if exponent <= 22 {
-        return Some(m as f64 * power(exponent)?);
+    let reaches = |high: &Big, s: &Big| match high.cmp(s) {
+        Greater => true,
+        Less => false,
+        _ => even,
+    };
+    while reaches(&r.add(&m_plus), &s) {
+        s.mul_small(10);
+        point += 1;
     }
-    // `1 × 10^23` is `10 × 10^22`: move the excess powers into `m` while it stays exact.
-    let excess = 10u64.checked_pow(u32::try_from(exponent - 22).ok()?)?;
-    let m = m.checked_mul(excess).filter(|&m| m < EXACT_INTEGERS)?;
-    Some(m as f64 * 1e22)
+    loop {
+        let mut high = r.add(&m_plus);
+        high.mul_small(10);
+        if reaches(&high, &s) {
+            break;
+        }
+        r.mul_small(10);
+        m_plus.mul_small(10);
+        m_minus.mul_small(10);
+        point -= 1;
+    }
+    loop {
+        r.mul_small(10);
+        m_plus.mul_small(10);
+        m_minus.mul_small(10);
+        let mut digit = 0u8;
+        while r.cmp(&s) != Less {
+            r.sub_assign(&s);
+            digit += 1;
+        }
+        let low = match r.cmp(&m_minus) {
+            Less => true,
+            Greater => false,
+            _ => even,
+        };
+        let high = reaches(&r.add(&m_plus), &s);
+        if !low && !high && digits.len < 17 {
+            digits.push(digit);
+            continue;
+        }
+        // The nearer of the digit and the next one up; a tie to the even one, as Go's
+        // `strconv` and Python's `repr` do.
+        let mut twice = r.clone();
+        twice.shl(1);
+        let up = match (low, high) {
+            (true, false) => false,
+            (false, true) => true,
+            _ => match twice.cmp(&s) {
+                Greater => true,
+                Less => false,
+                _ => digit % 2 == 1,
+            },
+        };
+        digits.push(digit + u8::from(up));
+        break;
+    }
+    // A last digit rounded up to ten carries into the ones before it.
+    while digits.len > 1 && digits.as_slice().last() == Some(&(b'0' + 10)) {
+        digits.len -= 1;
+        if let Some(last) = digits.buf.get_mut(digits.len - 1) {
+            *last += 1;
+        }
+    }
+    if digits.as_slice() == [b'0' + 10] {
+        if let Some(first) = digits.buf.first_mut() {
+            *first = b'1';
+        }
+        point += 1;
+    }
+    point
 }
 
 #[cfg(test)]
