@@ -400,7 +400,6 @@ fn write_scientific(out: &mut Vec<u8>, digits: &[u8], exponent: i32, go: bool) {
 
 /// An unsigned integer of any size, little-endian in 32-bit limbs: just what
 /// [`exact_shortest`] needs. Not for the scrape path.
-#[derive(Clone, PartialEq, Eq)]
 struct Big(Vec<u32>);
 
 impl Big {
@@ -449,7 +448,11 @@ impl Big {
                 self.0.push(carry);
             }
         }
-        self.0.splice(0..0, std::iter::repeat(0).take(limbs));
+        if limbs > 0 {
+            let mut shifted = vec![0; limbs];
+            shifted.append(&mut self.0);
+            self.0 = shifted;
+        }
     }
 
     fn add(&self, other: &Big) -> Big {
@@ -470,12 +473,12 @@ impl Big {
 
     /// `self - other`, for `self >= other`.
     fn sub_assign(&mut self, other: &Big) {
-        let mut borrow = 0i64;
+        let mut borrow = false;
         for (i, limb) in self.0.iter_mut().enumerate() {
-            let difference =
-                i64::from(*limb) - i64::from(other.0.get(i).copied().unwrap_or(0)) - borrow;
-            *limb = difference.rem_euclid(1 << 32) as u32;
-            borrow = i64::from(difference < 0);
+            let (difference, under) = limb.overflowing_sub(other.0.get(i).copied().unwrap_or(0));
+            let (difference, under_again) = difference.overflowing_sub(u32::from(borrow));
+            *limb = difference;
+            borrow = under || under_again;
         }
         self.trim();
     }
@@ -574,8 +577,7 @@ fn exact_shortest(v: f64, digits: &mut Digits) -> i32 {
         }
         // The nearer of the digit and the next one up; a tie to the even one, as Go's
         // `strconv` and Python's `repr` do.
-        let mut twice = r.clone();
-        twice.shl(1);
+        let twice = r.add(&r);
         let up = match (low, high) {
             (true, false) => false,
             (false, true) => true,
