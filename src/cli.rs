@@ -32,7 +32,9 @@ const FALSE_WORDS: [&str; 4] = ["0", "false", "no", "off"];
 ///
 /// Every argument is looked up, in order, on the command line, then in an environment variable
 /// (`<PREFIX>_<KEY>`, e.g. `MY_EXPORTER_LOG_LEVEL`), then in its default. `-h`/`--help` is always
-/// recognised; `-V`/`--version` once a [`version`](ArgParser::version) is set.
+/// recognised; `-V`/`--version` once a [`version`](ArgParser::version) is set. As with argparse,
+/// a long option may be shortened to any prefix that no other long option has (`--log` for
+/// `--log-level`); a prefix of several is [`CliError::AmbiguousOption`].
 ///
 /// # Example
 ///
@@ -227,7 +229,7 @@ impl ArgParser {
             let takes_no_value = match option {
                 Lookup::Help | Lookup::Version => true,
                 Lookup::Declared(arg) => arg.flag,
-                Lookup::Unknown => false,
+                Lookup::Unknown | Lookup::Ambiguous(_) => false,
             };
             if takes_no_value && typed.starts_with("--") {
                 if let Some(value) = parser.optional_value() {
@@ -249,6 +251,17 @@ impl ArgParser {
                     // we cannot tell whether they were meant as a value.
                     let _ = parser.optional_value();
                     note(&mut first_error, CliError::UnknownOption(typed));
+                    continue;
+                }
+                Lookup::Ambiguous(matches) => {
+                    let _ = parser.optional_value();
+                    note(
+                        &mut first_error,
+                        CliError::AmbiguousOption {
+                            option: typed,
+                            matches,
+                        },
+                    );
                     continue;
                 }
                 Lookup::Declared(arg) => arg,
@@ -596,17 +609,34 @@ impl ArgParser {
         }
     }
 
+    /// The option `--name`, or the one option `name` begins (`--log` for `--log-level`), as
+    /// argparse allows.
     fn long_option(&self, name: &str) -> Lookup<'_> {
-        if name == "help" {
-            return Lookup::Help;
+        let builtins = [("help", Lookup::Help), ("version", Lookup::Version)];
+        let builtins = builtins
+            .into_iter()
+            .filter(|(key, _)| *key == "help" || self.version.is_some());
+        let declared = self
+            .args
+            .iter()
+            .filter(|a| !a.positional)
+            .map(|a| (a.key.as_str(), Lookup::Declared(a)));
+        let options = builtins.chain(declared);
+        let mut found = Lookup::Unknown;
+        let mut matches: Vec<&str> = Vec::new();
+        for (key, lookup) in options {
+            if key == name {
+                return lookup;
+            }
+            if !name.is_empty() && key.starts_with(name) {
+                matches.push(key);
+                found = lookup;
+            }
         }
-        if name == "version" && self.version.is_some() {
-            return Lookup::Version;
+        if matches.len() > 1 {
+            return Lookup::Ambiguous(matches.iter().map(|key| format!("--{key}")).collect());
         }
-        match self.args.iter().find(|a| !a.positional && a.key == name) {
-            Some(arg) => Lookup::Declared(arg),
-            None => Lookup::Unknown,
-        }
+        found
     }
 
     /// Checks what the builder cannot check call by call.
@@ -702,6 +732,8 @@ enum Lookup<'a> {
     Help,
     Version,
     Unknown,
+    /// A prefix of several options: these.
+    Ambiguous(Vec<String>),
     Declared(&'a Arg),
 }
 
@@ -1106,6 +1138,13 @@ pub enum CliError {
     },
     /// A positional value beyond those declared.
     UnexpectedArgument(String),
+    /// A prefix of several long options (`--p` for `--port` and `--process-stats`).
+    AmbiguousOption {
+        /// The option as given.
+        option: String,
+        /// The options it begins.
+        matches: Vec<String>,
+    },
     /// A value that could belong to the multiple option before it or to a positional, with
     /// values after two such options (`-H a x -l b y` and one positional).
     AmbiguousArgument {
@@ -1166,6 +1205,12 @@ impl fmt::Display for CliError {
                 f,
                 "unexpected argument '{}': no more positional arguments expected",
                 value
+            ),
+            CliError::AmbiguousOption { option, matches } => write!(
+                f,
+                "ambiguous option '{}': it could be {}",
+                option,
+                matches.join(", ")
             ),
             CliError::AmbiguousArgument { value, option } => write!(
                 f,
@@ -1444,6 +1489,12 @@ mod tests {
             case("invalid choice from env", &["x"], &[("MY_EXPORTER_LOG_LEVEL", "loud")], Err("invalid value 'loud' for 'MY_EXPORTER_LOG_LEVEL': expected one of critical, error, warning, info, debug")),
             case("missing value, long", &["x", "--port"], &[], Err("missing value for option '--port'")),
             case("missing value, short", &["x", "-L"], &[], Err("missing value for option '-L'")),
+            case("a prefix of one option is that option, as in argparse", &["--po", "1", "--log", "DEBUG", "--metrics=/m", "--process", "x"], &[], Run("host=localhost log-level=debug metrics-path=/m port=1 process-stats target=x")),
+            case("a prefix of several options is ambiguous", &["--p", "1", "x"], &[], Err("ambiguous option '--p': it could be --port, --process-stats")),
+            case("--help and --host share --h", &["--h"], &[], Err("ambiguous option '--h': it could be --help, --host")),
+            case("a prefix of --help", &["--he"], &[], Help),
+            case("a prefix of --version", &["--vers"], &[], Version("my-exporter 1.2.3\n")),
+            case("a value on a prefix of a flag", &["--process=1", "x"], &[], Err("unexpected value '1' for option '--process': it takes no value")),
             case("unknown long option", &["--frob", "x"], &[], Err("unrecognized option '--frob'")),
             case("unknown long option with value", &["--frob=1", "x"], &[], Err("unrecognized option '--frob'")),
             case("unknown short option", &["-x", "x"], &[], Err("unrecognized option '-x'")),
