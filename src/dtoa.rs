@@ -606,6 +606,29 @@ fn exact_shortest(v: f64, digits: &mut Digits) -> i32 {
     point
 }
 
+/// For tests: `n` random bit patterns (from `seed`), then every power of two and its two
+/// neighbours, where the gaps to the neighbours change.
+#[cfg(test)]
+pub(crate) fn hard_floats(seed: u64, n: usize) -> Vec<f64> {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut values: Vec<f64> = (0..n).map(|_| f64::from_bits(next())).collect();
+    for e in -1074..1024 {
+        let p = 2f64.powi(e);
+        values.extend([
+            p,
+            f64::from_bits(p.to_bits() + 1),
+            f64::from_bits(p.to_bits().saturating_sub(1)),
+        ]);
+    }
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::write_shortest;
@@ -648,22 +671,7 @@ mod tests {
     /// implementations).
     #[test]
     fn every_output_reads_back() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let mut values: Vec<f64> = (0..200_000).map(|_| f64::from_bits(next())).collect();
-        for e in -1074..1024 {
-            let p = 2f64.powi(e);
-            values.extend([
-                p,
-                f64::from_bits(p.to_bits() + 1),
-                f64::from_bits(p.to_bits().saturating_sub(1)),
-            ]);
-        }
+        let mut values = super::hard_floats(0x9e37_79b9_7f4a_7c15, 200_000);
         for e in -323..309 {
             values.push(format!("1e{e}").parse().unwrap());
         }

@@ -695,15 +695,7 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let mut values: Vec<f64> = (0..50_000).map(|_| f64::from_bits(next())).collect();
-        for e in -1074..1024 {
-            let p = 2f64.powi(e);
-            values.extend([
-                p,
-                f64::from_bits(p.to_bits() + 1),
-                f64::from_bits(p.to_bits().saturating_sub(1)),
-            ]);
-        }
+        let mut values = crate::dtoa::hard_floats(next(), 50_000);
         for _ in 0..20_000 {
             let m = next() % 10u64.pow(1 + (next() % 15) as u32);
             values.push(
