@@ -273,15 +273,19 @@ impl ArgParser {
             // A multiple option takes the values up to the next option, as argparse's
             // `nargs="+"` does (`-H a b`); `--host=a` takes one. The values after the first are
             // set aside with the positionals, which get first claim on them.
-            // The first value may look like an option (`--offset -5`), as for any option.
             let mut extra: Vec<OsString> = Vec::new();
-            let value = match parser.values() {
-                Ok(mut values) if arg.multiple => {
-                    let first = values.next();
-                    extra.extend(values);
-                    first
+            let value = if arg.multiple {
+                match parser.values() {
+                    Ok(mut values) => {
+                        let first = values.next();
+                        extra.extend(values);
+                        first
+                    }
+                    // The first value may look like an option (`--offset -5`), as any option's.
+                    Err(_) => parser.value().ok(),
                 }
-                _ => parser.value().ok(),
+            } else {
+                parser.value().ok()
             };
             let Some(value) = value else {
                 note(&mut first_error, CliError::MissingValue(typed));
