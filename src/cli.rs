@@ -15,6 +15,16 @@ use std::fmt;
 /// Column at which help text starts in [`ArgParser::help`], as in Python's argparse.
 const HELP_COLUMN: usize = 24;
 
+/// `true` for `-5`, `-0.5`, `-.5`: values argparse takes although they start with `-`.
+fn is_negative_number(arg: &std::ffi::OsStr) -> bool {
+    let digits = arg
+        .to_str()
+        .and_then(|s| s.strip_prefix('-'))
+        .unwrap_or_default();
+    let digits = digits.strip_prefix('.').unwrap_or(digits);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// Indentation of every entry in the help text.
 const HELP_INDENT: usize = 2;
 
@@ -274,18 +284,30 @@ impl ArgParser {
             // `nargs="+"` does (`-H a b`); `--host=a` takes one. The values after the first are
             // set aside with the positionals, which get first claim on them.
             let mut extra: Vec<OsString> = Vec::new();
-            let value = if arg.multiple {
+            let value = if !arg.multiple {
+                parser.value().ok()
+            } else if let Some(attached) = parser.optional_value() {
+                Some(attached) // `-Ha`, `--host=a`: one value, as in argparse
+            } else {
                 match parser.values() {
                     Ok(mut values) => {
                         let first = values.next();
                         extra.extend(values);
                         first
                     }
-                    // The first value may look like an option (`--offset -5`), as any option's.
-                    Err(_) => parser.value().ok(),
+                    // As in argparse, a negative number is a value (`--offset -5`); anything
+                    // else starting with `-` is the next option, and this one lacks a value.
+                    Err(_) => {
+                        let number = parser
+                            .try_raw_args()
+                            .and_then(|raw| raw.peek().map(is_negative_number));
+                        if number == Some(true) {
+                            parser.value().ok()
+                        } else {
+                            None
+                        }
+                    }
                 }
-            } else {
-                parser.value().ok()
             };
             let Some(value) = value else {
                 note(&mut first_error, CliError::MissingValue(typed));
@@ -332,14 +354,19 @@ impl ArgParser {
             return Err(err);
         }
 
-        // Values beyond what the positionals can take, from the first, go to the multiple
-        // option they followed: `-H a b x` with one positional is `-H a -H b x`. So a line that
-        // fits the positionals means what it would without this rule.
-        let slots = match self.args.iter().filter(|a| a.positional).count() {
-            _ if self.args.iter().any(|a| a.positional && a.multiple) => usize::MAX,
-            n => n,
-        };
-        let mut surplus = positionals.len().saturating_sub(slots);
+        // The values after a multiple option's are its own, but for those the positionals still
+        // need: positionals with no default and no environment value that the other values do
+        // not fill. Those are the last ones: `-H a b x` with a positional `target` is `-H a -H b`
+        // and target `x`.
+        let needed = self
+            .args
+            .iter()
+            .filter(|a| a.positional && a.default.is_none() && !self.env_gives(a, &env))
+            .count();
+        let untagged = positionals.iter().filter(|(_, t)| t.is_none()).count();
+        let tentative_count = positionals.len() - untagged;
+        let given_back_count = needed.saturating_sub(untagged).min(tentative_count);
+        let mut surplus = tentative_count - given_back_count;
         // Split between options and positionals, values after two options are ambiguous
         // (`-H a x -l b y` with one positional: is the target `x` or `y`?).
         let tentative: Vec<&Tentative<'_>> =
@@ -548,6 +575,21 @@ impl ArgParser {
             EnvSetting::Derived => Some(format!("{}_{}", self.env_prefix, env_name(&arg.key))),
             EnvSetting::Named(name) => Some(name.clone()),
             EnvSetting::Disabled => None,
+        }
+    }
+
+    /// `true` if the environment gives `arg` a value (an error in it counts: it is reported
+    /// later).
+    fn env_gives(&self, arg: &Arg, env: &impl Fn(&str) -> Option<OsString>) -> bool {
+        let Some(raw) = self.env_var_of(arg).and_then(|var| env(&var)) else {
+            return false;
+        };
+        if raw.is_empty() {
+            return false; // unset, as `read_env` takes it
+        }
+        match raw.to_str() {
+            Some(text) => !arg.split(text).is_empty(),
+            None => true,
         }
     }
 
@@ -843,12 +885,13 @@ impl Arg {
 
     /// Lets an option take several values, each appended ([`Args::get_all`]): repeated
     /// (`-H a -H b`) or, as with argparse's `nargs="+"`, followed by more values up to the next
-    /// option (`-H a b`; `--host=a` takes one). Such values go to the positionals first, if
-    /// they still need one: with a positional `target`, `-H a b` is `-H a` and target `b`,
-    /// and `-H a b c` is `-H a -H b` and target `c`. When values after two options would be
-    /// split between them and the positionals (`-H a x -H b y`), parsing fails with
-    /// [`CliError::AmbiguousArgument`]. The first value may start with `-`, as any option's;
-    /// the further ones may not.
+    /// option (`-H a b`; an attached value, `-Ha` or `--host=a`, is one). A positional with no
+    /// default and no environment value that no other value fills takes the last of them:
+    /// with such a positional `target`, `-H a b` is `-H a` and target `b`, and `-H a b c` is
+    /// `-H a -H b` and target `c`. When values after two options would be split between them
+    /// and the positionals (`-H a x -H b y`), parsing fails with
+    /// [`CliError::AmbiguousArgument`]. As in argparse, the values may not start with `-`,
+    /// except the first if it is a negative number (`--offset -5`).
     ///
     /// Lets a positional take all remaining values (one or more; it must be the last
     /// positional). From the environment, values are split on `,`.
@@ -1456,23 +1499,32 @@ mod tests {
             case("so a required positional is not swallowed", &["-H", "a", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
             case("values stay in order", &["-H", "a", "b", "-H", "c", "d", "-p", "1", "x"], &[], Run("host=a,b,c,d log-level=info metrics-path=/metrics port=1 target=x")),
             case("a value given back keeps the others in order", &["-H", "a", "x", "-p", "1", "-Hc"], &[], Run("host=a,c log-level=info metrics-path=/metrics port=1 target=x")),
-            case("values after two options, split: ambiguous", &["-H", "a", "x", "-Hc", "d"], &[], Err("ambiguous argument 'd': a value of '-H' or a positional argument? Give positional arguments first, or '-H' once per value")),
-            case("values after two options, split within the last: ambiguous too", &["-H", "a", "b", "-Hc", "d", "x"], &[], Err("ambiguous argument 'x': a value of '-H' or a positional argument? Give positional arguments first, or '-H' once per value")),
+            case("values after two options, split: ambiguous", &["-H", "a", "x", "-H", "c", "d"], &[], Err("ambiguous argument 'd': a value of '-H' or a positional argument? Give positional arguments first, or '-H' once per value")),
+            case("values after two options, split within the last: ambiguous too", &["-H", "a", "b", "-H", "c", "d", "x"], &[], Err("ambiguous argument 'x': a value of '-H' or a positional argument? Give positional arguments first, or '-H' once per value")),
             with(|p| p.args.retain(|a| !a.positional),
-                case("values after two options, no positional", &["-H", "a", "b", "-Hc", "d"], &[], Run("host=a,b,c,d log-level=info metrics-path=/metrics port=9090"))),
+                case("values after two options, no positional", &["-H", "a", "b", "-H", "c", "d"], &[], Run("host=a,b,c,d log-level=info metrics-path=/metrics port=9090"))),
             with(|p| { p.add_argument("--label").short('l').multiple(); },
                 case("values after two different options, split: ambiguous", &["-H", "a", "x", "-l", "l1", "l2"], &[], Err("ambiguous argument 'l2': a value of '-l' or a positional argument? Give positional arguments first, or '-l' once per value"))),
             case("positional first, then several values", &["x", "--host", "a", "b"], &[], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=x")),
             case("= takes one value", &["--host=a", "b", "x"], &[], Err("unexpected argument 'x': no more positional arguments expected")),
             case("-- ends the values", &["-H", "a", "--", "x"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
-            case("a multiple option's first value may look like an option", &["-H", "-h", "x"], &[], Run("host=-h log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("a multiple option's value may not look like an option, as in argparse", &["-H", "-p", "1", "x"], &[], Err("missing value for option '-H'")),
+            with(|p| { p.add_argument("--offset").multiple(); },
+                case("but may be a negative number", &["--offset", "-.5", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics offset=-.5 port=9090 target=x"))),
+            case("an attached value is one value, as in argparse", &["-Ha", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
+            case("so is one after =", &["--host=a", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
+            case("a positional with an environment value needs none", &["-H", "a", "b"], &[("MY_EXPORTER_TARGET", "t")], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=t")),
+            with(|p| { p.add_argument("target").default("all"); },
+                case("nor does one with a default", &["-H", "a", "b"], &[], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=all"))),
+            with(|p| { p.add_argument("target").default("all"); },
+                case("but takes a value given before the option", &["x", "-H", "a", "b"], &[], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=x"))),
             case("its further values may not", &["-H", "a", "-x", "t"], &[], Err("unrecognized option '-x'")),
             with(|p| p.args.retain(|a| !a.positional),
                 case("no positionals: every value is the option's", &["-H", "127.0.0.1", "::1", "-p", "1"], &[], Run("host=127.0.0.1,::1 log-level=info metrics-path=/metrics port=1"))),
             with(|p| p.args.retain(|a| !a.positional),
                 case("no positionals: a surplus value after a single option", &["-p", "1", "2"], &[], Err("unexpected argument '2': no more positional arguments expected"))),
             with(|p| { p.add_argument("target").multiple(); },
-                case("a multiple positional takes what follows", &["-H", "a", "b", "c"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b,c"))),
+                case("a multiple positional needs one value: the last", &["-H", "a", "b", "c"], &[], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=c"))),
             case("positional before options", &["x", "-Hy"], &[], Run("host=y log-level=info metrics-path=/metrics port=9090 target=x")),
             case("env fallback", &[], &[("MY_EXPORTER_PORT", "7"), ("MY_EXPORTER_TARGET", "t")], Run("host=localhost log-level=info metrics-path=/metrics port=7 target=t")),
             case("env multiple split on commas", &["x"], &[("MY_EXPORTER_HOST", " a, b,,c ")], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
