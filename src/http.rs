@@ -73,7 +73,7 @@ pub struct Request<'b> {
     pub method_str: &'b str,
     /// The full request target as sent, for logs.
     pub target: &'b str,
-    /// The target without query string and fragment. An absolute-form target
+    /// The target without its query string. An absolute-form target
     /// (`http://host/x?y`) is reduced to its path (`/x`, or `/` when empty); the asterisk-form
     /// target of `OPTIONS *` is `*`. Percent-escapes are left as sent: [`path_is`] compares it
     /// with a route, decoding them.
@@ -125,7 +125,8 @@ pub enum Parse<'b> {
 ///
 /// Rejected with 400: bytes that are not HTTP/1.x syntax (including obsolete line folding); a
 /// request target that is not `/…`, `http://…`, `https://…`, or `*` for `OPTIONS`; userinfo
-/// (`http://user@host/…`); a `%` in the path not followed by two hex digits; HTTP/1.1
+/// (`http://user@host/…`); a fragment (`#`); a `%` in the path not followed by two hex
+/// digits; HTTP/1.1
 /// without `Host`; more than one `Host`, or one with a byte no host and port can hold (a space,
 /// `/`, `@`…); a `Content-Length` that is not decimal digits, or
 /// several that disagree; `Transfer-Encoding` with `Content-Length`, on HTTP/1.0, or without
@@ -279,6 +280,10 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
 
 /// The path of an acceptable request target, or `None` if the target is of no form we accept.
 fn request_path<'b>(method: &str, target: &'b str) -> Option<&'b str> {
+    // Clients strip fragments before sending; a `#` could only hide what follows it.
+    if target.contains('#') {
+        return None;
+    }
     if target.starts_with('/') {
         return Some(without_query(target));
     }
@@ -944,14 +949,19 @@ mod tests {
                 }),
             ),
             case(
-                "fragment is not part of the path",
+                "a fragment, which no request target has (RFC 9112 3.2)",
                 b"GET /metrics#top HTTP/1.1\r\nHost: h\r\n\r\n",
-                Whole(|r| assert_eq!(r.path, "/metrics")),
+                Reject(Status::BAD_REQUEST),
             ),
             case(
-                "query then fragment",
+                "a fragment after the query",
                 b"GET /a/b?c#d HTTP/1.1\r\nHost: h\r\n\r\n",
-                Whole(|r| assert_eq!(r.path, "/a/b")),
+                Reject(Status::BAD_REQUEST),
+            ),
+            case(
+                "a fragment hiding userinfo",
+                b"GET http://h#@x/metrics HTTP/1.1\r\nHost: h\r\n\r\n",
+                Reject(Status::BAD_REQUEST),
             ),
             case(
                 "absolute-form is reduced to its path",

@@ -279,7 +279,7 @@ impl fmt::Display for MetricError {
                 owner,
             } => write!(
                 f,
-                "metric '{metric}' would expose '{series}', a series of metric '{owner}'"
+                "metric '{metric}' would expose '{series}', which metric '{owner}' exposes already"
             ),
             MetricError::InvalidBuckets { metric, reason } => {
                 write!(f, "invalid buckets for histogram '{metric}': {reason}")

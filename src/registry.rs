@@ -756,7 +756,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "metric 'h_count' would expose 'h_count', a series of metric 'h'"
+            "metric 'h_count' would expose 'h_count', which metric 'h' exposes already"
         );
     }
 
