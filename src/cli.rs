@@ -15,14 +15,17 @@ use std::fmt;
 /// Column at which help text starts in [`ArgParser::help`], as in Python's argparse.
 const HELP_COLUMN: usize = 24;
 
-/// `true` for `-5`, `-0.5`, `-.5`: values argparse takes although they start with `-`.
-fn is_negative_number(arg: &std::ffi::OsStr) -> bool {
-    let digits = arg
-        .to_str()
-        .and_then(|s| s.strip_prefix('-'))
-        .unwrap_or_default();
-    let digits = digits.strip_prefix('.').unwrap_or(digits);
-    digits.starts_with(|c: char| c.is_ascii_digit())
+/// `true` if `arg` is a value to argparse rather than an option: it does not start with `-`, is
+/// `-` alone, or is a negative number (`-5`, `-0.5`, `-.5`).
+fn is_value(arg: &std::ffi::OsStr) -> bool {
+    let Some(text) = arg.to_str() else {
+        return true; // not UTF-8: an error later, where it is named
+    };
+    let Some(after_dash) = text.strip_prefix('-') else {
+        return true;
+    };
+    let digits = after_dash.strip_prefix('.').unwrap_or(after_dash);
+    after_dash.is_empty() || digits.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Indentation of every entry in the help text.
@@ -289,25 +292,23 @@ impl ArgParser {
             } else if let Some(attached) = parser.optional_value() {
                 Some(attached) // `-Ha`, `--host=a`: one value, as in argparse
             } else {
-                match parser.values() {
-                    Ok(mut values) => {
-                        let first = values.next();
-                        extra.extend(values);
-                        first
-                    }
-                    // As in argparse, a negative number is a value (`--offset -5`); anything
-                    // else starting with `-` is the next option, and this one lacks a value.
-                    Err(_) => {
-                        let number = parser
-                            .try_raw_args()
-                            .and_then(|raw| raw.peek().map(is_negative_number));
-                        if number == Some(true) {
-                            parser.value().ok()
-                        } else {
-                            None
-                        }
-                    }
+                // As in argparse, the values up to the next option: what does not start with
+                // `-`, and negative numbers (`--offset -5 -6`).
+                let next_is_value = |parser: &mut lexopt::Parser| {
+                    parser
+                        .try_raw_args()
+                        .and_then(|raw| raw.peek().map(is_value))
+                        .unwrap_or(false)
+                };
+                let first = if next_is_value(&mut parser) {
+                    parser.value().ok()
+                } else {
+                    None
+                };
+                while first.is_some() && next_is_value(&mut parser) {
+                    extra.extend(parser.value().ok());
                 }
+                first
             };
             let Some(value) = value else {
                 note(&mut first_error, CliError::MissingValue(typed));
@@ -891,7 +892,7 @@ impl Arg {
     /// `-H a -H b` and target `c`. When values after two options would be split between them
     /// and the positionals (`-H a x -H b y`), parsing fails with
     /// [`CliError::AmbiguousArgument`]. As in argparse, the values may not start with `-`,
-    /// except the first if it is a negative number (`--offset -5`).
+    /// except negative numbers (`--offset -5 -6`).
     ///
     /// Lets a positional take all remaining values (one or more; it must be the last
     /// positional). From the environment, values are split on `,`.
@@ -1510,7 +1511,7 @@ mod tests {
             case("-- ends the values", &["-H", "a", "--", "x"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
             case("a multiple option's value may not look like an option, as in argparse", &["-H", "-p", "1", "x"], &[], Err("missing value for option '-H'")),
             with(|p| { p.add_argument("--offset").multiple(); },
-                case("but may be a negative number", &["--offset", "-.5", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics offset=-.5 port=9090 target=x"))),
+                case("but may be a negative number", &["--offset", "-.5", "-6", "x"], &[], Run("host=localhost log-level=info metrics-path=/metrics offset=-.5,-6 port=9090 target=x"))),
             case("an attached value is one value, as in argparse", &["-Ha", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
             case("so is one after =", &["--host=a", "b"], &[], Run("host=a log-level=info metrics-path=/metrics port=9090 target=b")),
             case("a positional with an environment value needs none", &["-H", "a", "b"], &[("MY_EXPORTER_TARGET", "t")], Run("host=a,b log-level=info metrics-path=/metrics port=9090 target=t")),
