@@ -406,3 +406,23 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A script that redeclares `--port` and `--host` without defaults still listens on its
+    /// `DEFAULT_PORT` and on `localhost`, not on a random port or nowhere.
+    #[test]
+    fn redeclared_builtins_without_defaults_fall_back() {
+        let mut parser = ArgParser::new("t", "");
+        parser.add_argument("--port").help("redeclared");
+        parser.add_argument("--host").multiple().help("redeclared");
+        let Ok(Parsed::Run(args)) = parser.parse_from(Vec::<OsString>::new(), |_| None) else {
+            panic!("no arguments parse");
+        };
+        let options = builtin_options(&args, 19555).unwrap();
+        assert_eq!(options.port, 19555);
+        assert_eq!(options.hosts, ["localhost"]);
+    }
+}
