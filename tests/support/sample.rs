@@ -1,7 +1,7 @@
-//! The example binaries, run as a user runs them: found next to the test's executable
-//! (`target/<profile>/examples/`, where `cargo test` builds them before integration tests) or
-//! built once with cargo if missing, started with arguments and an environment of their own,
-//! their output read line by line as it is written.
+//! The example binaries, run as a user runs them: next to the test's executable
+//! (`target/<profile>/examples/`), brought up to date by cargo once per test process, started
+//! with arguments and an environment of their own, their output read line by line as it is
+//! written.
 //!
 //! Every child process is killed when its [`Proc`] is dropped, so a failing test leaves nothing
 //! running. Readiness is the `INFO listening on http://127.0.0.1:PORT/...` line on stderr, read
@@ -68,18 +68,18 @@ fn build_examples() -> Result<(), String> {
     }
 }
 
-/// The path of the example `name` (`sample`, `my_exporter` or `textfile`), built if missing.
+/// The path of the example `name` (`sample`, `my_exporter` or `textfile`), built by cargo
+/// once per test process: `cargo test --test X` builds only the test, so an example built
+/// before a change to `src/` would otherwise run stale. Cargo makes it a no-op when it is fresh.
 #[track_caller]
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    if let Err(err) = BUILT.get_or_init(build_examples) {
+        panic!("{err}");
+    }
     let path = profile_dir()
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !path.is_file() {
-        if let Err(err) = BUILT.get_or_init(build_examples) {
-            panic!("{err}");
-        }
-    }
     assert!(path.is_file(), "example not found at {}", path.display());
     path
 }
