@@ -993,8 +993,9 @@ impl Info {
     /// Replaces the key-value pairs.
     ///
     /// # Errors
-    /// [`MetricError::InvalidLabelName`] if a key is not a valid label name or clashes with the
-    /// metric's own labels; [`MetricError::DuplicateLabelName`] if a key repeats.
+    /// [`MetricError::InvalidLabelName`] if a key is not a valid label name;
+    /// [`MetricError::DuplicateLabelName`] if a key repeats or is one of the metric's own
+    /// labels.
     pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -1002,13 +1003,12 @@ impl Info {
         V: AsRef<str>,
     {
         let desc = &self.0.value.desc;
-        let reserved: Vec<&str> = desc.label_names.iter().map(String::as_str).collect();
         let mut keys: Vec<String> = Vec::new();
         let mut rendered = Vec::new();
         for (k, v) in pairs {
             let (k, v) = (k.as_ref(), v.as_ref());
-            check_label_name(&desc.name, k, &reserved)?;
-            if keys.iter().any(|seen| seen == k) {
+            check_label_name(&desc.name, k, &[])?;
+            if keys.iter().chain(&desc.label_names).any(|seen| seen == k) {
                 return Err(MetricError::DuplicateLabelName {
                     metric: desc.name.clone(),
                     label: k.to_string(),
@@ -1512,7 +1512,11 @@ mod tests {
         let f: Family<Info> =
             Family::new(desc(MetricConfig::new("i", "", "info").labels(["host"])).unwrap());
         let i = f.labels(&["h1"]).unwrap();
-        assert!(i.set([("host", "x")]).is_err());
+        assert_eq!(
+            i.set([("host", "x")]).unwrap_err().to_string(),
+            "duplicate label name 'host' for metric 'i'",
+            "a key that is one of the family's labels"
+        );
         assert!(i.set([("a", "x"), ("a", "y")]).is_err());
         assert!(i.set([("bad-key", "x")]).is_err());
         i.set([("version", "1\"2")]).unwrap();
