@@ -6,8 +6,9 @@
 //! do with it. The environment is read through a lookup function, so tests never touch the real
 //! process environment.
 //!
-//! What it does not do: abbreviated long options (`--po` for `--port`), options with optional
-//! values, counted flags (`-vvv`), subcommands, line wrapping of the help text.
+//! Long options may be shortened to a unique prefix (`--po` for `--port`), as argparse allows.
+//! What it does not do: options with optional values, counted flags (`-vvv`), subcommands, line
+//! wrapping of the help text.
 
 use std::ffi::OsString;
 use std::fmt;

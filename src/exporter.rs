@@ -49,9 +49,11 @@ impl Scrape {
     }
 
     /// When the scraper gives up: the request's `X-Prometheus-Scrape-Timeout-Seconds` (capped
-    /// by [`Exporter::set_max_scrape_timeout`]) after the request arrived, minus
+    /// by [`Exporter::set_max_scrape_timeout`]) after the server read the request, minus
     /// [`Exporter::set_scrape_timeout_offset`] to leave time for the response. `None` when
-    /// neither header nor cap says.
+    /// neither header nor cap says; a header that is not plain decimal seconds (`10`, `9.5`)
+    /// under 10⁹ is ignored. Time the request waited behind other scrapes' handlers, on the
+    /// one thread, is not counted: the server cannot tell when the bytes reached the socket.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
@@ -86,7 +88,8 @@ fn announced_timeout(header: Option<&[u8]>) -> Option<Duration> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ExporterError {
-    /// The metrics path does not start with `/`.
+    /// The metrics path is not a plain absolute path: `/` followed by letters, digits and
+    /// `-._~!$&'()*+,;=:@/`, without `//` first or `.`/`..` segments.
     InvalidMetricsPath(String),
     /// A host did not resolve, or an address could not be bound.
     Bind(io::Error),
@@ -192,7 +195,11 @@ enum ScrapeFailure {
 }
 
 /// An exporter serving on its own thread; see [`Exporter::spawn`].
+///
+/// Dropping it detaches the thread, as dropping a `JoinHandle` does: the server then serves
+/// until the process exits. Keep it, or a [`ShutdownHandle`], to stop the server.
 #[derive(Debug)]
+#[must_use = "dropping it leaves the server running with no way to stop it"]
 pub struct RunningExporter {
     local_addrs: Vec<SocketAddr>,
     handle: ShutdownHandle,
@@ -263,6 +270,8 @@ pub struct Exporter {
     port: u16,
     metrics_path: String,
     limits: Limits,
+    /// What the last `bind` bound.
+    local_addrs: Vec<SocketAddr>,
     registry: Registry,
     handler: Option<UpdateHandler>,
     #[cfg(feature = "process-stats")]
@@ -316,6 +325,7 @@ impl Exporter {
             port: 9090,
             metrics_path: "/metrics".to_string(),
             limits: Limits::default(),
+            local_addrs: Vec::new(),
             registry: Registry::new(),
             handler: None,
             #[cfg(feature = "process-stats")]
@@ -384,7 +394,9 @@ impl Exporter {
         self
     }
 
-    /// Sets the connection limits and timeouts.
+    /// Sets the connection limits and timeouts, for the servers [`bind`](Exporter::bind) makes
+    /// from then on: a bound [`Server`] keeps the limits it was bound with. (A script sets them
+    /// in [`configure_exporter`](crate::PrometheusExporterScript::configure_exporter).)
     pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
         self.limits = limits;
         self
@@ -393,6 +405,12 @@ impl Exporter {
     /// The connection limits and timeouts.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The addresses the last [`bind`](Exporter::bind) or [`bind_in`](Exporter::bind_in)
+    /// bound, with the real port when 0 was asked for; empty before.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
     }
 
     /// The metrics path.
@@ -475,11 +493,13 @@ impl Exporter {
     /// `process_open_fds`, …), read from `/proc` before each scrape.
     ///
     /// `/proc` is read once here, so that an exporter that cannot read it says so at start
-    /// rather than exporting zeros (a start time of 1970, no open files).
+    /// rather than exporting zeros (a start time of 1970, no open files). A second call does
+    /// nothing.
     ///
     /// # Errors
     /// [`ExporterError::ProcessStatsUnreadable`] if `/proc/self` cannot be read;
-    /// [`ExporterError::ProcessStats`] if metrics of those names exist already.
+    /// [`ExporterError::ProcessStats`] if the registry has metrics of those names that are not
+    /// the process metrics.
     #[cfg(feature = "process-stats")]
     pub fn enable_process_stats(&mut self) -> Result<&mut Self, ExporterError> {
         if self.process.is_none() {
@@ -495,7 +515,7 @@ impl Exporter {
     ///
     /// # Errors
     /// [`ExporterError::Bind`] naming the host or address that failed.
-    pub fn bind(&self) -> Result<Server, ExporterError> {
+    pub fn bind(&mut self) -> Result<Server, ExporterError> {
         let server = Server::bind(&self.listen_addrs()?, self.limits);
         self.announce(server.map_err(ExporterError::Bind)?)
     }
@@ -508,7 +528,7 @@ impl Exporter {
     /// [`ExporterError::Bind`] naming the host or address that failed, or a token range too
     /// small for the listeners and [`Limits::max_connections`].
     pub fn bind_in(
-        &self,
+        &mut self,
         registry: &mio::Registry,
         tokens: std::ops::Range<usize>,
     ) -> Result<Server, ExporterError> {
@@ -523,10 +543,11 @@ impl Exporter {
             .map_err(ExporterError::Bind)
     }
 
-    /// Logs a line per URL the server listens on.
-    fn announce(&self, server: Server) -> Result<Server, ExporterError> {
-        for addr in server.local_addrs() {
-            log_info!("listening on http://{}{}", Addr(addr), self.metrics_path);
+    /// Keeps the server's addresses and logs a line per URL it listens on.
+    fn announce(&mut self, server: Server) -> Result<Server, ExporterError> {
+        self.local_addrs = server.local_addrs();
+        for addr in &self.local_addrs {
+            log_info!("listening on http://{}{}", Addr(*addr), self.metrics_path);
         }
         Ok(server)
     }

@@ -4,7 +4,9 @@
 //!
 //! An exporter is one type implementing [`PrometheusExporterScript`] and a one-line `main`:
 //!
-//! ```no_run
+// The examples need the features they use; without them they are shown, not compiled.
+#![cfg_attr(feature = "script", doc = "```no_run")]
+#![cfg_attr(not(feature = "script"), doc = "```ignore")]
 //! use prometheus_aioexporter::cli::Args;
 //! use prometheus_aioexporter::{BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry};
 //!
@@ -44,7 +46,8 @@
 //! - **A background thread**: [`Exporter::spawn`] serves on one thread of its own while the
 //!   program updates metrics from any thread.
 //!
-//! ```
+#![cfg_attr(feature = "server", doc = "```")]
+#![cfg_attr(not(feature = "server"), doc = "```ignore")]
 //! use prometheus_aioexporter::{Exporter, MetricConfig};
 //!
 //! let mut exporter = Exporter::new("device-agent", "Metrics of the device.");

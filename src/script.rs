@@ -27,7 +27,8 @@ pub const EXIT_USAGE: i32 = 2;
 ///
 /// Implement the constants and whichever hooks you need, then call [`run`](Self::run) from
 /// `main`. The hooks run in this order: [`configure_argument_parser`](Self::configure_argument_parser),
-/// (command line parsed), [`configure`](Self::configure), (addresses bound),
+/// (command line parsed), [`configure`](Self::configure), (the built-in options applied),
+/// [`configure_exporter`](Self::configure_exporter), (addresses bound),
 /// [`on_application_startup`](Self::on_application_startup), (serving until SIGTERM or
 /// SIGINT), [`on_application_shutdown`](Self::on_application_shutdown).
 ///
@@ -101,8 +102,37 @@ pub trait PrometheusExporterScript: Sized {
         Ok(())
     }
 
+    /// Called after [`configure`](Self::configure), with the built-in options (`-H`, `-p`,
+    /// `--metrics-path`, `--process-stats`) already applied to `exporter`, before it binds:
+    /// the place for what must be set before binding, such as
+    /// [`set_limits`](Exporter::set_limits), and for overriding a built-in option.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, Exporter, PrometheusExporterScript};
+    /// # struct Quiet;
+    /// # impl PrometheusExporterScript for Quiet {
+    /// #     const NAME: &'static str = "quiet";
+    /// #     const DESCRIPTION: &'static str = "";
+    /// fn configure_exporter(&mut self, exporter: &mut Exporter) -> Result<(), BoxError> {
+    ///     let mut limits = *exporter.limits();
+    ///     limits.max_connections = 64;
+    ///     exporter.set_limits(limits);
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`configure`](Self::configure): a [`CliError`] is a usage error (exit 2), any other
+    /// error is logged and the exporter exits with status 1.
+    fn configure_exporter(&mut self, exporter: &mut Exporter) -> Result<(), BoxError> {
+        let _ = exporter;
+        Ok(())
+    }
+
     /// Called once the addresses are bound, before serving: set the update handler here, and
-    /// start whatever the exporter needs.
+    /// start whatever the exporter needs. [`Exporter::local_addrs`] gives the bound addresses
+    /// (with the port chosen for `-p 0`).
     ///
     /// # Errors
     /// An error is logged and the exporter exits with status 1.
@@ -352,6 +382,12 @@ where
                 }
             };
         }
+        // A declaration that cannot work is the exporter's bug, not its user's: argparse raises
+        // at `add_argument`, so no usage line and no exit 2 that would blame the command line.
+        Err(err @ CliError::InvalidDeclaration { .. }) => {
+            log_critical!("{err} (a bug in the exporter, not in its command line)");
+            return EXIT_FAILURE;
+        }
         Err(err) => return usage_error(&err),
     };
     let options = match builtin_options(&args, S::DEFAULT_PORT) {
@@ -360,15 +396,18 @@ where
     };
     log::set_level(options.level);
 
+    // A bad value of the script's own option (`args.value_of(..)?`) is a usage error, as
+    // argparse's `type=` makes it.
+    let configuration_failed = |err: BoxError| match err.downcast_ref::<CliError>() {
+        Some(usage) => usage_error(usage),
+        None => {
+            log_critical!("configuration failed: {err}");
+            EXIT_FAILURE
+        }
+    };
     let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
     if let Err(err) = script.configure(&args, exporter.registry_mut()) {
-        // A bad value of the script's own option (`args.value_of(..)?`) is a usage error, as
-        // argparse's `type=` makes it.
-        if let Some(usage) = err.downcast_ref::<CliError>() {
-            return usage_error(usage);
-        }
-        log_critical!("configuration failed: {err}");
-        return EXIT_FAILURE;
+        return configuration_failed(err);
     }
     if !S::VERSION.is_empty() {
         exporter.set_version(S::VERSION);
@@ -383,6 +422,9 @@ where
             log_critical!("{err}");
             return EXIT_FAILURE;
         }
+    }
+    if let Err(err) = script.configure_exporter(&mut exporter) {
+        return configuration_failed(err);
     }
     make_room_for_connections(exporter.limits().max_connections);
     let mut server = match exporter.bind() {

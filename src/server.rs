@@ -5,7 +5,7 @@
 //! graceful shutdown. What the bytes mean is [`crate::session`]'s and [`crate::http`]'s
 //! business, and what to answer is a [`Service`]'s; none of them sees a socket.
 //!
-//! The shape is mio's `tcp_server` example, hardened against its shortcuts (see `STYLE.md`):
+//! The shape is mio's `tcp_server` example, hardened against its shortcuts:
 //! - tokens: fixed ones for the waker, the signal socket and each listener, then one per
 //!   connection slot; a freed slot is reused after all the others, so a late event of a closed
 //!   connection seldom reaches its successor, and one that does finds a socket that would block;

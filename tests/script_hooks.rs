@@ -1,0 +1,119 @@
+//! The script's hooks in a process of their own: this test binary runs itself again as a script
+//! (the `child` test, which does nothing unless [`CHILD`] is set), so that `run_script` owns the
+//! process, its signal handlers and its exit status, as a real exporter's `main` does.
+mod support;
+
+use std::ffi::OsString;
+use std::process::Command;
+
+use prometheus_aioexporter::cli::ArgParser;
+use prometheus_aioexporter::{run_script, BoxError, Exporter, PrometheusExporterScript};
+
+use support::http::try_get;
+use support::sample::{stop_cleanly, Proc, SHUTDOWN_BOUND};
+
+/// Which script the child runs (`limits` or `bad-declaration`); its arguments follow, after
+/// spaces.
+const CHILD: &str = "SCRIPT_HOOKS_CHILD";
+/// The request head limit the `limits` script sets in `configure_exporter`.
+const HEAD_LIMIT: usize = 256;
+
+/// Sets limits before binding, and reports its bound addresses at startup.
+struct LimitsScript;
+
+impl PrometheusExporterScript for LimitsScript {
+    const NAME: &'static str = "limits";
+    const DESCRIPTION: &'static str = "Sets limits in configure_exporter.";
+    const ENV_PREFIX: Option<&'static str> = Some("");
+
+    fn configure_exporter(&mut self, exporter: &mut Exporter) -> Result<(), BoxError> {
+        let mut limits = *exporter.limits();
+        limits.max_request_head_bytes = HEAD_LIMIT;
+        exporter.set_limits(limits);
+        Ok(())
+    }
+
+    fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+        eprintln!("startup sees {:?}", app.local_addrs());
+        Ok(())
+    }
+}
+
+/// Declares an option whose short name the built-in `--port` has.
+struct BadDeclarationScript;
+
+impl PrometheusExporterScript for BadDeclarationScript {
+    const NAME: &'static str = "bad-declaration";
+    const DESCRIPTION: &'static str = "Declares -p twice.";
+    const ENV_PREFIX: Option<&'static str> = Some("");
+
+    fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+        parser.add_argument("--path").short('p');
+    }
+}
+
+#[test]
+fn child() {
+    let Some(spec) = std::env::var_os(CHILD) else {
+        return;
+    };
+    let spec = spec.into_string().expect("a UTF-8 child spec");
+    let mut words = spec.split(' ');
+    let script = words.next().unwrap_or_default();
+    let args: Vec<&str> = words.collect();
+    let no_env = |_: &str| None::<OsString>;
+    let code = match script {
+        "limits" => run_script(LimitsScript, args, no_env),
+        "bad-declaration" => run_script(BadDeclarationScript, args, no_env),
+        other => panic!("no child script {other:?}"),
+    };
+    std::process::exit(code);
+}
+
+/// Starts this test binary as the script `spec` names.
+fn start_child(spec: &str) -> Proc {
+    let mut command = Command::new(std::env::current_exe().expect("the test's own path"));
+    command
+        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .env(CHILD, spec);
+    Proc::from_command(command, spec)
+}
+
+#[test]
+fn configure_exporter_sets_limits_before_binding() {
+    let mut proc = start_child("limits -p 0 -H 127.0.0.1 -L info");
+    let port = proc.ready();
+    let startup = proc.wait_for_stderr("the startup line", |l| l.contains("startup sees"));
+    assert!(
+        startup.contains(&format!("[127.0.0.1:{port}]")),
+        "local_addrs at startup: {startup}"
+    );
+
+    let small = try_get(port, "/metrics", &[]).expect("a small request");
+    assert_eq!(small.status, 200, "{}", proc.describe());
+    let padding = "x".repeat(HEAD_LIMIT);
+    let large = try_get(port, "/metrics", &[("X-Padding", &padding)]).expect("a large request");
+    assert_eq!(
+        large.status, 431,
+        "the limit set in configure_exporter applies"
+    );
+    stop_cleanly(&mut proc, "TERM");
+}
+
+#[test]
+fn an_invalid_declaration_is_the_exporter_s_error_not_a_usage_error() {
+    for args in ["", " --help"] {
+        let mut proc = start_child(&format!("bad-declaration{args}"));
+        let status = proc.finish(SHUTDOWN_BOUND);
+        let stderr = proc.stderr();
+        assert_eq!(status.code(), Some(1), "{args:?}: {}", proc.describe());
+        assert!(
+            stderr.contains(
+                "invalid declaration of '--path': '-p' is already used by '--port' \
+                 (a bug in the exporter, not in its command line)"
+            ),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("usage:"), "no usage line: {stderr}");
+    }
+}
