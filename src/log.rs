@@ -11,8 +11,20 @@
 //!
 //! Each line is assembled in memory and written with a single `write_all`, so lines from
 //! different threads do not interleave, and newlines inside a message are escaped so one event is
-//! always one line. Within the crate, use the macros: `crate::log::log_info!("listening on {}",
-//! addr)`; a disabled level costs one atomic load and formats nothing.
+//! always one line. A disabled level costs one atomic load and formats nothing.
+//!
+//! An exporter logs through the same macros, so its lines look like the crate's and `-L`
+//! (or [`set_level`]) filters them too, as Python's scripts log through the library's logger:
+//!
+//! ```
+//! use prometheus_aioexporter::log::{log_info, log_warning};
+//!
+//! let (rows, table) = (42, "jobs");
+//! log_info!("read {rows} rows from {table}");
+//! if rows == 0 {
+//!     log_warning!("{table} is empty");
+//! }
+//! ```
 
 use std::error::Error;
 use std::fmt::{self, Write as _};
@@ -389,8 +401,8 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Logs at [`Level::Critical`]: `log_critical!("cannot bind {}: {}", addr, err)`.
-#[allow(unused_macros)] // used by other modules of the crate
+/// Logs at [`Level::Critical`](crate::log::Level::Critical): `log_critical!("cannot bind {}: {}", addr, err)`.
+#[macro_export]
 macro_rules! log_critical {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Critical) {
@@ -399,8 +411,8 @@ macro_rules! log_critical {
     };
 }
 
-/// Logs at [`Level::Error`]: `log_error!("scrape failed: {}", err)`.
-#[allow(unused_macros)] // used by other modules of the crate
+/// Logs at [`Level::Error`](crate::log::Level::Error): `log_error!("scrape failed: {}", err)`.
+#[macro_export]
 macro_rules! log_error {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Error) {
@@ -409,8 +421,8 @@ macro_rules! log_error {
     };
 }
 
-/// Logs at [`Level::Warning`]: `log_warning!("closing idle connection from {}", peer)`.
-#[allow(unused_macros)] // used by other modules of the crate
+/// Logs at [`Level::Warning`](crate::log::Level::Warning): `log_warning!("closing idle connection from {}", peer)`.
+#[macro_export]
 macro_rules! log_warning {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Warning) {
@@ -419,8 +431,8 @@ macro_rules! log_warning {
     };
 }
 
-/// Logs at [`Level::Info`]: `log_info!("listening on {}", addr)`.
-#[allow(unused_macros)] // used by other modules of the crate
+/// Logs at [`Level::Info`](crate::log::Level::Info): `log_info!("listening on {}", addr)`.
+#[macro_export]
 macro_rules! log_info {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Info) {
@@ -429,8 +441,8 @@ macro_rules! log_info {
     };
 }
 
-/// Logs at [`Level::Debug`]: `log_debug!("{} {} from {}", method, path, peer)`.
-#[allow(unused_macros)] // used by other modules of the crate
+/// Logs at [`Level::Debug`](crate::log::Level::Debug): `log_debug!("{} {} from {}", method, path, peer)`.
+#[macro_export]
 macro_rules! log_debug {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Debug) {
@@ -439,10 +451,11 @@ macro_rules! log_debug {
     };
 }
 
-// Crate-internal re-exports, so other modules write `crate::log::log_info!(...)`. Some may be
-// unused in a given build of the crate; that is not worth a warning.
+// `#[macro_export]` puts the macros at the crate's root; here they are also where the rest of
+// the module's API is, `prometheus_aioexporter::log::log_info!`. Some may be unused in a given
+// build of the crate; that is not worth a warning.
 #[allow(unused_imports)]
-pub(crate) use {log_critical, log_debug, log_error, log_info, log_warning};
+pub use crate::{log_critical, log_debug, log_error, log_info, log_warning};
 
 #[cfg(test)]
 mod tests {
