@@ -190,12 +190,12 @@ impl Metrics {
 /// keep updated (another service's statistics, a kernel table).
 ///
 /// ```
-/// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, MetricType, Registry};
+/// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, Registry};
 ///
 /// struct Uptime;
 /// impl Collector for Uptime {
 ///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
-///         let mut family = CollectedFamily::new("uptime_seconds", "Uptime.", MetricType::Gauge);
+///         let mut family = CollectedFamily::gauge("uptime_seconds", "Uptime.");
 ///         family.add_sample(&[] as &[&str], 12.5)?;
 ///         out.push(family);
 ///         Ok(())
@@ -226,8 +226,19 @@ pub struct CollectedFamily {
 }
 
 impl CollectedFamily {
+    /// A gauge family.
+    pub fn gauge(name: impl Into<String>, help: impl Into<String>) -> Self {
+        CollectedFamily::new(name, help, MetricType::Gauge)
+    }
+
+    /// A counter family, exposed as `name_total`.
+    pub fn counter(name: impl Into<String>, help: impl Into<String>) -> Self {
+        CollectedFamily::new(name, help, MetricType::Counter)
+    }
+
     /// A family of `kind` [`MetricType::Counter`] (exposed as `name_total`) or
-    /// [`MetricType::Gauge`]; other types are refused when the scrape validates it.
+    /// [`MetricType::Gauge`]; other types fail the scrape when it validates the family
+    /// ([`CollectedFamily::gauge`] and [`CollectedFamily::counter`] cannot go wrong).
     pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricType) -> Self {
         CollectedFamily {
             name: name.into(),
@@ -667,7 +678,7 @@ mod tests {
         m.histogram("h").unwrap().observe(0.75);
         m.summary("s").unwrap().observe(3.0);
         m.info("i").unwrap().set([("version", "1.0")]).unwrap();
-        let mut f = CollectedFamily::new("k_total", "collected", MetricType::Counter);
+        let mut f = CollectedFamily::counter("k_total", "collected");
         f.add_sample(&[] as &[&str], 2.0).unwrap();
         r.register_collector(Fixed(vec![f]));
         let mut out = Vec::new();
