@@ -125,8 +125,8 @@ pub mod textfile;
 #[cfg(feature = "server")]
 pub use exporter::{Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler};
 pub use metrics::{
-    Counter, Enum, Family, Gauge, Histogram, Info, IntoMetricType, MetricConfig, MetricError,
-    MetricType, Series, Summary, DEFAULT_BUCKETS,
+    exponential_buckets, linear_buckets, Counter, Enum, Family, Gauge, Histogram, Info,
+    IntoMetricType, MetricConfig, MetricError, MetricType, Series, Summary, DEFAULT_BUCKETS,
 };
 pub use registry::{BoxError, CollectError, CollectedFamily, Collector, Metric, Metrics, Registry};
 #[cfg(feature = "script")]

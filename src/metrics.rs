@@ -23,6 +23,39 @@ pub const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// `count` bucket bounds from `start`, each `factor` times the one before: client_golang's
+/// `ExponentialBuckets`, computed the same way, so the bounds (and their `le` values) are Go's
+/// bit for bit. As any bounds, they must increase: the declaration refuses them otherwise
+/// ([`MetricError::InvalidBuckets`]), and when `count` is 0.
+///
+/// ```
+/// use prometheus_aioexporter::{exponential_buckets, MetricConfig};
+///
+/// let bounds: Vec<f64> = exponential_buckets(0.001, 2.0, 4).collect();
+/// assert_eq!(bounds, [0.001, 0.002, 0.004, 0.008]);
+/// let config = MetricConfig::new("latency_seconds", "Latency.", "histogram")
+///     .buckets(exponential_buckets(0.001, 2.0, 12));
+/// ```
+pub fn exponential_buckets(start: f64, factor: f64, count: usize) -> impl Iterator<Item = f64> {
+    std::iter::successors(Some(start), move |bound| Some(bound * factor)).take(count)
+}
+
+/// `count` bucket bounds from `start`, `width` apart: client_golang's `LinearBuckets`, computed
+/// the same way (each the one before plus `width`), so the bounds are Go's bit for bit
+/// (`0.1, 0.2, 0.30000000000000004` from `0.1` by `0.1`). As any bounds, they must increase:
+/// the declaration refuses them otherwise ([`MetricError::InvalidBuckets`]), and when `count`
+/// is 0.
+///
+/// ```
+/// use prometheus_aioexporter::linear_buckets;
+///
+/// let bounds: Vec<f64> = linear_buckets(10.0, 5.0, 3).collect();
+/// assert_eq!(bounds, [10.0, 15.0, 20.0]);
+/// ```
+pub fn linear_buckets(start: f64, width: f64, count: usize) -> impl Iterator<Item = f64> {
+    std::iter::successors(Some(start), move |bound| Some(bound + width)).take(count)
+}
+
 /// The kinds of metric a [`MetricConfig`] can declare.
 ///
 /// Parsed from the names Python's `prometheus-aioexporter` uses:

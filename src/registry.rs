@@ -713,6 +713,50 @@ mod tests {
         );
     }
 
+    /// The helpers compute bounds as client_golang does, so `le` reads as a Go exporter's, and
+    /// parameters that give no increasing bounds are refused at declaration.
+    #[test]
+    fn bucket_helpers_give_go_s_bounds_or_a_declaration_error() {
+        let mut r = Registry::new();
+        r.create_metrics([
+            MetricConfig::new("lin", "", "histogram").buckets(crate::linear_buckets(0.1, 0.1, 3)),
+            MetricConfig::new("exp", "", "histogram")
+                .buckets(crate::exponential_buckets(100.0, 1.5, 4)),
+        ])
+        .unwrap();
+        let text = encode(&mut r);
+        for le in [
+            "0.1",
+            "0.2",
+            "0.30000000000000004",
+            "100",
+            "150",
+            "225",
+            "337.5",
+            "+Inf",
+        ] {
+            assert!(
+                text.contains(&format!("_bucket{{le=\"{le}\"}} 0\n")),
+                "{le}\n{text}"
+            );
+        }
+        let refused = [
+            crate::exponential_buckets(1.0, 0.5, 3).collect::<Vec<_>>(),
+            crate::exponential_buckets(0.0, 2.0, 3).collect(),
+            crate::exponential_buckets(-1.0, 2.0, 2).collect(),
+            crate::linear_buckets(1.0, 0.0, 2).collect(),
+            crate::linear_buckets(1.0, 1.0, 0).collect(),
+        ];
+        for bounds in refused {
+            let config = MetricConfig::new("h", "", "histogram").buckets(bounds.clone());
+            let err = Registry::new().create_metrics([config]).unwrap_err();
+            assert!(
+                matches!(err, MetricError::InvalidBuckets { .. }),
+                "{bounds:?}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn labelled_histograms_put_le_last_and_empty_families_are_omitted() {
         let mut r = Registry::new();
