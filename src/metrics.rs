@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::encode;
 
@@ -945,6 +945,22 @@ impl Histogram {
         self.0.value.sum.add(v);
     }
 
+    /// Runs `f` and observes how long it took, in seconds, as Python's `Histogram.time()`
+    /// does; returns what `f` returns.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// # let metrics = registry.create_metrics([MetricConfig::new("query_seconds", "", "histogram")])?;
+    /// let query = metrics.histogram("query_seconds")?;
+    /// let rows = query.time(|| 42);
+    /// assert_eq!((rows, query.count()), (42, 1));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        timed(f, |seconds| self.observe(seconds))
+    }
+
     /// The number of observations.
     pub fn count(&self) -> u64 {
         self.0
@@ -959,6 +975,14 @@ impl Histogram {
     pub fn sum(&self) -> f64 {
         self.0.value.sum.get()
     }
+}
+
+/// Runs `f`, then gives `observe` the seconds it took.
+fn timed<T>(f: impl FnOnce() -> T, observe: impl FnOnce(f64)) -> T {
+    let started = Instant::now();
+    let result = f();
+    observe(started.elapsed().as_secs_f64());
+    result
 }
 
 /// The values of a summary series.
@@ -984,6 +1008,11 @@ impl Summary {
     pub fn observe(&self, v: f64) {
         self.0.value.sum.add(v);
         self.0.value.count.fetch_add(1, AtomicOrdering::Relaxed);
+    }
+
+    /// Runs `f` and observes how long it took, in seconds, as [`Histogram::time`] does.
+    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        timed(f, |seconds| self.observe(seconds))
     }
 
     /// The number of observations.
@@ -1456,6 +1485,22 @@ mod tests {
         let d =
             desc(MetricConfig::new("h", "", "histogram").buckets([1.0, f64::INFINITY])).unwrap();
         assert_eq!(d.buckets, vec![1.0, f64::INFINITY]);
+    }
+
+    #[test]
+    fn time_observes_the_seconds_a_closure_took() {
+        let h: Family<Histogram> =
+            Family::new(desc(MetricConfig::new("h", "", "histogram").buckets([0.001])).unwrap());
+        let s: Family<Summary> = Family::new(desc(MetricConfig::new("s", "", "summary")).unwrap());
+        let (h, s) = (h.single().unwrap(), s.single().unwrap());
+        let pause = std::time::Duration::from_millis(5);
+        assert_eq!(h.time(|| std::thread::sleep(pause)), ());
+        assert_eq!(s.time(|| "result"), "result");
+        assert_eq!((h.count(), s.count()), (1, 1));
+        // At least the pause: above the 1 ms bucket, so counted only in +Inf.
+        assert!(h.sum() >= 0.005, "{}", h.sum());
+        assert_eq!(h.0.value.counts[0].load(AtomicOrdering::Relaxed), 0);
+        assert!(s.sum() >= 0.0);
     }
 
     #[test]
