@@ -632,10 +632,12 @@ impl Exporter {
         let name = html_escape(&self.name);
         let description = html_escape(&self.description);
         let path = html_escape(&self.metrics_path);
+        // Relative, as the Python library's page links it: behind a proxy that serves the
+        // exporter under a prefix (`/exporter/`), the link stays under it.
         self.landing_page = format!(
             "<!DOCTYPE html>\n<html>\n<head><meta charset=\"utf-8\"><title>{name}</title></head>\n\
              <body>\n<h1>{name}</h1>\n<p>{description}</p>\n\
-             <p><a href=\"{path}\">Metrics</a></p>\n</body>\n</html>\n"
+             <p><a href=\".{path}\">Metrics</a></p>\n</body>\n</html>\n"
         )
         .into_bytes();
     }
@@ -937,7 +939,7 @@ mod tests {
         let page = String::from_utf8(e.landing_page.clone()).unwrap();
         assert!(page.contains("<h1>a&lt;b</h1>"), "{page}");
         assert!(page.contains("<p>x &amp; &quot;y&quot;</p>"), "{page}");
-        assert!(page.contains("href=\"/m&#39;&amp;\""), "{page}");
+        assert!(page.contains("href=\"./m&#39;&amp;\""), "{page}");
     }
 
     #[test]

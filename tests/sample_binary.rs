@@ -419,7 +419,7 @@ fn custom_metrics_path_moves_the_metrics_and_the_landing_link() {
         "{landing:?}"
     );
     let html = landing.text();
-    assert!(html.contains("href=\"/custom\""), "{html}");
+    assert!(html.contains("href=\"./custom\""), "{html}");
     assert!(html.contains("A sample exporter."), "{html}");
     stop_cleanly(&mut proc, "TERM");
 }

@@ -402,7 +402,7 @@ fn custom_metrics_path_replaces_the_default() {
     assert_eq!(response.header("Content-Type"), Some(TEXT_FORMAT));
     client.get("/metrics").assert_status(404);
     let landing = client.get("/");
-    assert!(landing.text().contains("href=\"/custom\""), "{landing:?}");
+    assert!(landing.text().contains("href=\"./custom\""), "{landing:?}");
 }
 
 #[test]
@@ -444,7 +444,7 @@ fn landing_page_shows_name_description_and_metrics_link() {
     let page = response.text();
     assert!(page.contains("test-exporter"), "{page}");
     assert!(page.contains("A test exporter."), "{page}");
-    assert!(page.contains("<a href=\"/metrics\">"), "{page}");
+    assert!(page.contains("<a href=\"./metrics\">"), "{page}");
 }
 
 #[test]
