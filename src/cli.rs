@@ -32,11 +32,12 @@ fn is_value(arg: &std::ffi::OsStr) -> bool {
 /// Indentation of every entry in the help text.
 const HELP_INDENT: usize = 2;
 
-/// Values accepted as "true" for a flag read from the environment (compared case-insensitively).
-const TRUE_WORDS: [&str; 4] = ["1", "true", "yes", "on"];
+/// Values accepted as "true" for a flag read from the environment (compared case-insensitively):
+/// click's, which the Python library's 3.x versions read their environment with.
+const TRUE_WORDS: [&str; 6] = ["1", "true", "t", "yes", "y", "on"];
 
 /// Values accepted as "false" for a flag read from the environment (compared case-insensitively).
-const FALSE_WORDS: [&str; 4] = ["0", "false", "no", "off"];
+const FALSE_WORDS: [&str; 6] = ["0", "false", "f", "no", "n", "off"];
 
 /// A command line declaration: the program's options and positionals, and how to parse them.
 ///
@@ -975,13 +976,13 @@ impl Arg {
         }
     }
 
-    /// Splits a value from the environment or a default: on `,` for multiple arguments.
+    /// Splits a value from the environment or a default: on `,` and white space for multiple
+    /// arguments (`127.0.0.1,::1` as documented, `127.0.0.1 ::1` as click splits them).
     fn split(&self, text: &str) -> Vec<String> {
         if !self.multiple {
             return vec![text.to_owned()];
         }
-        text.split(',')
-            .map(str::trim)
+        text.split(|c: char| c == ',' || c.is_ascii_whitespace())
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
             .collect()
@@ -1530,15 +1531,18 @@ mod tests {
             case("positional before options", &["x", "-Hy"], &[], Run("host=y log-level=info metrics-path=/metrics port=9090 target=x")),
             case("env fallback", &[], &[("MY_EXPORTER_PORT", "7"), ("MY_EXPORTER_TARGET", "t")], Run("host=localhost log-level=info metrics-path=/metrics port=7 target=t")),
             case("env multiple split on commas", &["x"], &[("MY_EXPORTER_HOST", " a, b,,c ")], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
+            case("env multiple split on white space, as click splits", &["x"], &[("MY_EXPORTER_HOST", "a  b\tc")], Run("host=a,b,c log-level=info metrics-path=/metrics port=9090 target=x")),
             case("env multiple of only commas is unset", &["x"], &[("MY_EXPORTER_HOST", " , ")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x")),
             case("cli beats env", &["-p", "8", "x"], &[("MY_EXPORTER_PORT", "7")], Run("host=localhost log-level=info metrics-path=/metrics port=8 target=x")),
             case("cli multiple replaces env", &["-H", "a", "x"], &[("MY_EXPORTER_HOST", "b,c")], Run("host=a log-level=info metrics-path=/metrics port=9090 target=x")),
             case("cli positional beats env", &["x"], &[("MY_EXPORTER_TARGET", "t")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x")),
             case("env flag true", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "Yes")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 process-stats target=x")),
             case("env flag one", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "1")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 process-stats target=x")),
+            case("env flag y, as click", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "Y")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 process-stats target=x")),
+            case("env flag f, as click", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "f")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x")),
             case("env flag false", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "OFF")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x")),
             case("cli flag beats false env", &["--process-stats", "x"], &[("MY_EXPORTER_PROCESS_STATS", "0")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 process-stats target=x")),
-            case("env flag garbage", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "maybe")], Err("invalid environment variable 'MY_EXPORTER_PROCESS_STATS': 'maybe' is not a boolean: expected one of 1, true, yes, on, 0, false, no, off")),
+            case("env flag garbage", &["x"], &[("MY_EXPORTER_PROCESS_STATS", "maybe")], Err("invalid environment variable 'MY_EXPORTER_PROCESS_STATS': 'maybe' is not a boolean: expected one of 1, true, t, yes, y, on, 0, false, f, no, n, off")),
             case("empty env var ignored", &["x"], &[("MY_EXPORTER_PORT", ""), ("MY_EXPORTER_PROCESS_STATS", "")], Run("host=localhost log-level=info metrics-path=/metrics port=9090 target=x")),
             case("choice case-insensitive, canonical spelling", &["-L", "DeBuG", "x"], &[], Run("host=localhost log-level=debug metrics-path=/metrics port=9090 target=x")),
             case("env choice canonicalised", &["x"], &[("MY_EXPORTER_LOG_LEVEL", "ERROR")], Run("host=localhost log-level=error metrics-path=/metrics port=9090 target=x")),
