@@ -18,7 +18,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::encode;
 
-/// Prometheus' default histogram buckets (client_golang's `DefBuckets`, Python's default).
+/// Prometheus' default histogram buckets: client_golang's `DefBuckets`, and the Rust
+/// `prometheus` crate's. (Python's `prometheus_client` adds `0.075`, `0.75` and `7.5`; pass
+/// its list to [`MetricConfig::buckets`] to keep a Python exporter's series.)
 pub const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
