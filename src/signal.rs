@@ -274,6 +274,47 @@ impl ShutdownSignals {
         PENDING.load(Ordering::SeqCst) != 0
     }
 
+    /// Blocks until SIGTERM or SIGINT arrives, or returns at once if one arrived that
+    /// [`ShutdownSignals::take`] has not taken, and returns it: for a program whose main
+    /// thread has nothing else to do while an exporter serves on its own thread.
+    ///
+    /// ```no_run
+    /// use prometheus_aioexporter::signal::ShutdownSignals;
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut signals = ShutdownSignals::install()?;
+    /// let running = Exporter::new("agent", "An agent.").spawn()?;
+    /// signals.wait()?;
+    /// running.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The error from creating or polling a mio `Poll`, or from registering the socket, which
+    /// fails while it is registered with another `Poll` (use that one's events instead).
+    pub fn wait(&mut self) -> io::Result<i32> {
+        if let Some(signal) = self.take() {
+            return Ok(signal);
+        }
+        let mut poll = mio::Poll::new()?;
+        let mut events = mio::Events::with_capacity(1);
+        self.register(poll.registry(), Token(0))?;
+        // A signal between `take` and `register` left its byte in the socket, which the
+        // registration reports as readable.
+        let signal = loop {
+            match poll.poll(&mut events, None) {
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => break Err(err),
+                Ok(()) => {}
+            }
+            if let Some(signal) = self.take() {
+                break Ok(signal);
+            }
+        };
+        let _ = self.deregister(poll.registry());
+        signal
+    }
+
     /// Reads everything pending without blocking and returns the last signal received
     /// (`libc::SIGTERM` or `libc::SIGINT`), or `None` if none arrived since the last call.
     pub fn take(&mut self) -> Option<i32> {
@@ -389,6 +430,31 @@ mod tests {
         wait_for(&mut poll, Token(7));
         assert_eq!(signals.take(), Some(libc::SIGTERM));
         assert_eq!(signals.take(), None, "take drains");
+    }
+
+    #[test]
+    fn wait_returns_a_pending_signal_or_blocks_until_one_comes() {
+        let _guard = serialize();
+        let mut signals = ShutdownSignals::install().unwrap();
+        raise(libc::SIGINT);
+        assert_eq!(signals.wait().unwrap(), libc::SIGINT, "one already pending");
+
+        // On another thread, so that a `wait` that never returns fails the test, not hangs it.
+        // The signal comes once the waiter is about to wait: before, in or after its `poll`,
+        // every case must return it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let _ = ready_tx.send(());
+            let _ = tx.send(signals.wait().map_err(|err| err.to_string()));
+            signals
+        });
+        ready_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        raise(libc::SIGTERM);
+        let got = rx.recv_timeout(Duration::from_secs(5));
+        assert_eq!(got, Ok(Ok(libc::SIGTERM)));
+        let mut signals = waiter.join().unwrap();
+        assert_eq!(signals.take(), None, "wait took it");
     }
 
     #[test]
