@@ -269,7 +269,7 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
         hosts: match args.get_all("host") {
             // Only if a script redeclared `--host` without a default.
             [] => vec!["localhost".to_string()],
-            hosts => hosts.to_vec(),
+            hosts => hosts.iter().flat_map(|host| split_hosts(host)).collect(),
         },
         port: args.value_of::<Port>("port")?.map_or(default_port, |p| p.0),
         level,
@@ -277,6 +277,18 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
         process_stats: args.flag("process-stats"),
         metrics_path,
     })
+}
+
+/// The hosts in one `--host` value: several, separated by white space, as the Python
+/// library's 3.x versions (click) read `EXP_HOST="127.0.0.1 ::1"`; no host has a space in it.
+/// A value with nothing else (`''`, every interface) stays as it is.
+fn split_hosts(value: &str) -> Vec<String> {
+    let hosts: Vec<String> = value.split_ascii_whitespace().map(str::to_owned).collect();
+    if hosts.is_empty() {
+        vec![value.to_owned()]
+    } else {
+        hosts
+    }
 }
 
 /// Runs a script with explicit arguments (without the program name) and environment, and
@@ -452,6 +464,33 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_split_on_commas_and_white_space() {
+        let mut parser = ArgParser::new("t", "");
+        parser
+            .add_argument("--host")
+            .short('H')
+            .multiple()
+            .default("localhost");
+        let cases: [(&[&str], Option<&str>, &[&str]); 6] = [
+            (&[], Some("127.0.0.1 ::1"), &["127.0.0.1", "::1"]),
+            (&[], Some("a,b"), &["a", "b"]),
+            (&[], Some(" a\tb , c "), &["a", "b", "c"]),
+            (&[], None, &["localhost"]),
+            (&["-H", ""], None, &[""]),
+            (&["-H", "a b", "c"], None, &["a", "b", "c"]),
+        ];
+        for (argv, env, want) in cases {
+            let Ok(Parsed::Run(args)) =
+                parser.parse_from(argv.iter().copied(), |_| env.map(OsString::from))
+            else {
+                panic!("{argv:?} {env:?} does not parse");
+            };
+            let options = builtin_options(&args, 9090).unwrap();
+            assert_eq!(options.hosts, want, "{argv:?} {env:?}");
+        }
+    }
 
     /// A script that redeclares `--port` and `--host` without defaults still listens on its
     /// `DEFAULT_PORT` and on `localhost`, not on a random port or nowhere.
