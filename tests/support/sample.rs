@@ -44,10 +44,22 @@ fn build_examples() -> Result<(), String> {
         Some("debug") | None => "dev".to_string(),
         Some(other) => other.to_string(),
     };
+    // The features this test was built with, so that the examples are built with them too
+    // (`cargo test --features gzip` runs examples that compress).
+    let features: Vec<&str> = [
+        ("script", cfg!(feature = "script")),
+        ("server", cfg!(feature = "server")),
+        ("process-stats", cfg!(feature = "process-stats")),
+        ("gzip", cfg!(feature = "gzip")),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
     let mut command = Command::new(env!("CARGO"));
     command
         .args(["build", "--example", "sample", "--example", "my_exporter"])
-        .args(["--example", "textfile"])
+        .args(["--example", "textfile", "--no-default-features"])
+        .arg(format!("--features={}", features.join(",")))
         .arg("--manifest-path")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .args(["--profile", &profile]);
