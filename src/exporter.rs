@@ -394,9 +394,10 @@ impl Exporter {
         self
     }
 
-    /// Sets the connection limits and timeouts, for the servers [`bind`](Exporter::bind) makes
-    /// from then on: a bound [`Server`] keeps the limits it was bound with. (A script sets them
-    /// in [`configure_exporter`](crate::PrometheusExporterScript::configure_exporter).)
+    /// Sets the connection limits and timeouts. Set them before [`bind`](Exporter::bind): a
+    /// bound [`Server`] keeps the limits it was bound with, and only
+    /// [`Limits::max_scrapes_in_flight`], which the exporter itself keeps, applies at once. (A
+    /// script sets them in its `configure_exporter` hook.)
     pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
         self.limits = limits;
         self
@@ -407,8 +408,9 @@ impl Exporter {
         &self.limits
     }
 
-    /// The addresses the last [`bind`](Exporter::bind) or [`bind_in`](Exporter::bind_in)
-    /// bound, with the real port when 0 was asked for; empty before.
+    /// The addresses the last successful [`bind`](Exporter::bind) or
+    /// [`bind_in`](Exporter::bind_in) bound, with the real port when 0 was asked for; empty
+    /// before.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.local_addrs
     }

@@ -406,7 +406,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 macro_rules! log_critical {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Critical) {
-            $crate::log::log($crate::log::Level::Critical, format_args!($($arg)*))
+            $crate::log::log($crate::log::Level::Critical, ::core::format_args!($($arg)*))
         }
     };
 }
@@ -416,7 +416,7 @@ macro_rules! log_critical {
 macro_rules! log_error {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Error) {
-            $crate::log::log($crate::log::Level::Error, format_args!($($arg)*))
+            $crate::log::log($crate::log::Level::Error, ::core::format_args!($($arg)*))
         }
     };
 }
@@ -426,7 +426,7 @@ macro_rules! log_error {
 macro_rules! log_warning {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Warning) {
-            $crate::log::log($crate::log::Level::Warning, format_args!($($arg)*))
+            $crate::log::log($crate::log::Level::Warning, ::core::format_args!($($arg)*))
         }
     };
 }
@@ -436,7 +436,7 @@ macro_rules! log_warning {
 macro_rules! log_info {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Info) {
-            $crate::log::log($crate::log::Level::Info, format_args!($($arg)*))
+            $crate::log::log($crate::log::Level::Info, ::core::format_args!($($arg)*))
         }
     };
 }
@@ -446,15 +446,13 @@ macro_rules! log_info {
 macro_rules! log_debug {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Debug) {
-            $crate::log::log($crate::log::Level::Debug, format_args!($($arg)*))
+            $crate::log::log($crate::log::Level::Debug, ::core::format_args!($($arg)*))
         }
     };
 }
 
 // `#[macro_export]` puts the macros at the crate's root; here they are also where the rest of
-// the module's API is, `prometheus_aioexporter::log::log_info!`. Some may be unused in a given
-// build of the crate; that is not worth a warning.
-#[allow(unused_imports)]
+// the module's API is, `prometheus_aioexporter::log::log_info!`.
 pub use crate::{log_critical, log_debug, log_error, log_info, log_warning};
 
 #[cfg(test)]

@@ -948,7 +948,7 @@ impl Histogram {
     }
 
     /// Runs `f` and observes how long it took, in seconds, as Python's `Histogram.time()`
-    /// does; returns what `f` returns.
+    /// does; returns what `f` returns. A panic in `f` is observed too, when panics unwind.
     ///
     /// ```
     /// # use prometheus_aioexporter::{MetricConfig, Registry};
@@ -979,12 +979,26 @@ impl Histogram {
     }
 }
 
-/// Runs `f`, then gives `observe` the seconds it took.
-fn timed<T>(f: impl FnOnce() -> T, observe: impl FnOnce(f64)) -> T {
-    let started = Instant::now();
-    let result = f();
-    observe(started.elapsed().as_secs_f64());
-    result
+/// Runs `f`, then gives `observe` the seconds it took, also when `f` panics (as Python's
+/// `.time()` records a call that raised).
+fn timed<T, O: FnOnce(f64)>(f: impl FnOnce() -> T, observe: O) -> T {
+    /// Observes on drop, so that an unwinding panic is timed too.
+    struct Timer<O: FnOnce(f64)> {
+        started: Instant,
+        observe: Option<O>,
+    }
+    impl<O: FnOnce(f64)> Drop for Timer<O> {
+        fn drop(&mut self) {
+            if let Some(observe) = self.observe.take() {
+                observe(self.started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let _timer = Timer {
+        started: Instant::now(),
+        observe: Some(observe),
+    };
+    f()
 }
 
 /// The values of a summary series.
@@ -1502,7 +1516,9 @@ mod tests {
         // At least the pause: above the 1 ms bucket, so counted only in +Inf.
         assert!(h.sum() >= 0.005, "{}", h.sum());
         assert_eq!(h.0.value.counts[0].load(AtomicOrdering::Relaxed), 0);
-        assert!(s.sum() >= 0.0);
+        let panicked = std::panic::catch_unwind(|| s.time(|| panic!("deliberate, in a test")));
+        assert!(panicked.is_err());
+        assert_eq!(s.count(), 2, "a call that panicked is timed too");
     }
 
     #[test]

@@ -6,14 +6,14 @@ mod support;
 use std::ffi::OsString;
 use std::process::Command;
 
-use prometheus_aioexporter::cli::ArgParser;
-use prometheus_aioexporter::{run_script, BoxError, Exporter, PrometheusExporterScript};
+use prometheus_aioexporter::cli::{ArgParser, Args, CliError};
+use prometheus_aioexporter::{run_script, BoxError, Exporter, PrometheusExporterScript, Registry};
 
 use support::http::try_get;
-use support::sample::{stop_cleanly, Proc, SHUTDOWN_BOUND};
+use support::sample::{stop_cleanly, Proc, BOUND};
 
-/// Which script the child runs (`limits` or `bad-declaration`); its arguments follow, after
-/// spaces.
+/// Which script the child runs (`limits`, `bad-declaration`, `fails-usage`, `fails-other`); its
+/// arguments follow, after spaces.
 const CHILD: &str = "SCRIPT_HOOKS_CHILD";
 /// The request head limit the `limits` script sets in `configure_exporter`.
 const HEAD_LIMIT: usize = 256;
@@ -52,6 +52,35 @@ impl PrometheusExporterScript for BadDeclarationScript {
     }
 }
 
+/// Fails in `configure_exporter`: with a usage error (its `--size` does not parse), or with
+/// another error.
+struct FailingScript {
+    usage: bool,
+    size: Result<Option<usize>, CliError>,
+}
+
+impl PrometheusExporterScript for FailingScript {
+    const NAME: &'static str = "failing";
+    const DESCRIPTION: &'static str = "Fails in configure_exporter.";
+    const ENV_PREFIX: Option<&'static str> = Some("");
+
+    fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+        parser.add_argument("--size").default("ten");
+    }
+
+    fn configure(&mut self, args: &Args, _: &mut Registry) -> Result<(), BoxError> {
+        self.size = args.value_of::<usize>("size");
+        Ok(())
+    }
+
+    fn configure_exporter(&mut self, _: &mut Exporter) -> Result<(), BoxError> {
+        if self.usage {
+            std::mem::replace(&mut self.size, Ok(None))?;
+        }
+        Err("the backend is not configured".into())
+    }
+}
+
 #[test]
 fn child() {
     let Some(spec) = std::env::var_os(CHILD) else {
@@ -65,6 +94,17 @@ fn child() {
     let code = match script {
         "limits" => run_script(LimitsScript, args, no_env),
         "bad-declaration" => run_script(BadDeclarationScript, args, no_env),
+        "fails-usage" | "fails-other" => {
+            let usage = script == "fails-usage";
+            run_script(
+                FailingScript {
+                    usage,
+                    size: Ok(None),
+                },
+                args,
+                no_env,
+            )
+        }
         other => panic!("no child script {other:?}"),
     };
     std::process::exit(code);
@@ -104,7 +144,7 @@ fn configure_exporter_sets_limits_before_binding() {
 fn an_invalid_declaration_is_the_exporter_s_error_not_a_usage_error() {
     for args in ["", " --help"] {
         let mut proc = start_child(&format!("bad-declaration{args}"));
-        let status = proc.finish(SHUTDOWN_BOUND);
+        let status = proc.finish(BOUND);
         let stderr = proc.stderr();
         assert_eq!(status.code(), Some(1), "{args:?}: {}", proc.describe());
         assert!(
@@ -116,4 +156,25 @@ fn an_invalid_declaration_is_the_exporter_s_error_not_a_usage_error() {
         );
         assert!(!stderr.contains("usage:"), "no usage line: {stderr}");
     }
+}
+
+#[test]
+fn configure_exporter_errors_exit_2_for_usage_and_1_for_the_rest() {
+    let mut usage = start_child("fails-usage");
+    assert_eq!(usage.finish(BOUND).code(), Some(2), "{}", usage.describe());
+    let stderr = usage.stderr();
+    assert!(stderr.contains("usage: failing"), "{stderr}");
+    assert!(
+        stderr.contains("error: invalid value 'ten' for '--size'"),
+        "{stderr}"
+    );
+
+    let mut other = start_child("fails-other");
+    assert_eq!(other.finish(BOUND).code(), Some(1), "{}", other.describe());
+    let stderr = other.stderr();
+    assert!(
+        stderr.contains("CRITICAL configuration failed: the backend is not configured"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("usage:"), "{stderr}");
 }
