@@ -49,11 +49,12 @@ impl Scrape {
     }
 
     /// When the scraper gives up: the request's `X-Prometheus-Scrape-Timeout-Seconds` (capped
-    /// by [`Exporter::set_max_scrape_timeout`]) after the server read the request, minus
+    /// by [`Exporter::set_max_scrape_timeout`]) after the request arrived, minus
     /// [`Exporter::set_scrape_timeout_offset`] to leave time for the response. `None` when
     /// neither header nor cap says; a header that is not plain decimal seconds (`10`, `9.5`)
-    /// under 10⁹ is ignored. Time the request waited behind other scrapes' handlers, on the
-    /// one thread, is not counted: the server cannot tell when the bytes reached the socket.
+    /// under 10⁹ is ignored. "Arrived" is the start of the event loop's turn that answers
+    /// it, so time spent waiting behind other scrapes' handlers in that turn counts, as it
+    /// does for the scraper.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
@@ -272,6 +273,8 @@ pub struct Exporter {
     limits: Limits,
     /// What the last `bind` bound.
     local_addrs: Vec<SocketAddr>,
+    /// When the server's current turn began: the latest a request answered in it arrived.
+    turn_started: Option<Instant>,
     registry: Registry,
     handler: Option<UpdateHandler>,
     #[cfg(feature = "process-stats")]
@@ -326,6 +329,7 @@ impl Exporter {
             metrics_path: "/metrics".to_string(),
             limits: Limits::default(),
             local_addrs: Vec::new(),
+            turn_started: None,
             registry: Registry::new(),
             handler: None,
             #[cfg(feature = "process-stats")]
@@ -644,7 +648,8 @@ impl Exporter {
         .into_bytes();
     }
 
-    /// What the handler is told about a scrape that arrived now.
+    /// What the handler is told about a scrape that arrived by the start of the server's turn
+    /// (now, for a caller that is not a server).
     fn scrape(&self, format: Format, announced: Option<&[u8]>) -> Scrape {
         let timeout = match (announced_timeout(announced), self.max_scrape_timeout) {
             (Some(t), Some(max)) => Some(t.min(max)),
@@ -653,7 +658,8 @@ impl Exporter {
         Scrape {
             format,
             deadline: timeout.and_then(|t| {
-                Instant::now().checked_add(t.saturating_sub(self.scrape_timeout_offset))
+                let arrived = self.turn_started.unwrap_or_else(Instant::now);
+                arrived.checked_add(t.saturating_sub(self.scrape_timeout_offset))
             }),
         }
     }
@@ -885,6 +891,10 @@ impl Service for Exporter {
     fn common_headers(&mut self) -> CommonHeaders<'_> {
         self.date.update(SystemTime::now());
         self.common(&self.date)
+    }
+
+    fn turn_started(&mut self, at: Instant) {
+        self.turn_started = Some(at);
     }
 }
 

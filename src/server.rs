@@ -532,10 +532,17 @@ impl Server {
         self.handle_token(event, service);
     }
 
-    fn handle_token(&mut self, event: &Event, service: &mut dyn Service) {
+    /// Notes the start of the loop's turn, once per turn, and tells the service.
+    fn begin_turn(&mut self, service: &mut dyn Service) {
         if self.turn_started.is_none() {
-            self.turn_started = Some(Instant::now());
+            let now = Instant::now();
+            self.turn_started = Some(now);
+            service.turn_started(now);
         }
+    }
+
+    fn handle_token(&mut self, event: &Event, service: &mut dyn Service) {
+        self.begin_turn(service);
         let token = event.token();
         let Some(offset) = token.0.checked_sub(self.tokens.0) else {
             return;
@@ -587,6 +594,9 @@ impl Server {
         signals: &mut Option<&mut ShutdownSignals>,
     ) {
         std::mem::swap(&mut self.ready, &mut self.ready_now);
+        if !self.ready_now.is_empty() {
+            self.begin_turn(service);
+        }
         let mut ready_now = std::mem::take(&mut self.ready_now);
         for token in ready_now.drain(..) {
             self.check_stop(signals);

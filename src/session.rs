@@ -54,6 +54,14 @@ pub trait Service {
     /// The `Server` and `Date` headers, for responses the session writes itself (rejections).
     /// `CommonHeaders::default()` leaves both out.
     fn common_headers(&mut self) -> CommonHeaders<'_>;
+    /// Called by the server when a turn of its event loop begins, before the requests of the
+    /// turn are answered: their bytes had arrived by `at` (unless a connection sent more during
+    /// the turn), while `respond` may run much later, after other requests' answers on the one
+    /// thread. A service that counts time from a request's arrival (the exporter's scrape
+    /// deadline) counts from here. The default does nothing.
+    fn turn_started(&mut self, at: std::time::Instant) {
+        let _ = at;
+    }
 }
 
 /// What the connection should do next.

@@ -249,3 +249,60 @@ fn a_shutdown_during_a_scrape_renders_none_of_the_requests_waiting_behind_it() {
         "requests waiting behind the shutdown were rendered"
     );
 }
+
+/// Scrapes whose requests were all waiting when a turn of the loop began count their deadline
+/// from that moment, not from when the one thread got round to each: the second of two scrapes
+/// queued behind a slow handler has that much less time left, as its scraper has.
+#[test]
+fn scrapes_waiting_at_the_start_of_a_turn_count_their_deadline_from_it() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    let mut poll = Poll::new().unwrap();
+    let mut exporter = Exporter::new("queued", "Two scrapes in one turn.");
+    exporter
+        .set_hosts(["127.0.0.1"])
+        .set_port(0)
+        .set_scrape_timeout_offset(Duration::ZERO);
+    let deadlines = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&deadlines);
+    exporter.set_metric_update_handler_with_scrape(move |_, scrape| {
+        seen.lock().unwrap().push(scrape.deadline());
+        Ok(())
+    });
+    let mut server = exporter.bind_in(poll.registry(), 100..1_000).unwrap();
+    let addr = server.local_addrs()[0];
+
+    // Both requests are in the kernel's buffers before the loop's first turn.
+    let request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                   X-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n";
+    let _clients: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut client = TcpStream::connect(addr).unwrap();
+            client.write_all(request.as_bytes()).unwrap();
+            client
+        })
+        .collect();
+
+    let mut events = Events::with_capacity(64);
+    for _ in 0..100 {
+        if deadlines.lock().unwrap().len() == 2 {
+            break;
+        }
+        poll.poll(&mut events, Some(Duration::from_secs(5)))
+            .unwrap();
+        for event in events.iter() {
+            if server.owns(event.token()) {
+                server.handle_event(event, &mut exporter);
+            }
+        }
+        server.tick(&mut exporter);
+    }
+    let deadlines = deadlines.lock().unwrap();
+    assert_eq!(deadlines.len(), 2, "both scrapes answered");
+    assert!(deadlines[0].is_some());
+    assert_eq!(
+        deadlines[0], deadlines[1],
+        "both arrived by the start of the same turn"
+    );
+}
