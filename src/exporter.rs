@@ -54,7 +54,8 @@ impl Scrape {
     /// neither header nor cap says; a header that is not plain decimal seconds (`10`, `9.5`)
     /// under 10⁹ is ignored. "Arrived" is the start of the event loop's turn that answers
     /// it, so time spent waiting behind other scrapes' handlers in that turn counts, as it
-    /// does for the scraper.
+    /// does for the scraper. (A request a keep-alive client sent during that turn, read in
+    /// it, is thus told less time than it has; Prometheus does not send one.)
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
@@ -273,7 +274,8 @@ pub struct Exporter {
     limits: Limits,
     /// What the last `bind` bound.
     local_addrs: Vec<SocketAddr>,
-    /// When the server's current turn began: the latest a request answered in it arrived.
+    /// When the server's current turn began, while one is under way: the latest a request
+    /// answered in it arrived, unless its connection sent it during the turn.
     turn_started: Option<Instant>,
     registry: Registry,
     handler: Option<UpdateHandler>,
@@ -895,6 +897,10 @@ impl Service for Exporter {
 
     fn turn_started(&mut self, at: Instant) {
         self.turn_started = Some(at);
+    }
+
+    fn turn_ended(&mut self) {
+        self.turn_started = None;
     }
 }
 

@@ -370,8 +370,8 @@ pub struct Server {
     /// Connections that yielded with work left, driven again at the next tick.
     ready: Vec<Token>,
     ready_now: Vec<Token>,
-    /// When the events of this turn of the loop began to be handled (the poll returned), until
-    /// the tick that ends it; `None` in a turn without events.
+    /// When this turn of the loop began to drive connections (its first event, or the tick's
+    /// queued connections), until the tick that ends it; `None` in a turn that drives none.
     turn_started: Option<Instant>,
 }
 
@@ -624,7 +624,9 @@ impl Server {
                 }
             }
         }
-        self.turn_started = None;
+        if self.turn_started.take().is_some() {
+            service.turn_ended();
+        }
     }
 
     /// Starts a graceful shutdown: stops listening, closes connections that are not being

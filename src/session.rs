@@ -62,6 +62,9 @@ pub trait Service {
     fn turn_started(&mut self, at: std::time::Instant) {
         let _ = at;
     }
+    /// Called by the server when the turn that [`Service::turn_started`] began is over, at the
+    /// end of [`Server::tick`](crate::server::Server::tick). The default does nothing.
+    fn turn_ended(&mut self) {}
 }
 
 /// What the connection should do next.
