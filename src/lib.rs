@@ -83,56 +83,56 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Modules, one concept each: [`metrics`] (declarations and values), [`registry`],
-//! [`encode`] (text and OpenMetrics), [`negotiate`] (`Accept` and `Accept-Encoding`),
-//! [`textfile`], [`http`] (request bytes to decisions, no sockets), [`session`] (a
-//! connection's state machine, no sockets), [`server`] (the mio event loop), [`exporter`]
-//! (routes and the update handler), [`cli`] (the command line), [`process`] (process metrics),
-//! [`log`], [`signal`] (SIGTERM/SIGINT), and [`script`]. `unsafe` code is confined to
-//! [`signal`] (`sigaction`) and the private `listener` (`IPV6_V6ONLY` on IPv6 listeners).
+//! The crate is built in layers, each a module that uses only those below it (see
+//! `ARCHITECTURE.md`): the registry and metric values; the exposition formats; HTTP bytes and
+//! the connection state machine, without sockets; the mio server; the exporter (routes and
+//! the update handler); the script with its command line ([`cli`]). [`log`] is used by all.
+//! `unsafe` code is confined to the server's `listener` (`IPV6_V6ONLY` on IPv6 listeners,
+//! the open-files limit) and `signal` (`sigaction` and the self-pipe) modules.
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
 #[cfg(feature = "script")]
 pub mod cli;
-mod dtoa;
-pub mod encode;
 #[cfg(feature = "server")]
-pub mod exporter;
-#[cfg(feature = "gzip")]
-mod gzip;
+mod exporter;
+mod exposition;
 #[cfg(feature = "server")]
-pub mod http;
-#[cfg(feature = "server")]
-mod listener;
+mod http;
 pub mod log;
-pub mod metrics;
-#[cfg(feature = "server")]
-pub mod negotiate;
-#[cfg(feature = "process-stats")]
-pub mod process;
-pub mod registry;
+mod registry;
 #[cfg(feature = "script")]
-pub mod script;
+mod script;
 #[cfg(feature = "server")]
-pub mod server;
-#[cfg(feature = "server")]
-pub mod session;
-#[cfg(feature = "server")]
-pub mod signal;
-pub mod textfile;
+mod server;
+mod wire;
 
 #[cfg(feature = "server")]
 pub use exporter::{Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler};
-pub use metrics::{
-    exponential_buckets, linear_buckets, Counter, Enum, Family, Gauge, Histogram, Info,
-    IntoMetricType, MetricConfig, MetricError, MetricType, Series, Summary, DEFAULT_BUCKETS,
+pub use exposition::{Format, WriteError};
+pub use registry::{
+    exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, BoxError,
+    CollectError, CollectedFamily, Collector, Counter, Enum, Family, Gauge, Histogram, Info,
+    IntoMetricType, Metric, MetricConfig, MetricError, MetricType, Metrics, Registry, Series,
+    Summary, DEFAULT_BUCKETS,
 };
-pub use registry::{BoxError, CollectError, CollectedFamily, Collector, Metric, Metrics, Registry};
 #[cfg(feature = "script")]
-pub use script::{run_script, PrometheusExporterScript};
+pub use script::{
+    run_script, script_parser, PrometheusExporterScript, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
+};
 #[cfg(feature = "server")]
-pub use server::{Limits, ShutdownHandle};
+pub use server::{Limits, Server, ShutdownHandle, ShutdownSignals};
+
+/// Not public API: the internals that the fuzz targets and benchmarks drive directly, as
+/// httparse exposes its own to its benchmarks. Anything here may change in any release.
+#[doc(hidden)]
+pub mod internals {
+    #[cfg(feature = "server")]
+    pub use crate::exposition::negotiate::{accepts_gzip, negotiate_format};
+    #[cfg(feature = "server")]
+    pub use crate::http::*;
+    pub use crate::wire::float::write_float;
+}
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(all(doctest, feature = "script"))]

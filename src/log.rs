@@ -35,6 +35,10 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::wire::date::civil_from_days;
+#[cfg(feature = "server")]
+use crate::wire::decimal::Decimal;
+
 /// How severe a log event is. Ordered from most severe (`Critical`) to least (`Debug`).
 ///
 /// An event is shown when its level is `<=` the configured level ([`set_level`]), so the
@@ -236,18 +240,8 @@ impl fmt::Display for Addr {
 }
 
 #[cfg(feature = "server")]
-fn write_decimal(f: &mut fmt::Formatter<'_>, mut n: u32) -> fmt::Result {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    f.write_str(std::str::from_utf8(&digits[start..]).unwrap_or_default())
+fn write_decimal(f: &mut fmt::Formatter<'_>, n: u32) -> fmt::Result {
+    f.write_str(Decimal::new(u64::from(n)).as_str())
 }
 
 #[cfg(feature = "server")]
@@ -377,28 +371,6 @@ pub fn format_timestamp(t: SystemTime, out: &mut impl fmt::Write) {
         seconds % 60,
         ms_of_day % 1000
     );
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-///
-/// Howard Hinnant's `civil_from_days`: shift to eras of 400 years starting on 0000-03-01, so the
-/// leap day is the last day of a (March-based) year.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097); // [0, 146096]
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // [0, 365]
-    let month_from_march = (5 * day_of_year + 2) / 153; // [0, 11]
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32; // [1, 31]
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32; // [1, 12]
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Logs at [`Level::Critical`](crate::log::Level::Critical): `log_critical!("cannot bind {}: {}", addr, err)`.

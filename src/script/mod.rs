@@ -14,7 +14,7 @@ use crate::cli::{ArgParser, Args, CliError, Parsed};
 use crate::exporter::Exporter;
 use crate::log::{self, log_critical, log_debug, log_warning, Level};
 use crate::registry::{BoxError, Registry};
-use crate::signal::ShutdownSignals;
+use crate::server::{raise_open_files_limit, ShutdownSignals};
 
 /// Exit code after a clean shutdown, `--help` or `--version`.
 pub const EXIT_OK: i32 = 0;
@@ -339,7 +339,7 @@ const SPARE_DESCRIPTORS: u64 = 32;
 /// it is still too low for `max_connections`: past it, new connections wait in the listen
 /// queue. Processes the script's hooks start inherit the raised limit.
 fn make_room_for_connections(max_connections: usize) {
-    match crate::listener::raise_open_files_limit() {
+    match raise_open_files_limit() {
         Ok(limit) => {
             let needed = (max_connections as u64).saturating_add(SPARE_DESCRIPTORS);
             if limit < needed {

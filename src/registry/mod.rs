@@ -1,19 +1,36 @@
-//! The registry: every metric an exporter exposes, by name, and the collectors that add
-//! families at scrape time.
+//! The registry layer: what a metric is and the values behind it, every metric an exporter
+//! exposes by name, and the collectors that add families at scrape time.
 //!
 //! [`Registry::create_metrics`] is the analogue of Python's `create_metrics`; it returns
 //! [`Metrics`], the metrics by name, which is also what the update handler is given.
-//! [`Collector`] is the analogue of `register_additional_collector`. [`Registry::encode`] walks
-//! everything into the text format, in a deterministic order: registered metrics sorted by
-//! name, then each collector's families in the order it yields them.
+//! [`Collector`] is the analogue of `register_additional_collector`. Handles are cheap to
+//! clone (one `Arc`), `Send + Sync`, and updated with atomics: an unlabelled metric is never
+//! behind a lock. Each series keeps its label pairs escaped for the wire, rendered once when
+//! it is created, so a scrape only copies them.
+//!
+//! It uses only the `wire` layer; how a registry is written out is the exposition layer's
+//! (which adds [`Registry::encode`]), so the arrows run one way.
 
 use std::fmt;
 
-use crate::encode::{self, Format};
-use crate::metrics::{
-    exposed_names, is_valid_label_name, is_valid_metric_name, Counter, Enum, Family, Gauge,
-    Histogram, Info, MetricConfig, MetricError, MetricType, Summary,
+mod collector;
+mod config;
+mod error;
+mod family;
+#[cfg(feature = "process-stats")]
+pub(crate) mod process;
+mod value;
+
+pub use collector::{CollectError, CollectedFamily, Collector};
+pub use config::{
+    exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, IntoMetricType,
+    MetricConfig, MetricType, DEFAULT_BUCKETS,
 };
+pub(crate) use config::{exposed_names, Desc};
+pub use error::MetricError;
+pub use family::Family;
+pub(crate) use value::lock;
+pub use value::{Counter, Enum, Gauge, Histogram, Info, Series, Summary};
 
 /// The error type of user hooks: any error, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -185,202 +202,6 @@ impl Metrics {
     }
 }
 
-/// Adds metric families at scrape time: the analogue of Python's
-/// `register_additional_collector`, for values that are cheaper to read all at once than to
-/// keep updated (another service's statistics, a kernel table).
-///
-/// ```
-/// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, Registry};
-///
-/// struct Uptime;
-/// impl Collector for Uptime {
-///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
-///         let mut family = CollectedFamily::gauge("uptime_seconds", "Uptime.");
-///         family.add_sample(&[] as &[&str], 12.5)?;
-///         out.push(family);
-///         Ok(())
-///     }
-/// }
-///
-/// let mut registry = Registry::new();
-/// registry.register_collector(Uptime);
-/// let mut body = Vec::new();
-/// registry.encode(&mut body)?;
-/// assert!(String::from_utf8(body)?.contains("uptime_seconds 12.5\n"));
-/// # Ok::<(), BoxError>(())
-/// ```
-pub trait Collector: Send {
-    /// Appends this scrape's families to `out`. An `Err` fails the scrape (HTTP 500), as
-    /// client_golang's promhttp does by default, rather than exposing half the data.
-    fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError>;
-}
-
-/// A family yielded by a [`Collector`]: counter or gauge samples with label values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CollectedFamily {
-    pub(crate) name: String,
-    pub(crate) help: String,
-    pub(crate) kind: MetricType,
-    pub(crate) label_names: Vec<String>,
-    pub(crate) samples: Vec<(Vec<String>, f64)>,
-}
-
-impl CollectedFamily {
-    /// A gauge family.
-    pub fn gauge(name: impl Into<String>, help: impl Into<String>) -> Self {
-        CollectedFamily::new(name, help, MetricType::Gauge)
-    }
-
-    /// A counter family, exposed as `name_total`.
-    pub fn counter(name: impl Into<String>, help: impl Into<String>) -> Self {
-        CollectedFamily::new(name, help, MetricType::Counter)
-    }
-
-    /// A family of `kind` [`MetricType::Counter`] (exposed as `name_total`) or
-    /// [`MetricType::Gauge`]; other types fail the scrape when it validates the family
-    /// ([`CollectedFamily::gauge`] and [`CollectedFamily::counter`] cannot go wrong).
-    pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricType) -> Self {
-        CollectedFamily {
-            name: name.into(),
-            help: help.into(),
-            kind,
-            label_names: Vec::new(),
-            samples: Vec::new(),
-        }
-    }
-
-    /// Label names of the family's samples.
-    pub fn labels<I, S>(mut self, names: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.label_names = names.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Adds a sample with these label values.
-    ///
-    /// # Errors
-    /// [`MetricError::LabelCount`] if the number of values differs from the label names.
-    pub fn add_sample<V: AsRef<str>>(
-        &mut self,
-        values: &[V],
-        value: f64,
-    ) -> Result<(), MetricError> {
-        if values.len() != self.label_names.len() {
-            return Err(MetricError::LabelCount {
-                metric: self.name.clone(),
-                expected: self.label_names.len(),
-                got: values.len(),
-            });
-        }
-        let values = values.iter().map(|v| v.as_ref().to_string()).collect();
-        self.samples.push((values, value));
-        Ok(())
-    }
-
-    /// Checks what the encoder relies on: names, type, label names, unique label sets.
-    fn validate(&mut self) -> Result<(), MetricError> {
-        if self.kind == MetricType::Counter {
-            if let Some(base) = self.name.strip_suffix("_total").filter(|b| !b.is_empty()) {
-                self.name = base.to_string();
-            }
-        }
-        if !is_valid_metric_name(&self.name) {
-            return Err(MetricError::InvalidMetricName(self.name.clone()));
-        }
-        if !matches!(self.kind, MetricType::Counter | MetricType::Gauge) {
-            return Err(MetricError::InvalidOption {
-                metric: self.name.clone(),
-                option: "collected type (collectors yield counters and gauges)",
-                kind: self.kind,
-            });
-        }
-        for (i, label) in self.label_names.iter().enumerate() {
-            if !is_valid_label_name(label) || label.starts_with("__") {
-                return Err(MetricError::InvalidLabelName {
-                    metric: self.name.clone(),
-                    label: label.clone(),
-                    reason: "expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with '__'",
-                });
-            }
-            if self.label_names[..i].contains(label) {
-                return Err(MetricError::DuplicateLabelName {
-                    metric: self.name.clone(),
-                    label: label.clone(),
-                });
-            }
-        }
-        sort_samples(&mut self.samples);
-        if self.samples.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(MetricError::DuplicateMetric(format!(
-                "{} (two samples with the same label values)",
-                self.name
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Sorts samples by their label values. A heapsort of a few lines instead of the standard
-/// library's sort, whose generic code would be linked for this one use (3.5 KB of a static
-/// binary); input already in order, as collectors usually yield it, is seen in one pass.
-/// Unstable, like the sort it replaces: `validate` refuses equal label values anyway.
-fn sort_samples(samples: &mut [(Vec<String>, f64)]) {
-    if samples.windows(2).all(|w| w[0].0 <= w[1].0) {
-        return;
-    }
-    // Moves the element at `root` down the max-heap `heap`.
-    fn sift_down(heap: &mut [(Vec<String>, f64)], mut root: usize) {
-        loop {
-            let mut child = 2 * root + 1;
-            if child >= heap.len() {
-                return;
-            }
-            if child + 1 < heap.len() && heap[child].0 < heap[child + 1].0 {
-                child += 1;
-            }
-            if heap[root].0 >= heap[child].0 {
-                return;
-            }
-            heap.swap(root, child);
-            root = child;
-        }
-    }
-    for root in (0..samples.len() / 2).rev() {
-        sift_down(samples, root);
-    }
-    for end in (1..samples.len()).rev() {
-        samples.swap(0, end);
-        sift_down(&mut samples[..end], 0);
-    }
-}
-
-/// Why a scrape could not be encoded: a collector failed or yielded invalid data.
-#[derive(Debug)]
-pub struct CollectError {
-    collector: usize,
-    source: BoxError,
-}
-
-impl fmt::Display for CollectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "collector #{} failed: {}",
-            self.collector + 1,
-            self.source
-        )
-    }
-}
-
-impl std::error::Error for CollectError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
-    }
-}
-
 /// Every metric of an exporter, and its collectors.
 ///
 /// ```
@@ -498,42 +319,15 @@ impl Registry {
         &self.metrics
     }
 
-    /// Appends the text-format exposition of everything to `out`.
-    ///
-    /// # Errors
-    /// A [`CollectError`] if a collector fails or yields invalid data; `out` then holds only
-    /// what it held before.
-    pub fn encode(&mut self, out: &mut Vec<u8>) -> Result<(), CollectError> {
-        self.encode_format(out, Format::Text)
-    }
-
-    /// Appends the exposition of everything to `out` in `format` (OpenMetrics ends with
-    /// `# EOF`).
-    ///
-    /// # Errors
-    /// As [`Registry::encode`].
-    pub fn encode_format(&mut self, out: &mut Vec<u8>, format: Format) -> Result<(), CollectError> {
-        let start = out.len();
-        for (_, metric) in &self.metrics.by_name {
-            encode::encode_metric(out, metric, format);
-        }
-        if let Err(err) = self.collect() {
-            out.truncate(start);
-            return Err(err);
-        }
-        for family in &self.collected {
-            encode::encode_collected(out, family, format);
-        }
-        if format == Format::OpenMetrics {
-            out.extend_from_slice(b"# EOF\n");
-        }
-        Ok(())
+    /// The families the collectors yielded at the last [`Registry::collect`].
+    pub(crate) fn collected(&self) -> &[CollectedFamily] {
+        &self.collected
     }
 
     /// Runs every collector and checks all they yield, before anything is written: valid
     /// families, and no name on the wire twice (between collected families, or with a
     /// registered metric).
-    fn collect(&mut self) -> Result<(), CollectError> {
+    pub(crate) fn collect(&mut self) -> Result<(), CollectError> {
         self.collected.clear();
         self.collected_ends.clear();
         for (i, collector) in self.collectors.iter_mut().enumerate() {
@@ -575,7 +369,9 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    use super::collector::sort_samples;
     use super::*;
+    use crate::Format;
 
     fn encode(registry: &mut Registry) -> String {
         let mut out = Vec::new();

@@ -395,7 +395,7 @@ fn write_scientific(out: &mut Vec<u8>, digits: &[u8], exponent: i32, go: bool) {
     if go && exponent.unsigned_abs() < 10 {
         out.push(b'0');
     }
-    crate::encode::write_u64(out, u64::from(exponent.unsigned_abs()));
+    super::decimal::write_u64(out, u64::from(exponent.unsigned_abs()));
 }
 
 /// An unsigned integer of any size, little-endian in 32-bit limbs: just what

@@ -1,10 +1,11 @@
-//! The exporter: what the server answers, and the update handler that runs before each scrape.
+//! The exporter layer: what the server answers, and the update handler that runs before each
+//! scrape.
 //!
 //! [`Exporter`] is the `app` that the script's startup and shutdown hooks receive. It owns the
 //! [`Registry`], the metric update handler, the landing page, and the routing of requests: `/`
 //! is the landing page, the metrics path (`/metrics` by default) the exposition, anything else
-//! 404, and methods other than `GET` and `HEAD` on those paths 405. The sockets are
-//! [`crate::server`]'s.
+//! 404, and methods other than `GET` and `HEAD` on those paths 405. It uses the layers below:
+//! the server (sockets), HTTP (bytes), the exposition (formats) and the registry.
 
 #![deny(
     clippy::unwrap_used,
@@ -18,18 +19,18 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use crate::encode::Format;
-use crate::http::{self, CommonHeaders, HttpDate, Method, Request, ResponseHead, Status};
+use crate::exposition::{negotiate, Format};
+use crate::http::{self, Context, Method, Request, Response, ResponseHead, Service, Status};
 use crate::log::{log_debug, log_error, log_info, log_warning, Addr};
-use crate::metrics::MetricError;
-use crate::negotiate;
 #[cfg(feature = "process-stats")]
-use crate::process;
-use crate::registry::{BoxError, Metrics, Registry};
-use crate::server::{self, Limits, Response, Server, Service, ShutdownHandle};
-use crate::signal::ShutdownSignals;
+use crate::registry::process;
+use crate::registry::{BoxError, MetricError, Metrics, Registry};
+use crate::server::{self, Limits, Server, ShutdownHandle, ShutdownSignals};
+
+#[cfg(feature = "gzip")]
+mod gzip;
 
 /// The update handler: given every metric by name and what is known of the scrape, it brings
 /// the metrics up to date before the response.
@@ -274,9 +275,6 @@ pub struct Exporter {
     limits: Limits,
     /// What the last `bind` bound.
     local_addrs: Vec<SocketAddr>,
-    /// When the server's current turn began, while one is under way: the latest a request
-    /// answered in it arrived, unless its connection sent it during the turn.
-    turn_started: Option<Instant>,
     registry: Registry,
     handler: Option<UpdateHandler>,
     #[cfg(feature = "process-stats")]
@@ -285,8 +283,6 @@ pub struct Exporter {
     scrape_timeout_offset: Duration,
     max_scrape_timeout: Option<Duration>,
     server_header: String,
-    /// The `Date` header, formatted once per second.
-    date: HttpDate,
     landing_page: Vec<u8>,
     /// Exposition buffers, reused once no connection sends them any more.
     bodies: BodyPool,
@@ -331,7 +327,6 @@ impl Exporter {
             metrics_path: "/metrics".to_string(),
             limits: Limits::default(),
             local_addrs: Vec::new(),
-            turn_started: None,
             registry: Registry::new(),
             handler: None,
             #[cfg(feature = "process-stats")]
@@ -340,7 +335,6 @@ impl Exporter {
             scrape_timeout_offset: Duration::from_millis(500),
             max_scrape_timeout: None,
             server_header: String::new(),
-            date: HttpDate::from_unix_secs(0),
             landing_page: Vec::new(),
             bodies: BodyPool::default(),
             #[cfg(feature = "gzip")]
@@ -524,7 +518,7 @@ impl Exporter {
     /// # Errors
     /// [`ExporterError::Bind`] naming the host or address that failed.
     pub fn bind(&mut self) -> Result<Server, ExporterError> {
-        let server = Server::bind(&self.listen_addrs()?, self.limits);
+        let server = Server::bind(&self.listen_addrs()?, self.limits, &self.server_header);
         self.announce(server.map_err(ExporterError::Bind)?)
     }
 
@@ -540,7 +534,13 @@ impl Exporter {
         registry: &mio::Registry,
         tokens: std::ops::Range<usize>,
     ) -> Result<Server, ExporterError> {
-        let server = Server::bind_in(registry, tokens, &self.listen_addrs()?, self.limits);
+        let server = Server::bind_in(
+            registry,
+            tokens,
+            &self.listen_addrs()?,
+            self.limits,
+            &self.server_header,
+        );
         self.announce(server.map_err(ExporterError::Bind)?)
     }
 
@@ -650,19 +650,16 @@ impl Exporter {
         .into_bytes();
     }
 
-    /// What the handler is told about a scrape that arrived by the start of the server's turn
-    /// (now, for a caller that is not a server).
-    fn scrape(&self, format: Format, announced: Option<&[u8]>) -> Scrape {
+    /// What the handler is told about a scrape that had arrived by `arrived`.
+    fn scrape(&self, format: Format, announced: Option<&[u8]>, arrived: Instant) -> Scrape {
         let timeout = match (announced_timeout(announced), self.max_scrape_timeout) {
             (Some(t), Some(max)) => Some(t.min(max)),
             (t, max) => t.or(max),
         };
         Scrape {
             format,
-            deadline: timeout.and_then(|t| {
-                let arrived = self.turn_started.unwrap_or_else(Instant::now);
-                arrived.checked_add(t.saturating_sub(self.scrape_timeout_offset))
-            }),
+            deadline: timeout
+                .and_then(|t| arrived.checked_add(t.saturating_sub(self.scrape_timeout_offset))),
         }
     }
 
@@ -740,7 +737,7 @@ impl Exporter {
     fn compress(&mut self, body: &[u8]) -> Option<Arc<Vec<u8>>> {
         // Within the limit `collect` checked: the plain body is free again once compressed.
         let mut out = self.gzip_bodies.take();
-        let gzip = self.gzip.get_or_insert_with(crate::gzip::Gzip::new);
+        let gzip = self.gzip.get_or_insert_with(gzip::Gzip::new);
         let compressed = gzip.compress(body, Arc::make_mut(&mut out));
         let out = self.gzip_bodies.put(out);
         if compressed {
@@ -758,24 +755,12 @@ impl Exporter {
     }
 }
 
-impl Exporter {
-    /// `Server` and `date`, for a response head.
-    fn common<'a>(&'a self, date: &'a HttpDate) -> CommonHeaders<'a> {
-        CommonHeaders {
-            server: &self.server_header,
-            date: date.as_str(),
-        }
-    }
-}
-
 impl Service for Exporter {
-    fn respond(&mut self, request: &Request<'_>, peer: SocketAddr, response: &mut Response) {
+    fn respond(&mut self, request: &Request<'_>, context: &Context<'_>, response: &mut Response) {
         let is_metrics = http::path_is(request.path, &self.metrics_path);
         let is_landing = http::path_is(request.path, "/");
         let head_only = request.method == Method::Head;
         let keep_alive = request.keep_alive;
-        self.date.update(SystemTime::now());
-        let date = self.date;
         let status = if !is_metrics && !is_landing {
             http::write_simple_response(
                 &mut response.head,
@@ -783,7 +768,7 @@ impl Service for Exporter {
                 "404 Not Found\n",
                 keep_alive,
                 head_only,
-                self.common(&date),
+                context.common,
                 None,
             );
             Status::NOT_FOUND
@@ -794,13 +779,13 @@ impl Service for Exporter {
                 "405 Method Not Allowed\n",
                 keep_alive,
                 false,
-                self.common(&date),
+                context.common,
                 Some("GET, HEAD"),
             );
             Status::METHOD_NOT_ALLOWED
         } else if is_metrics {
             let format = negotiate::negotiate_format(request.accept, self.openmetrics);
-            let scrape = self.scrape(format, request.scrape_timeout);
+            let scrape = self.scrape(format, request.scrape_timeout, context.arrived);
             match self.collect(&scrape) {
                 Ok(mut body) => {
                     let mut extra: &[(&str, &str)] = &[];
@@ -822,7 +807,7 @@ impl Service for Exporter {
                             content_length: body.len(),
                             keep_alive,
                             minor_version: request.minor_version,
-                            common: self.common(&date),
+                            common: context.common,
                             allow: None,
                             extra,
                         },
@@ -847,7 +832,7 @@ impl Service for Exporter {
                         &text,
                         keep_alive,
                         head_only,
-                        self.common(&date),
+                        context.common,
                         None,
                     );
                     status
@@ -862,7 +847,7 @@ impl Service for Exporter {
                     content_length: self.landing_page.len(),
                     keep_alive,
                     minor_version: request.minor_version,
-                    common: self.common(&date),
+                    common: context.common,
                     allow: None,
                     extra: &[],
                 },
@@ -880,7 +865,7 @@ impl Service for Exporter {
                 .unwrap_or_default();
             log_debug!(
                 "{} \"{} {} HTTP/1.{}\" {} {length} \"{}\"",
-                Addr(peer),
+                Addr(context.peer),
                 request.method_str,
                 crate::log::Quoted(request.target),
                 request.minor_version,
@@ -888,19 +873,6 @@ impl Service for Exporter {
                 crate::log::Quoted(&agent),
             );
         }
-    }
-
-    fn common_headers(&mut self) -> CommonHeaders<'_> {
-        self.date.update(SystemTime::now());
-        self.common(&self.date)
-    }
-
-    fn turn_started(&mut self, at: Instant) {
-        self.turn_started = Some(at);
-    }
-
-    fn turn_ended(&mut self) {
-        self.turn_started = None;
     }
 }
 
@@ -999,9 +971,9 @@ mod tests {
     #[test]
     fn server_header_has_the_version_when_known() {
         let mut e = Exporter::new("x", "");
-        assert_eq!(e.common_headers().server, "x");
+        assert_eq!(e.server_header, "x");
         e.set_version("1.2");
-        assert_eq!(e.common_headers().server, "x/1.2");
+        assert_eq!(e.server_header, "x/1.2");
     }
 
     #[test]
@@ -1009,7 +981,9 @@ mod tests {
     fn process_stats_are_registered_with_client_golang_names() {
         let mut e = Exporter::new("x", "");
         e.enable_process_stats().unwrap();
-        let body = e.collect(&e.scrape(Format::Text, None)).unwrap();
+        let body = e
+            .collect(&e.scrape(Format::Text, None, Instant::now()))
+            .unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         for name in [
             "process_cpu_seconds_total ",
@@ -1034,7 +1008,7 @@ mod tests {
     #[test]
     fn handler_errors_and_panics_become_one_line_reasons() {
         let mut e = Exporter::new("x", "");
-        let scrape = e.scrape(Format::Text, None);
+        let scrape = e.scrape(Format::Text, None, Instant::now());
         e.set_metric_update_handler(|_| Err("bad\nthing".into()));
         assert_eq!(
             e.collect(&scrape).unwrap_err(),
@@ -1062,7 +1036,7 @@ mod tests {
             counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(())
         });
-        let scrape = e.scrape(Format::Text, None);
+        let scrape = e.scrape(Format::Text, None, Instant::now());
         // Bodies held, as connections sending them hold them.
         let first = e.collect(&scrape).unwrap();
         let second = e.collect(&scrape).unwrap();
@@ -1100,7 +1074,7 @@ mod tests {
             max_scrapes_in_flight: 2,
             ..Limits::default()
         });
-        let scrape = e.scrape(Format::Text, None);
+        let scrape = e.scrape(Format::Text, None, Instant::now());
         let mut held = Vec::new();
         for _ in 0..2 {
             let body = e.collect(&scrape).unwrap();
@@ -1145,19 +1119,20 @@ mod tests {
     fn scrape_deadlines_take_the_offset_and_the_cap() {
         let mut e = Exporter::new("x", "");
         let before = Instant::now();
-        let s = e.scrape(Format::Text, Some(b"10"));
-        let left = s.deadline().unwrap() - before;
-        // The deadline is 9.5 s after the moment inside `scrape`, which is after `before`.
-        assert!(
-            left >= Duration::from_millis(9500) && left < Duration::from_secs(10),
-            "{left:?}"
+        let s = e.scrape(Format::Text, Some(b"10"), before);
+        assert_eq!(s.deadline(), Some(before + Duration::from_millis(9500)));
+        assert_eq!(
+            e.scrape(Format::Text, None, Instant::now()).deadline(),
+            None
         );
-        assert_eq!(e.scrape(Format::Text, None).deadline(), None);
         e.set_max_scrape_timeout(Some(Duration::from_secs(2)));
         e.set_scrape_timeout_offset(Duration::ZERO);
-        let s = e.scrape(Format::OpenMetrics, Some(b"10"));
-        assert!(s.deadline().unwrap() - before <= Duration::from_secs(3));
+        let s = e.scrape(Format::OpenMetrics, Some(b"10"), before);
+        assert_eq!(s.deadline(), Some(before + Duration::from_secs(2)));
         assert_eq!(s.format(), Format::OpenMetrics);
-        assert!(e.scrape(Format::Text, None).deadline().is_some());
+        assert!(e
+            .scrape(Format::Text, None, Instant::now())
+            .deadline()
+            .is_some());
     }
 }

@@ -15,7 +15,8 @@
     clippy::indexing_slicing
 )]
 
-use crate::encode::Format;
+use super::Format;
+use crate::wire::ascii::trim_ows;
 
 /// One element of an `Accept` header that mentions a type we can serve.
 #[derive(Debug, Clone, Copy)]
@@ -60,15 +61,6 @@ fn split_commas(s: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|b| !matches!(b, b' ' | b'\t'));
-    let end = s.iter().rposition(|b| !matches!(b, b' ' | b'\t'));
-    match (start, end) {
-        (Some(a), Some(b)) => s.get(a..=b).unwrap_or_default(),
-        _ => &[],
-    }
-}
-
 /// Parses a qvalue (`0`, `0.5`, `1`, `1.000`) into thousandths; `None` if malformed.
 fn parse_q(v: &[u8]) -> Option<u16> {
     let (int, frac) = match v.iter().position(|&b| b == b'.') {
@@ -93,13 +85,13 @@ fn parse_q(v: &[u8]) -> Option<u16> {
 /// `None` when the element is malformed (then it is ignored).
 fn parse_params<'a>(params: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> Option<u16> {
     let mut q = 1000;
-    for param in params.split(|&b| b == b';').map(trim) {
+    for param in params.split(|&b| b == b';').map(trim_ows) {
         if param.is_empty() {
             continue;
         }
         let eq = param.iter().position(|&b| b == b'=')?;
-        let name = trim(param.get(..eq)?);
-        let mut value = trim(param.get(eq + 1..)?);
+        let name = trim_ows(param.get(..eq)?);
+        let mut value = trim_ows(param.get(eq + 1..)?);
         if let Some(unquoted) = value
             .strip_prefix(b"\"")
             .and_then(|v| v.strip_suffix(b"\""))
@@ -134,10 +126,10 @@ pub fn negotiate_format(accept: Option<&[u8]>, openmetrics: bool) -> Format {
     };
     let mut om: Option<Match> = None;
     let mut text: Option<Match> = None;
-    for (position, element) in split_commas(accept).map(trim).enumerate() {
+    for (position, element) in split_commas(accept).map(trim_ows).enumerate() {
         let (range, params) = match element.iter().position(|&b| b == b';') {
             Some(i) => (
-                trim(element.get(..i).unwrap_or_default()),
+                trim_ows(element.get(..i).unwrap_or_default()),
                 element.get(i + 1..).unwrap_or_default(),
             ),
             None => (element, &[][..]),
@@ -208,10 +200,10 @@ pub fn accepts_gzip(accept_encoding: Option<&[u8]>) -> bool {
     };
     let mut gzip: Option<u16> = None;
     let mut any: Option<u16> = None;
-    for element in split_commas(header).map(trim) {
+    for element in split_commas(header).map(trim_ows) {
         let (coding, params) = match element.iter().position(|&b| b == b';') {
             Some(i) => (
-                trim(element.get(..i).unwrap_or_default()),
+                trim_ows(element.get(..i).unwrap_or_default()),
                 element.get(i + 1..).unwrap_or_default(),
             ),
             None => (element, &[][..]),

@@ -1,9 +1,13 @@
-//! The event loop: one thread, one mio `Poll`, every listener and connection on it.
+//! The server layer: one thread, one mio `Poll`, every listener and connection on it.
 //!
-//! This module owns sockets and time: accepting, reading into a per-connection buffer with a
-//! hard cap, writing responses as the socket takes them, timeouts, the connection limit, and
-//! graceful shutdown. What the bytes mean is [`crate::session`]'s and [`crate::http`]'s
-//! business, and what to answer is a [`Service`]'s; none of them sees a socket.
+//! It owns sockets and time: accepting, reading into a per-connection buffer with a hard cap,
+//! writing responses as the socket takes them, timeouts, the connection [`Limits`], listen
+//! addresses ([`addrs`], [`listener`]), shutdown signals ([`signal`]) and graceful shutdown.
+//! What the bytes mean is the HTTP layer's business, and what to answer is a [`Service`]'s;
+//! neither sees a socket. The server hands each request to the service with a [`Context`]:
+//! the peer, when the request had arrived (the start of the loop's turn) and the `Server` and
+//! `Date` headers, which the server keeps. It may use the HTTP layer, the `wire` layer and the
+//! log; the exporter layer above drives it.
 //!
 //! The shape is mio's `tcp_server` example, hardened against its shortcuts:
 //! - tokens: fixed ones for the waker, the signal socket and each listener, then one per
@@ -32,130 +36,38 @@
 )]
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use mio::event::Event;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use crate::http::RequestLimits;
+use crate::http::{
+    Action, CommonHeaders, Context, HttpDate, RequestLimits, Service, Session, Wait,
+};
 use crate::log::{log_debug, log_error, log_info, log_warning, Addr};
-use crate::session::{Action, Session, Wait};
-pub use crate::session::{Response, Service};
-use crate::signal::{signal_name, ShutdownSignals};
 
-/// Limits that keep one client from holding the server. Defaults follow nginx where it has
-/// one, tightened where an exporter's clients (scrapers) make that safe. Binding refuses values
-/// no server can keep: a zero `request_head_timeout`, `idle_timeout` or `write_timeout`
-/// (`Duration::MAX` is none), and sizes out of the ranges given below.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Open connections at most (nginx's `worker_connections` default, 512), from 1 to
-    /// [`MAX_CONNECTIONS`]. When full, the least recently active connection that is not being
-    /// answered is closed for a new one, if it has been read from or has sent nothing for
-    /// 0.5 s; otherwise new connections wait in the listen queue until one closes.
-    pub max_connections: usize,
-    /// Largest request head (request line and headers) in bytes: 8 KiB, nginx's
-    /// `large_client_header_buffers`. Longer: 414 or 431, then close. 18 to
-    /// [`MAX_REQUEST_HEAD_BYTES`].
-    pub max_request_head_bytes: usize,
-    /// Time from a request's first byte to the end of its head: 10 s (nginx allows 60 s; a
-    /// scraper sends its head in one segment, and a shorter limit frees slowloris slots sooner).
-    pub request_head_timeout: Duration,
-    /// How long a keep-alive connection may wait for its next request: 75 s, nginx's
-    /// `keepalive_timeout`, longer than Prometheus' default 60 s scrape interval so the
-    /// scraper's connection is reused.
-    pub idle_timeout: Duration,
-    /// How long a response may make no progress before the connection is closed: 60 s, nginx's
-    /// `send_timeout`.
-    pub write_timeout: Duration,
-    /// On shutdown, how long responses in flight may take to finish: 5 s.
-    pub shutdown_timeout: Duration,
-    /// Scrape bodies being sent at once, at most: 8 (0: no limit). Each is a whole exposition,
-    /// plain or compressed, so this bounds the memory that clients which ask and do not read can
-    /// pin. A scrape beyond it is answered 503 without running the update handler, as
-    /// client_golang's `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do.
-    pub max_scrapes_in_flight: usize,
-    /// While responses are being sent on [`max_scrapes_in_flight`](Self::max_scrapes_in_flight)
-    /// connections or more (so the next scrape would be refused), or while a new connection
-    /// waits for room ([`max_connections`](Self::max_connections) or the descriptors reached),
-    /// how long one of them may make no progress: 2 s. Then the longest stalled is closed, and
-    /// so on until a slot is free; time the loop spends elsewhere (a slow update handler) is not
-    /// counted against a client. Clients that ask and do not read thus hold the scrape slots,
-    /// or the connections, for seconds, not for [`write_timeout`](Self::write_timeout).
-    pub busy_write_timeout: Duration,
-}
+mod addrs;
+mod connections;
+mod limits;
+mod listener;
+pub(crate) mod signal;
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_connections: 512,
-            max_request_head_bytes: RequestLimits::DEFAULT_MAX_REQUEST_HEAD_BYTES,
-            request_head_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(75),
-            write_timeout: Duration::from_secs(60),
-            shutdown_timeout: Duration::from_secs(5),
-            max_scrapes_in_flight: 8,
-            busy_write_timeout: Duration::from_secs(2),
-        }
-    }
-}
+use addrs::bind_listeners;
+pub(crate) use addrs::{resolve_listen_addrs, usable_addrs};
+use connections::{Connection, Connections};
+use limits::check_limits;
+pub use limits::Limits;
+pub(crate) use listener::raise_open_files_limit;
+use signal::signal_name;
+pub use signal::ShutdownSignals;
 
 /// After a response that ends the connection, how long unread request bytes (a body) are
 /// drained before closing, so the kernel does not reset the connection under the response.
-const LINGER: Duration = Duration::from_secs(2);
-/// The largest [`Limits::max_connections`]: Linux's default `fs.nr_open`, the most descriptors
-/// one process can have.
-pub const MAX_CONNECTIONS: usize = 1 << 20;
-
-/// The largest [`Limits::max_request_head_bytes`]: 16 MiB, sixteen times Go's default. Each
-/// connection may buffer that much, so "no limit" would let clients take all memory.
-pub const MAX_REQUEST_HEAD_BYTES: usize = 1 << 24;
-
-/// `InvalidInput` for limits no server can keep.
-fn check_limits(limits: &Limits) -> io::Result<()> {
-    let out_of = |name: &str, value: usize, low: usize, high: usize| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{name} is {value}: expected {low} to {high}"),
-        )
-    };
-    if !(1..=MAX_CONNECTIONS).contains(&limits.max_connections) {
-        return Err(out_of(
-            "max_connections",
-            limits.max_connections,
-            1,
-            MAX_CONNECTIONS,
-        ));
-    }
-    // The shortest request head, `GET / HTTP/1.0` and two line ends, is 18 bytes.
-    if !(18..=MAX_REQUEST_HEAD_BYTES).contains(&limits.max_request_head_bytes) {
-        return Err(out_of(
-            "max_request_head_bytes",
-            limits.max_request_head_bytes,
-            18,
-            MAX_REQUEST_HEAD_BYTES,
-        ));
-    }
-    // Zero means "no limit" in Go's `http.Server`; here it would close every connection at
-    // once, so it is refused rather than taken either way.
-    let timeouts = [
-        ("request_head_timeout", limits.request_head_timeout),
-        ("idle_timeout", limits.idle_timeout),
-        ("write_timeout", limits.write_timeout),
-    ];
-    if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{name} is 0: no connection could live; for no limit, use Duration::MAX"),
-        ));
-    }
-    Ok(())
-}
+pub(super) const LINGER: Duration = Duration::from_secs(2);
 
 /// With no room for a waiting client (the connection limit or the descriptors reached, and no
 /// connection to evict), how long to leave it in the listen queue before trying again.
@@ -163,7 +75,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Connections queued for their next turn that fit without the queue growing.
 const READY_CAPACITY: usize = 1024;
 /// How long a connection that has sent nothing is spared from eviction.
-const EVICTION_GRACE: Duration = Duration::from_millis(500);
+pub(super) const EVICTION_GRACE: Duration = Duration::from_millis(500);
 /// How often, at most, a lack of room for connections is logged.
 const ROOM_WARNING_EVERY: Duration = Duration::from_secs(10);
 /// Bytes read from a socket per `read` call.
@@ -193,132 +105,6 @@ const WAKER: usize = 0;
 const SIGNALS: usize = 1;
 const FIRST_LISTENER: usize = 2;
 
-struct Connection {
-    stream: TcpStream,
-    session: Session,
-    /// What the connection waited for when its deadline was set.
-    wait: Wait,
-    /// When the connection is closed unless something happens first.
-    deadline: Instant,
-    /// When `deadline` was set.
-    armed_at: Instant,
-    /// The last time bytes moved, for choosing whom to evict when full.
-    last_active: Instant,
-    /// When the connection was accepted.
-    accepted_at: Instant,
-    /// A read from it has returned bytes or the end of the stream: its request, if any, is
-    /// being dealt with. (A stale event of a token's previous connection does not count.)
-    driven: bool,
-    /// The last time bytes were written.
-    last_write: Instant,
-    /// `WRITABLE` is among the registered interests.
-    wants_writable: bool,
-    /// An event said the peer closed its side or the socket failed: read on until the read
-    /// says so, even after a short read (the one edge for both may already have come).
-    peer_closed: bool,
-}
-
-/// The open connections, in slots: slot `i` holds the connection of token `first + i`, so a
-/// token finds its connection by indexing. Slots are added only when none is free, so there
-/// are never more than [`Limits::max_connections`]; a freed slot is reused after the others
-/// (counting up and wrapping), which keeps a late event of a closed connection from reaching
-/// its successor at once (and one that does only finds the socket would block).
-struct Connections {
-    slots: Vec<Option<Connection>>,
-    /// The token of slot 0.
-    first: usize,
-    /// Where the search for a free slot starts.
-    next: usize,
-    open: usize,
-}
-
-impl Connections {
-    fn new(first: usize) -> Connections {
-        Connections {
-            slots: Vec::new(),
-            first,
-            next: 0,
-            open: 0,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.open
-    }
-
-    fn is_empty(&self) -> bool {
-        self.open == 0
-    }
-
-    fn slot(&self, token: Token) -> Option<usize> {
-        token.0.checked_sub(self.first)
-    }
-
-    fn get(&self, token: Token) -> Option<&Connection> {
-        self.slots.get(self.slot(token)?)?.as_ref()
-    }
-
-    fn get_mut(&mut self, token: Token) -> Option<&mut Connection> {
-        let slot = self.slot(token)?;
-        self.slots.get_mut(slot)?.as_mut()
-    }
-
-    /// A token whose slot is free, adding a slot if none is and fewer than `max` exist.
-    fn free_token(&mut self, max: usize) -> Option<Token> {
-        let count = self.slots.len();
-        for i in 0..count {
-            let slot = (self.next + i) % count;
-            if self.slots.get(slot).is_some_and(Option::is_none) {
-                self.next = slot + 1;
-                return Some(Token(self.first + slot));
-            }
-        }
-        if count < max {
-            self.slots.push(None);
-            self.next = count + 1;
-            return Some(Token(self.first + count));
-        }
-        None
-    }
-
-    /// Puts `conn` in the free slot of `token`, from [`Connections::free_token`].
-    fn fill(&mut self, token: Token, conn: Connection) {
-        let Some(slot) = self.slot(token).and_then(|s| self.slots.get_mut(s)) else {
-            return;
-        };
-        if slot.replace(conn).is_none() {
-            self.open += 1;
-        }
-    }
-
-    fn remove(&mut self, token: Token) -> Option<Connection> {
-        let slot = self.slot(token)?;
-        let conn = self.slots.get_mut(slot)?.take()?;
-        self.open -= 1;
-        Some(conn)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (Token, &Connection)> {
-        let first = self.first;
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(move |(i, c)| Some((Token(first + i), c.as_ref()?)))
-    }
-
-    fn for_each_mut(&mut self, f: impl FnMut(&mut Connection)) {
-        self.slots.iter_mut().flatten().for_each(f);
-    }
-
-    /// The tokens of the connections `keep` selects (no allocation when it selects none).
-    fn tokens_where(&self, mut keep: impl FnMut(&Connection) -> bool) -> Vec<Token> {
-        self.iter()
-            .filter(|(_, c)| keep(c))
-            .map(|(t, _)| t)
-            .collect()
-    }
-}
-
 /// What became of a connection after it was driven.
 enum Next {
     /// Waiting for the socket: the next event resumes it.
@@ -334,6 +120,12 @@ const TURN: usize = 64;
 /// Bytes after which a connection's turn ends with the response it is writing, so one client
 /// pipelining large scrapes cannot make the others wait for many of them.
 const TURN_BYTES: usize = 64 * 1024;
+
+/// What every request answered in one turn of the loop shares.
+struct Turn<'a> {
+    started: Instant,
+    common: CommonHeaders<'a>,
+}
 
 /// The poll a server owns when it runs its own loop (see [`Server::run`]).
 struct OwnPoll {
@@ -373,6 +165,10 @@ pub struct Server {
     /// When this turn of the loop began to drive connections (its first event, or the tick's
     /// queued connections), until the tick that ends it; `None` in a turn that drives none.
     turn_started: Option<Instant>,
+    /// The `Server` header of every response.
+    server_header: String,
+    /// The `Date` header, formatted once per second.
+    date: HttpDate,
 }
 
 impl std::fmt::Debug for Server {
@@ -394,11 +190,11 @@ impl Server {
     ///
     /// # Errors
     /// The first bind error, with the address in its message; `InvalidInput` for a
-    /// [`Limits::max_connections`] of 0 or above [`MAX_CONNECTIONS`], a
-    /// [`Limits::max_request_head_bytes`] below 18 or above [`MAX_REQUEST_HEAD_BYTES`], or a
+    /// [`Limits::max_connections`] of 0 or above [`Limits::MAX_CONNECTIONS`], a
+    /// [`Limits::max_request_head_bytes`] below 18 or above [`Limits::MAX_REQUEST_HEAD_BYTES`], or a
     /// zero `request_head_timeout`, `idle_timeout` or `write_timeout` (`Duration::MAX` is no
     /// limit).
-    pub fn bind(addrs: &[SocketAddr], limits: Limits) -> io::Result<Server> {
+    pub fn bind(addrs: &[SocketAddr], limits: Limits, server_header: &str) -> io::Result<Server> {
         check_limits(&limits)?;
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
@@ -406,7 +202,14 @@ impl Server {
             poll,
             events: Events::with_capacity(256),
         };
-        Server::bind_with(registry, Some(own), (0, usize::MAX), addrs, limits)
+        Server::bind_with(
+            registry,
+            Some(own),
+            (0, usize::MAX),
+            addrs,
+            limits,
+            server_header,
+        )
     }
 
     /// Binds every address and registers the listeners, and later the connections, in the
@@ -448,6 +251,7 @@ impl Server {
         tokens: std::ops::Range<usize>,
         addrs: &[SocketAddr],
         limits: Limits,
+        server_header: &str,
     ) -> io::Result<Server> {
         check_limits(&limits)?;
         let needed = FIRST_LISTENER + addrs.len() + limits.max_connections;
@@ -467,6 +271,7 @@ impl Server {
             (tokens.start, tokens.end),
             addrs,
             limits,
+            server_header,
         )
     }
 
@@ -476,6 +281,7 @@ impl Server {
         tokens: (usize, usize),
         addrs: &[SocketAddr],
         limits: Limits,
+        server_header: &str,
     ) -> io::Result<Server> {
         let waker = Arc::new(Waker::new(&registry, Token(tokens.0 + WAKER))?);
         let mut listeners = Vec::with_capacity(addrs.len());
@@ -504,6 +310,8 @@ impl Server {
             ready: Vec::with_capacity(limits.max_connections.min(READY_CAPACITY)),
             ready_now: Vec::with_capacity(limits.max_connections.min(READY_CAPACITY)),
             turn_started: None,
+            server_header: server_header.to_string(),
+            date: HttpDate::now(),
         })
     }
 
@@ -532,17 +340,17 @@ impl Server {
         self.handle_token(event, service);
     }
 
-    /// Notes the start of the loop's turn, once per turn, and tells the service.
-    fn begin_turn(&mut self, service: &mut dyn Service) {
+    /// Notes the start of the loop's turn, once per turn: what the requests answered in it
+    /// are told of their arrival, and the `Date` they are answered with.
+    fn begin_turn(&mut self) {
         if self.turn_started.is_none() {
-            let now = Instant::now();
-            self.turn_started = Some(now);
-            service.turn_started(now);
+            self.turn_started = Some(Instant::now());
+            self.date.update(SystemTime::now());
         }
     }
 
     fn handle_token(&mut self, event: &Event, service: &mut dyn Service) {
-        self.begin_turn(service);
+        self.begin_turn();
         let token = event.token();
         let Some(offset) = token.0.checked_sub(self.tokens.0) else {
             return;
@@ -595,7 +403,7 @@ impl Server {
     ) {
         std::mem::swap(&mut self.ready, &mut self.ready_now);
         if !self.ready_now.is_empty() {
-            self.begin_turn(service);
+            self.begin_turn();
         }
         let mut ready_now = std::mem::take(&mut self.ready_now);
         for token in ready_now.drain(..) {
@@ -624,9 +432,7 @@ impl Server {
                 }
             }
         }
-        if self.turn_started.take().is_some() {
-            service.turn_ended();
-        }
+        self.turn_started = None;
     }
 
     /// Starts a graceful shutdown: stops listening, closes connections that are not being
@@ -803,7 +609,7 @@ impl Server {
                 // Full, or out of descriptors (which Linux says with the last one in use even
                 // if nobody waits): make room only for a client that is waiting.
                 Some(Err(_)) | None => {
-                    if !crate::listener::has_pending_connection(listener) {
+                    if !listener::has_pending_connection(listener) {
                         return;
                     }
                     if self.evict_one(Instant::now()) {
@@ -953,7 +759,14 @@ impl Server {
         let Some(conn) = self.connections.get_mut(token) else {
             return; // A spurious or stale event.
         };
-        let next = match drive_connection(conn, service, &mut self.read_chunk[..]) {
+        let turn = Turn {
+            started: self.turn_started.unwrap_or_else(Instant::now),
+            common: CommonHeaders {
+                server: &self.server_header,
+                date: self.date.as_str(),
+            },
+        };
+        let next = match drive_connection(conn, service, &turn, &mut self.read_chunk[..]) {
             Next::Close => Next::Close,
             next => {
                 conn.rearm(&self.limits);
@@ -975,52 +788,9 @@ impl Server {
     }
 }
 
-impl Connection {
-    /// A connection may make room for another once the loop has read from it, or once it has
-    /// been open for [`EVICTION_GRACE`] without sending anything: never one accepted a moment
-    /// ago whose request is waiting to be read.
-    fn may_be_evicted(&self, now: Instant) -> bool {
-        self.driven || later(self.accepted_at, EVICTION_GRACE) <= now
-    }
-
-    /// The deadline, shortened to [`Limits::busy_write_timeout`] from the last progress for a
-    /// response while the server is `busy`.
-    fn deadline_when(&self, busy: bool, limits: &Limits) -> Instant {
-        if busy && self.wait == Wait::Response {
-            self.deadline
-                .min(later(self.armed_at, limits.busy_write_timeout))
-        } else {
-            self.deadline
-        }
-    }
-
-    /// Sets the deadline for what the connection now waits for: from the first byte of a
-    /// request head (however slowly the rest comes), from the end of the last response when
-    /// idle, from the last progress of a response being sent.
-    fn rearm(&mut self, limits: &Limits) {
-        let wait = self.session.wait();
-        // Bytes written since the deadline was set: a response went out (the idle time and a
-        // next head's time count from it) or a slow one progressed. Bytes read never extend
-        // a deadline, so a head that trickles in cannot outlive its timeout.
-        let progressed = wait != Wait::Linger && self.last_write > self.armed_at;
-        if wait != self.wait || progressed {
-            let timeout = match wait {
-                Wait::Idle => limits.idle_timeout,
-                Wait::RequestHead => limits.request_head_timeout,
-                Wait::Response => limits.write_timeout,
-                Wait::Linger => LINGER,
-            };
-            let now = Instant::now();
-            self.wait = wait;
-            self.armed_at = now;
-            self.deadline = later(now, timeout);
-        }
-    }
-}
-
 /// `time + wait`, or about a century later when a configured limit is too large for the clock
 /// (`Duration::MAX` as "never"), instead of the panic of `Instant + Duration`.
-fn later(time: Instant, wait: Duration) -> Instant {
+pub(super) fn later(time: Instant, wait: Duration) -> Instant {
     const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
     time.checked_add(wait)
         .or_else(|| time.checked_add(CENTURY))
@@ -1073,11 +843,21 @@ fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> 
 /// freed space, and saves a system call per request (tokio does the same). Except once the peer
 /// has closed: its FIN may have come with the last data, in the same edge, so reads go on
 /// until the end of the stream.
-fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mut [u8]) -> Next {
+fn drive_connection(
+    conn: &mut Connection,
+    service: &mut dyn Service,
+    turn: &Turn<'_>,
+    chunk: &mut [u8],
+) -> Next {
+    let context = Context {
+        peer: conn.session.peer(),
+        arrived: turn.started,
+        common: turn.common,
+    };
     let mut written = 0;
     let mut drained = false;
     for _ in 0..TURN {
-        match conn.session.next(service) {
+        match conn.session.next(service, &context) {
             Action::Write => {
                 let [head, body] = conn.session.pending();
                 let wanted = head.len() + body.len();
@@ -1144,149 +924,6 @@ fn drive_connection(conn: &mut Connection, service: &mut dyn Service, chunk: &mu
     Next::Yield
 }
 
-/// How many times [`bind_listeners`] tries to give every address the same free port.
-const SHARED_PORT_ATTEMPTS: usize = 8;
-
-/// Binds every address. Port 0 means one free port, the same on every address that asks for
-/// it: the port the kernel picks for the first is asked for on the others, so `localhost` with
-/// port 0 listens on one port on `127.0.0.1` and `::1`. If that port is taken on a later
-/// address, all are closed and bound again. Should that keep failing (addresses that overlap,
-/// such as `127.0.0.1` and `0.0.0.0`), the last attempt lets each address take its own port.
-fn bind_listeners(addrs: &[SocketAddr]) -> io::Result<Vec<(TcpListener, SocketAddr)>> {
-    let mut attempt = 0;
-    'attempt: loop {
-        attempt += 1;
-        let share = attempt < SHARED_PORT_ATTEMPTS;
-        let mut bound: Vec<(TcpListener, SocketAddr)> = Vec::with_capacity(addrs.len());
-        let mut chosen_port = None;
-        for &addr in addrs {
-            let mut asked = addr;
-            if let (0, Some(port), true) = (addr.port(), chosen_port, share) {
-                asked.set_port(port);
-            }
-            let listener = match crate::listener::bind(asked) {
-                Ok(listener) => listener,
-                Err(err) if asked != addr && err.kind() == io::ErrorKind::AddrInUse => {
-                    continue 'attempt;
-                }
-                Err(err) => {
-                    // `0.0.0.0` and `127.0.0.1` on one port: the clash is our own.
-                    let covered_by = bound.iter().map(|(_, local)| *local).find(|local| {
-                        local.port() == asked.port()
-                            && local.is_ipv4() == asked.is_ipv4()
-                            && (local.ip().is_unspecified() || asked.ip().is_unspecified())
-                    });
-                    let why = match covered_by {
-                        Some(other) if err.kind() == io::ErrorKind::AddrInUse => {
-                            format!("it overlaps {}, listened on already", Addr(other))
-                        }
-                        _ => err.to_string(),
-                    };
-                    return Err(io::Error::new(
-                        err.kind(),
-                        format!("cannot listen on {}: {why}", Addr(asked)),
-                    ));
-                }
-            };
-            let local = listener.local_addr()?;
-            if addr.port() == 0 {
-                chosen_port.get_or_insert(local.port());
-            }
-            bound.push((listener, local));
-        }
-        return Ok(bound);
-    }
-}
-
-/// The socket addresses to listen on for `hosts` and `port`.
-///
-/// `localhost` means the loopback addresses, `127.0.0.1` and `::1`, without asking a resolver,
-/// so it works in a `FROM scratch` image with no `/etc/hosts`. IP literals (IPv6 with or
-/// without brackets) are used as they are; an empty host means every interface, `0.0.0.0` and
-/// `::` (as in Python's asyncio). Other names are resolved by the system. Duplicates are
-/// dropped.
-///
-/// # Errors
-/// A name that does not resolve, with the name in the message.
-pub fn resolve_listen_addrs(hosts: &[String], port: u16) -> io::Result<Vec<SocketAddr>> {
-    let mut addrs: Vec<SocketAddr> = Vec::new();
-    for host in hosts {
-        let host = host.trim();
-        let bare = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        let found: Vec<SocketAddr> = if bare.is_empty() {
-            vec![
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
-            ]
-        } else if bare.eq_ignore_ascii_case("localhost") || bare.eq_ignore_ascii_case("localhost.")
-        {
-            vec![
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
-            ]
-        } else if let Ok(ip) = bare.parse::<IpAddr>() {
-            // An IPv4-mapped address (`::ffff:127.0.0.1`) is its IPv4 address: an IPv6-only
-            // listener cannot bind it.
-            let ip = match ip {
-                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-                v4 => v4,
-            };
-            vec![SocketAddr::new(ip, port)]
-        } else {
-            (bare, port)
-                .to_socket_addrs()
-                .map_err(|err| {
-                    io::Error::new(err.kind(), format!("cannot resolve host '{host}': {err}"))
-                })?
-                .collect()
-        };
-        for addr in found {
-            if !addrs.contains(&addr) {
-                addrs.push(addr);
-            }
-        }
-    }
-    Ok(addrs)
-}
-
-/// The addresses of `addrs` this host can listen on: an IPv6 address is dropped with a warning
-/// when the host has IPv6 disabled, as long as another address remains (so `localhost` works
-/// on IPv4-only hosts).
-///
-/// # Errors
-/// `InvalidInput` if no address remains.
-pub fn usable_addrs(addrs: &[SocketAddr]) -> io::Result<Vec<SocketAddr>> {
-    let mut usable = Vec::with_capacity(addrs.len());
-    for &addr in addrs {
-        if addr.is_ipv6() && addrs.len() > 1 {
-            // Probe: does this host do IPv6 at all?
-            match std::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0)) {
-                Err(err)
-                    if matches!(
-                        err.raw_os_error(),
-                        Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)
-                    ) =>
-                {
-                    log_warning!("skipping {}: {err}", Addr(addr));
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        usable.push(addr);
-    }
-    if usable.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "no address to listen on",
-        ));
-    }
-    Ok(usable)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
@@ -1307,7 +944,7 @@ mod tests {
         let addrs = ["127.0.0.1:0".parse().unwrap()];
         let poll = Poll::new().unwrap();
         let mut server =
-            Server::bind_in(poll.registry(), 0..10_000, &addrs, Limits::default()).unwrap();
+            Server::bind_in(poll.registry(), 0..10_000, &addrs, Limits::default(), "").unwrap();
         let mut exporter = crate::Exporter::new("t", "T.");
         server.shutdown();
         server.tick(&mut exporter);
@@ -1319,30 +956,31 @@ mod tests {
     #[test]
     fn connection_limits_no_server_can_keep_are_errors() {
         let addrs = ["127.0.0.1:0".parse().unwrap()];
-        for max_connections in [0, MAX_CONNECTIONS + 1, usize::MAX] {
+        for max_connections in [0, Limits::MAX_CONNECTIONS + 1, usize::MAX] {
             let limits = Limits {
                 max_connections,
                 ..Limits::default()
             };
-            let err = Server::bind(&addrs, limits).unwrap_err();
+            let err = Server::bind(&addrs, limits, "").unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{max_connections}");
             assert!(err.to_string().contains("max_connections"), "{err}");
             let poll = Poll::new().unwrap();
-            let err = Server::bind_in(poll.registry(), 0..usize::MAX, &addrs, limits).unwrap_err();
+            let err =
+                Server::bind_in(poll.registry(), 0..usize::MAX, &addrs, limits, "").unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{max_connections}");
         }
         let limits = Limits {
-            max_connections: MAX_CONNECTIONS,
+            max_connections: Limits::MAX_CONNECTIONS,
             ..Limits::default()
         };
-        Server::bind(&addrs, limits).unwrap();
+        Server::bind(&addrs, limits, "").unwrap();
 
-        for max_request_head_bytes in [0, 17, MAX_REQUEST_HEAD_BYTES + 1, usize::MAX] {
+        for max_request_head_bytes in [0, 17, Limits::MAX_REQUEST_HEAD_BYTES + 1, usize::MAX] {
             let limits = Limits {
                 max_request_head_bytes,
                 ..Limits::default()
             };
-            let err = Server::bind(&addrs, limits).unwrap_err();
+            let err = Server::bind(&addrs, limits, "").unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
             assert!(err.to_string().contains("max_request_head_bytes"), "{err}");
         }
@@ -1354,7 +992,7 @@ mod tests {
         for zero in zero_timeouts {
             let mut limits = Limits::default();
             zero(&mut limits);
-            let err = Server::bind(&addrs, limits).unwrap_err();
+            let err = Server::bind(&addrs, limits, "").unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
             assert!(err.to_string().contains("is 0"), "{err}");
         }
@@ -1366,116 +1004,13 @@ mod tests {
             shutdown_timeout: Duration::ZERO,
             ..Limits::default()
         };
-        Server::bind(&addrs, unlimited).unwrap();
-        for max_request_head_bytes in [18, MAX_REQUEST_HEAD_BYTES] {
+        Server::bind(&addrs, unlimited, "").unwrap();
+        for max_request_head_bytes in [18, Limits::MAX_REQUEST_HEAD_BYTES] {
             let limits = Limits {
                 max_request_head_bytes,
                 ..Limits::default()
             };
-            Server::bind(&addrs, limits).unwrap();
+            Server::bind(&addrs, limits, "").unwrap();
         }
-    }
-
-    #[test]
-    fn localhost_needs_no_resolver() {
-        let addrs = resolve_listen_addrs(&["localhost".into()], 9090).unwrap();
-        assert_eq!(
-            addrs,
-            vec![
-                "127.0.0.1:9090".parse().unwrap(),
-                "[::1]:9090".parse().unwrap()
-            ]
-        );
-    }
-
-    #[test]
-    fn literals_brackets_and_duplicates() {
-        let hosts: Vec<String> = ["127.0.0.1", "[::1]", "::1", "", "::ffff:127.0.0.1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let addrs = resolve_listen_addrs(&hosts, 80).unwrap();
-        assert_eq!(
-            addrs,
-            vec![
-                "127.0.0.1:80".parse().unwrap(),
-                "[::1]:80".parse().unwrap(),
-                "0.0.0.0:80".parse().unwrap(),
-                "[::]:80".parse().unwrap(),
-            ]
-        );
-    }
-
-    fn ports(bound: &[(TcpListener, SocketAddr)]) -> Vec<u16> {
-        bound.iter().map(|(_, local)| local.port()).collect()
-    }
-
-    #[test]
-    fn port_0_is_one_free_port_on_every_address() {
-        let addrs: Vec<SocketAddr> = ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.3:0"]
-            .iter()
-            .map(|a| a.parse().unwrap())
-            .collect();
-        let bound = bind_listeners(&addrs).unwrap();
-        let ports = ports(&bound);
-        assert_ne!(ports[0], 0);
-        assert_eq!(ports, [ports[0]; 3]);
-        // Every listener accepts on that port.
-        for (_, local) in &bound {
-            std::net::TcpStream::connect(local).unwrap();
-        }
-    }
-
-    #[test]
-    fn port_0_on_overlapping_addresses_falls_back_to_a_port_each() {
-        // 0.0.0.0 cannot take a port 127.0.0.1 listens on, whatever the attempt.
-        let addrs: Vec<SocketAddr> = ["127.0.0.1:0", "0.0.0.0:0"]
-            .iter()
-            .map(|a| a.parse().unwrap())
-            .collect();
-        let bound = bind_listeners(&addrs).unwrap();
-        let ports = ports(&bound);
-        assert!(
-            ports[0] != 0 && ports[1] != 0 && ports[0] != ports[1],
-            "{ports:?}"
-        );
-    }
-
-    #[test]
-    fn overlapping_addresses_on_a_fixed_port_say_so() {
-        // A port free now; another process may take it before us, so a few tries.
-        for _ in 0..5 {
-            let free = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-            let port = free.local_addr().unwrap().port();
-            drop(free);
-            let addrs: Vec<SocketAddr> = [format!("0.0.0.0:{port}"), format!("127.0.0.1:{port}")]
-                .iter()
-                .map(|a| a.parse().unwrap())
-                .collect();
-            let err = bind_listeners(&addrs).unwrap_err();
-            assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-            if err.to_string().contains(&format!("0.0.0.0:{port}:")) {
-                continue; // taken by someone else meanwhile
-            }
-            let want = format!("127.0.0.1:{port}: it overlaps 0.0.0.0:{port}");
-            assert!(err.to_string().contains(&want), "{err}");
-            return;
-        }
-        panic!("no free port in 5 tries");
-    }
-
-    #[test]
-    fn a_fixed_port_in_use_is_an_error_naming_the_address() {
-        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = taken.local_addr().unwrap();
-        let err = bind_listeners(&["127.0.0.2:0".parse().unwrap(), addr]).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-        assert!(err.to_string().contains(&addr.to_string()), "{err}");
-    }
-
-    #[test]
-    fn unresolvable_names_are_errors_naming_the_host() {
-        let err = resolve_listen_addrs(&["no-such-host.invalid".into()], 80).unwrap_err();
-        assert!(err.to_string().contains("'no-such-host.invalid'"), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! This module owns the per-connection state machine of the server: the buffer of unparsed
 //! bytes (capped at the request-head limit), the response being sent, and when to read, write,
-//! shut the write side, or close. The event loop in [`crate::server`] only moves bytes between a
+//! shut the write side, or close. The event loop (the server layer) only moves bytes between a
 //! socket and a [`Session`] and keeps time; tests and the `session` fuzz target drive a
 //! session directly with any chunking of input and output.
 //!
@@ -22,8 +22,11 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
-use crate::http::{self, CommonHeaders, Parse, Request, RequestLimits, Status};
+use super::{
+    parse_request, write_simple_response, CommonHeaders, Parse, Request, RequestLimits, Status,
+};
 use crate::log::{log_debug, Addr};
 
 /// What a [`Service`] answers: a head (with any small body) and an optional shared body, which
@@ -47,24 +50,23 @@ impl Response {
     }
 }
 
+/// What the server knows of a request besides its bytes, handed to the [`Service`] with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// When the request had arrived, at the latest: the start of the event loop's turn that
+    /// answers it (unless its connection sent it during the turn). On one thread, `respond`
+    /// may run long after, behind other requests' answers; a deadline counts from here.
+    pub arrived: Instant,
+    /// The `Server` and `Date` headers every response carries.
+    pub common: CommonHeaders<'a>,
+}
+
 /// Decides the answer to a request. Implemented by the exporter; sessions own the bytes.
 pub trait Service {
-    /// Writes the answer to `request` from `peer` into `response` (which arrives empty).
-    fn respond(&mut self, request: &Request<'_>, peer: SocketAddr, response: &mut Response);
-    /// The `Server` and `Date` headers, for responses the session writes itself (rejections).
-    /// `CommonHeaders::default()` leaves both out.
-    fn common_headers(&mut self) -> CommonHeaders<'_>;
-    /// Called by the server when a turn of its event loop begins, before the requests of the
-    /// turn are answered: their bytes had arrived by `at` (unless a connection sent more during
-    /// the turn), while `respond` may run much later, after other requests' answers on the one
-    /// thread. A service that counts time from a request's arrival (the exporter's scrape
-    /// deadline) counts from here. The default does nothing.
-    fn turn_started(&mut self, at: std::time::Instant) {
-        let _ = at;
-    }
-    /// Called by the server when the turn that [`Service::turn_started`] began is over, at the
-    /// end of [`Server::tick`](crate::server::Server::tick). The default does nothing.
-    fn turn_ended(&mut self) {}
+    /// Writes the answer to `request` into `response` (which arrives empty).
+    fn respond(&mut self, request: &Request<'_>, context: &Context<'_>, response: &mut Response);
 }
 
 /// What the connection should do next.
@@ -172,7 +174,8 @@ impl Session {
     }
 
     /// Decides the next step, answering buffered requests through `service` as far as it can.
-    pub fn next(&mut self, service: &mut dyn Service) -> Action {
+    /// `context` is what the server knows of them.
+    pub fn next(&mut self, service: &mut dyn Service, context: &Context<'_>) -> Action {
         loop {
             if self.has_output() {
                 return Action::Write;
@@ -191,11 +194,11 @@ impl Session {
                 }
                 State::Open => {}
             }
-            match http::parse_request(&self.input, &self.limits) {
+            match parse_request(&self.input, &self.limits) {
                 Parse::Complete { request, head_len } => {
                     self.output.clear();
                     self.written = 0;
-                    service.respond(&request, self.peer, &mut self.output);
+                    service.respond(&request, context, &mut self.output);
                     if !request.keep_alive {
                         self.close_after_output = true;
                     }
@@ -210,7 +213,7 @@ impl Session {
                 }
                 Parse::Reject(status) => {
                     log_debug!("rejecting request from {}: {status}", Addr(self.peer));
-                    self.reject(status, service.common_headers());
+                    self.reject(status, context.common);
                 }
                 Parse::Partial if self.read_closed => {
                     // The client sends nothing more, and has no complete request.
@@ -227,7 +230,7 @@ impl Session {
         self.written = 0;
         let mut buf = [0u8; 64];
         let text = status_text(status, &mut buf);
-        http::write_simple_response(
+        write_simple_response(
             &mut self.output.head,
             status,
             text,
@@ -314,8 +317,8 @@ mod tests {
     /// Answers every request with its path as the body.
     struct Echo;
     impl Service for Echo {
-        fn respond(&mut self, request: &Request<'_>, _: SocketAddr, response: &mut Response) {
-            http::write_simple_response(
+        fn respond(&mut self, request: &Request<'_>, _: &Context<'_>, response: &mut Response) {
+            write_simple_response(
                 &mut response.head,
                 Status::OK,
                 request.path,
@@ -328,11 +331,17 @@ mod tests {
                 None,
             );
         }
-        fn common_headers(&mut self) -> CommonHeaders<'_> {
-            CommonHeaders {
+    }
+
+    /// What the server would pass: the rejections name "echo" as the server.
+    fn context() -> Context<'static> {
+        Context {
+            peer: "127.0.0.1:1".parse().unwrap(),
+            arrived: Instant::now(),
+            common: CommonHeaders {
                 server: "echo",
                 date: "",
-            }
+            },
         }
     }
 
@@ -352,7 +361,7 @@ mod tests {
         let mut rest = input;
         let mut out = Vec::new();
         loop {
-            match s.next(&mut Echo) {
+            match s.next(&mut Echo, &context()) {
                 Action::Write => {
                     let [a, b] = s.pending();
                     let all: Vec<u8> = a.iter().chain(b).copied().collect();
@@ -394,23 +403,17 @@ mod tests {
     /// Answers nothing: a `Service` of the caller's may.
     struct Silent;
     impl Service for Silent {
-        fn respond(&mut self, _: &Request<'_>, _: SocketAddr, _: &mut Response) {}
-        fn common_headers(&mut self) -> CommonHeaders<'_> {
-            CommonHeaders {
-                server: "silent",
-                date: "",
-            }
-        }
+        fn respond(&mut self, _: &Request<'_>, _: &Context<'_>, _: &mut Response) {}
     }
 
     #[test]
     fn a_request_that_ends_the_connection_ends_it_even_unanswered() {
         let mut s = session();
         s.received(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n");
-        assert_eq!(s.next(&mut Silent), Action::ShutdownWrite);
+        assert_eq!(s.next(&mut Silent, &context()), Action::ShutdownWrite);
         // What follows is not parsed as a request.
         s.received_eof();
-        assert_eq!(s.next(&mut Silent), Action::Close);
+        assert_eq!(s.next(&mut Silent, &context()), Action::Close);
     }
 
     #[test]
@@ -439,11 +442,11 @@ mod tests {
     #[test]
     fn pending_input_is_capped_at_one_past_the_head_limit() {
         let mut s = session();
-        assert_eq!(s.next(&mut Echo), Action::Read);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Read);
         s.received(&[b'a'; 1000]);
         assert_eq!(s.input.len(), 257);
         assert_eq!(s.read_room(), 0);
-        assert_eq!(s.next(&mut Echo), Action::Write);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Write);
     }
 
     #[test]
@@ -451,29 +454,29 @@ mod tests {
         let mut s = session();
         assert_eq!(s.wait(), Wait::Idle);
         s.received(b"GET / HTTP/1.1\r\n");
-        assert_eq!(s.next(&mut Echo), Action::Read);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Read);
         assert_eq!(s.wait(), Wait::RequestHead);
         s.received(b"Host: x\r\nConnection: close\r\n\r\n");
-        assert_eq!(s.next(&mut Echo), Action::Write);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Write);
         assert_eq!(s.wait(), Wait::Response);
         let n = s.pending().iter().map(|p| p.len()).sum();
         s.wrote(n);
-        assert_eq!(s.next(&mut Echo), Action::ShutdownWrite);
+        assert_eq!(s.next(&mut Echo, &context()), Action::ShutdownWrite);
         assert_eq!(s.wait(), Wait::Linger);
         s.received(b"ignored");
-        assert_eq!(s.next(&mut Echo), Action::Read);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Read);
         s.received_eof();
-        assert_eq!(s.next(&mut Echo), Action::Close);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Close);
     }
 
     #[test]
     fn shutting_down_closes_after_the_response_in_flight() {
         let mut s = session();
         s.received(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
-        assert_eq!(s.next(&mut Echo), Action::Write);
+        assert_eq!(s.next(&mut Echo, &context()), Action::Write);
         s.finish_after_output();
         let n = s.pending().iter().map(|p| p.len()).sum();
         s.wrote(n);
-        assert_eq!(s.next(&mut Echo), Action::ShutdownWrite);
+        assert_eq!(s.next(&mut Echo, &context()), Action::ShutdownWrite);
     }
 }

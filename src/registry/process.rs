@@ -12,8 +12,7 @@
 //! - `<root>/<pid>/fd`: one entry per open file descriptor;
 //! - `<root>/stat`: `btime`, the boot time in seconds since the Unix epoch.
 
-use crate::metrics::{Counter, Gauge, MetricConfig, MetricError, MetricType};
-use crate::registry::Registry;
+use super::{Counter, Gauge, MetricConfig, MetricError, MetricType, Registry};
 use std::error::Error;
 use std::fmt;
 use std::fs;

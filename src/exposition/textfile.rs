@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::encode::Format;
+use super::Format;
 use crate::registry::{CollectError, Registry};
 
 /// Why the exposition could not be written.

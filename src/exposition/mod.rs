@@ -1,0 +1,85 @@
+//! The exposition layer: the Prometheus text format 0.0.4 and OpenMetrics 1.0, which of them a
+//! scraper asked for, and the exposition written to a file.
+//!
+//! It owns the bytes of a scrape: `# HELP` / `# TYPE` lines, sample lines and the closing
+//! `# EOF` ([`text`]), content negotiation ([`negotiate`], with the server), and node_exporter
+//! textfiles ([`textfile`], the only module here that does I/O). Both formats share one walk
+//! over the registry; a [`Format`] decides the few places where they differ: family names and
+//! types in the header lines (OpenMetrics names a counter family without `_total` and has `info`
+//! and `stateset` types), `"` escaped in OpenMetrics help texts, canonical `le` values (`1.0`,
+//! not `1`), and `# EOF`. Encoding appends to a `Vec<u8>`, which a scrape reuses, so it
+//! allocates only when the buffer must grow.
+//!
+//! It uses the registry (to read values) and the `wire` layer (to spell them).
+
+#[cfg(feature = "server")]
+pub(crate) mod negotiate;
+mod text;
+mod textfile;
+
+pub use textfile::WriteError;
+
+use crate::registry::{CollectError, Registry};
+
+/// The `Content-Type` of the text format.
+const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The `Content-Type` of OpenMetrics 1.0.
+const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The Prometheus text format, version 0.0.4.
+    Text,
+    /// OpenMetrics 1.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// Both formats: text, then OpenMetrics.
+    pub const ALL: [Format; 2] = [Format::Text, Format::OpenMetrics];
+
+    /// The `Content-Type` header value of a response in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => TEXT_CONTENT_TYPE,
+            Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+        }
+    }
+}
+
+/// How a registry is written out: the exposition layer's part of [`Registry`].
+impl Registry {
+    /// Appends the text-format exposition of everything to `out`.
+    ///
+    /// # Errors
+    /// A [`CollectError`] if a collector fails or yields invalid data; `out` then holds only
+    /// what it held before.
+    pub fn encode(&mut self, out: &mut Vec<u8>) -> Result<(), CollectError> {
+        self.encode_format(out, Format::Text)
+    }
+
+    /// Appends the exposition of everything to `out` in `format` (OpenMetrics ends with
+    /// `# EOF`).
+    ///
+    /// # Errors
+    /// As [`Registry::encode`].
+    pub fn encode_format(&mut self, out: &mut Vec<u8>, format: Format) -> Result<(), CollectError> {
+        let start = out.len();
+        for (_, metric) in self.metrics().iter() {
+            text::encode_metric(out, metric, format);
+        }
+        if let Err(err) = self.collect() {
+            out.truncate(start);
+            return Err(err);
+        }
+        for family in self.collected() {
+            text::encode_collected(out, family, format);
+        }
+        if format == Format::OpenMetrics {
+            out.extend_from_slice(b"# EOF\n");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,498 @@
+//! The values behind the handles users update: one type per metric kind, each an `Arc` around
+//! its label pairs and atomics.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::config::check_label_name;
+use super::{Desc, MetricError, MetricType};
+use crate::wire::escape::write_label_pair;
+
+/// An `f64` updated atomically through its bit pattern.
+#[derive(Debug, Default)]
+pub(crate) struct AtomicF64(AtomicU64);
+
+impl AtomicF64 {
+    fn new(v: f64) -> AtomicF64 {
+        AtomicF64(AtomicU64::new(v.to_bits()))
+    }
+
+    pub(crate) fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(AtomicOrdering::Relaxed))
+    }
+
+    fn set(&self, v: f64) {
+        self.0.store(v.to_bits(), AtomicOrdering::Relaxed);
+    }
+
+    fn add(&self, delta: f64) {
+        let mut current = self.0.load(AtomicOrdering::Relaxed);
+        loop {
+            let new = (f64::from_bits(current) + delta).to_bits();
+            match self.0.compare_exchange_weak(
+                current,
+                new,
+                AtomicOrdering::Relaxed,
+                AtomicOrdering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+}
+
+/// A series' value type: what [`Family`] creates for each label set. Series are ordered and
+/// found by their rendered label pairs.
+pub trait Series:
+    Clone + Send + Sync + fmt::Debug + Ord + Borrow<str> + sealed::Sealed + 'static
+{
+    /// The type a family of this series has.
+    const TYPE: MetricType;
+    #[doc(hidden)]
+    fn new_series(desc: &Arc<Desc>, labels: Box<str>) -> Self;
+    #[doc(hidden)]
+    fn labels_rendered(&self) -> &str;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! series {
+    ($ty:ident, $core:ty, $kind:expr, |$desc:ident| $init:expr) => {
+        impl sealed::Sealed for $ty {}
+        impl Series for $ty {
+            const TYPE: MetricType = $kind;
+            fn new_series($desc: &Arc<Desc>, labels: Box<str>) -> Self {
+                $ty(Arc::new(SeriesInner {
+                    labels,
+                    value: $init,
+                }))
+            }
+            fn labels_rendered(&self) -> &str {
+                &self.0.labels
+            }
+        }
+        impl Borrow<str> for $ty {
+            fn borrow(&self) -> &str {
+                &self.0.labels
+            }
+        }
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.labels == other.0.labels
+            }
+        }
+        impl Eq for $ty {}
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $ty {
+            fn cmp(&self, other: &Self) -> Ordering {
+                self.0.labels.cmp(&other.0.labels)
+            }
+        }
+        impl $ty {
+            #[allow(dead_code)]
+            pub(crate) fn inner(&self) -> &SeriesInner<$core> {
+                &self.0
+            }
+        }
+    };
+}
+
+/// One series: its label pairs rendered for the wire (also its key in the family), and its
+/// value. Kept small: it is what a family holds per label set.
+#[derive(Debug)]
+pub(crate) struct SeriesInner<V> {
+    /// `a="x",b="y"`, escaped, without braces; empty without labels.
+    pub(crate) labels: Box<str>,
+    pub(crate) value: V,
+}
+
+/// A counter: a value that only goes up. Exposed as `<name>_total`.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([MetricConfig::new("jobs", "Jobs done.", "counter")])?;
+/// let jobs = metrics.counter("jobs")?;
+/// jobs.inc();
+/// jobs.inc_by(2.5)?;
+/// assert_eq!(jobs.get(), 3.5);
+/// assert!(jobs.inc_by(-1.0).is_err());
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Counter(Arc<SeriesInner<AtomicF64>>);
+series!(
+    Counter,
+    AtomicF64,
+    MetricType::Counter,
+    |_d| AtomicF64::new(0.0)
+);
+
+impl Counter {
+    /// Adds one.
+    pub fn inc(&self) {
+        self.0.value.add(1.0);
+    }
+
+    /// Adds `v`.
+    ///
+    /// # Errors
+    /// [`MetricError::NegativeIncrement`] if `v` is negative or NaN; the counter is unchanged.
+    pub fn inc_by(&self, v: f64) -> Result<(), MetricError> {
+        if v.is_nan() || v < 0.0 {
+            return Err(MetricError::NegativeIncrement { value: v });
+        }
+        self.0.value.add(v);
+        Ok(())
+    }
+
+    /// Sets the counter to `v`: for exporters that mirror a total kept elsewhere (a kernel
+    /// counter, another service's statistics). The caller keeps it monotonic.
+    pub fn set(&self, v: f64) {
+        self.0.value.set(v);
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        self.0.value.get()
+    }
+}
+
+/// A gauge: a value that goes up and down.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([MetricConfig::new("temp", "Temperature.", "gauge")])?;
+/// let temp = metrics.gauge("temp")?;
+/// temp.set(20.5);
+/// temp.dec();
+/// assert_eq!(temp.get(), 19.5);
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Gauge(Arc<SeriesInner<AtomicF64>>);
+series!(Gauge, AtomicF64, MetricType::Gauge, |_d| AtomicF64::new(
+    0.0
+));
+
+impl Gauge {
+    /// Sets the value.
+    pub fn set(&self, v: f64) {
+        self.0.value.set(v);
+    }
+
+    /// Adds one.
+    pub fn inc(&self) {
+        self.0.value.add(1.0);
+    }
+
+    /// Subtracts one.
+    pub fn dec(&self) {
+        self.0.value.add(-1.0);
+    }
+
+    /// Adds `v` (which may be negative).
+    pub fn add(&self, v: f64) {
+        self.0.value.add(v);
+    }
+
+    /// Subtracts `v`.
+    pub fn sub(&self, v: f64) {
+        self.0.value.add(-v);
+    }
+
+    /// Sets the value to the current Unix time in seconds.
+    pub fn set_to_current_time(&self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        self.set(now);
+    }
+
+    /// The current value.
+    pub fn get(&self) -> f64 {
+        self.0.value.get()
+    }
+}
+
+/// The values of a histogram series: a count per bucket (not cumulative; the encoder sums),
+/// and the sum of observations.
+#[derive(Debug)]
+pub(crate) struct HistogramValue {
+    /// The bucket bounds live in the family's descriptor.
+    pub(crate) desc: Arc<Desc>,
+    pub(crate) counts: Box<[AtomicU64]>,
+    pub(crate) sum: AtomicF64,
+}
+
+/// A histogram: observations counted into buckets, with their sum and count.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([
+///     MetricConfig::new("latency_seconds", "Latency.", "histogram").buckets([0.1, 1.0]),
+/// ])?;
+/// let latency = metrics.histogram("latency_seconds")?;
+/// latency.observe(0.05);
+/// latency.observe(0.5);
+/// assert_eq!(latency.count(), 2);
+/// assert_eq!(latency.sum(), 0.55);
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Histogram(Arc<SeriesInner<HistogramValue>>);
+series!(Histogram, HistogramValue, MetricType::Histogram, |d| {
+    HistogramValue {
+        desc: Arc::clone(d),
+        counts: d.buckets.iter().map(|_| AtomicU64::new(0)).collect(),
+        sum: AtomicF64::new(0.0),
+    }
+});
+
+impl Histogram {
+    /// Records one observation. NaN counts only in the `+Inf` bucket (and makes the sum NaN).
+    pub fn observe(&self, v: f64) {
+        let bounds = &self.0.value.desc.buckets;
+        let i = bounds
+            .iter()
+            .position(|&b| v <= b)
+            .unwrap_or(bounds.len() - 1);
+        if let Some(count) = self.0.value.counts.get(i) {
+            count.fetch_add(1, AtomicOrdering::Relaxed);
+        }
+        self.0.value.sum.add(v);
+    }
+
+    /// Runs `f` and observes how long it took, in seconds, as Python's `Histogram.time()`
+    /// does; returns what `f` returns. A panic in `f` is observed too, when panics unwind.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// # let metrics = registry.create_metrics([MetricConfig::new("query_seconds", "", "histogram")])?;
+    /// let query = metrics.histogram("query_seconds")?;
+    /// let rows = query.time(|| 42);
+    /// assert_eq!((rows, query.count()), (42, 1));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        timed(f, |seconds| self.observe(seconds))
+    }
+
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.0
+            .value
+            .counts
+            .iter()
+            .map(|c| c.load(AtomicOrdering::Relaxed))
+            .sum()
+    }
+
+    /// The sum of observations.
+    pub fn sum(&self) -> f64 {
+        self.0.value.sum.get()
+    }
+}
+
+/// Runs `f`, then gives `observe` the seconds it took, also when `f` panics (as Python's
+/// `.time()` records a call that raised).
+fn timed<T, O: FnOnce(f64)>(f: impl FnOnce() -> T, observe: O) -> T {
+    /// Observes on drop, so that an unwinding panic is timed too.
+    struct Timer<O: FnOnce(f64)> {
+        started: Instant,
+        observe: Option<O>,
+    }
+    impl<O: FnOnce(f64)> Drop for Timer<O> {
+        fn drop(&mut self) {
+            if let Some(observe) = self.observe.take() {
+                observe(self.started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let _timer = Timer {
+        started: Instant::now(),
+        observe: Some(observe),
+    };
+    f()
+}
+
+/// The values of a summary series.
+#[derive(Debug)]
+pub(crate) struct SummaryValue {
+    pub(crate) count: AtomicU64,
+    pub(crate) sum: AtomicF64,
+}
+
+/// A summary: observations summed and counted (`_sum`, `_count`; no quantiles, like Python's
+/// client).
+#[derive(Clone, Debug)]
+pub struct Summary(Arc<SeriesInner<SummaryValue>>);
+series!(Summary, SummaryValue, MetricType::Summary, |_d| {
+    SummaryValue {
+        count: AtomicU64::new(0),
+        sum: AtomicF64::new(0.0),
+    }
+});
+
+impl Summary {
+    /// Records one observation.
+    pub fn observe(&self, v: f64) {
+        self.0.value.sum.add(v);
+        self.0.value.count.fetch_add(1, AtomicOrdering::Relaxed);
+    }
+
+    /// Runs `f` and observes how long it took, in seconds, as [`Histogram::time`] does.
+    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        timed(f, |seconds| self.observe(seconds))
+    }
+
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.0.value.count.load(AtomicOrdering::Relaxed)
+    }
+
+    /// The sum of observations.
+    pub fn sum(&self) -> f64 {
+        self.0.value.sum.get()
+    }
+}
+
+/// An info metric: key-value pairs exposed as the labels of a `<name>_info` sample of value 1.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([MetricConfig::new("build", "Build facts.", "info")])?;
+/// metrics.info("build")?.set([("version", "1.2.3"), ("commit", "abc")])?;
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Info(Arc<SeriesInner<InfoValue>>);
+series!(Info, InfoValue, MetricType::Info, |d| InfoValue {
+    desc: Arc::clone(d),
+    pairs: Mutex::new(String::new()),
+});
+
+/// The value of an info series: its key-value pairs, rendered.
+#[derive(Debug)]
+pub(crate) struct InfoValue {
+    /// The metric's name and label names, to check keys against.
+    desc: Arc<Desc>,
+    pub(crate) pairs: Mutex<String>,
+}
+
+impl Info {
+    /// Replaces the key-value pairs.
+    ///
+    /// # Errors
+    /// [`MetricError::InvalidLabelName`] if a key is not a valid label name;
+    /// [`MetricError::DuplicateLabelName`] if a key repeats or is one of the metric's own
+    /// labels.
+    pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let desc = &self.0.value.desc;
+        let mut keys: Vec<String> = Vec::new();
+        let mut rendered = Vec::new();
+        for (k, v) in pairs {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            check_label_name(&desc.name, k, &[])?;
+            if keys.iter().chain(&desc.label_names).any(|seen| seen == k) {
+                return Err(MetricError::DuplicateLabelName {
+                    metric: desc.name.clone(),
+                    label: k.to_string(),
+                });
+            }
+            keys.push(k.to_string());
+            if !rendered.is_empty() {
+                rendered.push(b',');
+            }
+            write_label_pair(&mut rendered, k, v);
+        }
+        *lock(&self.0.value.pairs) = String::from_utf8(rendered).unwrap_or_default();
+        Ok(())
+    }
+}
+
+/// An enum metric: one of a fixed set of states.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([
+///     MetricConfig::new("state", "Service state.", "enum").states(["starting", "running"]),
+/// ])?;
+/// let state = metrics.enumeration("state")?;
+/// assert_eq!(state.state(), "starting");
+/// state.set("running")?;
+/// assert!(state.set("exploded").is_err());
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Enum(Arc<SeriesInner<EnumValue>>);
+series!(Enum, EnumValue, MetricType::Enum, |d| EnumValue {
+    desc: Arc::clone(d),
+    state: AtomicUsize::new(0),
+});
+
+/// The value of an enum series: the index of its state.
+#[derive(Debug)]
+pub(crate) struct EnumValue {
+    /// The states live in the family's descriptor.
+    desc: Arc<Desc>,
+    pub(crate) state: AtomicUsize,
+}
+
+impl Enum {
+    /// Sets the current state.
+    ///
+    /// # Errors
+    /// [`MetricError::UnknownState`] if `state` is not one of the declared states.
+    pub fn set(&self, state: &str) -> Result<(), MetricError> {
+        let desc = &self.0.value.desc;
+        let i = desc.states.iter().position(|s| s == state).ok_or_else(|| {
+            MetricError::UnknownState {
+                metric: desc.name.clone(),
+                state: state.to_string(),
+            }
+        })?;
+        self.0.value.state.store(i, AtomicOrdering::Relaxed);
+        Ok(())
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &str {
+        let desc = &self.0.value.desc;
+        let i = self.0.value.state.load(AtomicOrdering::Relaxed);
+        desc.states.get(i).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Locks a mutex, recovering the data if another thread panicked while holding it: metric
+/// values stay meaningful after a panic elsewhere, and a scrape must not fail because of one.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
