@@ -108,7 +108,9 @@ mod server;
 mod wire;
 
 #[cfg(feature = "server")]
-pub use exporter::{Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler};
+pub use exporter::{
+    BoundExporter, Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler,
+};
 pub use exposition::{Format, WriteError};
 pub use registry::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, BoxError,
@@ -121,7 +123,7 @@ pub use script::{
     run_script, script_parser, PrometheusExporterScript, EXIT_FAILURE, EXIT_OK, EXIT_USAGE,
 };
 #[cfg(feature = "server")]
-pub use server::{Limits, Server, ShutdownHandle, ShutdownSignals};
+pub use server::{Limits, ShutdownHandle, ShutdownSignals};
 
 /// Not public API: the internals that the fuzz targets and benchmarks drive directly, as
 /// httparse exposes its own to its benchmarks. Anything here may change in any release.

@@ -111,8 +111,8 @@ fn parse_params<'a>(params: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> 
 /// `openmetrics` is allowed and the client prefers it to the text format.
 ///
 /// ```
-/// use prometheus_aioexporter::encode::Format;
-/// use prometheus_aioexporter::negotiate::negotiate_format;
+/// use prometheus_aioexporter::internals::negotiate_format;
+/// use prometheus_aioexporter::Format;
 ///
 /// let prometheus_2 = b"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 /// assert_eq!(negotiate_format(Some(prometheus_2), true), Format::OpenMetrics);
@@ -187,7 +187,7 @@ pub fn negotiate_format(accept: Option<&[u8]>, openmetrics: bool) -> Format {
 /// non-zero weight, the most specific deciding).
 ///
 /// ```
-/// use prometheus_aioexporter::negotiate::accepts_gzip;
+/// use prometheus_aioexporter::internals::accepts_gzip;
 ///
 /// assert!(accepts_gzip(Some(b"gzip")));
 /// assert!(accepts_gzip(Some(b"br;q=1.0, gzip;q=0.8, *;q=0.1")));

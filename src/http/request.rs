@@ -135,7 +135,7 @@ pub enum Parse<'b> {
 /// # Example
 ///
 /// ```
-/// use prometheus_aioexporter::http::{parse_request, Method, Parse, RequestLimits};
+/// use prometheus_aioexporter::internals::{parse_request, Method, Parse, RequestLimits};
 ///
 /// let limits = RequestLimits::default();
 /// let buf = b"GET /metrics?debug=1 HTTP/1.1\r\nHost: localhost:9100\r\n\r\nGET /next";
@@ -322,7 +322,7 @@ fn escapes_are_valid(path: &str) -> bool {
 /// nothing; without escapes it is a plain comparison.
 ///
 /// ```
-/// use prometheus_aioexporter::http::path_is;
+/// use prometheus_aioexporter::internals::path_is;
 ///
 /// assert!(path_is("/metrics", "/metrics"));
 /// assert!(path_is("/%6d%65trics", "/metrics"));

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use crate::cli::{ArgParser, Args, CliError, Parsed};
-use crate::exporter::Exporter;
+use crate::exporter::{BoundExporter, Exporter};
 use crate::log::{self, log_critical, log_debug, log_warning, Level};
 use crate::registry::{BoxError, Registry};
 use crate::server::{raise_open_files_limit, ShutdownSignals};
@@ -57,7 +57,7 @@ pub const EXIT_USAGE: i32 = 2;
 ///         Ok(())
 ///     }
 ///
-///     fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+///     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
 ///         app.set_metric_update_handler(|metrics| {
 ///             metrics.counter("greetings")?.inc();
 ///             Ok(())
@@ -131,18 +131,18 @@ pub trait PrometheusExporterScript: Sized {
     }
 
     /// Called once the addresses are bound, before serving: set the update handler here, and
-    /// start whatever the exporter needs. [`Exporter::local_addrs`] gives the bound addresses
-    /// (with the port chosen for `-p 0`).
+    /// start whatever the exporter needs. [`BoundExporter::local_addrs`] gives the bound
+    /// addresses (with the port chosen for `-p 0`).
     ///
     /// # Errors
     /// An error is logged and the exporter exits with status 1.
-    fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+    fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
         let _ = app;
         Ok(())
     }
 
     /// Called after serving stops: stop what startup began.
-    fn on_application_shutdown(&mut self, app: &mut Exporter) {
+    fn on_application_shutdown(&mut self, app: &mut BoundExporter) {
         let _ = app;
     }
 
@@ -439,19 +439,19 @@ where
         return configuration_failed(err);
     }
     make_room_for_connections(exporter.limits().max_connections);
-    let mut server = match exporter.bind() {
-        Ok(server) => server,
+    let mut app = match exporter.bind() {
+        Ok(app) => app,
         Err(err) => {
             log_critical!("{err}");
             return EXIT_FAILURE;
         }
     };
-    if let Err(err) = script.on_application_startup(&mut exporter) {
+    if let Err(err) = script.on_application_startup(&mut app) {
         log_critical!("startup failed: {err}");
         return EXIT_FAILURE;
     }
-    let served = exporter.serve(&mut server, signals);
-    script.on_application_shutdown(&mut exporter);
+    let served = app.serve(signals);
+    script.on_application_shutdown(&mut app);
     match served {
         Ok(()) => EXIT_OK,
         Err(err) => {

@@ -216,33 +216,6 @@ impl Server {
     /// caller's mio `registry`, under tokens from `tokens` only. The caller's loop then passes
     /// the events of those tokens to [`Server::handle_event`].
     ///
-    /// ```no_run
-    /// use mio::{Events, Poll, Token};
-    /// use prometheus_aioexporter::server::{Limits, Server};
-    /// use prometheus_aioexporter::Exporter;
-    ///
-    /// let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
-    /// let mut poll = Poll::new()?;
-    /// let addrs = ["127.0.0.1:9100".parse()?];
-    /// let mut server = Server::bind_in(poll.registry(), 1000..2000, &addrs, Limits::default())?;
-    /// let mut events = Events::with_capacity(128);
-    /// loop {
-    ///     poll.poll(&mut events, server.timeout())?;
-    ///     for event in events.iter() {
-    ///         if server.owns(event.token()) {
-    ///             server.handle_event(event, &mut exporter);
-    ///         } else {
-    ///             // the device's own sockets
-    ///         }
-    ///     }
-    ///     server.tick(&mut exporter);
-    ///     if server.is_shut_down() {
-    ///         break; // after a `ShutdownHandle::shutdown`; or keep serving the own sockets
-    ///     }
-    /// }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
     /// # Errors
     /// A bind error, or `InvalidInput` if the range has fewer tokens than the listeners, two
     /// reserved tokens and [`Limits::max_connections`] need.
@@ -482,6 +455,9 @@ impl Server {
             signals.register(&self.registry, Token(SIGNALS))?;
         }
         loop {
+            if self.is_shut_down() {
+                return Ok(());
+            }
             if let Err(err) = own.poll.poll(&mut own.events, self.timeout()) {
                 if err.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -505,9 +481,6 @@ impl Server {
             }
             self.check_stop(signals);
             self.tick_watching(service, signals);
-            if self.is_shut_down() {
-                return Ok(());
-            }
         }
     }
 
@@ -945,12 +918,34 @@ mod tests {
         let poll = Poll::new().unwrap();
         let mut server =
             Server::bind_in(poll.registry(), 0..10_000, &addrs, Limits::default(), "").unwrap();
-        let mut exporter = crate::Exporter::new("t", "T.");
         server.shutdown();
-        server.tick(&mut exporter);
+        server.tick(&mut Nothing);
         assert!(server.is_shut_down());
         // A loop that goes on polling for its own sockets must not spin.
         assert_eq!(server.timeout(), None);
+    }
+
+    /// Answers nothing: for servers no request reaches.
+    struct Nothing;
+    impl Service for Nothing {
+        fn respond(
+            &mut self,
+            _: &crate::http::Request<'_>,
+            _: &Context<'_>,
+            _: &mut crate::http::Response,
+        ) {
+        }
+    }
+
+    #[test]
+    fn a_shut_down_server_runs_no_more() {
+        let addrs = ["127.0.0.1:0".parse().unwrap()];
+        let mut server = Server::bind(&addrs, Limits::default(), "").unwrap();
+        server.shutdown();
+        // Once shut down, `run` returns at once rather than wait for events that never come;
+        // a second `run` too.
+        server.run(&mut Nothing, None).unwrap();
+        server.run(&mut Nothing, None).unwrap();
     }
 
     #[test]

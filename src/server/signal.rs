@@ -135,7 +135,7 @@ fn handler_action() -> libc::sigaction {
 ///
 /// ```no_run
 /// use mio::{Events, Poll, Token};
-/// use prometheus_aioexporter::signal::{signal_name, ShutdownSignals};
+/// use prometheus_aioexporter::ShutdownSignals;
 ///
 /// const SIGNALS: Token = Token(1);
 /// let mut poll = Poll::new()?;
@@ -150,7 +150,7 @@ fn handler_action() -> libc::sigaction {
 ///     for event in &events {
 ///         if event.token() == SIGNALS {
 ///             if let Some(signal) = signals.take() {
-///                 eprintln!("received {}, stopping", signal_name(signal));
+///                 eprintln!("received signal {signal}, stopping");
 ///                 break 'run;
 ///             }
 ///         }
@@ -279,7 +279,7 @@ impl ShutdownSignals {
     /// thread has nothing else to do while an exporter serves on its own thread.
     ///
     /// ```no_run
-    /// use prometheus_aioexporter::signal::ShutdownSignals;
+    /// use prometheus_aioexporter::ShutdownSignals;
     /// use prometheus_aioexporter::Exporter;
     ///
     /// let mut signals = ShutdownSignals::install()?;

@@ -1,0 +1,505 @@
+//! The running exporter's answers: the routes (landing page, metrics, 404, 405), the scrape
+//! (update handler, collectors, encoding, compression) and the access log line.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[cfg(feature = "gzip")]
+use super::gzip::Gzip;
+use super::scrape::{announced_timeout, BodyPool, ScrapeFailure};
+use super::{Scrape, UpdateHandler};
+use crate::exposition::{negotiate, Format};
+use crate::http::{self, Context, Method, Request, Response, ResponseHead, Service, Status};
+use crate::log::{log_debug, log_error, log_warning, Addr};
+#[cfg(feature = "process-stats")]
+use crate::registry::process::ProcessMetrics;
+use crate::registry::Registry;
+
+/// How often, at most, refused scrapes are logged.
+const BUSY_WARNING_EVERY: Duration = Duration::from_secs(10);
+
+/// The [`Service`] a bound exporter's server asks: what the exporter was built with, fixed,
+/// and the state of its scrapes.
+pub(super) struct App {
+    pub(super) registry: Registry,
+    pub(super) handler: Option<UpdateHandler>,
+    #[cfg(feature = "process-stats")]
+    pub(super) process: Option<ProcessMetrics>,
+    pub(super) metrics_path: String,
+    pub(super) openmetrics: bool,
+    pub(super) scrape_timeout_offset: Duration,
+    pub(super) max_scrape_timeout: Option<Duration>,
+    pub(super) max_scrapes_in_flight: usize,
+    pub(super) landing_page: Vec<u8>,
+    /// Exposition buffers, reused once no connection sends them any more.
+    pub(super) bodies: BodyPool,
+    /// Compressed exposition buffers, reused likewise.
+    #[cfg(feature = "gzip")]
+    pub(super) gzip_bodies: BodyPool,
+    #[cfg(feature = "gzip")]
+    pub(super) gzip: Option<Gzip>,
+    /// Scrapes refused for `max_scrapes_in_flight` since the last warning, and when that was:
+    /// refusals are logged once per [`BUSY_WARNING_EVERY`], not once each.
+    pub(super) busy_refused: u64,
+    pub(super) busy_warned_at: Option<Instant>,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Landing,
+    Metrics,
+    NotFound,
+    MethodNotAllowed,
+}
+
+impl App {
+    /// What the handler is told about a scrape that had arrived by `arrived`.
+    pub(super) fn scrape(
+        &self,
+        format: Format,
+        announced: Option<&[u8]>,
+        arrived: Instant,
+    ) -> Scrape {
+        let timeout = match (announced_timeout(announced), self.max_scrape_timeout) {
+            (Some(t), Some(max)) => Some(t.min(max)),
+            (t, max) => t.or(max),
+        };
+        Scrape {
+            format,
+            deadline: timeout
+                .and_then(|t| arrived.checked_add(t.saturating_sub(self.scrape_timeout_offset))),
+        }
+    }
+
+    /// Runs the process-stats refresh and the update handler, then encodes the registry into
+    /// a reusable body.
+    pub(super) fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
+        // A scrape pins one body, plain or compressed: count both kinds against the limit.
+        let max = self.max_scrapes_in_flight;
+        #[cfg(feature = "gzip")]
+        let in_flight = self.bodies.in_flight() + self.gzip_bodies.in_flight();
+        #[cfg(not(feature = "gzip"))]
+        let in_flight = self.bodies.in_flight();
+        if max > 0 && in_flight >= max {
+            self.warn_busy(max);
+            return Err(ScrapeFailure::Busy);
+        }
+        if self.busy_refused > 0 {
+            // The end of a burst of refusals: its count, which no warning has given yet.
+            log_warning!(
+                "{} scrape(s) answered 503 since the last warning; scrapes are answered again",
+                self.busy_refused
+            );
+            self.busy_refused = 0;
+        }
+        let mut body = self.bodies.take();
+        #[cfg(feature = "process-stats")]
+        if let Some(process) = &self.process {
+            process.refresh();
+        }
+        if let Some(handler) = self.handler.as_mut() {
+            let metrics = self.registry.metrics();
+            let message = match catch_unwind(AssertUnwindSafe(|| handler(metrics, scrape))) {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(one_line(&format!("metric update handler failed: {err}"))),
+                Err(_) => Some("metric update handler panicked".to_string()),
+            };
+            if let Some(message) = message {
+                log_error!("{message}");
+                self.bodies.put(body);
+                return Err(ScrapeFailure::Failed(message));
+            }
+        }
+        // Collectors are the caller's code too: a panic in one fails this scrape, as one in
+        // the handler does, and not the server.
+        let out = Arc::make_mut(&mut body);
+        let encoded = catch_unwind(AssertUnwindSafe(|| {
+            self.registry.encode_format(out, scrape.format)
+        }));
+        let message = match encoded {
+            Ok(Ok(())) => return Ok(self.bodies.put(body)),
+            Ok(Err(err)) => one_line(&format!("cannot collect metrics: {err}")),
+            Err(_) => "a collector panicked".to_string(),
+        };
+        self.bodies.put(body);
+        log_error!("{message}");
+        Err(ScrapeFailure::Failed(message))
+    }
+
+    /// Counts a refused scrape, and logs the count at most once per [`BUSY_WARNING_EVERY`]:
+    /// clients that flood a busy exporter must not flood its log too.
+    fn warn_busy(&mut self, max: usize) {
+        self.busy_refused += 1;
+        if !crate::log::due(&mut self.busy_warned_at, BUSY_WARNING_EVERY) {
+            return;
+        }
+        log_warning!(
+            "{max} scrapes are still being sent: {} scrape(s) answered 503 since the last warning",
+            self.busy_refused
+        );
+        self.busy_refused = 0;
+    }
+
+    /// The body compressed, in a reused buffer; `None` if compression failed.
+    #[cfg(feature = "gzip")]
+    pub(super) fn compress(&mut self, body: &[u8]) -> Option<Arc<Vec<u8>>> {
+        // Within the limit `collect` checked: the plain body is free again once compressed.
+        let mut out = self.gzip_bodies.take();
+        let gzip = self.gzip.get_or_insert_with(Gzip::new);
+        let compressed = gzip.compress(body, Arc::make_mut(&mut out));
+        let out = self.gzip_bodies.put(out);
+        if compressed {
+            Some(out)
+        } else {
+            log_warning!("gzip compression failed; answering uncompressed");
+            None
+        }
+    }
+
+    /// Without the `gzip` feature, bodies are always sent as they are.
+    #[cfg(not(feature = "gzip"))]
+    pub(super) fn compress(&mut self, _body: &[u8]) -> Option<Arc<Vec<u8>>> {
+        None
+    }
+
+    fn route(&self, request: &Request<'_>) -> Route {
+        let is_metrics = http::path_is(request.path, &self.metrics_path);
+        if !is_metrics && !http::path_is(request.path, "/") {
+            Route::NotFound
+        } else if request.method == Method::Other {
+            Route::MethodNotAllowed
+        } else if is_metrics {
+            Route::Metrics
+        } else {
+            Route::Landing
+        }
+    }
+
+    /// The exposition, in the format the scraper prefers, compressed if it allows gzip; or 503
+    /// or 500 with the reason.
+    fn metrics(
+        &mut self,
+        request: &Request<'_>,
+        context: &Context<'_>,
+        response: &mut Response,
+    ) -> Status {
+        let format = negotiate::negotiate_format(request.accept, self.openmetrics);
+        let scrape = self.scrape(format, request.scrape_timeout, context.arrived);
+        let mut body = match self.collect(&scrape) {
+            Ok(body) => body,
+            Err(failure) => {
+                let (status, mut text) = match failure {
+                    ScrapeFailure::Busy => (
+                        Status::SERVICE_UNAVAILABLE,
+                        "too many scrapes in flight".to_string(),
+                    ),
+                    ScrapeFailure::Failed(message) => (Status::INTERNAL_SERVER_ERROR, message),
+                };
+                text.push('\n');
+                return simple(request, context, response, status, &text);
+            }
+        };
+        let mut extra: &[(&str, &str)] = &[];
+        if cfg!(feature = "gzip") {
+            extra = &[("Vary", "Accept-Encoding")];
+            if negotiate::accepts_gzip(request.accept_encoding) {
+                if let Some(compressed) = self.compress(&body) {
+                    body = compressed;
+                    extra = &[("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")];
+                }
+            }
+        }
+        write_head(
+            request,
+            context,
+            response,
+            format.content_type(),
+            body.len(),
+            extra,
+        );
+        if request.method != Method::Head {
+            response.body = Some(body);
+        }
+        Status::OK
+    }
+
+    /// The landing page: the exporter's name, description and a link to the metrics.
+    fn landing(
+        &self,
+        request: &Request<'_>,
+        context: &Context<'_>,
+        response: &mut Response,
+    ) -> Status {
+        let page = &self.landing_page;
+        write_head(
+            request,
+            context,
+            response,
+            "text/html; charset=utf-8",
+            page.len(),
+            &[],
+        );
+        if request.method != Method::Head {
+            response.head.extend_from_slice(page);
+        }
+        Status::OK
+    }
+}
+
+impl Service for App {
+    fn respond(&mut self, request: &Request<'_>, context: &Context<'_>, response: &mut Response) {
+        let status = match self.route(request) {
+            Route::Landing => self.landing(request, context, response),
+            Route::Metrics => self.metrics(request, context, response),
+            Route::NotFound => simple(
+                request,
+                context,
+                response,
+                Status::NOT_FOUND,
+                "404 Not Found\n",
+            ),
+            Route::MethodNotAllowed => {
+                // No body for a method the route does not know, whatever it was.
+                http::write_simple_response(
+                    &mut response.head,
+                    Status::METHOD_NOT_ALLOWED,
+                    "405 Method Not Allowed\n",
+                    request.keep_alive,
+                    false,
+                    context.common,
+                    Some("GET, HEAD"),
+                );
+                Status::METHOD_NOT_ALLOWED
+            }
+        };
+        log_access(request, context, response, status);
+    }
+}
+
+/// A `200 OK` head for a body of `length` bytes.
+fn write_head(
+    request: &Request<'_>,
+    context: &Context<'_>,
+    response: &mut Response,
+    content_type: &str,
+    length: usize,
+    extra: &[(&str, &str)],
+) {
+    http::write_response_head(
+        &mut response.head,
+        &ResponseHead {
+            status: Status::OK,
+            content_type,
+            content_length: length,
+            keep_alive: request.keep_alive,
+            minor_version: request.minor_version,
+            common: context.common,
+            allow: None,
+            extra,
+        },
+    );
+}
+
+/// A small plain-text answer, such as an error.
+fn simple(
+    request: &Request<'_>,
+    context: &Context<'_>,
+    response: &mut Response,
+    status: Status,
+    text: &str,
+) -> Status {
+    http::write_simple_response(
+        &mut response.head,
+        status,
+        text,
+        request.keep_alive,
+        request.method == Method::Head,
+        context.common,
+        None,
+    );
+    status
+}
+
+/// One debug line per request, in the spirit of a common log format line.
+fn log_access(request: &Request<'_>, context: &Context<'_>, response: &Response, status: Status) {
+    if !crate::log::enabled(crate::log::Level::Debug) {
+        return;
+    }
+    let length = response.head.len() + response.body.as_ref().map_or(0, |b| b.len());
+    let agent = request
+        .user_agent
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    log_debug!(
+        "{} \"{} {} HTTP/1.{}\" {} {length} \"{}\"",
+        Addr(context.peer),
+        request.method_str,
+        crate::log::Quoted(request.target),
+        request.minor_version,
+        status.code(),
+        crate::log::Quoted(&agent),
+    );
+}
+
+/// Folds a message onto one line, for a response body and a log line.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::exporter::Exporter;
+    use crate::server::Limits;
+
+    #[test]
+    fn landing_page_escapes_what_it_shows() {
+        let mut e = Exporter::new("a<b", "x & \"y\"");
+        e.set_metrics_path("/m'&").unwrap();
+        let page = String::from_utf8(e.into_app().landing_page).unwrap();
+        assert!(page.contains("<h1>a&lt;b</h1>"), "{page}");
+        assert!(page.contains("<p>x &amp; &quot;y&quot;</p>"), "{page}");
+        assert!(page.contains("href=\"./m&#39;&amp;\""), "{page}");
+    }
+
+    #[test]
+    #[cfg(feature = "process-stats")]
+    fn process_stats_are_registered_with_client_golang_names() {
+        let mut e = Exporter::new("x", "");
+        e.enable_process_stats().unwrap();
+        let mut e = e.into_app();
+        let body = e
+            .collect(&e.scrape(Format::Text, None, Instant::now()))
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        for name in [
+            "process_cpu_seconds_total ",
+            "process_open_fds ",
+            "process_max_fds ",
+            "process_virtual_memory_bytes ",
+            "process_virtual_memory_max_bytes ",
+            "process_resident_memory_bytes ",
+            "process_start_time_seconds ",
+        ] {
+            assert!(
+                text.contains(&format!("\n{name}")),
+                "{name} missing:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("process_resident_memory_bytes 0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn handler_errors_and_panics_become_one_line_reasons() {
+        let mut e = Exporter::new("x", "").into_app();
+        let scrape = e.scrape(Format::Text, None, Instant::now());
+        e.handler = Some(Box::new(|_, _| Err("bad\nthing".into())));
+        assert_eq!(
+            e.collect(&scrape).unwrap_err(),
+            ScrapeFailure::Failed("metric update handler failed: bad thing".into())
+        );
+        e.handler = Some(Box::new(|_, _| panic!("boom")));
+        assert_eq!(
+            e.collect(&scrape).unwrap_err(),
+            ScrapeFailure::Failed("metric update handler panicked".into())
+        );
+        e.handler = Some(Box::new(|_, _| Ok(())));
+        assert!(e.collect(&scrape).is_ok());
+    }
+
+    #[test]
+    fn scrapes_beyond_the_bodies_in_flight_are_busy_without_running_the_handler() {
+        let mut e = Exporter::new("x", "");
+        e.set_limits(Limits {
+            max_scrapes_in_flight: 2,
+            ..Limits::default()
+        });
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        e.set_metric_update_handler(move |_| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        let mut e = e.into_app();
+        let scrape = e.scrape(Format::Text, None, Instant::now());
+        // Bodies held, as connections sending them hold them.
+        let first = e.collect(&scrape).unwrap();
+        let second = e.collect(&scrape).unwrap();
+        for _ in 0..3 {
+            assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // The first refusal was logged at once; the two after it wait for the next line.
+        assert_eq!(e.busy_refused, 2);
+        drop(first);
+        let third = e.collect(&scrape).unwrap();
+        assert_eq!(
+            e.busy_refused, 0,
+            "the burst's count is logged when scrapes resume"
+        );
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+        drop((second, third));
+        for _ in 0..10 {
+            assert!(e.collect(&scrape).is_ok(), "sent bodies free their slots");
+        }
+        e.max_scrapes_in_flight = 0;
+        let held: Vec<_> = (0..20).map(|_| e.collect(&scrape).unwrap()).collect();
+        assert_eq!(held.len(), 20, "0 is no limit");
+    }
+
+    /// A compressed body counts as the scrape's one body: with gzip, the limit holds too.
+    #[test]
+    #[cfg(feature = "gzip")]
+    fn compressed_bodies_count_against_the_same_limit() {
+        let mut e = Exporter::new("x", "");
+        e.set_limits(Limits {
+            max_scrapes_in_flight: 2,
+            ..Limits::default()
+        });
+        let mut e = e.into_app();
+        let scrape = e.scrape(Format::Text, None, Instant::now());
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let body = e.collect(&scrape).unwrap();
+            let compressed = e.compress(&body).unwrap();
+            drop(body);
+            held.push(compressed);
+        }
+        assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+        held.pop();
+        assert!(e.collect(&scrape).is_ok());
+    }
+
+    #[test]
+    fn scrape_deadlines_take_the_offset_and_the_cap() {
+        let mut e = Exporter::new("x", "").into_app();
+        let before = Instant::now();
+        let s = e.scrape(Format::Text, Some(b"10"), before);
+        assert_eq!(s.deadline(), Some(before + Duration::from_millis(9500)));
+        assert_eq!(
+            e.scrape(Format::Text, None, Instant::now()).deadline(),
+            None
+        );
+        e.max_scrape_timeout = Some(Duration::from_secs(2));
+        e.scrape_timeout_offset = Duration::ZERO;
+        let s = e.scrape(Format::OpenMetrics, Some(b"10"), before);
+        assert_eq!(s.deadline(), Some(before + Duration::from_secs(2)));
+        assert_eq!(s.format(), Format::OpenMetrics);
+        assert!(e
+            .scrape(Format::Text, None, Instant::now())
+            .deadline()
+            .is_some());
+    }
+}

@@ -1,0 +1,248 @@
+//! [`BoundExporter`]: an exporter bound to its addresses, serving on the caller's thread, in
+//! the caller's loop, or on a thread of its own ([`RunningExporter`]).
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mio::event::Event;
+use mio::Token;
+
+use super::app::App;
+use super::{Exporter, ExporterError, Scrape};
+use crate::log::{log_info, Addr};
+use crate::registry::{BoxError, Metrics, Registry};
+use crate::server::{Server, ShutdownHandle, ShutdownSignals};
+
+/// An exporter bound to its addresses: the `app` that a script's startup and shutdown hooks
+/// receive. What it was built with is fixed; the registry and the update handler may still
+/// change.
+///
+/// It serves until shut down with [`serve`](BoundExporter::serve), or in a loop the caller
+/// owns ([`Exporter::bind_in`]): pass it the events of its tokens with
+/// [`handle_event`](BoundExporter::handle_event) and call [`tick`](BoundExporter::tick)
+/// after every poll.
+///
+/// ```no_run
+/// use mio::{Events, Poll};
+/// use prometheus_aioexporter::Exporter;
+///
+/// let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
+/// exporter.set_hosts(["127.0.0.1"]).set_port(9100);
+/// let mut poll = Poll::new()?;
+/// let mut bound = exporter.bind_in(poll.registry(), 1000..2000)?;
+/// let mut events = Events::with_capacity(128);
+/// loop {
+///     poll.poll(&mut events, bound.timeout())?;
+///     for event in events.iter() {
+///         if bound.owns(event.token()) {
+///             bound.handle_event(event);
+///         } else {
+///             // the device's own sockets
+///         }
+///     }
+///     bound.tick();
+///     if bound.is_shut_down() {
+///         break; // after a `ShutdownHandle::shutdown`; or keep serving the own sockets
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct BoundExporter {
+    server: Server,
+    app: App,
+    local_addrs: Vec<SocketAddr>,
+}
+
+impl fmt::Debug for BoundExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundExporter")
+            .field("server", &self.server)
+            .field("metrics_path", &self.app.metrics_path)
+            .field("registry", &self.app.registry)
+            .field("handler", &self.app.handler.is_some())
+            .finish()
+    }
+}
+
+impl BoundExporter {
+    /// Keeps the server's addresses and logs a line per URL it listens on.
+    pub(super) fn new(server: Server, exporter: Exporter) -> Result<BoundExporter, ExporterError> {
+        let local_addrs = server.local_addrs();
+        let app = exporter.into_app();
+        for addr in &local_addrs {
+            log_info!("listening on http://{}{}", Addr(*addr), app.metrics_path);
+        }
+        Ok(BoundExporter {
+            server,
+            app,
+            local_addrs,
+        })
+    }
+
+    /// The bound addresses, with the real port when 0 was asked for.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// The metrics path.
+    pub fn metrics_path(&self) -> &str {
+        &self.app.metrics_path
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.app.registry
+    }
+
+    /// The registry, to add metrics or collectors.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.app.registry
+    }
+
+    /// Every registered metric by name.
+    pub fn metrics(&self) -> &Metrics {
+        self.app.registry.metrics()
+    }
+
+    /// Sets the update handler; see [`Exporter::set_metric_update_handler`].
+    pub fn set_metric_update_handler<F>(&mut self, mut handler: F) -> &mut Self
+    where
+        F: FnMut(&Metrics) -> Result<(), BoxError> + Send + 'static,
+    {
+        self.app.handler = Some(Box::new(move |metrics, _| handler(metrics)));
+        self
+    }
+
+    /// Sets an update handler that is told about the scrape; see
+    /// [`Exporter::set_metric_update_handler_with_scrape`].
+    pub fn set_metric_update_handler_with_scrape<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: FnMut(&Metrics, &Scrape) -> Result<(), BoxError> + Send + 'static,
+    {
+        self.app.handler = Some(Box::new(handler));
+        self
+    }
+
+    /// A handle that shuts the server down gracefully from any thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.server.shutdown_handle()
+    }
+
+    /// Serves until shut down (by `signals`, when given, or a [`ShutdownHandle`]); at once if
+    /// it already is.
+    ///
+    /// # Errors
+    /// [`ExporterError::Serve`] if the event loop fails, or for an exporter bound in the
+    /// caller's loop ([`Exporter::bind_in`]).
+    pub fn serve(&mut self, signals: Option<&mut ShutdownSignals>) -> Result<(), ExporterError> {
+        self.server
+            .run(&mut self.app, signals)
+            .map_err(ExporterError::Serve)
+    }
+
+    /// `true` if `token` is one of this exporter's: pass its events to
+    /// [`handle_event`](BoundExporter::handle_event).
+    pub fn owns(&self, token: Token) -> bool {
+        self.server.owns(token)
+    }
+
+    /// Handles one event of a token this exporter [owns](BoundExporter::owns); others are
+    /// ignored.
+    pub fn handle_event(&mut self, event: &Event) {
+        self.server.handle_event(event, &mut self.app);
+    }
+
+    /// How long the caller's `poll` may wait before [`tick`](BoundExporter::tick) has work to
+    /// do.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.server.timeout()
+    }
+
+    /// Runs what is due: connections that yielded, timeouts, the end of a shutdown. Call it
+    /// after every poll.
+    pub fn tick(&mut self) {
+        self.server.tick(&mut self.app);
+    }
+
+    /// Starts a graceful shutdown; [`is_shut_down`](BoundExporter::is_shut_down) turns `true`
+    /// once the responses in flight are sent.
+    pub fn shutdown(&mut self) {
+        self.server.shutdown();
+    }
+
+    /// `true` once a shutdown has started and every connection is closed.
+    pub fn is_shut_down(&self) -> bool {
+        self.server.is_shut_down()
+    }
+
+    /// Serves on a thread named `name`.
+    pub(super) fn spawn(self, name: String) -> Result<RunningExporter, ExporterError> {
+        let local_addrs = self.local_addrs.clone();
+        let handle = self.shutdown_handle();
+        let mut bound = self;
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                let result = bound.serve(None);
+                (bound, result)
+            })
+            .map_err(ExporterError::Serve)?;
+        Ok(RunningExporter {
+            local_addrs,
+            handle,
+            thread,
+        })
+    }
+}
+
+/// An exporter serving on its own thread; see [`Exporter::spawn`].
+///
+/// Dropping it detaches the thread, as dropping a `JoinHandle` does: the server then serves
+/// until the process exits. Keep it, or a [`ShutdownHandle`], to stop the server.
+#[derive(Debug)]
+#[must_use = "dropping it leaves the server running with no way to stop it"]
+pub struct RunningExporter {
+    local_addrs: Vec<SocketAddr>,
+    handle: ShutdownHandle,
+    thread: std::thread::JoinHandle<(BoundExporter, Result<(), ExporterError>)>,
+}
+
+impl RunningExporter {
+    /// The bound addresses (with the real port when 0 was asked for).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// A handle that shuts the server down from any thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Shuts the server down gracefully (as SIGTERM would), waits for its thread, and gives
+    /// the exporter back.
+    ///
+    /// # Errors
+    /// What the server failed with, if it did.
+    pub fn shutdown(self) -> Result<BoundExporter, ExporterError> {
+        self.handle.shutdown();
+        self.join()
+    }
+
+    /// Waits until the server stops (after a shutdown through a [`ShutdownHandle`]) and gives
+    /// the exporter back.
+    ///
+    /// # Errors
+    /// What the server failed with, if it did.
+    pub fn join(self) -> Result<BoundExporter, ExporterError> {
+        match self.thread.join() {
+            Ok((exporter, Ok(()))) => Ok(exporter),
+            Ok((_, Err(err))) => Err(err),
+            Err(_) => Err(ExporterError::Serve(io::Error::new(
+                io::ErrorKind::Other,
+                "the server thread panicked",
+            ))),
+        }
+    }
+}
