@@ -552,7 +552,7 @@ fn serve(_: Vec<String>) -> Result<(), String> {
 
 #[cfg(feature = "server")]
 fn serve(args: Vec<String>) -> Result<(), String> {
-    use prometheus_aioexporter::signal::ShutdownSignals;
+    use prometheus_aioexporter::ShutdownSignals;
     use prometheus_aioexporter::{Counter, Exporter, Gauge, MetricConfig};
 
     // Before building what may be 200 000 series: as PID 1, a SIGTERM that comes before the
@@ -622,9 +622,9 @@ fn serve(args: Vec<String>) -> Result<(), String> {
         2 * series + 1,
         std::process::id()
     );
-    let mut server = exporter.bind().map_err(|e| e.to_string())?;
-    exporter
-        .serve(&mut server, Some(&mut signals))
+    let mut bound = exporter.bind().map_err(|e| e.to_string())?;
+    bound
+        .serve(Some(&mut signals))
         .map_err(|e| e.to_string())
 }
 

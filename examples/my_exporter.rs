@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use prometheus_aioexporter::cli::{ArgParser, Args};
 use prometheus_aioexporter::{
-    BoxError, Exporter, Gauge, MetricConfig, PrometheusExporterScript, Registry,
+    BoundExporter, BoxError, Gauge, MetricConfig, PrometheusExporterScript, Registry,
 };
 
 /// My Prometheus exporter.
@@ -52,7 +52,7 @@ impl PrometheusExporterScript for MyExporter {
         Ok(())
     }
 
-    fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+    fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
         // A background job updating a metric from its own thread.
         let (ticks, step, stop) = (self.ticks.clone(), self.step, Arc::clone(&self.stop));
         self.job = Some(std::thread::spawn(move || {
@@ -74,7 +74,7 @@ impl PrometheusExporterScript for MyExporter {
         Ok(())
     }
 
-    fn on_application_shutdown(&mut self, _app: &mut Exporter) {
+    fn on_application_shutdown(&mut self, _app: &mut BoundExporter) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(job) = self.job.take() {
             let _ = job.join();

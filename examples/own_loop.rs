@@ -41,8 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         metrics.counter("echo_lines")?,
         metrics.gauge("echo_connections")?,
     );
-    let mut server = exporter.bind_in(poll.registry(), EXPORTER_TOKENS)?;
-    eprintln!("metrics on http://{}/metrics", server.local_addrs()[0]);
+    let mut exporter = exporter.bind_in(poll.registry(), EXPORTER_TOKENS)?;
+    eprintln!("metrics on http://{}/metrics", exporter.local_addrs()[0]);
 
     let mut echo = TcpListener::bind(echo_address)?;
     poll.registry()
@@ -53,15 +53,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     loop {
         // The exporter's timers bound the wait; the program could add its own.
-        if let Err(err) = poll.poll(&mut events, server.timeout()) {
+        if let Err(err) = poll.poll(&mut events, exporter.timeout()) {
             if err.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return Err(err.into());
         }
         for event in events.iter() {
-            if server.owns(event.token()) {
-                server.handle_event(event, &mut exporter);
+            if exporter.owns(event.token()) {
+                exporter.handle_event(event);
                 continue;
             }
             if event.token() == ECHO_LISTENER {
@@ -99,8 +99,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         }
-        server.tick(&mut exporter);
-        if server.is_shut_down() {
+        exporter.tick();
+        if exporter.is_shut_down() {
             return Ok(());
         }
     }

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus_aioexporter::cli::Args;
 use prometheus_aioexporter::{
-    BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry,
+    BoundExporter, BoxError, MetricConfig, PrometheusExporterScript, Registry,
 };
 
 /// A sample exporter.
@@ -31,7 +31,7 @@ impl PrometheusExporterScript for SampleScript {
         Ok(())
     }
 
-    fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+    fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
         let mut random = XorShift::seeded();
         app.set_metric_update_handler(move |metrics| {
             let foo_value = random.choose(&["this-foo", "that-foo"]);

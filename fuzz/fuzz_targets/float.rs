@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prometheus_aioexporter::encode::write_float;
+use prometheus_aioexporter::internals::write_float;
 
 fuzz_target!(|data: &[u8]| {
     for chunk in data.chunks_exact(8) {

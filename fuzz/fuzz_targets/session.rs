@@ -4,12 +4,11 @@
 //! The first two bytes seed the read and write chunk sizes; the rest is what the client sends.
 #![no_main]
 
-use std::net::SocketAddr;
+use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
-use prometheus_aioexporter::http::{self, parse_request, Parse, Request, RequestLimits, Status};
-use prometheus_aioexporter::server::{Response, Service};
-use prometheus_aioexporter::session::{Action, Session};
+use prometheus_aioexporter::internals::{self as http, parse_request, Parse, Request, RequestLimits};
+use prometheus_aioexporter::internals::{Action, Context, Response, Service, Session, Status};
 
 const LIMIT: usize = 512;
 
@@ -21,7 +20,7 @@ const FUZZ: http::CommonHeaders<'static> =
 struct Echo;
 
 impl Service for Echo {
-    fn respond(&mut self, request: &Request<'_>, _: SocketAddr, response: &mut Response) {
+    fn respond(&mut self, request: &Request<'_>, _: &Context<'_>, response: &mut Response) {
         if request.path == "/big" {
             let body = vec![b'x'; 5000];
             http::write_response_head(
@@ -51,10 +50,6 @@ impl Service for Echo {
             None,
         );
     }
-
-    fn common_headers(&mut self) -> http::CommonHeaders<'_> {
-        FUZZ
-    }
 }
 
 /// How many responses a connection owes for `stream`: each complete request up to the first
@@ -80,7 +75,9 @@ fn expected_responses(stream: &[u8], limits: &RequestLimits) -> usize {
 /// Drives a session over `input`; returns the bytes written.
 fn converse(input: &[u8], mut read_seed: u32, mut write_seed: u32) -> Vec<u8> {
     let limits = RequestLimits { max_request_head_bytes: LIMIT };
-    let mut session = Session::new("127.0.0.1:9".parse().unwrap(), limits);
+    let peer = "127.0.0.1:9".parse().unwrap();
+    let mut session = Session::new(peer, limits);
+    let context = Context { peer, arrived: Instant::now(), common: FUZZ };
     let next_size = |seed: &mut u32| {
         *seed ^= *seed << 13;
         *seed ^= *seed >> 17;
@@ -90,7 +87,7 @@ fn converse(input: &[u8], mut read_seed: u32, mut write_seed: u32) -> Vec<u8> {
     let mut rest = input;
     let mut out = Vec::new();
     for _ in 0..(input.len() * 4 + 10_000) {
-        match session.next(&mut Echo) {
+        match session.next(&mut Echo, &context) {
             Action::Write => {
                 let [head, body] = session.pending();
                 let pending: Vec<u8> = head.iter().chain(body).copied().collect();
