@@ -62,7 +62,7 @@
 //! ```
 //!
 //! - **The program's own mio loop**: [`Exporter::bind_in`] registers the server's sockets in
-//!   the program's `Poll` under a token range it chooses; see [`server::Server::bind_in`] and
+//!   the program's `Poll` under a token range it chooses; see [`BoundExporter`] and
 //!   `examples/own_loop.rs`. No thread is created.
 //! - **A textfile or any writer**, for batch jobs: [`Registry::write_textfile`] for
 //!   node_exporter's textfile collector, [`Registry::write_to`] for any `io::Write`. This needs

@@ -1,5 +1,11 @@
 //! [`BoundExporter`]: an exporter bound to its addresses, serving on the caller's thread, in
 //! the caller's loop, or on a thread of its own ([`RunningExporter`]).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fmt;
 use std::io;

@@ -5,6 +5,12 @@
 //! asks a [`Service`] for each answer. It may use the `wire` layer and the log; the server
 //! layer above moves bytes between sockets and sessions, and the exporter layer implements
 //! [`Service`]. Nothing here does I/O, so tests and fuzz targets drive it directly.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod date;
 mod request;

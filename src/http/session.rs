@@ -105,7 +105,7 @@ enum State {
     Lingering,
 }
 
-/// One connection's conversation. See the [module documentation](self).
+/// One connection's conversation: bytes in, decisions and responses out.
 #[derive(Debug)]
 pub struct Session {
     limits: RequestLimits,

@@ -90,7 +90,7 @@ pub enum MetricError {
         /// The type the accessor expected.
         requested: MetricType,
     },
-    /// The metric has labels, so its values are reached through [`Family::labels`].
+    /// The metric has labels, so its values are reached through [`Family::labels`](super::Family::labels).
     LabelsRequired {
         /// The metric.
         metric: String,

@@ -46,7 +46,7 @@ impl AtomicF64 {
     }
 }
 
-/// A series' value type: what [`Family`] creates for each label set. Series are ordered and
+/// A series' value type: what [`Family`](super::Family) creates for each label set. Series are ordered and
 /// found by their rendered label pairs.
 pub trait Series:
     Clone + Send + Sync + fmt::Debug + Ord + Borrow<str> + sealed::Sealed + 'static

@@ -1,4 +1,10 @@
 //! The connection slab: one slot per connection, found by its token, reused last.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::Instant;
 

@@ -1,4 +1,10 @@
 //! [`Limits`]: what one client may hold of the server, checked when the server binds.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io;
 use std::time::Duration;

@@ -144,7 +144,12 @@ pub(crate) fn raise_open_files_limit() -> io::Result<u64> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod tests {
     use super::*;
     use std::net::{Ipv4Addr, Ipv6Addr, TcpStream};

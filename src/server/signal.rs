@@ -326,7 +326,13 @@ impl ShutdownSignals {
                 // Cannot happen while `write_end` is open; stop rather than spin.
                 Ok(0) => break,
                 Ok(read) => {
-                    if let Some(&byte) = buffer[..read].iter().rev().find(|&&byte| byte != 0) {
+                    if let Some(&byte) = buffer
+                        .get(..read)
+                        .unwrap_or_default()
+                        .iter()
+                        .rev()
+                        .find(|&&byte| byte != 0)
+                    {
                         last = Some(i32::from(byte));
                     }
                 }
@@ -362,6 +368,12 @@ pub fn signal_name(signal: i32) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 mod tests {
     use super::*;
     use mio::{Events, Poll};
