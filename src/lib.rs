@@ -112,6 +112,8 @@ pub use exporter::{
     BoundExporter, Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler,
 };
 pub use exposition::{Format, WriteError};
+#[cfg(feature = "process-stats")]
+pub use registry::process::{ProcessMetrics, ProcessStatsError};
 pub use registry::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, BoxError,
     CollectError, CollectedFamily, Collector, Counter, Enum, Family, Gauge, Histogram, Info,

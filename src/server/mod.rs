@@ -61,6 +61,7 @@ pub(crate) use addrs::{resolve_listen_addrs, usable_addrs};
 use connections::{Connection, Connections};
 use limits::check_limits;
 pub use limits::Limits;
+#[cfg(feature = "script")]
 pub(crate) use listener::raise_open_files_limit;
 use signal::signal_name;
 pub use signal::ShutdownSignals;

@@ -29,6 +29,7 @@ impl Decimal {
         self.digits.get(self.start..).unwrap_or_default()
     }
 
+    #[cfg(feature = "server")]
     pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }

@@ -6,6 +6,7 @@
 //! shortest round-tripping digits of [`dtoa`]), exposition escapes ([`escape`]), civil dates
 //! ([`date`]) and HTTP white space ([`ascii`]).
 
+#[cfg(feature = "server")]
 pub(crate) mod ascii;
 pub(crate) mod date;
 pub(crate) mod decimal;
