@@ -215,7 +215,8 @@ impl fmt::Display for Quoted<'_> {
 #[cfg(feature = "server")]
 /// A socket address, written as std's `Display` writes it (`127.0.0.1:9090`, `[::1]:9090`,
 /// `[fe80::1%2]:9090`, `[::ffff:10.0.0.1]:9090`) but without its width and precision support:
-/// core's IP address formatting costs a static binary 4 KB for the crate's log lines.
+/// core's IP address formatting would be linked into every static binary for the log lines
+/// alone (the README's size section has the figures).
 #[derive(Clone, Copy)]
 pub(crate) struct Addr(pub(crate) SocketAddr);
 

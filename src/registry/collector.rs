@@ -143,8 +143,7 @@ impl CollectedFamily {
 }
 
 /// Sorts samples by their label values. A heapsort of a few lines instead of the standard
-/// library's sort, whose generic code would be linked for this one use (3.5 KB of a static
-/// binary); input already in order, as collectors usually yield it, is seen in one pass.
+/// library's sort, whose generic code would be linked for this one use; input already in order, as collectors usually yield it, is seen in one pass.
 /// Unstable, like the sort it replaces: `validate` refuses equal label values anyway.
 pub(super) fn sort_samples(samples: &mut [(Vec<String>, f64)]) {
     if samples.windows(2).all(|w| w[0].0 <= w[1].0) {

@@ -189,7 +189,7 @@ impl fmt::Display for MetricError {
                 labels.join(", ")
             ),
             MetricError::NegativeIncrement { value } => {
-                // The crate's float writer: `core::fmt`'s would add 15 KB to small binaries.
+                // The crate's float writer: `core::fmt`'s float code would be linked for this alone.
                 let mut text = Vec::new();
                 write_float(&mut text, *value);
                 let text = String::from_utf8_lossy(&text);

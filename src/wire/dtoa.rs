@@ -1,8 +1,8 @@
 //! Decimal digits of an `f64` that read back as the same `f64`, without `core::fmt`.
 //!
 //! Why not `format!("{v}")`: Rust's float formatting (Grisu3 with a Dragon4 bignum fallback, and
-//! the exact-precision variants `Display` also carries) adds about 15 KB to a static binary,
-//! which is a fair share of what this crate costs on top of std. This module is Grisu2
+//! the exact-precision variants `Display` also carries) is a fair share of what a static
+//! binary would cost on top of std (the README's size section has the figures). This module is Grisu2
 //! (Loitsch, "Printing Floating-Point Numbers Quickly and Accurately with Integers", PLDI 2010):
 //! 64-bit integer arithmetic and a table of 87 cached powers of ten. Its digits always read back
 //! as the same `f64`; for a small fraction of values (well under 1%) they are a digit longer
@@ -12,6 +12,8 @@
 //! (`0.25`, `123.5`) and of `{:e}` otherwise (`1e300`, `-1.5e-7`). [`write_go_general`] writes
 //! bucket bounds as Go does (`1e+06`), with exact digits from big integers, since an `le` label
 //! is compared as a string and one digit off makes it another series.
+
+use std::cmp::Ordering::{Equal, Greater, Less};
 
 /// A floating-point number with a 64-bit significand: `f × 2^e`.
 #[derive(Clone, Copy)]
@@ -494,103 +496,145 @@ impl Big {
 /// The shortest digits of a finite `v > 0` that read back as `v`, the closest to `v` of those,
 /// and the point: `v ≈ 0.DIGITS × 10^point`. Exact, with big integers (Steele and White's
 /// free-format algorithm, as Burger and Dybvig give it): what Go's `strconv` and Rust's `{:e}`
-/// print. Some microseconds a value: for labels made once, not for samples.
+/// print. Slow: for labels made once, not for samples.
 fn exact_shortest(v: f64, digits: &mut Digits) -> i32 {
-    use std::cmp::Ordering::{Greater, Less};
-    let bits = v.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    let fraction = bits & ((1 << 52) - 1);
-    let (f, e) = if biased == 0 {
-        (fraction, -1074)
-    } else {
-        (fraction | (1 << 52), biased - 1075)
-    };
-    // A boundary is as good as the inside when `f` is even (the reader rounds ties to even).
-    let even = f % 2 == 0;
-    // At a power of two the gap below is half the gap above.
-    let uneven_gaps = biased > 1 && fraction == 0;
-    // v = r / s; the halfway points to the neighbours are (r - m_minus) / s and
-    // (r + m_plus) / s.
-    let (shift_r, shift_s, plus) = if uneven_gaps { (2, 2, 2) } else { (1, 1, 1) };
-    let mut r = Big::from_u64(f);
-    let mut s = Big::from_u64(1);
-    let mut m_plus = Big::from_u64(plus);
-    let mut m_minus = Big::from_u64(1);
-    if e >= 0 {
-        r.shl(e as u32 + shift_r);
-        s.shl(shift_s);
-        m_plus.shl(e as u32);
-        m_minus.shl(e as u32);
-    } else {
-        r.shl(shift_r);
-        s.shl((-e) as u32 + shift_s);
-    }
-    // An estimate of the point, then exact corrections: `0.1 <= (v + gap) / 10^point < 1`.
-    let log2 = e + 64 - f.leading_zeros() as i32 - 1;
-    let mut point = ((i64::from(log2) * 78_913) >> 18) as i32 + 1;
-    if point >= 0 {
-        s.mul_pow10(point as u32);
-    } else {
-        let up = (-point) as u32;
-        r.mul_pow10(up);
-        m_plus.mul_pow10(up);
-        m_minus.mul_pow10(up);
-    }
-    let reaches = |high: &Big, s: &Big| match high.cmp(s) {
-        Greater => true,
-        Less => false,
-        _ => even,
-    };
-    while reaches(&r.add(&m_plus), &s) {
-        s.mul_small(10);
-        point += 1;
-    }
-    loop {
-        let mut high = r.add(&m_plus);
-        high.mul_small(10);
-        if reaches(&high, &s) {
-            break;
-        }
-        r.mul_small(10);
-        m_plus.mul_small(10);
-        m_minus.mul_small(10);
-        point -= 1;
-    }
-    loop {
-        r.mul_small(10);
-        m_plus.mul_small(10);
-        m_minus.mul_small(10);
-        let mut digit = 0u8;
-        while r.cmp(&s) != Less {
-            r.sub_assign(&s);
-            digit += 1;
-        }
-        let low = match r.cmp(&m_minus) {
-            Less => true,
-            Greater => false,
-            _ => even,
+    let (mut exact, e, f) = Exact::of(v);
+    let point = exact.place_point(e, f);
+    exact.generate(digits);
+    carry(digits, point)
+}
+
+/// `v` as the exact fraction `r / s`, with the distances `m_minus` and `m_plus` to the halfway
+/// points to its neighbours, scaled as the digits are generated.
+struct Exact {
+    r: Big,
+    s: Big,
+    m_plus: Big,
+    m_minus: Big,
+    /// A boundary is as good as the inside when the mantissa is even (the reader rounds ties
+    /// to even).
+    even: bool,
+}
+
+impl Exact {
+    /// The fraction of `v`, and `v`'s binary exponent and mantissa.
+    fn of(v: f64) -> (Exact, i32, u64) {
+        let bits = v.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        let (f, e) = if biased == 0 {
+            (fraction, -1074)
+        } else {
+            (fraction | (1 << 52), biased - 1075)
         };
-        let high = reaches(&r.add(&m_plus), &s);
-        if !low && !high && digits.len < 17 {
-            digits.push(digit);
-            continue;
-        }
-        // The nearer of the digit and the next one up; a tie to the even one, as Go's
-        // `strconv` and Python's `repr` do.
-        let twice = r.add(&r);
-        let up = match (low, high) {
-            (true, false) => false,
-            (false, true) => true,
-            _ => match twice.cmp(&s) {
-                Greater => true,
-                Less => false,
-                _ => digit % 2 == 1,
-            },
+        // At a power of two the gap below is half the gap above.
+        let uneven_gaps = biased > 1 && fraction == 0;
+        // v = r / s; the halfway points to the neighbours are (r - m_minus) / s and
+        // (r + m_plus) / s.
+        let (shift_r, shift_s, plus) = if uneven_gaps { (2, 2, 2) } else { (1, 1, 1) };
+        let mut exact = Exact {
+            r: Big::from_u64(f),
+            s: Big::from_u64(1),
+            m_plus: Big::from_u64(plus),
+            m_minus: Big::from_u64(1),
+            even: f % 2 == 0,
         };
-        digits.push(digit + u8::from(up));
-        break;
+        if e >= 0 {
+            exact.r.shl(e as u32 + shift_r);
+            exact.s.shl(shift_s);
+            exact.m_plus.shl(e as u32);
+            exact.m_minus.shl(e as u32);
+        } else {
+            exact.r.shl(shift_r);
+            exact.s.shl((-e) as u32 + shift_s);
+        }
+        (exact, e, f)
     }
-    // A last digit rounded up to ten carries into the ones before it.
+
+    /// `true` if `high / s` reaches 1: past it, or on it when boundaries count.
+    fn reaches(&self, high: &Big) -> bool {
+        match high.cmp(&self.s) {
+            Greater => true,
+            Less => false,
+            Equal => self.even,
+        }
+    }
+
+    /// Scales by a power of ten so that `0.1 <= (v + gap) / 10^point < 1`, and returns
+    /// `point`: an estimate from the binary exponent, then exact corrections.
+    fn place_point(&mut self, e: i32, f: u64) -> i32 {
+        let log2 = e + 64 - f.leading_zeros() as i32 - 1;
+        let mut point = ((i64::from(log2) * 78_913) >> 18) as i32 + 1;
+        if point >= 0 {
+            self.s.mul_pow10(point as u32);
+        } else {
+            let up = (-point) as u32;
+            self.r.mul_pow10(up);
+            self.m_plus.mul_pow10(up);
+            self.m_minus.mul_pow10(up);
+        }
+        while self.reaches(&self.r.add(&self.m_plus)) {
+            self.s.mul_small(10);
+            point += 1;
+        }
+        loop {
+            let mut high = self.r.add(&self.m_plus);
+            high.mul_small(10);
+            if self.reaches(&high) {
+                break;
+            }
+            self.times_ten();
+            point -= 1;
+        }
+        point
+    }
+
+    fn times_ten(&mut self) {
+        self.r.mul_small(10);
+        self.m_plus.mul_small(10);
+        self.m_minus.mul_small(10);
+    }
+
+    /// Pushes digits until the ones so far identify `v`, the last one rounded to the nearer.
+    fn generate(&mut self, digits: &mut Digits) {
+        loop {
+            self.times_ten();
+            let mut digit = 0u8;
+            while self.r.cmp(&self.s) != Less {
+                self.r.sub_assign(&self.s);
+                digit += 1;
+            }
+            let low = match self.r.cmp(&self.m_minus) {
+                Less => true,
+                Greater => false,
+                Equal => self.even,
+            };
+            let high = self.reaches(&self.r.add(&self.m_plus));
+            if !low && !high && digits.len < 17 {
+                digits.push(digit);
+                continue;
+            }
+            // The nearer of the digit and the next one up; a tie to the even one, as Go's
+            // `strconv` and Python's `repr` do.
+            let twice = self.r.add(&self.r);
+            let up = match (low, high) {
+                (true, false) => false,
+                (false, true) => true,
+                _ => match twice.cmp(&self.s) {
+                    Greater => true,
+                    Less => false,
+                    Equal => digit % 2 == 1,
+                },
+            };
+            digits.push(digit + u8::from(up));
+            return;
+        }
+    }
+}
+
+/// Carries a last digit rounded up to ten into the ones before it; returns the point, moved
+/// when the carry reaches the first digit.
+fn carry(digits: &mut Digits, mut point: i32) -> i32 {
     while digits.len > 1 && digits.as_slice().last() == Some(&(b'0' + 10)) {
         digits.len -= 1;
         if let Some(last) = digits.buf.get_mut(digits.len - 1) {
