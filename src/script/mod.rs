@@ -368,76 +368,118 @@ where
     A: Into<OsString>,
 {
     let parser = script_parser(&mut script);
-    let usage_error = |err: &dyn std::fmt::Display| {
-        let mut stderr = std::io::stderr().lock();
-        let usage = parser.usage();
-        let _ = writeln!(
-            stderr,
-            "{}\n{}: error: {err}",
-            usage.trim_end(),
-            parser.prog()
-        );
-        EXIT_USAGE
+    let args = match parse_command_line(&parser, args, env) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
-    let args = match parser.parse_from(args, env) {
-        Ok(Parsed::Run(args)) => args,
+    let exporter = match configure(&mut script, &parser, &args) {
+        Ok(exporter) => exporter,
+        Err(code) => return code,
+    };
+    serve(&mut script, exporter, signals)
+}
+
+/// Prints `err` after the usage line, as argparse does, and gives the usage error's status.
+fn usage_error(parser: &ArgParser, err: &dyn std::fmt::Display) -> i32 {
+    let mut stderr = std::io::stderr().lock();
+    let usage = parser.usage();
+    let _ = writeln!(
+        stderr,
+        "{}\n{}: error: {err}",
+        usage.trim_end(),
+        parser.prog()
+    );
+    EXIT_USAGE
+}
+
+/// The arguments to run with; or the exit status after help, the version, or an error.
+fn parse_command_line<I, A>(
+    parser: &ArgParser,
+    args: I,
+    env: impl Fn(&str) -> Option<OsString>,
+) -> Result<Args, i32>
+where
+    I: IntoIterator<Item = A>,
+    A: Into<OsString>,
+{
+    match parser.parse_from(args, env) {
+        Ok(Parsed::Run(args)) => Ok(args),
         Ok(Parsed::Help(text)) | Ok(Parsed::Version(text)) => {
             let mut stdout = std::io::stdout().lock();
-            return match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
-                Ok(()) => EXIT_OK,
-                Err(err) => {
-                    log_critical!("cannot write to standard output: {err}");
-                    EXIT_FAILURE
-                }
-            };
+            Err(
+                match stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stdout.flush())
+                {
+                    Ok(()) => EXIT_OK,
+                    Err(err) => {
+                        log_critical!("cannot write to standard output: {err}");
+                        EXIT_FAILURE
+                    }
+                },
+            )
         }
         // A declaration that cannot work is the exporter's bug, not its user's: argparse raises
         // at `add_argument`, so no usage line and no exit 2 that would blame the command line.
         Err(err @ CliError::InvalidDeclaration { .. }) => {
             log_critical!("{err} (a bug in the exporter, not in its command line)");
-            return EXIT_FAILURE;
+            Err(EXIT_FAILURE)
         }
-        Err(err) => return usage_error(&err),
-    };
-    let options = match builtin_options(&args, S::DEFAULT_PORT) {
-        Ok(options) => options,
-        Err(err) => return usage_error(&err),
-    };
+        Err(err) => Err(usage_error(parser, &err)),
+    }
+}
+
+/// The exporter the built-in options and the script's `configure` hooks describe, not yet
+/// bound; or the exit status of what failed.
+fn configure<S: PrometheusExporterScript>(
+    script: &mut S,
+    parser: &ArgParser,
+    args: &Args,
+) -> Result<Exporter, i32> {
+    let options =
+        builtin_options(args, S::DEFAULT_PORT).map_err(|err| usage_error(parser, &err))?;
     log::set_level(options.level);
 
     // A bad value of the script's own option (`args.value_of(..)?`) is a usage error, as
     // argparse's `type=` makes it.
     let configuration_failed = |err: BoxError| match err.downcast_ref::<CliError>() {
-        Some(usage) => usage_error(usage),
+        Some(usage) => usage_error(parser, usage),
         None => {
             log_critical!("configuration failed: {err}");
             EXIT_FAILURE
         }
     };
     let mut exporter = Exporter::new(S::NAME, S::DESCRIPTION);
-    if let Err(err) = script.configure(&args, exporter.registry_mut()) {
-        return configuration_failed(err);
-    }
+    script
+        .configure(args, exporter.registry_mut())
+        .map_err(configuration_failed)?;
     if !S::VERSION.is_empty() {
         exporter.set_version(S::VERSION);
     }
     exporter.set_hosts(options.hosts).set_port(options.port);
-    if let Err(err) = exporter.set_metrics_path(&options.metrics_path) {
-        return usage_error(&err);
-    }
+    exporter
+        .set_metrics_path(&options.metrics_path)
+        .map_err(|err| usage_error(parser, &err))?;
     #[cfg(feature = "process-stats")]
     if options.process_stats {
-        if let Err(err) = exporter.enable_process_stats() {
+        exporter.enable_process_stats().map_err(|err| {
             log_critical!("{err}");
-            return EXIT_FAILURE;
-        }
+            EXIT_FAILURE
+        })?;
     }
-    if let Err(err) = script.configure_exporter(&mut exporter) {
-        return configuration_failed(err);
-    }
+    script
+        .configure_exporter(&mut exporter)
+        .map_err(configuration_failed)?;
+    Ok(exporter)
+}
+
+/// Binds, runs the startup hook, serves until a signal, runs the shutdown hook; the exit
+/// status.
+fn serve<S: PrometheusExporterScript>(
+    script: &mut S,
+    exporter: Exporter,
+    signals: Option<&mut ShutdownSignals>,
+) -> i32 {
     make_room_for_connections(exporter.limits().max_connections);
     let mut app = match exporter.bind() {
         Ok(app) => app,
