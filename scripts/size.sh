@@ -6,7 +6,10 @@
 #   bash scripts/size.sh                 # default features
 #   FEATURES=gzip bash scripts/size.sh   # with features
 #
-# Prints each size in bytes and the ratio sample / floor (the target is <= 1.1 for musl).
+# Prints each size in bytes and the ratio sample / floor (for information: the floor is not a
+# target). With default features it then checks the budget, a static musl sample of at most
+# 640 000 bytes, and exits with status 1 when the sample is over it. For the smallest build on
+# nightly Rust, see scripts/size_nightly.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,3 +40,13 @@ report() { # label dir
 report musl "$target_dir/$musl/release/examples"
 report glibc "$target_dir/release/examples"
 file "$target_dir/$musl/release/examples/sample" | sed 's/^[^:]*: /musl sample: /'
+
+if [ -z "${FEATURES:-}" ]; then
+    budget=640000
+    musl_sample=$(size "$target_dir/$musl/release/examples/sample")
+    if [ "$musl_sample" -gt "$budget" ]; then
+        echo "budget: musl sample $musl_sample B is over $budget B" >&2
+        exit 1
+    fi
+    echo "budget: musl sample $musl_sample B <= $budget B"
+fi
