@@ -623,9 +623,7 @@ fn serve(args: Vec<String>) -> Result<(), String> {
         std::process::id()
     );
     let mut bound = exporter.bind().map_err(|e| e.to_string())?;
-    bound
-        .serve(Some(&mut signals))
-        .map_err(|e| e.to_string())
+    bound.serve(Some(&mut signals)).map_err(|e| e.to_string())
 }
 
 fn main() {
