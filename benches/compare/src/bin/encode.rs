@@ -348,11 +348,9 @@ fn parse_args() -> Result<Options, String> {
             }
             "--only" => only = Some(value()?),
             "-h" | "--help" => {
-                return Err(
-                    "usage: encode [--sizes 10,1000,100000] [--samples 9] \
+                return Err("usage: encode [--sizes 10,1000,100000] [--samples 9] \
                             [--sample-ms 20] [--only NAME]"
-                        .into(),
-                )
+                    .into())
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -419,7 +417,7 @@ fn main() {
         ];
         let mut results: Vec<Measurement> = constructors
             .iter()
-            .filter(|(name, _)| only.as_deref().map_or(true, |o| name.contains(o)))
+            .filter(|(name, _)| only.as_deref().is_none_or(|o| name.contains(o)))
             .map(|(_, make)| {
                 let mut subject = make(n);
                 measure(&mut subject, samples, target)
