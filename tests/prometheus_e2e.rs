@@ -49,7 +49,7 @@ const OVERALL: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(200);
 /// Timeout of one HTTP request or socket operation.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
-/// What Prometheus 2.x sends as `Accept` (PROMETHEUS-FACTS.md).
+/// What Prometheus 2.x sends as `Accept`: `scrapeAcceptHeader` in its scrape/scrape.go.
 const PROMETHEUS_2_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 /// The content types of the two formats, as the crate sends them.
 const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
