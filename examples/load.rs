@@ -19,10 +19,10 @@
 //! loopback addresses are accepted (`127.0.0.0/8`, `::1`, `localhost`).
 //!
 //! Serve mode: `load serve [--series N] [--port P] [--host H]` serves a sample-like exporter
-//! with the data of `bench_encode`: a counter family and a gauge family of N children each,
-//! labelled `instance="host-{i}"`, `path="/api/v{i%10}"`, plus one histogram; before every
-//! scrape the handler increments every counter and sets every gauge (on handles fetched at
-//! startup). It stops on SIGTERM or SIGINT.
+//! with the data of benches/compare's `encode`: a counter family and a gauge family of N
+//! children each, labelled `instance="host-{i}"`, `path="/api/v{i%10}"`, plus one histogram;
+//! before every scrape the handler increments every counter and sets every gauge (on handles
+//! fetched at startup). It stops on SIGTERM or SIGINT.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};

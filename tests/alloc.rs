@@ -8,13 +8,15 @@
 //! - What a labelled series costs: live heap bytes before and after creating 100 000 series,
 //!   printed (run with `--nocapture` to see them), asserted on nothing.
 //!
-//! Only the threads that opt in are counted (the server's thread, or the test's own thread for
-//! the per-series figures), so the test harness's threads do not disturb the counts. With
-//! `ALLOC_BACKTRACE=1` the first allocations counted are printed with a backtrace, to find what
-//! allocates:
+//! The allocator is the global one of the whole test binary (tests/tests.rs), but only the
+//! threads that opt in are counted (the server's thread, or the test's own thread for the
+//! per-series figures), so neither the test harness's threads nor the other tests, running
+//! beside these, disturb the counts; for them it only forwards to the system allocator. These
+//! tests run one at a time among themselves ([`serial`]). With `ALLOC_BACKTRACE=1` the first
+//! allocations counted are printed with a backtrace, to find what allocates:
 //!
 //! ```text
-//! ALLOC_BACKTRACE=1 cargo test --release --test alloc -- --nocapture --test-threads 1
+//! ALLOC_BACKTRACE=1 cargo test --release --test integration alloc:: -- --nocapture --test-threads 1
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -1,8 +1,6 @@
 //! The three ways into the crate without the script, over real sockets and real files: an
 //! exporter on a background thread, an exporter in the caller's own mio loop, and a textfile.
 
-mod support;
-
 use std::io::Read;
 use std::net::TcpStream;
 use std::time::Duration;
@@ -10,7 +8,9 @@ use std::time::Duration;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use prometheus_aioexporter::{Exporter, MetricConfig, Registry};
-use support::http::get;
+
+use crate::support;
+use crate::support::http::get;
 
 #[test]
 fn spawned_exporter_serves_while_other_threads_update_metrics() {

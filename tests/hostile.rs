@@ -1,17 +1,16 @@
 //! Hostile clients in numbers, and running out of descriptors: a normal scrape on another
 //! connection is still answered promptly, and the server neither dies nor spins.
 
-mod support;
-
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use prometheus_aioexporter::MetricConfig;
-use support::http;
-use support::sample::{self, Proc, TEST_ARGS};
-use support::test_server::TestServer;
+
+use crate::support::http;
+use crate::support::sample::{self, Proc, TEST_ARGS};
+use crate::support::test_server::TestServer;
 
 /// An in-process exporter with one gauge, shut down on drop.
 #[track_caller]

@@ -21,8 +21,6 @@
 //! Without `prometheus` on `PATH`, the test prints a note and passes, unless the environment
 //! variable `CI` is non-empty, in which case it fails.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
@@ -38,10 +36,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, MetricConfig, MetricType, Metrics,
 };
-use support::http::try_get;
-use support::sample::{Proc, TEST_ARGS};
-use support::test_server::TestServer;
-use support::tools::{find_on_path, prometheus_tool};
+
+use crate::support;
+use crate::support::http::try_get;
+use crate::support::sample::{Proc, TEST_ARGS};
+use crate::support::test_server::TestServer;
+use crate::support::tools::{find_on_path, prometheus_tool};
 
 /// The whole test's bound: everything must be done within this of the start.
 const OVERALL: Duration = Duration::from_secs(60);
@@ -49,7 +49,7 @@ const OVERALL: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(200);
 /// Timeout of one HTTP request or socket operation.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
-/// What Prometheus 2.x sends as `Accept` (PROMETHEUS-FACTS.md).
+/// What Prometheus 2.x sends as `Accept`: `scrapeAcceptHeader` in its scrape/scrape.go.
 const PROMETHEUS_2_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 /// The content types of the two formats, as the crate sends them.
 const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -7,16 +7,15 @@
 //! promtool comes with Debian's `prometheus` package. Without it, the promtool tests print a note
 //! and pass, unless the environment variable `CI` is set, in which case they fail.
 
-mod support;
-
 use std::collections::HashSet;
 
 use prometheus_aioexporter::encode::Format;
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, MetricConfig, MetricType, Registry, DEFAULT_BUCKETS,
 };
-use support::exposition::{self, family, Family as ParsedFamily, Fixed, Sample};
-use support::tools::{assert_promtool_clean, promtool_check};
+
+use crate::support::exposition::{self, family, Family as ParsedFamily, Fixed, Sample};
+use crate::support::tools::{assert_promtool_clean, promtool_check};
 
 // ---------------------------------------------------------------------------------------------
 // Encoding, checked by promtool (`support::tools`) and the strict parser

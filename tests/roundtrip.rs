@@ -7,11 +7,10 @@
 //! the same cases and a failure names its seed. Names and options the crate must refuse are
 //! refused at creation, so they never reach the wire.
 
-mod support;
-
 use prometheus_aioexporter::encode::Format;
 use prometheus_aioexporter::{CollectedFamily, MetricConfig, MetricError, MetricType, Registry};
-use support::exposition::{
+
+use crate::support::exposition::{
     self, check_round_trip, CollectedSpec, Fixed, KindSpec, MetricSpec, Op, RegistrySpec,
     SeriesSpec,
 };

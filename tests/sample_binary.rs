@@ -7,18 +7,17 @@
 //! running. Readiness is the `INFO listening on http://127.0.0.1:PORT/...` line on stderr, read
 //! as it is written; nothing here sleeps to wait for the exporter.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Ipv6Addr, Shutdown, SocketAddr, TcpListener};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::http::{self, get, Response};
-use support::sample::{
+use crate::support;
+use crate::support::http::{self, get, Response};
+use crate::support::sample::{
     parse_port, run, start, stop_cleanly, Proc, BOUND, READY_V4, SHUTDOWN_BOUND,
 };
-use support::tools::assert_promtool_clean;
+use crate::support::tools::assert_promtool_clean;
 
 /// The sample's program name, as in its usage line.
 const SAMPLE: &str = "prometheus-aioexporter-sample";

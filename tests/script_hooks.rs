@@ -1,7 +1,6 @@
 //! The script's hooks in a process of their own: this test binary runs itself again as a script
 //! (the `child` test, which does nothing unless [`CHILD`] is set), so that `run_script` owns the
 //! process, its signal handlers and its exit status, as a real exporter's `main` does.
-mod support;
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -9,8 +8,8 @@ use std::process::Command;
 use prometheus_aioexporter::cli::{ArgParser, Args, CliError};
 use prometheus_aioexporter::{run_script, BoxError, Exporter, PrometheusExporterScript, Registry};
 
-use support::http::try_get;
-use support::sample::{stop_cleanly, Proc, BOUND};
+use crate::support::http::try_get;
+use crate::support::sample::{stop_cleanly, Proc, BOUND};
 
 /// Which script the child runs (`limits`, `bad-declaration`, `fails-usage`, `fails-other`); its
 /// arguments follow, after spaces.
@@ -110,11 +109,25 @@ fn child() {
     std::process::exit(code);
 }
 
-/// Starts this test binary as the script `spec` names.
+/// The [`child`] test's name as the test harness knows it: its path in the test binary without
+/// the crate's name (`script_hooks::child` in tests/tests.rs).
+fn child_test_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::child"),
+        None => "child".to_string(),
+    }
+}
+
+/// Starts this test binary as the script `spec` names: it runs the [`child`] test alone.
 fn start_child(spec: &str) -> Proc {
     let mut command = Command::new(std::env::current_exe().expect("the test's own path"));
     command
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            &child_test_name(),
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, spec);
     Proc::from_command(command, spec)
 }

@@ -7,8 +7,6 @@
 //! The few sleeps pace a client whose slowness is the point of its test, or poll, with a bound,
 //! for an effect on other sockets.
 
-mod support;
-
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,8 +16,9 @@ use std::time::{Duration, Instant};
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, Exporter, Limits, MetricConfig,
 };
-use support::http::Response;
-use support::test_server::TestServer;
+
+use crate::support::http::Response;
+use crate::support::test_server::TestServer;
 
 /// How long a client waits for any read or write before the test fails.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,6 +1,5 @@
-//! Helpers shared by the integration tests (`mod support;` in a test file). Cargo does not build
-//! `tests/support/` as a test crate of its own; each test file compiles it anew, so items that
-//! not every test uses are `#[allow(dead_code)]`.
+//! Helpers shared by the integration tests (`mod support;` in tests/tests.rs, their one binary).
+//! Items that the tests of some feature sets do not use are `#[allow(dead_code)]`.
 
 pub mod exposition;
 pub mod http;

@@ -81,8 +81,9 @@ fn build_examples() -> Result<(), String> {
 }
 
 /// The path of the example `name` (`sample`, `my_exporter` or `textfile`), built by cargo
-/// once per test process: `cargo test --test X` builds only the test, so an example built
-/// before a change to `src/` would otherwise run stale. Cargo makes it a no-op when it is fresh.
+/// once per test process: `cargo test --test integration` builds only the test, so an example
+/// built before a change to `src/` would otherwise run stale. Cargo makes it a no-op when it is
+/// fresh.
 #[track_caller]
 pub fn example(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();

@@ -8,12 +8,14 @@
 //! from run to run (that is what the exporter does with its body), and each measurement is the
 //! median of several samples taken after warm-up runs; a sample of a small N is a batch of runs.
 //!
+//! A package of its own (benches/compare), so that the crate's builds and tests do not compile
+//! the two peers. From the repository's root:
+//!
 //! ```text
-//! cargo run --release --example bench_encode
-//! cargo run --release --example bench_encode -- --sizes 10,1000 --samples 15
+//! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode
+//! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode -- --sizes 10,1000 --samples 15
 //! # the same with musl's allocator:
-//! cargo build --release --example bench_encode --target x86_64-unknown-linux-musl
-//! target/x86_64-unknown-linux-musl/release/examples/bench_encode
+//! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode --target x86_64-unknown-linux-musl
 //! ```
 //!
 //! Columns: `ns/series` is the median time of one encode divided by the series (2N + 1, the
@@ -24,7 +26,7 @@
 //! At large N an encode is bound by memory latency, so its time depends on where the series
 //! sit in the heap, which the earlier rounds of the same process disturb. To compare
 //! implementations each in a fresh heap, run them one at a time:
-//! `bench_encode --sizes 100000 --only "ours text"` (`--only` keeps the implementations whose
+//! `encode --sizes 100000 --only "ours text"` (`--only` keeps the implementations whose
 //! name contains the text: `ours`, `prometheus-client`, `prometheus 0`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -346,11 +348,9 @@ fn parse_args() -> Result<Options, String> {
             }
             "--only" => only = Some(value()?),
             "-h" | "--help" => {
-                return Err(
-                    "usage: bench_encode [--sizes 10,1000,100000] [--samples 9] \
+                return Err("usage: encode [--sizes 10,1000,100000] [--samples 9] \
                             [--sample-ms 20] [--only NAME]"
-                        .into(),
-                )
+                    .into())
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -417,7 +417,7 @@ fn main() {
         ];
         let mut results: Vec<Measurement> = constructors
             .iter()
-            .filter(|(name, _)| only.as_deref().map_or(true, |o| name.contains(o)))
+            .filter(|(name, _)| only.as_deref().is_none_or(|o| name.contains(o)))
             .map(|(_, make)| {
                 let mut subject = make(n);
                 measure(&mut subject, samples, target)

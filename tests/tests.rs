@@ -1,0 +1,31 @@
+//! The integration tests, all in one test binary (`cargo test --test integration`): one module
+//! per area, sharing `support`. One binary links once and compiles `support` once, where a
+//! binary per file did both for every file.
+//!
+//! Cargo's automatic discovery of `tests/*.rs` is off (`autotests = false` in Cargo.toml), so a
+//! new file here is a module, declared below; a test that needs a process of its own runs this
+//! binary again as a child, as `script_hooks` does.
+//!
+//! A module that needs a feature is compiled only with it, as the test files were with Cargo's
+//! `required-features`: `cargo test --no-default-features --features server` runs the tests
+//! that the server alone allows.
+
+mod support;
+
+// Installs the binary's global allocator, which counts only the threads that ask to be counted;
+// for the other tests' threads it only forwards to the system allocator.
+mod alloc;
+#[cfg(feature = "server")]
+mod embedding;
+#[cfg(feature = "script")]
+mod hostile;
+#[cfg(all(feature = "script", feature = "process-stats"))]
+mod prometheus_e2e;
+mod promtool;
+mod roundtrip;
+#[cfg(all(feature = "script", feature = "process-stats"))]
+mod sample_binary;
+#[cfg(feature = "script")]
+mod script_hooks;
+#[cfg(feature = "server")]
+mod server;
