@@ -8,7 +8,9 @@
 #![cfg_attr(feature = "script", doc = "```no_run")]
 #![cfg_attr(not(feature = "script"), doc = "```ignore")]
 //! use prometheus_aioexporter::cli::Args;
-//! use prometheus_aioexporter::{BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry};
+//! use prometheus_aioexporter::{
+//!     BoundExporter, BoxError, MetricConfig, PrometheusExporterScript, Registry,
+//! };
 //!
 //! #[derive(Default)]
 //! struct MyExporter;
@@ -25,7 +27,7 @@
 //!         Ok(())
 //!     }
 //!
-//!     fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+//!     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
 //!         app.set_metric_update_handler(|metrics| {
 //!             metrics.gauge("metric1")?.set(1.0);
 //!             metrics.counter_family("metric2")?.labels(&["a", "b"])?.inc();

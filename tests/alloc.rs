@@ -237,7 +237,7 @@ mod scrape {
         let handle = server.shutdown_handle();
         let thread = std::thread::spawn(move || {
             track_this_thread(true);
-            exporter.serve(&mut server, None)
+            server.serve(None)
         });
         Running {
             addr,

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use prometheus_aioexporter::encode::Format;
+use prometheus_aioexporter::Format;
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, MetricConfig, MetricType, Registry, DEFAULT_BUCKETS,
 };

@@ -7,7 +7,7 @@
 //! the same cases and a failure names its seed. Names and options the crate must refuse are
 //! refused at creation, so they never reach the wire.
 
-use prometheus_aioexporter::encode::Format;
+use prometheus_aioexporter::Format;
 use prometheus_aioexporter::{CollectedFamily, MetricConfig, MetricError, MetricType, Registry};
 
 use crate::support::exposition::{

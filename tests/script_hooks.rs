@@ -6,7 +6,9 @@ use std::ffi::OsString;
 use std::process::Command;
 
 use prometheus_aioexporter::cli::{ArgParser, Args, CliError};
-use prometheus_aioexporter::{run_script, BoxError, Exporter, PrometheusExporterScript, Registry};
+use prometheus_aioexporter::{
+    run_script, BoundExporter, BoxError, Exporter, PrometheusExporterScript, Registry,
+};
 
 use crate::support::http::try_get;
 use crate::support::sample::{stop_cleanly, Proc, BOUND};
@@ -32,7 +34,7 @@ impl PrometheusExporterScript for LimitsScript {
         Ok(())
     }
 
-    fn on_application_startup(&mut self, app: &mut Exporter) -> Result<(), BoxError> {
+    fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
         eprintln!("startup sees {:?}", app.local_addrs());
         Ok(())
     }

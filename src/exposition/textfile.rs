@@ -59,8 +59,7 @@ impl Registry {
     /// Writes the exposition in `format` to `out`.
     ///
     /// ```
-    /// use prometheus_aioexporter::encode::Format;
-    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    /// use prometheus_aioexporter::{Format, MetricConfig, Registry};
     ///
     /// let mut registry = Registry::new();
     /// let metrics = registry.create_metrics([MetricConfig::new("rows", "Rows.", "gauge")])?;

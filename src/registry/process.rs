@@ -321,8 +321,7 @@ fn parse_btime(text: &str) -> Option<u64> {
 /// textfile can do before writing it.
 ///
 /// ```
-/// use prometheus_aioexporter::process::ProcessMetrics;
-/// use prometheus_aioexporter::Registry;
+/// use prometheus_aioexporter::{ProcessMetrics, Registry};
 ///
 /// let mut registry = Registry::new();
 /// let process = ProcessMetrics::register(&mut registry)?;

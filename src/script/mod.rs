@@ -34,7 +34,9 @@ pub const EXIT_USAGE: i32 = 2;
 ///
 /// ```no_run
 /// use prometheus_aioexporter::cli::{ArgParser, Args};
-/// use prometheus_aioexporter::{BoxError, Exporter, MetricConfig, PrometheusExporterScript, Registry};
+/// use prometheus_aioexporter::{
+///     BoundExporter, BoxError, MetricConfig, PrometheusExporterScript, Registry,
+/// };
 ///
 /// #[derive(Default)]
 /// struct MyExporter {

@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-pub use prometheus_aioexporter::encode::Format;
+pub use prometheus_aioexporter::Format;
 use prometheus_aioexporter::{
     BoxError, CollectedFamily, Collector, Family as MetricFamily, MetricConfig, MetricError,
     MetricType, Metrics, Registry, Series, DEFAULT_BUCKETS,

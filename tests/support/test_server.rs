@@ -41,12 +41,12 @@ impl TestServer {
         let mut exporter = Exporter::new(name, description);
         exporter.set_hosts(["127.0.0.1"]).set_port(0);
         configure(&mut exporter);
-        let mut server = exporter.bind().expect("bind the test server");
-        let addr = server.local_addrs()[0];
-        let handle = server.shutdown_handle();
+        let mut bound = exporter.bind().expect("bind the test server");
+        let addr = bound.local_addrs()[0];
+        let handle = bound.shutdown_handle();
         let (tx, done) = mpsc::channel();
         let thread = std::thread::spawn(move || {
-            let result = exporter.serve(&mut server, None);
+            let result = bound.serve(None);
             let _ = tx.send(());
             result
         });
