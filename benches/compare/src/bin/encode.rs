@@ -34,8 +34,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use prometheus_aioexporter::encode::Format;
-use prometheus_aioexporter::{MetricConfig, Registry, DEFAULT_BUCKETS};
+use prometheus_aioexporter::{Format, MetricConfig, Registry, DEFAULT_BUCKETS};
 
 /// Counts allocations while `COUNTING` is set (one relaxed load otherwise).
 struct Counting;
