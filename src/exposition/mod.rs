@@ -14,6 +14,8 @@
 
 #[cfg(feature = "server")]
 pub(crate) mod negotiate;
+#[cfg(test)]
+mod tests;
 mod text;
 mod textfile;
 

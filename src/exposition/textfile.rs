@@ -170,7 +170,7 @@ fn create_temporary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MetricConfig;
+    use crate::registry::MetricConfig;
 
     fn scratch_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(

@@ -198,3 +198,37 @@ impl std::error::Error for CollectError {
         Some(&*self.source)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_samples_orders_as_the_standard_sort() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for round in 0..20 {
+                let samples: Vec<(Vec<String>, f64)> = (0..len)
+                    .map(|i| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        let key = if round % 4 == 0 {
+                            i as u64
+                        } else {
+                            state % 1000
+                        };
+                        (vec![format!("k{}", key % 7), format!("{key}")], i as f64)
+                    })
+                    .collect();
+                let mut ours = samples.clone();
+                sort_samples(&mut ours);
+                let mut want = samples;
+                want.sort_by(|a, b| a.0.cmp(&b.0));
+                let keys =
+                    |v: &[(Vec<String>, f64)]| v.iter().map(|s| s.0.clone()).collect::<Vec<_>>();
+                assert_eq!(keys(&ours), keys(&want), "len {len} round {round}");
+            }
+        }
+    }
+}
