@@ -77,7 +77,7 @@ fn converse(input: &[u8], mut read_seed: u32, mut write_seed: u32) -> Vec<u8> {
     let limits = RequestLimits { max_request_head_bytes: LIMIT };
     let peer = "127.0.0.1:9".parse().unwrap();
     let mut session = Session::new(peer, limits);
-    let context = Context { peer, arrived: Instant::now(), common: FUZZ };
+    let context = Context { peer, arrived: Instant::now(), common: FUZZ, responses_in_flight: 0 };
     let next_size = |seed: &mut u32| {
         *seed ^= *seed << 13;
         *seed ^= *seed >> 17;

@@ -80,14 +80,14 @@ impl App {
     }
 
     /// Runs the process-stats refresh and the update handler, then encodes the registry into
-    /// a reusable body.
-    pub(super) fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
-        // A scrape pins one body, plain or compressed: count both kinds against the limit.
+    /// a reusable body; or refuses, without running them, while `in_flight` responses (the
+    /// server's count) are at the limit.
+    pub(super) fn collect(
+        &mut self,
+        scrape: &Scrape,
+        in_flight: usize,
+    ) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
         let max = self.max_scrapes_in_flight;
-        #[cfg(feature = "gzip")]
-        let in_flight = self.bodies.in_flight() + self.gzip_bodies.in_flight();
-        #[cfg(not(feature = "gzip"))]
-        let in_flight = self.bodies.in_flight();
         if max > 0 && in_flight >= max {
             self.warn_busy(max);
             return Err(ScrapeFailure::Busy);
@@ -193,7 +193,7 @@ impl App {
     ) -> Status {
         let format = negotiate::negotiate_format(request.accept, self.openmetrics);
         let scrape = self.scrape(format, request.scrape_timeout, context.arrived);
-        let mut body = match self.collect(&scrape) {
+        let mut body = match self.collect(&scrape, context.responses_in_flight) {
             Ok(body) => body,
             Err(failure) => {
                 let (status, mut text) = match failure {
@@ -378,7 +378,7 @@ mod tests {
         e.enable_process_stats().unwrap();
         let mut e = e.into_app();
         let body = e
-            .collect(&e.scrape(Format::Text, None, Instant::now()))
+            .collect(&e.scrape(Format::Text, None, Instant::now()), 0)
             .unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         for name in [
@@ -407,20 +407,20 @@ mod tests {
         let scrape = e.scrape(Format::Text, None, Instant::now());
         e.handler = Some(Box::new(|_, _| Err("bad\nthing".into())));
         assert_eq!(
-            e.collect(&scrape).unwrap_err(),
+            e.collect(&scrape, 0).unwrap_err(),
             ScrapeFailure::Failed("metric update handler failed: bad thing".into())
         );
         e.handler = Some(Box::new(|_, _| panic!("boom")));
         assert_eq!(
-            e.collect(&scrape).unwrap_err(),
+            e.collect(&scrape, 0).unwrap_err(),
             ScrapeFailure::Failed("metric update handler panicked".into())
         );
         e.handler = Some(Box::new(|_, _| Ok(())));
-        assert!(e.collect(&scrape).is_ok());
+        assert!(e.collect(&scrape, 0).is_ok());
     }
 
     #[test]
-    fn scrapes_beyond_the_bodies_in_flight_are_busy_without_running_the_handler() {
+    fn scrapes_at_the_limit_of_responses_in_flight_are_busy_without_running_the_handler() {
         let mut e = Exporter::new("x", "");
         e.set_limits(Limits {
             max_scrapes_in_flight: 2,
@@ -434,52 +434,50 @@ mod tests {
         });
         let mut e = e.into_app();
         let scrape = e.scrape(Format::Text, None, Instant::now());
-        // Bodies held, as connections sending them hold them.
-        let first = e.collect(&scrape).unwrap();
-        let second = e.collect(&scrape).unwrap();
+        assert!(e.collect(&scrape, 0).is_ok());
+        assert!(e.collect(&scrape, 1).is_ok());
         for _ in 0..3 {
-            assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
+            assert_eq!(e.collect(&scrape, 2).unwrap_err(), ScrapeFailure::Busy);
         }
+        assert_eq!(e.collect(&scrape, 7).unwrap_err(), ScrapeFailure::Busy);
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
-        // The first refusal was logged at once; the two after it wait for the next line.
-        assert_eq!(e.busy_refused, 2);
-        drop(first);
-        let third = e.collect(&scrape).unwrap();
+        // The first refusal was logged at once; the three after it wait for the next line.
+        assert_eq!(e.busy_refused, 3);
+        assert!(e.collect(&scrape, 1).is_ok());
         assert_eq!(
             e.busy_refused, 0,
             "the burst's count is logged when scrapes resume"
         );
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
-        drop((second, third));
-        for _ in 0..10 {
-            assert!(e.collect(&scrape).is_ok(), "sent bodies free their slots");
-        }
         e.max_scrapes_in_flight = 0;
-        let held: Vec<_> = (0..20).map(|_| e.collect(&scrape).unwrap()).collect();
-        assert_eq!(held.len(), 20, "0 is no limit");
+        assert!(e.collect(&scrape, 1000).is_ok(), "0 is no limit");
     }
 
-    /// A compressed body counts as the scrape's one body: with gzip, the limit holds too.
+    /// Bodies being sent are reused only once free: a scrape never writes into one that a
+    /// connection still sends, plain or compressed.
     #[test]
-    #[cfg(feature = "gzip")]
-    fn compressed_bodies_count_against_the_same_limit() {
+    fn bodies_in_flight_are_not_reused() {
         let mut e = Exporter::new("x", "");
-        e.set_limits(Limits {
-            max_scrapes_in_flight: 2,
-            ..Limits::default()
-        });
+        e.registry_mut()
+            .create_metrics([crate::registry::MetricConfig::new("g", "G.", "gauge")])
+            .unwrap();
         let mut e = e.into_app();
         let scrape = e.scrape(Format::Text, None, Instant::now());
-        let mut held = Vec::new();
-        for _ in 0..2 {
-            let body = e.collect(&scrape).unwrap();
-            let compressed = e.compress(&body).unwrap();
-            drop(body);
-            held.push(compressed);
+        let first = e.collect(&scrape, 0).unwrap();
+        let second = e.collect(&scrape, 0).unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(first, second);
+        #[cfg(feature = "gzip")]
+        {
+            let compressed = e.compress(&first).unwrap();
+            let again = e.compress(&second).unwrap();
+            assert!(!Arc::ptr_eq(&compressed, &again));
+            assert_eq!(compressed, again);
         }
-        assert_eq!(e.collect(&scrape).unwrap_err(), ScrapeFailure::Busy);
-        held.pop();
-        assert!(e.collect(&scrape).is_ok());
+        let address = Arc::as_ptr(&first);
+        drop(first);
+        let third = e.collect(&scrape, 0).unwrap();
+        assert_eq!(Arc::as_ptr(&third), address, "a free body is reused");
     }
 
     #[test]

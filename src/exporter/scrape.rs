@@ -70,8 +70,7 @@ pub(super) fn announced_timeout(header: Option<&[u8]>) -> Option<Duration> {
 }
 
 /// Response bodies shared with the connections sending them, and reused once none does, so a
-/// steady stream of scrapes does not allocate, even when scrapes overlap. Bodies still being
-/// sent stay listed, so that they can be counted.
+/// steady stream of scrapes does not allocate, even when scrapes overlap.
 #[derive(Debug, Default)]
 pub(super) struct BodyPool {
     bodies: Vec<Arc<Vec<u8>>>,
@@ -86,11 +85,6 @@ fn is_free(body: &Arc<Vec<u8>>) -> bool {
 impl BodyPool {
     /// Free buffers kept for reuse, at most.
     const KEEP: usize = 4;
-
-    /// How many of its bodies connections are still sending.
-    pub(super) fn in_flight(&self) -> usize {
-        self.bodies.iter().filter(|b| !is_free(b)).count()
-    }
 
     /// An empty buffer that no connection holds.
     pub(super) fn take(&mut self) -> Arc<Vec<u8>> {
@@ -125,7 +119,7 @@ impl BodyPool {
 /// Why a scrape got no body.
 #[derive(Debug, PartialEq)]
 pub(super) enum ScrapeFailure {
-    /// [`Limits::max_scrapes_in_flight`](crate::Limits::max_scrapes_in_flight) bodies are
+    /// [`Limits::max_scrapes_in_flight`](crate::Limits::max_scrapes_in_flight) responses are
     /// still being sent: 503.
     Busy,
     /// The handler or a collector failed: 500, with this one-line reason.

@@ -61,6 +61,9 @@ pub struct Context<'a> {
     pub arrived: Instant,
     /// The `Server` and `Date` headers every response carries.
     pub common: CommonHeaders<'a>,
+    /// How many other connections are sending a response: what the server counts against
+    /// its limit on responses in flight, so that a service refuses work by the same count.
+    pub responses_in_flight: usize,
 }
 
 /// Decides the answer to a request. Implemented by the exporter; sessions own the bytes.
@@ -342,6 +345,7 @@ mod tests {
                 server: "echo",
                 date: "",
             },
+            responses_in_flight: 0,
         }
     }
 

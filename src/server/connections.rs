@@ -51,6 +51,9 @@ pub(super) struct Connections {
     /// Where the search for a free slot starts.
     next: usize,
     open: usize,
+    /// Connections whose `wait` is [`Wait::Response`]: responses being sent, which
+    /// [`Limits::max_scrapes_in_flight`] bounds.
+    responding: usize,
 }
 
 impl Connections {
@@ -60,7 +63,24 @@ impl Connections {
             first,
             next: 0,
             open: 0,
+            responding: 0,
         }
+    }
+
+    /// How many connections are sending a response.
+    pub(super) fn responding(&self) -> usize {
+        self.responding
+    }
+
+    /// [`Connection::rearm`]s the connection of `token`, keeping count of those responding.
+    pub(super) fn rearm(&mut self, token: Token, limits: &Limits) {
+        let Some(conn) = self.get_mut(token) else {
+            return;
+        };
+        let was = conn.wait == Wait::Response;
+        conn.rearm(limits);
+        let is = conn.wait == Wait::Response;
+        self.responding = self.responding + usize::from(is) - usize::from(was);
     }
 
     pub(super) fn len(&self) -> usize {
@@ -116,6 +136,7 @@ impl Connections {
         let slot = self.slot(token)?;
         let conn = self.slots.get_mut(slot)?.take()?;
         self.open -= 1;
+        self.responding -= usize::from(conn.wait == Wait::Response);
         Some(conn)
     }
 
@@ -162,7 +183,7 @@ impl Connection {
     /// Sets the deadline for what the connection now waits for: from the first byte of a
     /// request head (however slowly the rest comes), from the end of the last response when
     /// idle, from the last progress of a response being sent.
-    pub(super) fn rearm(&mut self, limits: &Limits) {
+    fn rearm(&mut self, limits: &Limits) {
         let wait = self.session.wait();
         // Bytes written since the deadline was set: a response went out (the idle time and a
         // next head's time count from it) or a slow one progressed. Bytes read never extend

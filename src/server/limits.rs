@@ -39,10 +39,12 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// On shutdown, how long responses in flight may take to finish: 5 s.
     pub shutdown_timeout: Duration,
-    /// Scrape bodies being sent at once, at most: 8 (0: no limit). Each is a whole exposition,
-    /// plain or compressed, so this bounds the memory that clients which ask and do not read can
-    /// pin. A scrape beyond it is answered 503 without running the update handler, as
-    /// client_golang's `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do.
+    /// Responses being sent at once, at most: 8 (0: no limit). A scrape's is a whole
+    /// exposition, plain or compressed, so this bounds the memory that clients which ask and do
+    /// not read can pin (small answers, such as the landing page, leave at once). A scrape
+    /// beyond it is answered 503 without running the update handler, as client_golang's
+    /// `MaxRequestsInFlight` and node_exporter's `--web.max-requests` do. The server keeps the
+    /// one count, and tells the exporter with each request.
     pub max_scrapes_in_flight: usize,
     /// While responses are being sent on [`max_scrapes_in_flight`](Self::max_scrapes_in_flight)
     /// connections or more (so the next scrape would be refused), or while a new connection

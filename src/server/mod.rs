@@ -126,6 +126,7 @@ const TURN_BYTES: usize = 64 * 1024;
 struct Turn<'a> {
     started: Instant,
     common: CommonHeaders<'a>,
+    responses_in_flight: usize,
 }
 
 /// The poll a server owns when it runs its own loop (see [`Server::run`]).
@@ -490,15 +491,7 @@ impl Server {
     /// for its connection.
     fn busy(&self) -> bool {
         let max = self.limits.max_scrapes_in_flight;
-        self.room_wanted
-            || max > 0
-                && self.connections.len() >= max
-                && self
-                    .connections
-                    .iter()
-                    .filter(|(_, c)| c.wait == Wait::Response)
-                    .count()
-                    >= max
+        self.room_wanted || max > 0 && self.connections.responding() >= max
     }
 
     /// The earliest time something must happen without an event.
@@ -730,6 +723,7 @@ impl Server {
     /// Handles whatever the connection is ready for: writes pending output, then reads and
     /// answers requests until the socket would block.
     fn drive(&mut self, token: Token, service: &mut dyn Service) {
+        let responding = self.connections.responding();
         let Some(conn) = self.connections.get_mut(token) else {
             return; // A spurious or stale event.
         };
@@ -739,14 +733,19 @@ impl Server {
                 server: &self.server_header,
                 date: self.date.as_str(),
             },
+            // The others': this one asks for an answer only once its last one is sent.
+            responses_in_flight: responding - usize::from(conn.wait == Wait::Response),
         };
         let next = match drive_connection(conn, service, &turn, &mut self.read_chunk[..]) {
             Next::Close => Next::Close,
             next => {
-                conn.rearm(&self.limits);
-                match update_interest(&self.registry, token, conn) {
-                    Next::Close => Next::Close,
-                    _ => next,
+                self.connections.rearm(token, &self.limits);
+                match self.connections.get_mut(token) {
+                    Some(conn) => match update_interest(&self.registry, token, conn) {
+                        Next::Close => Next::Close,
+                        _ => next,
+                    },
+                    None => Next::Close,
                 }
             }
         };
@@ -827,6 +826,7 @@ fn drive_connection(
         peer: conn.session.peer(),
         arrived: turn.started,
         common: turn.common,
+        responses_in_flight: turn.responses_in_flight,
     };
     let mut written = 0;
     let mut drained = false;
