@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::gzip::Gzip;
 use super::scrape::{announced_timeout, BodyPool, ScrapeFailure};
 use super::{Scrape, UpdateHandler};
-use crate::exposition::{negotiate, Format};
+use crate::exposition::{negotiate, Escaping, Format};
 use crate::http::{self, Context, Method, Request, Response, ResponseHead, Service, Status};
 use crate::log::{log_debug, log_error, log_warning, Addr};
 #[cfg(feature = "process-stats")]
@@ -80,8 +80,18 @@ impl App {
     }
 
     /// Runs the process-stats refresh and the update handler, then encodes the registry into
-    /// a reusable body.
+    /// a reusable body (names escaped with underscores, which leaves legacy names as they are).
+    #[cfg(test)]
     pub(super) fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
+        self.collect_escaped(scrape, Escaping::Underscores)
+    }
+
+    /// As [`App::collect`], with names escaped as the scraper negotiated.
+    fn collect_escaped(
+        &mut self,
+        scrape: &Scrape,
+        escaping: Escaping,
+    ) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
         // A scrape pins one body, plain or compressed: count both kinds against the limit.
         let max = self.max_scrapes_in_flight;
         #[cfg(feature = "gzip")]
@@ -122,7 +132,7 @@ impl App {
         // the handler does, and not the server.
         let out = Arc::make_mut(&mut body);
         let encoded = catch_unwind(AssertUnwindSafe(|| {
-            self.registry.encode_format(out, scrape.format)
+            self.registry.encode_escaped(out, scrape.format, escaping)
         }));
         let message = match encoded {
             Ok(Ok(())) => return Ok(self.bodies.put(body)),
@@ -191,9 +201,9 @@ impl App {
         context: &Context<'_>,
         response: &mut Response,
     ) -> Status {
-        let format = negotiate::negotiate_format(request.accept, self.openmetrics);
-        let scrape = self.scrape(format, request.scrape_timeout, context.arrived);
-        let mut body = match self.collect(&scrape) {
+        let chosen = negotiate::negotiate_format(request.accept, self.openmetrics);
+        let scrape = self.scrape(chosen.format(), request.scrape_timeout, context.arrived);
+        let mut body = match self.collect_escaped(&scrape, chosen.escaping()) {
             Ok(body) => body,
             Err(failure) => {
                 let (status, mut text) = match failure {
@@ -221,7 +231,7 @@ impl App {
             request,
             context,
             response,
-            format.content_type(),
+            chosen.content_type(),
             body.len(),
             extra,
         );

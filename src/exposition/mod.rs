@@ -36,6 +36,25 @@ pub enum Format {
     OpenMetrics,
 }
 
+/// How names outside the legacy character set are written: the `escaping` parameter of
+/// Prometheus 3's `Accept` and of our `Content-Type`.
+///
+/// Every name the registry holds today is legacy-valid, which `allow-utf-8`, `underscores` and
+/// `values` leave as they are; `dots` changes them too (`_` becomes `__`), so it is the one
+/// scheme that changes a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Escaping {
+    /// `allow-utf-8`: names outside the legacy set are quoted.
+    AllowUtf8,
+    /// `underscores`: each character outside the legacy set becomes `_` (the default).
+    Underscores,
+    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`, any other invalid character `__`;
+    /// legacy names too.
+    Dots,
+    /// `values`: a name outside the legacy set becomes `U__` and its characters' code points.
+    Values,
+}
+
 impl Format {
     /// Both formats: text, then OpenMetrics.
     pub const ALL: [Format; 2] = [Format::Text, Format::OpenMetrics];
@@ -66,16 +85,28 @@ impl Registry {
     /// # Errors
     /// As [`Registry::encode`].
     pub fn encode_format(&mut self, out: &mut Vec<u8>, format: Format) -> Result<(), CollectError> {
+        self.encode_escaped(out, format, Escaping::Underscores)
+    }
+
+    /// As [`Registry::encode_format`], with names escaped by `escaping` (what a scraper
+    /// negotiated).
+    pub(crate) fn encode_escaped(
+        &mut self,
+        out: &mut Vec<u8>,
+        format: Format,
+        escaping: Escaping,
+    ) -> Result<(), CollectError> {
+        let style = text::Style::new(format, escaping);
         let start = out.len();
         for (_, metric) in self.metrics().iter() {
-            text::encode_metric(out, metric, format);
+            text::encode_metric(out, metric, style);
         }
         if let Err(err) = self.collect() {
             out.truncate(start);
             return Err(err);
         }
         for family in self.collected() {
-            text::encode_collected(out, family, format);
+            text::encode_collected(out, family, style);
         }
         if format == Format::OpenMetrics {
             out.extend_from_slice(b"# EOF\n");
