@@ -209,8 +209,14 @@ fn encode_series_family<S: Series>(
         // (as client_golang does), so no empty family confuses a parser.
         return;
     }
+    let start = out.len();
     write_header(out, &desc.name, desc.kind, &desc.help, style);
+    let header_end = out.len();
     family.for_each_series(|s| write(out, desc, s));
+    if out.len() == header_end {
+        // Every sample was left out (below): no family rather than an empty one.
+        out.truncate(start);
+    }
 }
 
 /// `true` if OpenMetrics lets `v` be a counter-like value (`_total`, `_sum`): neither NaN nor
@@ -229,6 +235,8 @@ fn counter_like_ok(style: Style, v: f64) -> bool {
 /// - a histogram with a negative bucket bound: `_sum` and `_count`, always, since the sum of
 ///   such a histogram is no counter (OpenMetrics forbids it even when it happens to be ≥ 0);
 /// - a summary sum that is negative or NaN: its `_sum` (its `_count` is still a count).
+///
+/// A family all of whose samples are left out is left out too.
 pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
     match metric {
         Metric::Counter(f) => encode_series_family(out, f, style, |out, desc, s| {
@@ -283,11 +291,14 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
 /// counter sample that is negative or NaN is left out of OpenMetrics, as for registered
 /// counters.
 pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, style: Style) {
+    let start = out.len();
     write_header(out, &family.name, family.kind, &family.help, style);
     let counter = family.kind == MetricType::Counter;
     let suffix = if counter { "_total" } else { "" };
+    let mut left_out = 0;
     for (values, value) in &family.samples {
         if counter && !counter_like_ok(style, *value) {
+            left_out += 1;
             continue;
         }
         style.name(out, &family.name);
@@ -306,6 +317,9 @@ pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, styl
         out.push(b' ');
         write_float(out, *value);
         out.push(b'\n');
+    }
+    if left_out > 0 && left_out == family.samples.len() {
+        out.truncate(start);
     }
 }
 
