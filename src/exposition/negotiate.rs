@@ -31,6 +31,11 @@ use crate::wire::ascii::trim_ows;
 
 /// Splits `s` at top-level commas (not inside quoted strings).
 fn split_commas(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    split_unquoted(s, b',')
+}
+
+/// Splits `s` at each `separator` outside quoted strings.
+fn split_unquoted(s: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let current = rest?;
@@ -41,7 +46,7 @@ fn split_commas(s: &[u8]) -> impl Iterator<Item = &[u8]> {
                 _ if escaped => escaped = false,
                 b'\\' if quoted => escaped = true,
                 b'"' => quoted = !quoted,
-                b',' if !quoted => {
+                _ if b == separator && !quoted => {
                     rest = current.get(i + 1..);
                     return current.get(..i);
                 }
@@ -214,7 +219,7 @@ struct Element<'a> {
 /// without `=` is skipped (as the reference does), names are case-insensitive (RFC 9110
 /// §5.6.6, where the reference compares them exactly) and a quoted value is its content.
 fn parse_element(element: &[u8]) -> Element<'_> {
-    let mut tokens = element.split(|&b| b == b';');
+    let mut tokens = split_unquoted(element, b';');
     let range = trim_ows(tokens.next().unwrap_or_default());
     let (kind, subtype) = match range.iter().position(|&b| b == b'/') {
         Some(slash) => (
