@@ -21,6 +21,7 @@ mod embedding;
 mod hostile;
 #[cfg(feature = "server")]
 mod negotiation;
+mod openmetrics_strict;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod prometheus_e2e;
 mod promtool;
