@@ -467,4 +467,25 @@ fn dots_escape_legacy_names_as_the_reference_does() {
         "ours:\n{}\nthe reference:\n{reference}",
         response.text()
     );
+    // OpenMetrics under dots: each sample in its typed family, for the Python client's parser.
+    let accept = [(
+        "Accept",
+        "application/openmetrics-text;version=1.0.0;escaping=dots",
+    )];
+    let response = try_get(server.port(), "/metrics", &accept).unwrap();
+    let families = run_python(PARSE_OPENMETRICS, response.body.clone());
+    assert_eq!(
+        families.trim(),
+        "jobs__done counter 1\nlat__seconds gauge 1\nreq__size__bytes histogram 4",
+        "{}",
+        response.text()
+    );
 }
+
+/// Each family the Python client's OpenMetrics parser reads from stdin: name, type, samples.
+const PARSE_OPENMETRICS: &str = r#"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+for f in sorted(text_string_to_metric_families(sys.stdin.read()), key=lambda f: f.name):
+    print(f.name, f.type, len(f.samples))
+"#;

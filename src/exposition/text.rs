@@ -56,8 +56,11 @@ impl Style {
     /// escaped with the rest of the name, as the reference (the Python client) and client_golang
     /// do (`a_b_total` is `a__b__total` under `dots`, and unescapes to the name it was). In
     /// OpenMetrics a sample's name must be its family's name plus the suffix, so the suffix is
-    /// written as is: the reference escapes it there too, and its own strict parser then
-    /// rejects the body (`# TYPE a__b counter` with `a__b__total`).
+    /// written as is: the reference escapes it there too, and its own parser then reads
+    /// `a__b__total` as a sample of another, untyped family, leaving `# TYPE a__b counter`
+    /// empty. (Under `values` its OpenMetrics writer also prefixes legacy sample names with
+    /// `U__`, against its own `escape_metric_name` and Prometheus' `EscapeName`, which leave
+    /// legacy names as they are; so do we.)
     fn suffix(self, out: &mut Vec<u8>, suffix: &str) {
         match self.format {
             Format::Text => self.name(out, suffix),
