@@ -43,6 +43,8 @@ pub enum Format {
 /// `values` leave as they are; `dots` changes them too (`_` becomes `__`), so it is the one
 /// scheme that changes a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Without the server nothing negotiates: only the default is used.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub enum Escaping {
     /// `allow-utf-8`: names outside the legacy set are quoted.
     AllowUtf8,
