@@ -381,4 +381,104 @@ mod tests {
             assert_eq!(got, format!("# HELP {want}"), "{kind} {format:?}");
         }
     }
+
+    /// The body of `registry` in `format` under `escaping`.
+    fn body(registry: &mut crate::Registry, format: Format, escaping: Escaping) -> String {
+        let mut out = Vec::new();
+        registry.encode_escaped(&mut out, format, escaping).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dots_escape_metric_and_label_names_not_values() {
+        let mut registry = crate::Registry::new();
+        let metrics = registry
+            .create_metrics([
+                crate::MetricConfig::new("jobs_done", "J_.", "counter").labels(["job_kind"]),
+                crate::MetricConfig::new("run_state", "S.", "enum").states(["up_a"]),
+            ])
+            .unwrap();
+        let jobs = metrics.counter_family("jobs_done").unwrap();
+        jobs.labels(&["a_\"b_"]).unwrap().inc();
+        let cases: &[(Format, Escaping, &str)] = &[
+            (
+                Format::Text,
+                Escaping::Dots,
+                "# HELP jobs__done__total J_.\n# TYPE jobs__done__total counter\n\
+                 jobs__done__total{job__kind=\"a_\\\"b_\"} 1\n\
+                 # HELP run__state S.\n# TYPE run__state gauge\n\
+                 run__state{run__state=\"up_a\"} 1\n",
+            ),
+            (
+                Format::OpenMetrics,
+                Escaping::Dots,
+                "# HELP jobs__done J_.\n# TYPE jobs__done counter\n\
+                 jobs__done_total{job__kind=\"a_\\\"b_\"} 1\n\
+                 # HELP run__state S.\n# TYPE run__state stateset\n\
+                 run__state{run__state=\"up_a\"} 1\n# EOF\n",
+            ),
+            (
+                Format::Text,
+                Escaping::AllowUtf8,
+                "# HELP jobs_done_total J_.\n# TYPE jobs_done_total counter\n\
+                 jobs_done_total{job_kind=\"a_\\\"b_\"} 1\n\
+                 # HELP run_state S.\n# TYPE run_state gauge\n\
+                 run_state{run_state=\"up_a\"} 1\n",
+            ),
+        ];
+        for &(format, escaping, want) in cases {
+            assert_eq!(
+                body(&mut registry, format, escaping),
+                want,
+                "{format:?} {escaping:?}"
+            );
+        }
+        for escaping in [Escaping::Underscores, Escaping::Values, Escaping::AllowUtf8] {
+            for format in Format::ALL {
+                let default = body(&mut registry, format, Escaping::Underscores);
+                assert_eq!(
+                    body(&mut registry, format, escaping),
+                    default,
+                    "{escaping:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn openmetrics_leaves_out_what_it_forbids_and_text_keeps_it() {
+        let mut registry = crate::Registry::new();
+        let metrics = registry
+            .create_metrics([
+                crate::MetricConfig::new("c", "C.", "counter"),
+                crate::MetricConfig::new("h", "H.", "histogram").buckets([1.0]),
+                crate::MetricConfig::new("s", "S.", "summary"),
+            ])
+            .unwrap();
+        metrics.counter("c").unwrap().set(-1.0);
+        metrics.histogram("h").unwrap().observe(-5.0);
+        metrics.summary("s").unwrap().observe(f64::NAN);
+        let text = body(&mut registry, Format::Text, Escaping::Underscores);
+        assert_eq!(
+            text,
+            "# HELP c_total C.\n# TYPE c_total counter\nc_total -1\n\
+             # HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
+             h_sum -5\nh_count 1\n\
+             # HELP s S.\n# TYPE s summary\ns_sum NaN\ns_count 1\n"
+        );
+        let om = body(&mut registry, Format::OpenMetrics, Escaping::Underscores);
+        assert_eq!(
+            om,
+            "# HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
+             # HELP s S.\n# TYPE s summary\ns_count 1\n# EOF\n"
+        );
+        metrics.counter("c").unwrap().set(f64::INFINITY);
+        metrics.histogram("h").unwrap().observe(10.0);
+        let om = body(&mut registry, Format::OpenMetrics, Escaping::Underscores);
+        assert!(
+            om.starts_with("# HELP c C.\n# TYPE c counter\nc_total +Inf\n"),
+            "{om}"
+        );
+        assert!(om.contains("h_sum 5\nh_count 2\n"), "{om}");
+    }
 }
