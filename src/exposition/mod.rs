@@ -1,5 +1,6 @@
-//! The exposition layer: the Prometheus text format 0.0.4 and OpenMetrics 1.0, which of them a
-//! scraper asked for, and the exposition written to a file.
+//! The exposition layer: the Prometheus text format (0.0.4, and 1.0.0, the same body while
+//! every name is legacy) and OpenMetrics 1.0, which of them and which name escaping a scraper
+//! asked for, and the exposition written to a file.
 //!
 //! It owns the bytes of a scrape: `# HELP` / `# TYPE` lines, sample lines and the closing
 //! `# EOF` ([`text`]), content negotiation ([`negotiate`], with the server), and node_exporter
@@ -7,7 +8,9 @@
 //! over the registry; a [`Format`] decides the few places where they differ: family names and
 //! types in the header lines (OpenMetrics names a counter family without `_total` and has `info`
 //! and `stateset` types), `"` escaped in OpenMetrics help texts, canonical `le` values (`1.0`,
-//! not `1`), and `# EOF`. Encoding appends to a `Vec<u8>`, which a scrape reuses, so it
+//! not `1`), and `# EOF`; an [`Escaping`] how names are spelled (only `dots` changes legacy
+//! names), and OpenMetrics leaves out the samples it forbids (negative or NaN counters and
+//! sums), so that every OpenMetrics body parses. Encoding appends to a `Vec<u8>`, which a scrape reuses, so it
 //! allocates only when the buffer must grow.
 //!
 //! It uses the registry (to read values) and the `wire` layer (to spell them).
@@ -30,7 +33,8 @@ const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.
 /// An exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// The Prometheus text format, version 0.0.4.
+    /// The Prometheus text format: version 0.0.4, or 1.0.0 when a scraper asks for it (the
+    /// same body while every name is legacy; only the `Content-Type` differs).
     Text,
     /// OpenMetrics 1.0 text.
     OpenMetrics,
