@@ -79,14 +79,14 @@ impl App {
         }
     }
 
-    /// Runs the process-stats refresh and the update handler, then encodes the registry into
-    /// a reusable body (names escaped with underscores, which leaves legacy names as they are).
+    /// `collect_escaped` with the default escaping (underscores: legacy names unchanged).
     #[cfg(test)]
     pub(super) fn collect(&mut self, scrape: &Scrape) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
         self.collect_escaped(scrape, Escaping::Underscores)
     }
 
-    /// As [`App::collect`], with names escaped as the scraper negotiated.
+    /// Runs the process-stats refresh and the update handler, then encodes the registry into
+    /// a reusable body, with names escaped as the scraper negotiated.
     fn collect_escaped(
         &mut self,
         scrape: &Scrape,
