@@ -51,8 +51,10 @@ const POLL: Duration = Duration::from_millis(200);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// What Prometheus 2.x sends as `Accept`: `scrapeAcceptHeader` in its scrape/scrape.go.
 const PROMETHEUS_2_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-/// The content types of the two formats, as the crate sends them.
-const OPENMETRICS_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The content types of the two formats, as the crate answers Prometheus 2.x (which names the
+/// OpenMetrics version and no escaping: the Python client's `escaping=underscores`).
+const OPENMETRICS_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 const TEXT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 // ---------------------------------------------------------------------------------------------

@@ -535,7 +535,7 @@ fn openmetrics_is_served_when_preferred() {
     response.assert_status(200);
     assert_eq!(
         response.header("Content-Type"),
-        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores")
     );
     assert!(response.text().ends_with("# EOF\n"), "{response:?}");
 }

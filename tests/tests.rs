@@ -19,6 +19,9 @@ mod alloc;
 mod embedding;
 #[cfg(feature = "script")]
 mod hostile;
+#[cfg(feature = "server")]
+mod negotiation;
+mod openmetrics_strict;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod prometheus_e2e;
 mod promtool;

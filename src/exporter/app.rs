@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::gzip::Gzip;
 use super::scrape::{announced_timeout, BodyPool, ScrapeFailure};
 use super::{Scrape, UpdateHandler};
-use crate::exposition::{negotiate, Format};
+use crate::exposition::{negotiate, Escaping, Format};
 use crate::http::{self, Context, Method, Request, Response, ResponseHead, Service, Status};
 use crate::log::{log_debug, log_error, log_warning, Addr};
 #[cfg(feature = "process-stats")]
@@ -79,12 +79,23 @@ impl App {
         }
     }
 
-    /// Runs the process-stats refresh and the update handler, then encodes the registry into
-    /// a reusable body; or refuses, without running them, while `in_flight` responses (the
-    /// server's count) are at the limit.
+    /// `collect_escaped` with the default escaping (underscores: legacy names unchanged).
+    #[cfg(test)]
     pub(super) fn collect(
         &mut self,
         scrape: &Scrape,
+        in_flight: usize,
+    ) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
+        self.collect_escaped(scrape, Escaping::Underscores, in_flight)
+    }
+
+    /// Runs the process-stats refresh and the update handler, then encodes the registry into
+    /// a reusable body, with names escaped as the scraper negotiated; or refuses, without
+    /// running them, while `in_flight` responses (the server's count) are at the limit.
+    fn collect_escaped(
+        &mut self,
+        scrape: &Scrape,
+        escaping: Escaping,
         in_flight: usize,
     ) -> Result<Arc<Vec<u8>>, ScrapeFailure> {
         let max = self.max_scrapes_in_flight;
@@ -122,7 +133,7 @@ impl App {
         // the handler does, and not the server.
         let out = Arc::make_mut(&mut body);
         let encoded = catch_unwind(AssertUnwindSafe(|| {
-            self.registry.encode_format(out, scrape.format)
+            self.registry.encode_escaped(out, scrape.format, escaping)
         }));
         let message = match encoded {
             Ok(Ok(())) => return Ok(self.bodies.put(body)),
@@ -191,22 +202,23 @@ impl App {
         context: &Context<'_>,
         response: &mut Response,
     ) -> Status {
-        let format = negotiate::negotiate_format(request.accept, self.openmetrics);
-        let scrape = self.scrape(format, request.scrape_timeout, context.arrived);
-        let mut body = match self.collect(&scrape, context.responses_in_flight) {
-            Ok(body) => body,
-            Err(failure) => {
-                let (status, mut text) = match failure {
-                    ScrapeFailure::Busy => (
-                        Status::SERVICE_UNAVAILABLE,
-                        "too many scrapes in flight".to_string(),
-                    ),
-                    ScrapeFailure::Failed(message) => (Status::INTERNAL_SERVER_ERROR, message),
-                };
-                text.push('\n');
-                return simple(request, context, response, status, &text);
-            }
-        };
+        let chosen = negotiate::negotiate_format(request.accept, self.openmetrics);
+        let scrape = self.scrape(chosen.format(), request.scrape_timeout, context.arrived);
+        let mut body =
+            match self.collect_escaped(&scrape, chosen.escaping(), context.responses_in_flight) {
+                Ok(body) => body,
+                Err(failure) => {
+                    let (status, mut text) = match failure {
+                        ScrapeFailure::Busy => (
+                            Status::SERVICE_UNAVAILABLE,
+                            "too many scrapes in flight".to_string(),
+                        ),
+                        ScrapeFailure::Failed(message) => (Status::INTERNAL_SERVER_ERROR, message),
+                    };
+                    text.push('\n');
+                    return simple(request, context, response, status, &text);
+                }
+            };
         let mut extra: &[(&str, &str)] = &[];
         if cfg!(feature = "gzip") {
             extra = &[("Vary", "Accept-Encoding")];
@@ -221,7 +233,7 @@ impl App {
             request,
             context,
             response,
-            format.content_type(),
+            chosen.content_type(),
             body.len(),
             extra,
         );

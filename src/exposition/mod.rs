@@ -1,5 +1,6 @@
-//! The exposition layer: the Prometheus text format 0.0.4 and OpenMetrics 1.0, which of them a
-//! scraper asked for, and the exposition written to a file.
+//! The exposition layer: the Prometheus text format (0.0.4, and 1.0.0, the same body while
+//! every name is legacy) and OpenMetrics 1.0, which of them and which name escaping a scraper
+//! asked for, and the exposition written to a file.
 //!
 //! It owns the bytes of a scrape: `# HELP` / `# TYPE` lines, sample lines and the closing
 //! `# EOF` ([`text`]), content negotiation ([`negotiate`], with the server), and node_exporter
@@ -7,7 +8,9 @@
 //! over the registry; a [`Format`] decides the few places where they differ: family names and
 //! types in the header lines (OpenMetrics names a counter family without `_total` and has `info`
 //! and `stateset` types), `"` escaped in OpenMetrics help texts, canonical `le` values (`1.0`,
-//! not `1`), and `# EOF`. Encoding appends to a `Vec<u8>`, which a scrape reuses, so it
+//! not `1`), and `# EOF`; an [`Escaping`] how names are spelled (only `dots` changes legacy
+//! names), and OpenMetrics leaves out the samples it forbids (negative or NaN counters and
+//! sums), so that every OpenMetrics body parses. Encoding appends to a `Vec<u8>`, which a scrape reuses, so it
 //! allocates only when the buffer must grow.
 //!
 //! It uses the registry (to read values) and the `wire` layer (to spell them).
@@ -32,10 +35,32 @@ const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.
 /// An exposition format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
-    /// The Prometheus text format, version 0.0.4.
+    /// The Prometheus text format: version 0.0.4, or 1.0.0 when a scraper asks for it (the
+    /// same body while every name is legacy; only the `Content-Type` differs).
     Text,
     /// OpenMetrics 1.0 text.
     OpenMetrics,
+}
+
+/// How names outside the legacy character set are written: the `escaping` parameter of
+/// Prometheus 3's `Accept` and of our `Content-Type`.
+///
+/// Every name the registry holds today is legacy-valid, which `allow-utf-8`, `underscores` and
+/// `values` leave as they are; `dots` changes them too (`_` becomes `__`), so it is the one
+/// scheme that changes a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Without the server nothing negotiates: only the default is used.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub enum Escaping {
+    /// `allow-utf-8`: names outside the legacy set are quoted.
+    AllowUtf8,
+    /// `underscores`: each character outside the legacy set becomes `_` (the default).
+    Underscores,
+    /// `dots`: `.` becomes `_dot_`, `_` becomes `__`, any other invalid character `__`;
+    /// legacy names too.
+    Dots,
+    /// `values`: a name outside the legacy set becomes `U__` and its characters' code points.
+    Values,
 }
 
 impl Format {
@@ -68,16 +93,28 @@ impl Registry {
     /// # Errors
     /// As [`Registry::encode`].
     pub fn encode_format(&mut self, out: &mut Vec<u8>, format: Format) -> Result<(), CollectError> {
+        self.encode_escaped(out, format, Escaping::Underscores)
+    }
+
+    /// As [`Registry::encode_format`], with names escaped by `escaping` (what a scraper
+    /// negotiated).
+    pub(crate) fn encode_escaped(
+        &mut self,
+        out: &mut Vec<u8>,
+        format: Format,
+        escaping: Escaping,
+    ) -> Result<(), CollectError> {
+        let style = text::Style::new(format, escaping);
         let start = out.len();
         for (_, metric) in self.metrics().iter() {
-            text::encode_metric(out, metric, format);
+            text::encode_metric(out, metric, style);
         }
         if let Err(err) = self.collect() {
             out.truncate(start);
             return Err(err);
         }
         for family in self.collected() {
-            text::encode_collected(out, family, format);
+            text::encode_collected(out, family, style);
         }
         if format == Format::OpenMetrics {
             out.extend_from_slice(b"# EOF\n");

@@ -1,12 +1,23 @@
-//! Content negotiation: which exposition format and which content coding a scraper asked for.
+//! Content negotiation: which exposition format, which name escaping and which content coding
+//! a scraper asked for.
 //!
-//! This module owns reading `Accept` and `Accept-Encoding` (RFC 9110 §12.5) without allocating:
-//! media ranges and codings with their `q` weights, the most specific range deciding for each
-//! candidate. Prometheus 2.x asks for
-//! `application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`
-//! and 3.x for weighted variants with `escaping=allow-utf-8`; both get OpenMetrics. A missing,
-//! unparsable or unsatisfiable header gets the text format, as client_golang does, never a 406:
-//! a scrape that fails for a header is worse than one in the older format.
+//! This module owns reading `Accept` and `Accept-Encoding` (RFC 9110 §12.5) without allocating.
+//! For `Accept` the reference is the official Python client's
+//! `prometheus_client.exposition.choose_encoder` (0.26): for a header without weights we answer
+//! as it does, element for element, Content-Type string for Content-Type string (a test runs it
+//! against the real thing). Where it departs from RFC 9110 we follow the RFC, each departure
+//! named where it is handled:
+//!
+//! - weights count: the client's most preferred acceptable candidate wins, and `q=0` means
+//!   "not acceptable" (§12.4.2); only among equally weighted candidates do we choose as the
+//!   reference does (the first OpenMetrics or text 1.0.0 element, else text 0.0.4);
+//! - media types and parameter names are case-insensitive (§8.3.1, §5.6.6), quoted parameter
+//!   values equal their unquoted form and commas inside quotes do not split (§5.6.4);
+//! - the `Content-Type` says `version=1.0.0` for OpenMetrics, since that is what we write,
+//!   where the reference echoes whatever version ≥ 1.0.0 was asked for.
+//!
+//! A missing, unparsable or unsatisfiable header gets text 0.0.4, as both reference clients do,
+//! never a 406: a scrape that fails for a header is worse than one in the older format.
 
 #![deny(
     clippy::unwrap_used,
@@ -15,30 +26,16 @@
     clippy::indexing_slicing
 )]
 
-use super::Format;
+use super::{Escaping, Format};
 use crate::wire::ascii::trim_ows;
-
-/// One element of an `Accept` header that mentions a type we can serve.
-#[derive(Debug, Clone, Copy)]
-struct Match {
-    /// 0 for `*/*`, 1 for `type/*`, 2 for `type/subtype`, 3 with a version parameter.
-    specificity: u8,
-    /// The weight, in thousandths (RFC 9110 allows three decimals).
-    q: u16,
-    /// The element's position in the header, to prefer the earlier on equal weights.
-    position: usize,
-}
-
-/// Keeps the most specific match for a candidate (ties: the first seen).
-fn better(current: Option<Match>, new: Match) -> Option<Match> {
-    match current {
-        Some(c) if c.specificity >= new.specificity => Some(c),
-        _ => Some(new),
-    }
-}
 
 /// Splits `s` at top-level commas (not inside quoted strings).
 fn split_commas(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    split_unquoted(s, b',')
+}
+
+/// Splits `s` at each `separator` outside quoted strings.
+fn split_unquoted(s: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let current = rest?;
@@ -49,7 +46,7 @@ fn split_commas(s: &[u8]) -> impl Iterator<Item = &[u8]> {
                 _ if escaped => escaped = false,
                 b'\\' if quoted => escaped = true,
                 b'"' => quoted = !quoted,
-                b',' if !quoted => {
+                _ if b == separator && !quoted => {
                     rest = current.get(i + 1..);
                     return current.get(..i);
                 }
@@ -107,79 +104,254 @@ fn parse_params<'a>(params: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> 
     Some(q)
 }
 
-/// The format to answer with, given the request's `Accept` header. OpenMetrics only when
-/// `openmetrics` is allowed and the client prefers it to the text format.
+/// What a scrape is answered with: the body's format, how names are escaped in it, and the
+/// `Content-Type` that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Negotiated {
+    media: Media,
+    escaping: Escaping,
+}
+
+/// The media type and version of a response, as its `Content-Type` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Media {
+    /// `text/plain; version=0.0.4`: no `escaping` parameter (names escaped with underscores).
+    Text004,
+    /// `text/plain; version=1.0.0`, with the `escaping` parameter.
+    Text100,
+    /// OpenMetrics asked for without a version: the reference answers without `escaping`.
+    OpenMetricsUnversioned,
+    /// OpenMetrics asked for with a version ≥ 1.0.0, with the `escaping` parameter.
+    OpenMetrics,
+}
+
+impl Negotiated {
+    /// Text 0.0.4: the answer to a missing or unsatisfiable `Accept`.
+    pub const TEXT: Negotiated = Negotiated {
+        media: Media::Text004,
+        escaping: Escaping::Underscores,
+    };
+
+    /// The grammar of the body.
+    pub fn format(self) -> Format {
+        match self.media {
+            Media::Text004 | Media::Text100 => Format::Text,
+            Media::OpenMetricsUnversioned | Media::OpenMetrics => Format::OpenMetrics,
+        }
+    }
+
+    /// How names are escaped in the body.
+    pub fn escaping(self) -> Escaping {
+        self.escaping
+    }
+
+    /// The `Content-Type` header value, spelled as the reference spells it.
+    pub fn content_type(self) -> &'static str {
+        macro_rules! with_escaping {
+            ($prefix:literal) => {
+                match self.escaping {
+                    Escaping::AllowUtf8 => concat!($prefix, "; escaping=allow-utf-8"),
+                    Escaping::Underscores => concat!($prefix, "; escaping=underscores"),
+                    Escaping::Dots => concat!($prefix, "; escaping=dots"),
+                    Escaping::Values => concat!($prefix, "; escaping=values"),
+                }
+            };
+        }
+        match self.media {
+            Media::Text004 => super::TEXT_CONTENT_TYPE,
+            Media::OpenMetricsUnversioned => super::OPENMETRICS_CONTENT_TYPE,
+            Media::Text100 => with_escaping!("text/plain; version=1.0.0; charset=utf-8"),
+            Media::OpenMetrics => {
+                with_escaping!("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            }
+        }
+    }
+}
+
+/// `true` if `version` is at least 1.0.0, compared as the reference does: dot-separated
+/// numbers, a shorter prefix before a longer one (`1.0` is less than `1.0.0`). A part that is
+/// not decimal digits makes it no version we know (the reference raises `TypeError` there and
+/// answers 500).
+fn at_least_1_0_0(version: &[u8]) -> bool {
+    let mut parts = version.split(|&b| b == b'.');
+    for wanted in [1u64, 0, 0] {
+        let Some(part) = parts.next() else {
+            return false;
+        };
+        if part.is_empty() || part.len() > 18 || !part.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let n = part.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        if n != wanted {
+            // Later parts do not matter, but must still be numbers.
+            let rest_numeric = parts.all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
+            return n > wanted && rest_numeric;
+        }
+    }
+    parts.all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
+}
+
+/// The `escaping` parameter's scheme; a missing or unknown one is `underscores`, as in the
+/// reference.
+fn parse_escaping(value: Option<&[u8]>) -> Escaping {
+    match value {
+        Some(b"allow-utf-8") => Escaping::AllowUtf8,
+        Some(b"dots") => Escaping::Dots,
+        Some(b"values") => Escaping::Values,
+        _ => Escaping::Underscores,
+    }
+}
+
+/// One element of an `Accept` header, read: its range, the parameters we look at, its weight.
+struct Element<'a> {
+    kind: &'a [u8],
+    subtype: &'a [u8],
+    /// The first `version` parameter's value (unquoted), if any.
+    version: Option<&'a [u8]>,
+    /// The first `escaping` parameter's value (unquoted), if any.
+    escaping: Option<&'a [u8]>,
+    /// In thousandths; a missing or malformed `q` is 1 (the reference reads no weights at all,
+    /// so an element is never dropped for one).
+    q: u16,
+}
+
+/// Reads one comma-separated element. Parameters are `name=value` pairs separated by `;`; one
+/// without `=` is skipped (as the reference does), names are case-insensitive (RFC 9110
+/// §5.6.6, where the reference compares them exactly) and a quoted value is its content.
+fn parse_element(element: &[u8]) -> Element<'_> {
+    let mut tokens = split_unquoted(element, b';');
+    let range = trim_ows(tokens.next().unwrap_or_default());
+    let (kind, subtype) = match range.iter().position(|&b| b == b'/') {
+        Some(slash) => (
+            range.get(..slash).unwrap_or_default(),
+            range.get(slash + 1..).unwrap_or_default(),
+        ),
+        None => (range, &[][..]),
+    };
+    let mut parsed = Element {
+        kind,
+        subtype,
+        version: None,
+        escaping: None,
+        q: 1000,
+    };
+    let mut q_seen = false;
+    for token in tokens.map(trim_ows) {
+        let Some(eq) = token.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        // No white space around `=` (the grammar has none): `version = 1` names no version,
+        // for us as for the reference.
+        let name = token.get(..eq).unwrap_or_default();
+        let mut value = token.get(eq + 1..).unwrap_or_default();
+        if let Some(unquoted) = value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+        {
+            value = unquoted;
+        }
+        if name.eq_ignore_ascii_case(b"version") {
+            parsed.version = parsed.version.or(Some(value));
+        } else if name.eq_ignore_ascii_case(b"escaping") {
+            parsed.escaping = parsed.escaping.or(Some(value));
+        } else if name.eq_ignore_ascii_case(b"q") && !q_seen {
+            q_seen = true;
+            parsed.q = parse_q(value).unwrap_or(1000);
+        }
+    }
+    parsed
+}
+
+/// The choice to answer with, given the request's `Accept` header; OpenMetrics is a candidate
+/// only when `openmetrics` is allowed.
+///
+/// Each element offers a candidate: `application/openmetrics-text` without a version (OpenMetrics,
+/// names escaped with underscores), or with a version ≥ 1.0.0 (OpenMetrics with the `escaping`
+/// asked for); `text/plain` with a version ≥ 1.0.0 (text 1.0.0 with the `escaping` asked for).
+/// Text 0.0.4 is one candidate, weighted by the most specific of `text/plain` (without such a
+/// version), `text/*` and `*/*` (the first on ties). The heaviest candidate wins; on equal
+/// weights an OpenMetrics or text 1.0.0 element beats text 0.0.4, and the earlier element
+/// beats the later, which is the reference's order. No candidate above `q=0`: text 0.0.4.
 ///
 /// ```
 /// use prometheus_aioexporter::internals::negotiate_format;
 /// use prometheus_aioexporter::Format;
 ///
 /// let prometheus_2 = b"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-/// assert_eq!(negotiate_format(Some(prometheus_2), true), Format::OpenMetrics);
-/// assert_eq!(negotiate_format(Some(prometheus_2), false), Format::Text);
-/// assert_eq!(negotiate_format(None, true), Format::Text);
-/// assert_eq!(negotiate_format(Some(b"*/*"), true), Format::Text);
+/// let chosen = negotiate_format(Some(prometheus_2), true);
+/// assert_eq!(chosen.format(), Format::OpenMetrics);
+/// assert_eq!(
+///     chosen.content_type(),
+///     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+/// );
+/// assert_eq!(negotiate_format(Some(prometheus_2), false).format(), Format::Text);
+/// assert_eq!(negotiate_format(None, true).format(), Format::Text);
+/// assert_eq!(negotiate_format(Some(b"*/*"), true).format(), Format::Text);
 /// ```
-pub fn negotiate_format(accept: Option<&[u8]>, openmetrics: bool) -> Format {
+pub fn negotiate_format(accept: Option<&[u8]>, openmetrics: bool) -> Negotiated {
     let Some(accept) = accept else {
-        return Format::Text;
+        return Negotiated::TEXT;
     };
-    let mut om: Option<Match> = None;
-    let mut text: Option<Match> = None;
-    for (position, element) in split_commas(accept).map(trim_ows).enumerate() {
-        let (range, params) = match element.iter().position(|&b| b == b';') {
-            Some(i) => (
-                trim_ows(element.get(..i).unwrap_or_default()),
-                element.get(i + 1..).unwrap_or_default(),
-            ),
-            None => (element, &[][..]),
-        };
-        let Some(slash) = range.iter().position(|&b| b == b'/') else {
-            continue;
-        };
-        let kind = range.get(..slash).unwrap_or_default();
-        let subtype = range.get(slash + 1..).unwrap_or_default();
-        let mut version: Option<&[u8]> = None;
-        let Some(q) = parse_params(params, |name, value| {
-            if name.eq_ignore_ascii_case(b"version") {
-                version = Some(value);
-            }
-        }) else {
-            continue;
-        };
+    // The best OpenMetrics or text 1.0.0 candidate: (weight, choice), the first on ties.
+    let mut best: Option<(u16, Negotiated)> = None;
+    // Text 0.0.4: (specificity, weight) of the most specific range naming it, the first on ties.
+    let mut text: Option<(u8, u16)> = None;
+    for element in split_commas(accept).map(trim_ows) {
+        let e = parse_element(element);
         let is = |a: &[u8], b: &str| a.eq_ignore_ascii_case(b.as_bytes());
-        let specificity = |versioned: bool| if versioned { 3 } else { 2 };
-        let found = |specificity| Match {
-            specificity,
-            q,
-            position,
-        };
-        // Wildcards weigh for the text format only: OpenMetrics is sent to a client that names
-        // it, as client_golang does, so `*/*` or `application/*` alone gets text.
-        if is(kind, "*") && is(subtype, "*") {
-            text = better(text, found(0));
-        } else if is(kind, "text") && is(subtype, "*") {
-            text = better(text, found(1));
-        } else if is(kind, "application") && is(subtype, "openmetrics-text") {
-            // Versions 0.0.1 and 1.0.0 are what we write; another version is not served.
-            if matches!(version, None | Some(b"1.0.0") | Some(b"0.0.1")) {
-                om = better(om, found(specificity(version.is_some())));
+        let candidate = if is(e.kind, "application") && is(e.subtype, "openmetrics-text") {
+            match e.version {
+                // `version=` counts as none, as in the reference.
+                None | Some(b"") => Some(Negotiated {
+                    media: Media::OpenMetricsUnversioned,
+                    escaping: Escaping::Underscores,
+                }),
+                // 0.0.1 and other versions below 1.0.0 are not served, as in the reference.
+                Some(v) if at_least_1_0_0(v) => Some(Negotiated {
+                    media: Media::OpenMetrics,
+                    escaping: parse_escaping(e.escaping),
+                }),
+                Some(_) => None,
             }
-        } else if is(kind, "text") && is(subtype, "plain") {
-            // 0.0.4, and 1.0.0 (Prometheus 3's UTF-8 text), which 0.0.4 bodies satisfy.
-            if matches!(version, None | Some(b"0.0.4") | Some(b"1.0.0")) {
-                text = better(text, found(specificity(version.is_some())));
+            .filter(|_| openmetrics)
+        } else if is(e.kind, "text") && is(e.subtype, "plain") {
+            match e.version {
+                Some(v) if at_least_1_0_0(v) => Some(Negotiated {
+                    media: Media::Text100,
+                    escaping: parse_escaping(e.escaping),
+                }),
+                _ => {
+                    text = text_range(text, 2, e.q);
+                    None
+                }
+            }
+        } else if is(e.kind, "text") && is(e.subtype, "*") {
+            text = text_range(text, 1, e.q);
+            None
+        } else if is(e.kind, "*") && is(e.subtype, "*") {
+            text = text_range(text, 0, e.q);
+            None
+        } else {
+            None
+        };
+        if let Some(candidate) = candidate {
+            if e.q > 0 && best.map_or(true, |(q, _)| e.q > q) {
+                best = Some((e.q, candidate));
             }
         }
     }
-    let weight = |m: Option<Match>| m.map_or((0, usize::MAX), |m| (m.q, m.position));
-    let (om_q, om_pos) = weight(om);
-    let (text_q, text_pos) = weight(text);
-    let prefers_om = om_q > text_q || (om_q == text_q && om_pos < text_pos);
-    if openmetrics && om_q > 0 && prefers_om {
-        Format::OpenMetrics
-    } else {
-        Format::Text
+    let text_q = text.map_or(0, |(_, q)| q);
+    match best {
+        Some((q, chosen)) if q >= text_q => chosen,
+        _ => Negotiated::TEXT,
+    }
+}
+
+/// Keeps the most specific range naming text 0.0.4 (the first on ties).
+fn text_range(current: Option<(u8, u16)>, specificity: u8, q: u16) -> Option<(u8, u16)> {
+    match current {
+        Some(c) if c.0 >= specificity => Some(c),
+        _ => Some((specificity, q)),
     }
 }
 
@@ -224,93 +396,144 @@ pub fn accepts_gzip(accept_encoding: Option<&[u8]>) -> bool {
 #[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use Format::{OpenMetrics, Text};
+
+    const T004: &str = "text/plain; version=0.0.4; charset=utf-8";
+    const T100_U: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=underscores";
+    const T100_UTF8: &str = "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
+    const OM: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    const OM_U: &str =
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
+    const OM_UTF8: &str =
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8";
+    const OM_DOTS: &str =
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots";
 
     #[test]
     fn accept_headers_choose_the_preferred_format() {
-        let cases: &[(&str, Format, &str)] = &[
-            ("", Text, "empty header"),
-            ("*/*", Text, "anything: the default"),
-            ("text/plain", Text, "plain text"),
-            ("application/openmetrics-text", OpenMetrics, "openmetrics, no version"),
+        // The differential test in tests/negotiation.rs checks these against the reference;
+        // this table keeps the cases that explain the rules.
+        let cases: &[(&str, &str, &str)] = &[
+            ("", T004, "empty header"),
+            ("*/*", T004, "anything: the default"),
+            ("text/plain", T004, "plain text"),
+            ("application/openmetrics-text", OM, "openmetrics, no version"),
+            ("application/openmetrics-text;version=", OM, "an empty version is none"),
             (
                 "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-                OpenMetrics,
+                OM_U,
                 "Prometheus 2.x",
             ),
             (
                 "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-                OpenMetrics,
+                OM_UTF8,
                 "Prometheus 3.x",
             ),
             (
+                "text/plain;version=1.0.0;escaping=allow-utf-8",
+                T100_UTF8,
+                "Prometheus 3 text",
+            ),
+            ("text/plain;version=1.0.0", T100_U, "text 1.0.0 names its escaping"),
+            ("text/plain;version=1.0.0;escaping=bogus", T100_U, "unknown scheme"),
+            (
+                "application/openmetrics-text;version=1.0.0;escaping=dots",
+                OM_DOTS,
+                "dots",
+            ),
+            (
+                "application/openmetrics-text;version=2.0.0",
+                OM_U,
+                "a later version gets the 1.0.0 we write, and says so",
+            ),
+            (
+                "application/openmetrics-text;version=0.0.1,text/plain",
+                T004,
+                "0.0.1 is not served",
+            ),
+            (
                 "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5",
-                Text,
+                T004,
                 "text weighted higher",
             ),
+            ("application/openmetrics-text;q=0", T004, "openmetrics refused"),
+            ("application/openmetrics-text;q=2", OM, "malformed q: weight 1"),
+            ("application/openmetrics-text;version", OM, "no '=': skipped"),
             (
-                "application/openmetrics-text;version=2.0.0,text/plain;q=0.1",
-                Text,
-                "an openmetrics version we do not write",
+                "application/openmetrics-text;version = 1.0.0",
+                OM,
+                "white space around '=': another parameter",
             ),
-            ("application/openmetrics-text;q=0", Text, "openmetrics refused"),
-            ("application/openmetrics-text;q=2", Text, "malformed q: ignored"),
-            ("application/openmetrics-text;q=0.5x", Text, "malformed q: ignored"),
-            ("application/openmetrics-text;version", Text, "malformed parameter"),
             (
                 "APPLICATION/OpenMetrics-Text ; Version=1.0.0 ; Q=0.9 , text/plain;q=0.8",
-                OpenMetrics,
+                OM_U,
                 "case and spaces",
             ),
             (
-                "application/openmetrics-text, text/plain",
-                OpenMetrics,
-                "equal weights: the first listed",
-            ),
-            (
                 "text/plain, application/openmetrics-text",
-                Text,
-                "equal weights: the first listed",
+                OM,
+                "equal weights: openmetrics beats text 0.0.4",
             ),
             (
                 "application/*;q=0.9,text/plain;q=0.5",
-                Text,
+                T004,
                 "a type wildcard does not name openmetrics",
             ),
             (
-                "text/plain;q=0.1,*/*",
-                Text,
-                "nor does */*, however weighted",
-            ),
-            (
                 "*/*;q=0.9,application/openmetrics-text;q=0.5,text/plain;q=0.1",
-                OpenMetrics,
-                "named openmetrics against named text",
+                OM,
+                "the explicit text/plain weighs for text 0.0.4, not */*",
             ),
             (
                 "*/*;q=0.9,application/openmetrics-text;q=0.1",
-                Text,
-                "the specific range decides for openmetrics",
+                T004,
+                "*/* weighs for text 0.0.4",
             ),
-            ("application/json", Text, "nothing we serve: text anyway"),
-            ("\u{0}\u{ff},,;;/", Text, "garbage"),
+            (
+                "*/*,text/plain;q=0,application/openmetrics-text;q=0.1",
+                OM,
+                "text refused",
+            ),
+            ("application/json", T004, "nothing we serve: text anyway"),
+            ("\u{0}\u{ff},,;;/", T004, "garbage"),
             (
                 "application/openmetrics-text;foo=\"a,b\";q=0.9,text/plain;q=0.1",
-                OpenMetrics,
+                OM,
                 "a comma inside a quoted parameter",
+            ),
+            (
+                "application/openmetrics-text;version=\"1.0.0\";escaping=\"allow-utf-8\"",
+                OM_UTF8,
+                "quoted values",
             ),
         ];
         for &(header, want, why) in cases {
-            assert_eq!(
-                negotiate_format(Some(header.as_bytes()), true),
-                want,
-                "{why}: {header}"
-            );
-            assert_eq!(
-                negotiate_format(Some(header.as_bytes()), false),
-                Text,
-                "{why}"
-            );
+            let got = negotiate_format(Some(header.as_bytes()), true);
+            assert_eq!(got.content_type(), want, "{why}: {header}");
+            let without = negotiate_format(Some(header.as_bytes()), false);
+            assert_eq!(without.format(), Format::Text, "{why}");
+        }
+    }
+
+    #[test]
+    fn versions_compare_as_the_reference_does() {
+        let cases: &[(&str, bool)] = &[
+            ("1.0.0", true),
+            ("1.0.0.0", true),
+            ("1.0.1", true),
+            ("1.1", true),
+            ("2", true),
+            ("01.0.0", true),
+            ("1.0", false),
+            ("1", false),
+            ("0.0.4", false),
+            ("0.9.9.9", false),
+            ("", false),
+            ("1.0.x", false),
+            ("abc", false),
+            ("1..0", false),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(at_least_1_0_0(v.as_bytes()), want, "{v}");
         }
     }
 

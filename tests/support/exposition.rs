@@ -233,7 +233,7 @@ pub fn parse(body: &str, format: Format) -> Result<Vec<Family>, String> {
         match family.kind.as_str() {
             "histogram" => check_histogram(family, "_count", "_sum", format)?,
             "gaugehistogram" => check_histogram(family, "_gcount", "_gsum", format)?,
-            "summary" => check_summary(family)?,
+            "summary" => check_summary(family, format)?,
             _ => {}
         }
     }
@@ -547,6 +547,11 @@ fn check_histogram(
             }
             continue;
         }
+        if format == Format::OpenMetrics && samples.len() == buckets.len() {
+            // Neither sum nor count: how the crate leaves out a sum OpenMetrics forbids
+            // (negative or NaN), as the count may not come without it.
+            continue;
+        }
         let count = samples
             .iter()
             .find(|s| s.name == count_name)
@@ -570,8 +575,9 @@ fn check_histogram(
     Ok(())
 }
 
-/// A `_sum` and an integer `_count` for every series of the summary.
-fn check_summary(family: &Family) -> Result<(), String> {
+/// A `_sum` and an integer `_count` for every series of the summary (in OpenMetrics the sum
+/// may be missing: the crate leaves out one that is negative or NaN).
+fn check_summary(family: &Family, format: Format) -> Result<(), String> {
     let name = &family.name;
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<&Sample>> = BTreeMap::new();
     for sample in &family.samples {
@@ -585,6 +591,10 @@ fn check_summary(family: &Family) -> Result<(), String> {
         let sum = samples.iter().find(|s| s.name == format!("{name}_sum"));
         match (sum, count) {
             (Some(_), Some(count)) if count.value.fract() == 0.0 && count.value >= 0.0 => {}
+            (None, Some(count))
+                if format == Format::OpenMetrics
+                    && count.value.fract() == 0.0
+                    && count.value >= 0.0 => {}
             _ => return Err(format!("summary {name} series {key:?}: bad _sum/_count")),
         }
     }
@@ -1375,7 +1385,10 @@ impl Built {
                 let labels = labelled(&m.labels, values);
                 match (state, &m.kind) {
                     (State::Value(v), KindSpec::Counter) => {
-                        samples.push(sample(format!("{base}_total"), labels, *v));
+                        // OpenMetrics leaves out a counter that is negative or NaN.
+                        if !om || *v >= 0.0 {
+                            samples.push(sample(format!("{base}_total"), labels, *v));
+                        }
                     }
                     (State::Value(v), _) => samples.push(sample(base.clone(), labels, *v)),
                     (State::Histogram { counts, sum }, _) => {
@@ -1390,8 +1403,10 @@ impl Built {
                                 cumulative as f64,
                             ));
                         }
-                        // OpenMetrics: no sum (and so no count) with a negative bucket.
-                        if !(om && m.bounds.first().is_some_and(|&b| b < 0.0)) {
+                        // OpenMetrics: no sum (and so no count) with a negative bucket, or
+                        // when the sum is negative or NaN.
+                        let negative_bucket = m.bounds.first().is_some_and(|&b| b < 0.0);
+                        if !om || (!negative_bucket && *sum >= 0.0) {
                             samples.push(sample(format!("{base}_sum"), labels.clone(), *sum));
                             samples.push(sample(
                                 format!("{base}_count"),
@@ -1401,7 +1416,10 @@ impl Built {
                         }
                     }
                     (State::Summary { count, sum }, _) => {
-                        samples.push(sample(format!("{base}_sum"), labels.clone(), *sum));
+                        // OpenMetrics leaves out a sum that is negative or NaN.
+                        if !om || *sum >= 0.0 {
+                            samples.push(sample(format!("{base}_sum"), labels.clone(), *sum));
+                        }
                         samples.push(sample(format!("{base}_count"), labels, *count as f64));
                     }
                     (State::Info(pairs), _) => {
@@ -1420,6 +1438,9 @@ impl Built {
                     (State::Enum(_), _) => unreachable!("an enum state in a non-enum"),
                 }
             }
+            if samples.is_empty() {
+                continue; // every sample left out: so is the family
+            }
             out.push(Family {
                 name: family_name,
                 help: m.help.clone(),
@@ -1434,15 +1455,22 @@ impl Built {
                 (true, true) => (base.clone(), format!("{base}_total")),
                 (false, _) => (base.clone(), base.clone()),
             };
+            // OpenMetrics leaves out a counter sample that is negative or NaN, and the family
+            // when that leaves none.
+            let samples: Vec<Sample> = c
+                .samples
+                .iter()
+                .filter(|(_, v)| !(om && c.counter) || *v >= &0.0)
+                .map(|(values, v)| sample(sample_name.clone(), labelled(&c.labels, values), *v))
+                .collect();
+            if samples.is_empty() && !c.samples.is_empty() {
+                continue;
+            }
             out.push(Family {
                 name: family_name,
                 help: c.help.clone(),
                 kind: if c.counter { "counter" } else { "gauge" }.to_string(),
-                samples: c
-                    .samples
-                    .iter()
-                    .map(|(values, v)| sample(sample_name.clone(), labelled(&c.labels, values), *v))
-                    .collect(),
+                samples,
             });
         }
         out

@@ -3,6 +3,7 @@
 
 pub mod exposition;
 pub mod http;
+pub mod python;
 pub mod sample;
 #[cfg(feature = "server")]
 pub mod test_server;
