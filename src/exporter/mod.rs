@@ -21,6 +21,7 @@ mod gzip;
 mod scrape;
 
 use app::App;
+pub(crate) use app::HEALTH_PATH;
 pub use bound::{BoundExporter, RunningExporter};
 use scrape::BodyPool;
 pub use scrape::{Scrape, UpdateHandler};

@@ -1,0 +1,251 @@
+//! The syntax of a `.env` file, as python-dotenv writes and reads it (the Python library's 3.x
+//! versions load one at start): one `KEY=value` per line.
+//!
+//! - Blank lines and lines starting with `#` are skipped; `export KEY=value` is `KEY=value`.
+//! - White space around the name, the `=` and an unquoted value is dropped.
+//! - An unquoted value ends at a `#` that follows white space (`A=b # note` is `b`;
+//!   `A=b#c` is `b#c`).
+//! - `'single quotes'` keep everything inside as it is; `"double quotes"` take the escapes `\n`,
+//!   `\r`, `\t`, `\"`, `\'` and `\\` (any other backslash stays). A quoted value may be followed
+//!   by white space and a comment, nothing else, and ends on its line.
+//! - Names are `[A-Za-z_][A-Za-z0-9_]*`. A later line for a name replaces an earlier one.
+//! - No `${VAR}` expansion: values are taken as written.
+//!
+//! Anything else is an error naming the line, rather than a value silently half read.
+
+use std::fmt;
+
+/// A line of a `.env` file that is not `KEY=value`, a comment or blank.
+///
+/// Displays as "line 3: expected KEY=value, found 'oops'".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvError {
+    line: usize,
+    reason: String,
+}
+
+impl DotenvError {
+    /// The line, counted from 1.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// What is wrong with it.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for DotenvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+impl std::error::Error for DotenvError {}
+
+/// The `(name, value)` pairs of a `.env` file's text, in file order (a name may repeat: the
+/// last one counts).
+///
+/// ```
+/// use prometheus_aioexporter::cli::parse_dotenv;
+///
+/// let text = "# my exporter\nexport MY_EXPORTER_PORT=9200\nMY_EXPORTER_HOST='127.0.0.1 ::1' # both\n";
+/// let pairs = parse_dotenv(text)?;
+/// assert_eq!(pairs[0], ("MY_EXPORTER_PORT".to_string(), "9200".to_string()));
+/// assert_eq!(pairs[1], ("MY_EXPORTER_HOST".to_string(), "127.0.0.1 ::1".to_string()));
+/// # Ok::<(), prometheus_aioexporter::cli::DotenvError>(())
+/// ```
+///
+/// # Errors
+/// [`DotenvError`] for the first line that is not blank, a comment or `KEY=value` in the form
+/// described in this module's documentation.
+pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, DotenvError> {
+    let mut pairs = Vec::new();
+    for (index, line) in text.split('\n').enumerate() {
+        let error = |reason: String| DotenvError {
+            line: index + 1,
+            reason,
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if let Some(pair) = parse_line(line).map_err(error)? {
+            pairs.push(pair);
+        }
+    }
+    Ok(pairs)
+}
+
+/// One line: `None` for a blank line or a comment.
+fn parse_line(line: &str) -> Result<Option<(String, String)>, String> {
+    let rest = line.trim_start_matches([' ', '\t']);
+    if rest.is_empty() || rest.starts_with('#') {
+        return Ok(None);
+    }
+    let rest = match rest.strip_prefix("export") {
+        Some(after) if after.starts_with([' ', '\t']) => after.trim_start_matches([' ', '\t']),
+        _ => rest,
+    };
+    let Some((name, value)) = rest.split_once('=') else {
+        return Err(format!("expected KEY=value, found '{}'", line.trim()));
+    };
+    let name = name.trim_end_matches([' ', '\t']);
+    if !is_name(name) {
+        return Err(format!(
+            "invalid name '{name}': expected [A-Za-z_][A-Za-z0-9_]*"
+        ));
+    }
+    let value = value.trim_start_matches([' ', '\t']);
+    let value = match value.chars().next() {
+        Some(quote @ ('\'' | '"')) => quoted(&value[1..], quote)?,
+        _ => unquoted(value),
+    };
+    Ok(Some((name.to_owned(), value)))
+}
+
+fn is_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// An unquoted value: up to a `#` after white space, trimmed.
+fn unquoted(value: &str) -> String {
+    let mut end = value.len();
+    let bytes = value.as_bytes();
+    for (i, pair) in bytes.windows(2).enumerate() {
+        if (pair[0] == b' ' || pair[0] == b'\t') && pair[1] == b'#' {
+            end = i;
+            break;
+        }
+    }
+    value[..end].trim_end_matches([' ', '\t']).to_owned()
+}
+
+/// The value after an opening `quote`, to its closing one; then only white space and a comment.
+fn quoted(after_open: &str, quote: char) -> Result<String, String> {
+    let mut value = String::new();
+    let mut chars = after_open.char_indices();
+    let close = loop {
+        let Some((i, c)) = chars.next() else {
+            return Err(format!(
+                "no closing {quote} on this line (a quoted value ends on its line)"
+            ));
+        };
+        if c == quote {
+            break i;
+        }
+        if c == '\\' && quote == '"' {
+            match chars.next() {
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 'r')) => value.push('\r'),
+                Some((_, 't')) => value.push('\t'),
+                Some((_, escaped @ ('"' | '\'' | '\\'))) => value.push(escaped),
+                Some((_, other)) => {
+                    value.push('\\');
+                    value.push(other);
+                }
+                None => value.push('\\'),
+            }
+            continue;
+        }
+        value.push(c);
+    };
+    let after = after_open[close + 1..].trim_start_matches([' ', '\t']);
+    if !after.is_empty() && !after.starts_with('#') {
+        return Err(format!(
+            "unexpected '{after}' after the closing {quote}: expected a comment or nothing"
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        #[rustfmt::skip]
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            ("", None),
+            ("   ", None),
+            ("# a comment", None),
+            ("  # an indented comment", None),
+            ("A=b", Some(("A", "b"))),
+            ("A = b ", Some(("A", "b"))),                  // white space around
+            ("export A=b", Some(("A", "b"))),
+            ("export\tA=b", Some(("A", "b"))),
+            ("exportA=b", Some(("exportA", "b"))),          // a name that starts with export
+            ("export=b", Some(("export", "b"))),
+            ("A=", Some(("A", ""))),
+            ("A=b # note", Some(("A", "b"))),
+            ("A=b#c", Some(("A", "b#c"))),                  // no space: part of the value
+            ("A=#c", Some(("A", "#c"))),
+            ("A=b=c", Some(("A", "b=c"))),
+            ("A='b # c' # note", Some(("A", "b # c"))),
+            ("A='\\n'", Some(("A", "\\n"))),                // single quotes: as written
+            ("A=\"b\\nc\\t\\\"d\\\\\"", Some(("A", "b\nc\t\"d\\"))),
+            ("A=\"\\x\"", Some(("A", "\\x"))),              // unknown escape kept
+            ("A=\"'\"", Some(("A", "'"))),
+            ("A=''", Some(("A", ""))),
+            ("A=b 'c'", Some(("A", "b 'c'"))),              // quotes inside an unquoted value
+            ("A=é ü", Some(("A", "é ü"))),
+            ("_A1=x", Some(("_A1", "x"))),
+        ];
+        for (line, want) in cases {
+            let got = parse_line(line).unwrap_or_else(|err| panic!("{line:?}: {err}"));
+            let got = got.as_ref().map(|(k, v)| (k.as_str(), v.as_str()));
+            assert_eq!(got, *want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_form() {
+        let cases: &[(&str, &str)] = &[
+            ("oops", "line 2: expected KEY=value, found 'oops'"),
+            (
+                "1A=b",
+                "line 2: invalid name '1A': expected [A-Za-z_][A-Za-z0-9_]*",
+            ),
+            (
+                "A-B=c",
+                "line 2: invalid name 'A-B': expected [A-Za-z_][A-Za-z0-9_]*",
+            ),
+            (
+                "=b",
+                "line 2: invalid name '': expected [A-Za-z_][A-Za-z0-9_]*",
+            ),
+            (
+                "A='b",
+                "line 2: no closing ' on this line (a quoted value ends on its line)",
+            ),
+            (
+                "A=\"b\\\"",
+                "line 2: no closing \" on this line (a quoted value ends on its line)",
+            ),
+            (
+                "A='b' c",
+                "line 2: unexpected 'c' after the closing ': expected a comment or nothing",
+            ),
+        ];
+        for (line, want) in cases {
+            let text = format!("OK=1\n{line}\nLATER=2\n");
+            let err = parse_dotenv(&text).unwrap_err();
+            assert_eq!(err.to_string(), *want, "{line:?}");
+            assert_eq!(err.line(), 2);
+        }
+    }
+
+    #[test]
+    fn a_file_in_order_with_crlf() {
+        let text = "# head\r\nA=1\r\n\r\nexport B='two'\r\nA=3";
+        let pairs = parse_dotenv(text).unwrap();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(pairs, [("A", "1"), ("B", "two"), ("A", "3")]);
+    }
+}
