@@ -897,6 +897,49 @@ mod tests {
     }
 
     #[test]
+    fn json_lines_escape_whatever_they_carry() {
+        let t = at(1_795_486_116, 123);
+        let head = "{\"time\":\"2026-11-24T02:08:36.123Z\",\"level\":\"warning\",\"target\":\"t\",";
+        let cases: &[(fmt::Arguments<'_>, &[Field<'_>], &str)] = &[
+            (format_args!("plain"), &[], "\"message\":\"plain\"}\n"),
+            (
+                format_args!("{}", "q\"b\\n\nr\rt\tz\u{0}\u{1f}\u{7f}é\u{2028}"),
+                &[],
+                "\"message\":\"q\\\"b\\\\n\\nr\\rt\\tz\\u0000\\u001f\u{7f}é\u{2028}\"}\n",
+            ),
+            (
+                format_args!("GET"),
+                &[
+                    ("path", Value::Text("/\"}\u{1b}[31m")),
+                    ("status", Value::Number(404)),
+                    ("duration_seconds", Value::Seconds(Duration::from_nanos(1_234_567_890))),
+                ],
+                "\"message\":\"GET\",\"path\":\"/\\\"}\\u001b[31m\",\"status\":404,\"duration_seconds\":1.234567}\n",
+            ),
+        ];
+        for (args, fields, tail) in cases {
+            let mut line = String::new();
+            format_json_line(t, Level::Warning, "t", *args, fields, &mut line);
+            assert_eq!(line, format!("{head}{tail}"));
+        }
+    }
+
+    #[test]
+    fn log_formats_parse_and_default_to_plain() {
+        assert_eq!(format(), LogFormat::Plain);
+        assert_eq!("JSON".parse::<LogFormat>(), Ok(LogFormat::Json));
+        assert_eq!("plain".parse::<LogFormat>(), Ok(LogFormat::Plain));
+        let err = "xml".parse::<LogFormat>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid log format 'xml': expected one of plain, json"
+        );
+        for name in LogFormat::NAMES {
+            assert_eq!(name.parse::<LogFormat>().map(LogFormat::as_str), Ok(name));
+        }
+    }
+
+    #[test]
     fn macros_expand_and_skip_disabled_levels() {
         let _guard = LEVEL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let before = level();

@@ -19,6 +19,8 @@ mod alloc;
 mod embedding;
 #[cfg(feature = "script")]
 mod hostile;
+#[cfg(feature = "script")]
+mod operations;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod prometheus_e2e;
 mod promtool;
