@@ -19,6 +19,8 @@ mod alloc;
 mod embedding;
 #[cfg(feature = "script")]
 mod hostile;
+#[cfg(all(feature = "log", feature = "server"))]
+mod log_facade;
 #[cfg(feature = "script")]
 mod operations;
 #[cfg(all(feature = "script", feature = "process-stats"))]
