@@ -19,7 +19,7 @@
 //! ```
 //!
 //! With the `log` cargo feature, events go to the [`log`](https://docs.rs/log) crate's logger
-//! instead of stderr (see [`log`]).
+//! instead of stderr (see [`log()`]).
 //!
 //! Each line is assembled in memory and written with a single `write_all`, so lines from
 //! different threads do not interleave, and newlines inside a message are escaped so one event is
