@@ -42,6 +42,35 @@ use std::error::Error;
 use std::fmt::{self, Write as _};
 #[cfg(not(feature = "log"))]
 use std::io::{self, Write as _};
+/// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
+/// written as `\xHH`, as nginx does in its access log, so a client cannot end the field early
+/// and forge the ones after it.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control()) {
+            f.write_str(&rest[..index])?;
+            let c = rest[index..].chars().next().unwrap_or_default();
+            let mut bytes = [0; 4];
+            for &b in c.encode_utf8(&mut bytes).as_bytes() {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let escape = [
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ];
+                f.write_str(std::str::from_utf8(&escape).unwrap_or_default())?;
+            }
+            rest = &rest[index + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
 #[cfg(feature = "server")]
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -49,7 +78,6 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::wire::date::civil_from_days;
-#[cfg(feature = "server")]
 use crate::wire::decimal::Decimal;
 
 /// How severe a log event is. Ordered from most severe (`Critical`) to least (`Debug`).
@@ -356,92 +384,67 @@ fn format_json_line(
         out.push_str(name);
     }
     out.push_str("\",\"target\":\"");
-    let _ = JsonString(out).write_str(target);
+    push_json(out, target);
     out.push_str("\",\"message\":\"");
     let _ = JsonString(out).write_fmt(args);
     out.push('"');
     for (name, value) in fields {
         out.push_str(",\"");
-        let _ = JsonString(out).write_str(name);
+        push_json(out, name);
         out.push_str("\":");
         match value {
             Value::Text(text) => {
                 out.push('"');
-                let _ = JsonString(out).write_str(text);
+                push_json(out, text);
                 out.push('"');
             }
-            Value::Number(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Value::Number(n) => out.push_str(Decimal::new(*n).as_str()),
             Value::Seconds(d) => {
-                let _ = write!(out, "{}.{:06}", d.as_secs(), d.subsec_micros());
+                out.push_str(Decimal::new(d.as_secs()).as_str());
+                // Six digits: one more (a million) than needed, dropped.
+                let micros = Decimal::new(1_000_000 + u64::from(d.subsec_micros()));
+                out.push('.');
+                out.push_str(micros.as_str().get(1..).unwrap_or_default());
             }
         }
     }
     out.push_str("}\n");
 }
 
-/// A `fmt::Write` adapter that writes the inside of a JSON string: `"` and `\\` escaped, and
-/// every control character as `\n`, `\r`, `\t` or `\u00XX`.
+/// A `fmt::Write` adapter that writes the inside of a JSON string ([`push_json`]).
 #[cfg_attr(feature = "log", allow(dead_code))]
 struct JsonString<'a>(&'a mut String);
 
 impl fmt::Write for JsonString<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut rest = s;
-        while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
-            self.0.push_str(&rest[..index]);
-            let byte = rest.as_bytes()[index];
-            match byte {
-                b'"' => self.0.push_str("\\\""),
-                b'\\' => self.0.push_str("\\\\"),
-                b'\n' => self.0.push_str("\\n"),
-                b'\r' => self.0.push_str("\\r"),
-                b'\t' => self.0.push_str("\\t"),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.0.push_str("\\u00");
-                    self.0.push(char::from(HEX[usize::from(byte >> 4)]));
-                    self.0.push(char::from(HEX[usize::from(byte & 15)]));
-                }
-            }
-            rest = &rest[index + 1..];
-        }
-        self.0.push_str(rest);
+        push_json(self.0, s);
         Ok(())
     }
 }
 
-/// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
-/// written as `\xHH`, as nginx does in its access log, so a client cannot end the field early
-/// and forge the ones after it.
-#[derive(Debug, Clone, Copy)]
-pub struct Quoted<'a>(pub &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
-        while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control()) {
-            f.write_str(&rest[..index])?;
-            let c = rest[index..].chars().next().unwrap_or_default();
-            let mut bytes = [0; 4];
-            for &b in c.encode_utf8(&mut bytes).as_bytes() {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                let escape = [
-                    b'\\',
-                    b'x',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 15)],
-                ];
-                f.write_str(std::str::from_utf8(&escape).unwrap_or_default())?;
-            }
-            rest = &rest[index + c.len_utf8()..];
+/// Appends `s` to `out` as the inside of a JSON string: `"` and `\\` escaped, and every control
+/// character as `\u00XX`.
+#[cfg_attr(feature = "log", allow(dead_code))]
+#[inline(never)]
+fn push_json(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        out.push_str(&rest[..index]);
+        let byte = rest.as_bytes()[index];
+        if byte == b'"' || byte == b'\\' {
+            out.push('\\');
+            out.push(char::from(byte));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
         }
-        f.write_str(rest)
+        rest = &rest[index + 1..];
     }
+    out.push_str(rest);
 }
 
-#[cfg(feature = "server")]
 /// A socket address, written as std's `Display` writes it (`127.0.0.1:9090`, `[::1]:9090`,
 /// `[fe80::1%2]:9090`, `[::ffff:10.0.0.1]:9090`) but without its width and precision support:
 /// core's IP address formatting would be linked into every static binary for the log lines
@@ -905,7 +908,7 @@ mod tests {
             (
                 format_args!("{}", "q\"b\\n\nr\rt\tz\u{0}\u{1f}\u{7f}é\u{2028}"),
                 &[],
-                "\"message\":\"q\\\"b\\\\n\\nr\\rt\\tz\\u0000\\u001f\u{7f}é\u{2028}\"}\n",
+                "\"message\":\"q\\\"b\\\\n\\u000ar\\u000dt\\u0009z\\u0000\\u001f\u{7f}é\u{2028}\"}\n",
             ),
             (
                 format_args!("GET"),

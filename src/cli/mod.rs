@@ -80,7 +80,7 @@ pub use error::CliError;
 /// }
 /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ArgParser {
     prog: String,
     description: String,
@@ -174,19 +174,17 @@ impl ArgParser {
         self.args.iter_mut().find(|a| a.key == key)
     }
 
-    /// A copy in which no argument is required and every positional is optional: for a run
-    /// that reads the built-in options only (`--healthcheck`) and must not fail for want of
-    /// the program's own arguments.
-    pub(crate) fn without_requirements(&self) -> ArgParser {
-        let mut relaxed = self.clone();
-        for arg in &mut relaxed.args {
+    /// Makes no argument required and every positional optional: for a run that reads the
+    /// built-in options only (`--healthcheck`) and must not fail for want of the program's own
+    /// arguments.
+    pub(crate) fn relax_requirements(&mut self) {
+        for arg in &mut self.args {
             arg.required = false;
             if arg.positional && arg.default.is_none() {
                 arg.default = Some(String::new());
                 arg.choices.clear();
             }
         }
-        relaxed
     }
 
     /// `<PREFIX>_<name>` (`MY_EXPORTER_DOTENV`), or `None` if environment variables are off.

@@ -74,12 +74,13 @@ pub(super) fn check(addr: SocketAddr, timeout: Duration) -> Result<String, Strin
         }
         head.extend_from_slice(chunk.get(..n).unwrap_or_default());
     };
-    let line = String::from_utf8_lossy(head.get(..line_end).unwrap_or_default());
-    let line = line.trim_end();
-    let status = line.split(' ').nth(1).unwrap_or_default();
-    if line.starts_with("HTTP/1.") && status == "200" {
-        Ok(format!("{url}: {line}"))
+    let line = head.get(..line_end).unwrap_or_default();
+    let healthy = line.starts_with(b"HTTP/1.1 200 ") || line.starts_with(b"HTTP/1.0 200 ");
+    let line = String::from_utf8_lossy(line);
+    let line = format!("{url}: {}", line.trim_end());
+    if healthy {
+        Ok(line)
     } else {
-        Err(format!("{url}: {line}"))
+        Err(line)
     }
 }

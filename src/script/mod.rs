@@ -281,30 +281,40 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
     let level = level_name
         .parse::<Level>()
         .map_err(|err| invalid("--log-level", level_name, &err.to_string()))?;
-    let log_format = args
-        .value_of::<LogFormat>("log-format")?
-        .unwrap_or(LogFormat::Plain);
+    // The parser has checked the choice and spelled it as declared.
+    let log_format = match args.get("log-format") {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Plain,
+    };
     let metrics_path = args
         .value_of::<MetricsPath>("metrics-path")?
         .map_or_else(|| "/metrics".to_string(), |p| p.0);
+    let (hosts, port) = listen_options(args, default_port)?;
     Ok(BuiltinOptions {
-        hosts: match args.get_all("host") {
-            // Only if a script redeclared `--host` without a default.
-            [] => vec!["localhost".to_string()],
-            // One environment value may hold several hosts; a command-line value is one host,
-            // as argparse and click keep it (`-H 'not a host!'` is refused whole).
-            hosts if args.is_from_env("host") => {
-                hosts.iter().flat_map(|host| split_hosts(host)).collect()
-            }
-            hosts => hosts.to_vec(),
-        },
-        port: args.value_of::<Port>("port")?.map_or(default_port, |p| p.0),
+        hosts,
+        port,
         level,
         log_format,
         #[cfg(feature = "process-stats")]
         process_stats: args.flag("process-stats"),
         metrics_path,
     })
+}
+
+/// The hosts and the port to listen on: all `--healthcheck` needs.
+fn listen_options(args: &Args, default_port: u16) -> Result<(Vec<String>, u16), CliError> {
+    let hosts = match args.get_all("host") {
+        // Only if a script redeclared `--host` without a default.
+        [] => vec!["localhost".to_string()],
+        // One environment value may hold several hosts; a command-line value is one host, as
+        // argparse and click keep it (`-H 'not a host!'` is refused whole).
+        hosts if args.is_from_env("host") => {
+            hosts.iter().flat_map(|host| split_hosts(host)).collect()
+        }
+        hosts => hosts.to_vec(),
+    };
+    let port = args.value_of::<Port>("port")?.map_or(default_port, |p| p.0);
+    Ok((hosts, port))
 }
 
 /// The hosts in one `--host` value from the environment: several, separated by white space, as
@@ -395,7 +405,7 @@ where
     I: IntoIterator<Item = A>,
     A: Into<OsString>,
 {
-    let parser = script_parser(&mut script);
+    let mut parser = script_parser(&mut script);
     let dotenv = match read_dotenv(&parser, &env) {
         Ok(pairs) => pairs,
         Err(message) => {
@@ -411,13 +421,18 @@ where
         })
     };
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    if let Some(code) = run_healthcheck(&parser, &args, &env, S::DEFAULT_PORT) {
-        return code;
+    // A container's HEALTHCHECK does not repeat the script's own arguments: with
+    // `--healthcheck`, none is required (the check uses the built-in options only).
+    if args.iter().any(is_healthcheck) {
+        parser.relax_requirements();
     }
     let args = match parse_command_line(&parser, args, env) {
         Ok(args) => args,
         Err(code) => return code,
     };
+    if args.flag("healthcheck") {
+        return run_healthcheck(&parser, &args, S::DEFAULT_PORT);
+    }
     let exporter = match configure(&mut script, &parser, &args) {
         Ok(exporter) => exporter,
         Err(code) => return code,
@@ -461,31 +476,24 @@ fn read_dotenv(
     Ok(pairs)
 }
 
-/// `--healthcheck`: with it among `args`, checks the exporter the other built-in options
-/// describe and returns the exit status; else `None`. The script's own arguments are not
-/// required for it (a `HEALTHCHECK` gives none), nor are they checked.
-fn run_healthcheck(
-    parser: &ArgParser,
-    args: &[OsString],
-    env: &dyn Fn(&str) -> Option<OsString>,
-    default_port: u16,
-) -> Option<i32> {
-    let relaxed = parser.without_requirements();
-    let Ok(Parsed::Run(parsed)) = relaxed.parse_from(args.iter().cloned(), env) else {
-        return None; // help, the version or an error: the full parse says which
+/// `true` for `--healthcheck` or a prefix of it that names no other built-in option.
+fn is_healthcheck(arg: &OsString) -> bool {
+    arg.to_str()
+        .is_some_and(|arg| arg.len() >= 5 && "--healthcheck".starts_with(arg))
+}
+
+/// `--healthcheck`: checks the exporter the built-in options describe and returns the exit
+/// status. The script's own arguments are not used.
+fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
+    let (hosts, port) = match listen_options(args, default_port) {
+        Ok(listen) => listen,
+        Err(err) => return usage_error(parser, &err),
     };
-    if !parsed.flag("healthcheck") {
-        return None;
-    }
-    let options = match builtin_options(&parsed, default_port) {
-        Ok(options) => options,
-        Err(err) => return Some(usage_error(parser, &err)),
-    };
-    let host = options.hosts.first().map_or("localhost", String::as_str);
-    let checked = healthcheck::target(host, options.port)
+    let host = hosts.first().map_or("localhost", String::as_str);
+    let checked = healthcheck::target(host, port)
         .map_err(|err| format!("cannot check '{host}': {err}"))
         .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT));
-    Some(match checked {
+    match checked {
         Ok(line) => {
             let _ = writeln!(std::io::stdout().lock(), "{line}");
             EXIT_OK
@@ -498,7 +506,7 @@ fn run_healthcheck(
             );
             EXIT_FAILURE
         }
-    })
+    }
 }
 
 /// Prints `err` after the usage line, as argparse does, and gives the usage error's status.
