@@ -347,10 +347,11 @@ pub(crate) fn event(level: Level, target: &str, args: fmt::Arguments<'_>, fields
     #[cfg(not(feature = "log"))]
     {
         let mut line = String::with_capacity(128);
+        let now = SystemTime::now();
         if format() == LogFormat::Json {
-            format_json_line(SystemTime::now(), level, target, args, fields, &mut line);
+            format_json_line(now, level, target, args, fields, &mut line);
         } else {
-            format_line(SystemTime::now(), level, args, &mut line);
+            format_line(now, level, args, &mut line);
         }
         let _ = io::stderr().lock().write_all(line.as_bytes());
     }

@@ -555,14 +555,15 @@ fn healthcheck_exits_0_when_the_exporter_answers() {
     // its loopback address.
     let (status, stdout, stderr) = run("sample", &["--healthcheck", "-p", &port_text], &[]);
     assert_eq!(status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("/-/healthy: HTTP/1.1 200 OK"), "{stdout}");
+    assert!(stderr.contains(": healthy: http://127.0.0.1:"), "{stderr}");
+    assert!(stderr.contains("/-/healthy: HTTP/1.1 200 OK"), "{stderr}");
     let env = [
         ("SAMPLE_PORT", port_text.as_str()),
         ("SAMPLE_HOST", "0.0.0.0"),
     ];
     let (status, stdout, stderr) = run("sample", &["--healthcheck"], &env);
     assert_eq!(status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("http://127.0.0.1:"), "{stdout}");
+    assert!(stderr.contains("http://127.0.0.1:"), "{stderr}");
     stop_cleanly(&mut proc, "TERM");
 
     // Nothing listens there any more.

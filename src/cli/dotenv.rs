@@ -75,29 +75,29 @@ pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, DotenvError> {
     Ok(pairs)
 }
 
-/// One line: `None` for a blank line or a comment.
+/// One line: `None` for a blank line or a comment. Byte-wise: every character it looks for is
+/// ASCII, so the slices it takes are whole characters.
 fn parse_line(line: &str) -> Result<Option<(String, String)>, String> {
-    let rest = line.trim_start_matches([' ', '\t']);
+    let rest = line.trim_start();
     if rest.is_empty() || rest.starts_with('#') {
         return Ok(None);
     }
     let rest = match rest.strip_prefix("export") {
-        Some(after) if after.starts_with([' ', '\t']) => after.trim_start_matches([' ', '\t']),
+        Some(after) if after.starts_with([' ', '\t']) => after.trim_start(),
         _ => rest,
     };
     let Some((name, value)) = rest.split_once('=') else {
-        return Err(format!("expected KEY=value, found '{}'", line.trim()));
+        return Err(["expected KEY=value, found '", line.trim(), "'"].concat());
     };
-    let name = name.trim_end_matches([' ', '\t']);
+    let name = name.trim_end();
     if !is_name(name) {
-        return Err(format!(
-            "invalid name '{name}': expected [A-Za-z_][A-Za-z0-9_]*"
-        ));
+        let expected = "': expected [A-Za-z_][A-Za-z0-9_]*";
+        return Err(["invalid name '", name, expected].concat());
     }
-    let value = value.trim_start_matches([' ', '\t']);
-    let value = match value.chars().next() {
-        Some(quote @ ('\'' | '"')) => quoted(&value[1..], quote)?,
-        _ => unquoted(value),
+    let value = value.trim_start();
+    let value = match value.as_bytes().first() {
+        Some(&quote @ (b'\'' | b'"')) => quoted(value, quote)?,
+        _ => unquoted(value).to_owned(),
     };
     Ok(Some((name.to_owned(), value)))
 }
@@ -111,54 +111,58 @@ fn is_name(name: &str) -> bool {
 }
 
 /// An unquoted value: up to a `#` after white space, trimmed.
-fn unquoted(value: &str) -> String {
-    let mut end = value.len();
+fn unquoted(value: &str) -> &str {
     let bytes = value.as_bytes();
-    for (i, pair) in bytes.windows(2).enumerate() {
-        if (pair[0] == b' ' || pair[0] == b'\t') && pair[1] == b'#' {
-            end = i;
-            break;
-        }
-    }
-    value[..end].trim_end_matches([' ', '\t']).to_owned()
+    let end = (1..bytes.len())
+        .find(|&i| bytes[i] == b'#' && (bytes[i - 1] == b' ' || bytes[i - 1] == b'\t'))
+        .unwrap_or(bytes.len());
+    value[..end].trim_end()
 }
 
-/// The value after an opening `quote`, to its closing one; then only white space and a comment.
-fn quoted(after_open: &str, quote: char) -> Result<String, String> {
-    let mut value = String::new();
-    let mut chars = after_open.char_indices();
+/// A value in quotes (`value` starts with the opening `quote`), to its closing one; then only
+/// white space and a comment.
+fn quoted(value: &str, quote: u8) -> Result<String, String> {
+    let bytes = value.as_bytes();
+    let mut out = String::new();
+    let mut from = 1; // the start of the text not yet copied
+    let mut i = 1;
     let close = loop {
-        let Some((i, c)) = chars.next() else {
-            return Err(format!(
-                "no closing {quote} on this line (a quoted value ends on its line)"
-            ));
-        };
-        if c == quote {
-            break i;
-        }
-        if c == '\\' && quote == '"' {
-            match chars.next() {
-                Some((_, 'n')) => value.push('\n'),
-                Some((_, 'r')) => value.push('\r'),
-                Some((_, 't')) => value.push('\t'),
-                Some((_, escaped @ ('"' | '\'' | '\\'))) => value.push(escaped),
-                Some((_, other)) => {
-                    value.push('\\');
-                    value.push(other);
-                }
-                None => value.push('\\'),
+        match bytes.get(i) {
+            None => {
+                let quote = if quote == b'"' { "\"" } else { "'" };
+                let why = " on this line (a quoted value ends on its line)";
+                return Err(["no closing ", quote, why].concat());
             }
-            continue;
+            Some(&b) if b == quote => break i,
+            Some(b'\\') if quote == b'"' => {
+                out.push_str(&value[from..i]);
+                let escaped = match bytes.get(i + 1) {
+                    Some(b'n') => "\n",
+                    Some(b'r') => "\r",
+                    Some(b't') => "\t",
+                    Some(b'"') => "\"",
+                    Some(b'\'') => "'",
+                    Some(b'\\') => "\\",
+                    _ => "\\", // kept, with what follows it
+                };
+                out.push_str(escaped);
+                i += if escaped == "\\" && bytes.get(i + 1) != Some(&b'\\') {
+                    1
+                } else {
+                    2
+                };
+                from = i;
+            }
+            Some(_) => i += 1,
         }
-        value.push(c);
     };
-    let after = after_open[close + 1..].trim_start_matches([' ', '\t']);
+    out.push_str(&value[from..close]);
+    let after = value[close + 1..].trim_start();
     if !after.is_empty() && !after.starts_with('#') {
-        return Err(format!(
-            "unexpected '{after}' after the closing {quote}: expected a comment or nothing"
-        ));
+        let expected = "': expected a comment or nothing after the closing quote";
+        return Err(["unexpected '", after, expected].concat());
     }
-    Ok(value)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -227,7 +231,7 @@ mod tests {
             ),
             (
                 "A='b' c",
-                "line 2: unexpected 'c' after the closing ': expected a comment or nothing",
+                "line 2: unexpected 'c': expected a comment or nothing after the closing quote",
             ),
         ];
         for (line, want) in cases {

@@ -12,7 +12,8 @@ use crate::exporter::HEALTH_PATH;
 use crate::log::Addr;
 use crate::server::resolve_listen_addrs;
 
-/// How long the whole check may take: connecting, asking and reading the status line.
+/// How long the whole check may take: connecting, asking and reading the status line (the
+/// messages say 2 s).
 pub(super) const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where an exporter listening on `host` and `port` answers: the first address `host` resolves
@@ -21,10 +22,7 @@ pub(super) const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(2);
 pub(super) fn target(host: &str, port: u16) -> io::Result<SocketAddr> {
     let addrs = resolve_listen_addrs(&[host.to_owned()], port)?;
     let Some(&first) = addrs.first() else {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("'{host}' has no address"),
-        ));
+        return Err(io::Error::from(io::ErrorKind::NotFound));
     };
     let ip = match first.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -34,53 +32,67 @@ pub(super) fn target(host: &str, port: u16) -> io::Result<SocketAddr> {
     Ok(SocketAddr::new(ip, first.port()))
 }
 
-/// Asks `GET /-/healthy` of `addr`; `Ok` with the status line if it is a 200 that came within
-/// `timeout`, else the reason.
+/// Asks `GET /-/healthy` of `addr`; `Ok` if a 200 came within `timeout`, else the reason. In
+/// both cases the text starts with the URL asked.
 pub(super) fn check(addr: SocketAddr, timeout: Duration) -> Result<String, String> {
-    let deadline = Instant::now() + timeout;
-    let url = format!("http://{}{HEALTH_PATH}", Addr(addr));
-    let left = || {
-        deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| format!("{url}: no answer within {} s", timeout.as_secs()))
-    };
-    let failed = |err: io::Error| match err.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            format!("{url}: no answer within {} s", timeout.as_secs())
+    let url = ["http://", &Addr(addr).to_string(), HEALTH_PATH].concat();
+    match ask(addr, timeout) {
+        Ok(Some(line))
+            if line.starts_with("HTTP/1.1 200 ") || line.starts_with("HTTP/1.0 200 ") =>
+        {
+            Ok([&url, ": ", &line].concat())
         }
-        _ => format!("{url}: {err}"),
-    };
-    let mut stream = TcpStream::connect_timeout(&addr, left()?).map_err(failed)?;
-    let request = format!(
-        "GET {HEALTH_PATH} HTTP/1.1\r\nHost: {}\r\nUser-Agent: healthcheck\r\nConnection: close\r\n\r\n",
-        Addr(addr)
-    );
-    stream.set_write_timeout(Some(left()?)).map_err(failed)?;
-    stream.write_all(request.as_bytes()).map_err(failed)?;
-    let mut head = Vec::with_capacity(64);
-    let mut chunk = [0u8; 256];
-    let line_end = loop {
-        if let Some(end) = head.iter().position(|&b| b == b'\n') {
-            break end;
+        Ok(Some(line)) => Err([&url, ": ", &line].concat()),
+        Ok(None) => Err([&url, ": connection closed without an answer"].concat()),
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            Err([&url, ": no answer within 2 s"].concat())
         }
-        if head.len() > 1024 {
-            return Err(format!("{url}: no status line in the first 1024 bytes"));
-        }
-        stream.set_read_timeout(Some(left()?)).map_err(failed)?;
-        let n = stream.read(&mut chunk).map_err(failed)?;
-        if n == 0 {
-            return Err(format!("{url}: connection closed without an answer"));
-        }
-        head.extend_from_slice(chunk.get(..n).unwrap_or_default());
-    };
-    let line = head.get(..line_end).unwrap_or_default();
-    let healthy = line.starts_with(b"HTTP/1.1 200 ") || line.starts_with(b"HTTP/1.0 200 ");
-    let line = String::from_utf8_lossy(line);
-    let line = format!("{url}: {}", line.trim_end());
-    if healthy {
-        Ok(line)
-    } else {
-        Err(line)
+        Err(err) => Err([&url, ": ", &err.to_string()].concat()),
     }
+}
+
+/// The status line `addr` answers with, if any, within `timeout`.
+fn ask(addr: SocketAddr, timeout: Duration) -> io::Result<Option<String>> {
+    let deadline = Instant::now() + timeout;
+    let left = || {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(io::Error::from(io::ErrorKind::TimedOut))
+        } else {
+            Ok(left)
+        }
+    };
+    let mut stream = TcpStream::connect_timeout(&addr, left()?)?;
+    stream.set_write_timeout(Some(left()?))?;
+    stream.write_all(
+        [
+            "GET ",
+            HEALTH_PATH,
+            " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        ]
+        .concat()
+        .as_bytes(),
+    )?;
+    let mut head = Vec::with_capacity(256);
+    let mut chunk = [0u8; 256];
+    while !head.contains(&b'\n') && head.len() <= 1024 {
+        stream.set_read_timeout(Some(left()?))?;
+        match stream.read(&mut chunk)? {
+            0 => break,
+            n => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+        }
+    }
+    let Some(end) = head.iter().position(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let line = head.get(..end).unwrap_or_default();
+    Ok(Some(match std::str::from_utf8(line) {
+        Ok(line) => line.trim_end().to_owned(),
+        Err(_) => "a status line that is not text".to_owned(),
+    }))
 }

@@ -464,15 +464,14 @@ fn read_dotenv(
     let Some((path, named)) = dotenv_path(parser, env) else {
         return Ok(Vec::new());
     };
-    let shown = std::path::Path::new(&path).display().to_string();
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
+    let shown = path.to_string_lossy();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && !named => return Ok(Vec::new()),
-        Err(err) => return Err(format!("cannot read {shown}: {err}")),
+        // Not found, not readable, or not UTF-8 (`InvalidData`).
+        Err(err) => return Err(["cannot read ", &shown, ": ", &err.to_string()].concat()),
     };
-    let text = String::from_utf8(bytes).map_err(|_| format!("{shown}: not UTF-8 text"))?;
-    let pairs = parse_dotenv(&text).map_err(|err| format!("{shown}, {err}"))?;
-    log_debug!("read {} variable(s) from {shown}", pairs.len());
+    let pairs = parse_dotenv(&text).map_err(|err| [&shown, ", ", &err.to_string()].concat())?;
     Ok(pairs)
 }
 
@@ -491,22 +490,16 @@ fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
     };
     let host = hosts.first().map_or("localhost", String::as_str);
     let checked = healthcheck::target(host, port)
-        .map_err(|err| format!("cannot check '{host}': {err}"))
+        .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
         .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT));
-    match checked {
-        Ok(line) => {
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
-            EXIT_OK
-        }
-        Err(why) => {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "{}: unhealthy: {why}",
-                parser.prog()
-            );
-            EXIT_FAILURE
-        }
-    }
+    // On stderr either way, as the rest of what the exporter says.
+    let (code, verdict, text) = match &checked {
+        Ok(line) => (EXIT_OK, ": healthy: ", line),
+        Err(why) => (EXIT_FAILURE, ": unhealthy: ", why),
+    };
+    let line = [parser.prog(), verdict, text, "\n"].concat();
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    code
 }
 
 /// Prints `err` after the usage line, as argparse does, and gives the usage error's status.
