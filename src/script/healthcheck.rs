@@ -43,7 +43,7 @@ pub(super) fn check(addr: SocketAddr, timeout: Duration) -> Result<String, Strin
             Ok([&url, ": ", &line].concat())
         }
         Ok(Some(line)) => Err([&url, ": ", &line].concat()),
-        Ok(None) => Err([&url, ": connection closed without an answer"].concat()),
+        Ok(None) => Err([&url, ": closed without an answer"].concat()),
         Err(err)
             if matches!(
                 err.kind(),
@@ -91,8 +91,5 @@ fn ask(addr: SocketAddr, timeout: Duration) -> io::Result<Option<String>> {
         return Ok(None);
     };
     let line = head.get(..end).unwrap_or_default();
-    Ok(Some(match std::str::from_utf8(line) {
-        Ok(line) => line.trim_end().to_owned(),
-        Err(_) => "a status line that is not text".to_owned(),
-    }))
+    Ok(Some(String::from_utf8_lossy(line).trim_end().to_owned()))
 }

@@ -206,7 +206,7 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
         .choices(LogFormat::NAMES)
         .default("plain")
         .metavar("FORMAT")
-        .help("log line format: plain text, or one JSON object per line");
+        .help("log line format");
     #[cfg(feature = "process-stats")]
     parser
         .add_argument("--process-stats")
@@ -219,11 +219,11 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
         .help("path under which metrics are exposed");
     // Never from the environment: a variable meant for the check would turn the exporter
     // itself into one.
-    parser.add_argument("--healthcheck").flag().no_env().help(
-        "ask GET /-/healthy of the exporter the other options describe (its first host, \
-             its port) and exit 0 if it answers 200 within 2 s, else 1: for a container's \
-             HEALTHCHECK",
-    );
+    parser
+        .add_argument("--healthcheck")
+        .flag()
+        .no_env()
+        .help("check the exporter: exit 0 if /-/healthy answers 200, else 1");
     script.configure_argument_parser(&mut parser);
     parser
 }
