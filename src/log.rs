@@ -42,35 +42,6 @@ use std::error::Error;
 use std::fmt::{self, Write as _};
 #[cfg(not(feature = "log"))]
 use std::io::{self, Write as _};
-/// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
-/// written as `\xHH`, as nginx does in its access log, so a client cannot end the field early
-/// and forge the ones after it.
-#[derive(Debug, Clone, Copy)]
-pub struct Quoted<'a>(pub &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
-        while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control()) {
-            f.write_str(&rest[..index])?;
-            let c = rest[index..].chars().next().unwrap_or_default();
-            let mut bytes = [0; 4];
-            for &b in c.encode_utf8(&mut bytes).as_bytes() {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                let escape = [
-                    b'\\',
-                    b'x',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 15)],
-                ];
-                f.write_str(std::str::from_utf8(&escape).unwrap_or_default())?;
-            }
-            rest = &rest[index + c.len_utf8()..];
-        }
-        f.write_str(rest)
-    }
-}
-
 #[cfg(feature = "server")]
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
@@ -399,17 +370,24 @@ fn format_json_line(
                 push_json(out, text);
                 out.push('"');
             }
-            Value::Number(n) => out.push_str(Decimal::new(*n).as_str()),
+            Value::Number(n) => push_decimal(out, *n, 0),
             Value::Seconds(d) => {
-                out.push_str(Decimal::new(d.as_secs()).as_str());
-                // Six digits: one more (a million) than needed, dropped.
-                let micros = Decimal::new(1_000_000 + u64::from(d.subsec_micros()));
+                push_decimal(out, d.as_secs(), 0);
                 out.push('.');
-                out.push_str(micros.as_str().get(1..).unwrap_or_default());
+                // Six digits: a million added, and its leading 1 dropped.
+                push_decimal(out, 1_000_000 + u64::from(d.subsec_micros()), 1);
             }
         }
     }
     out.push_str("}\n");
+}
+
+/// Appends the decimal digits of `n`, less the first `skip`.
+#[cfg_attr(feature = "log", allow(dead_code))]
+fn push_decimal(out: &mut String, n: u64, skip: usize) {
+    let digits = Decimal::new(n);
+    let digits = digits.as_bytes().get(skip..).unwrap_or_default();
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
 }
 
 /// A `fmt::Write` adapter that writes the inside of a JSON string ([`push_json`]).
@@ -446,6 +424,36 @@ fn push_json(out: &mut String, s: &str) {
     out.push_str(rest);
 }
 
+/// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
+/// written as `\xHH`, as nginx does in its access log, so a client cannot end the field early
+/// and forge the ones after it.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c.is_control()) {
+            f.write_str(&rest[..index])?;
+            let c = rest[index..].chars().next().unwrap_or_default();
+            let mut bytes = [0; 4];
+            for &b in c.encode_utf8(&mut bytes).as_bytes() {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let escape = [
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ];
+                f.write_str(std::str::from_utf8(&escape).unwrap_or_default())?;
+            }
+            rest = &rest[index + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
+#[cfg(feature = "server")]
 /// A socket address, written as std's `Display` writes it (`127.0.0.1:9090`, `[::1]:9090`,
 /// `[fe80::1%2]:9090`, `[::ffff:10.0.0.1]:9090`) but without its width and precision support:
 /// core's IP address formatting would be linked into every static binary for the log lines
@@ -852,6 +860,9 @@ mod tests {
     #[test]
     fn default_level_and_enabled() {
         let _guard = LEVEL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // With the `log` feature, the facade's maximum level filters too; no logger is set here.
+        #[cfg(feature = "log")]
+        ::log::set_max_level(::log::LevelFilter::Trace);
         let before = level();
         // Every test that changes the level restores it under the lock, so this is the default.
         assert_eq!(before, Level::Warning);
