@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the sample as a static musl binary and runs it the way a `FROM scratch` image would:
 # alone in an empty directory under chroot (no /etc/hosts, no libc, no shell), with
-# `-H localhost`. Scrapes it, stops it with SIGTERM, and checks it exited 0. Then checks that
+# `-H localhost`. Scrapes it, checks it with `--healthcheck` (the image's HEALTHCHECK), stops it
+# with SIGTERM, and checks it exited 0 and that the check then fails. Then checks that
 # `--process-stats` there, with no /proc, is refused at start (exit 1) rather than exporting zeros.
 # Needs root (chroot) and the x86_64-unknown-linux-musl target.
 set -euo pipefail
@@ -44,6 +45,12 @@ done
 echo "scraping $url"
 body="$(curl -sf --max-time 10 "$url")"
 echo "$body" | grep -q '^# TYPE sample_value gauge' || { echo "$body"; echo "unexpected body"; exit 1; }
+# The container's HEALTHCHECK: the binary checks itself, with no curl in the image.
+port="${url##*:}"
+port="${port%%/*}"
+chroot "$root" /exporter --healthcheck -H localhost -p "$port" \
+    || { cat "$log"; echo "--healthcheck failed against a running exporter"; exit 1; }
+echo "--healthcheck in the scratch root: ok (exit 0)"
 size=$(stat -c %s "$binary")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "static sample: $size bytes, RSS after a scrape: ${rss} kB"
@@ -53,6 +60,11 @@ wait "$launcher" || status=$?
 cat "$log"
 [ "$status" -eq 0 ] || { echo "exit status $status after SIGTERM"; exit 1; }
 echo "scratch run: ok (exit 0 after SIGTERM)"
+status=0
+chroot "$root" /exporter --healthcheck -H localhost -p "$port" 2>"$log" || status=$?
+cat "$log"
+[ "$status" -eq 1 ] || { echo "--healthcheck with no exporter: exit $status, expected 1"; exit 1; }
+echo "--healthcheck with no exporter: exit 1"
 
 # No /proc in the scratch root: process metrics cannot be read, and the exporter says so.
 status=0

@@ -9,6 +9,18 @@
 //! 2026-11-24T02:08:36.123Z WARNING scrape took 2.1s
 //! ```
 //!
+//! With `--log-format json` ([`set_format`]) each line is one JSON object instead, with the
+//! fields `time`, `level` (lowercase), `target` (the module that logged), `message`, and for
+//! an access line `address`, `method`, `path`, `version`, `status`, `bytes`, `user_agent` and
+//! `duration_seconds`:
+//!
+//! ```text
+//! {"time":"2026-11-24T02:08:36.123Z","level":"warning","target":"my_exporter","message":"scrape took 2.1s"}
+//! ```
+//!
+//! With the `log` cargo feature, events go to the [`log`](https://docs.rs/log) crate's logger
+//! instead of stderr (see [`log()`]).
+//!
 //! Each line is assembled in memory and written with a single `write_all`, so lines from
 //! different threads do not interleave, and newlines inside a message are escaped so one event is
 //! always one line. A disabled level costs one atomic load and formats nothing.
@@ -28,15 +40,15 @@
 
 use std::error::Error;
 use std::fmt::{self, Write as _};
+#[cfg(not(feature = "log"))]
 use std::io::{self, Write as _};
 #[cfg(feature = "server")]
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::wire::date::civil_from_days;
-#[cfg(feature = "server")]
 use crate::wire::decimal::Decimal;
 
 /// How severe a log event is. Ordered from most severe (`Critical`) to least (`Debug`).
@@ -154,33 +166,262 @@ pub fn level() -> Level {
     Level::from_u8(LEVEL.load(Ordering::Relaxed))
 }
 
-/// Returns `true` if events of `level` are written, i.e. `level <= level()`.
+/// Returns `true` if events of `level` are written, i.e. `level <= level()` (and, with the
+/// `log` feature, the `log` crate's maximum level lets them through).
 pub fn enabled(level: Level) -> bool {
-    level as u8 <= LEVEL.load(Ordering::Relaxed)
+    let ours = level as u8 <= LEVEL.load(Ordering::Relaxed);
+    #[cfg(feature = "log")]
+    let ours = ours && facade_level(level) <= ::log::max_level();
+    ours
 }
 
-/// Writes one line for the event to stderr if `level` is [`enabled`].
+/// How log lines are written: plain text or one JSON object per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `<timestamp> <LEVEL> <message>`, as the module documentation shows.
+    Plain,
+    /// One JSON object per line, with the fields the module documentation lists.
+    Json,
+}
+
+impl LogFormat {
+    /// The names accepted by [`LogFormat::from_str`]: `plain`, `json`.
+    pub const NAMES: [&'static str; 2] = ["plain", "json"];
+
+    /// The name: `"plain"` or `"json"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Plain => "plain",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = ParseLogFormatError;
+
+    /// Parses one of [`LogFormat::NAMES`], ignoring ASCII case.
+    fn from_str(s: &str) -> Result<LogFormat, ParseLogFormatError> {
+        if s.eq_ignore_ascii_case("plain") {
+            Ok(LogFormat::Plain)
+        } else if s.eq_ignore_ascii_case("json") {
+            Ok(LogFormat::Json)
+        } else {
+            Err(ParseLogFormatError {
+                input: s.to_owned(),
+            })
+        }
+    }
+}
+
+/// A string that is not one of [`LogFormat::NAMES`].
+///
+/// Displays as "invalid log format 'xml': expected one of plain, json".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseLogFormatError {
+    input: String,
+}
+
+impl fmt::Display for ParseLogFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid log format '{}': expected one of {}",
+            self.input,
+            LogFormat::NAMES.join(", ")
+        )
+    }
+}
+
+impl Error for ParseLogFormatError {}
+
+/// `true` while lines are written as JSON.
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Sets how lines are written, for the whole process; [`LogFormat::Plain`] until called.
+pub fn set_format(format: LogFormat) {
+    JSON.store(format == LogFormat::Json, Ordering::Relaxed);
+}
+
+/// How lines are written.
+pub fn format() -> LogFormat {
+    if JSON.load(Ordering::Relaxed) {
+        LogFormat::Json
+    } else {
+        LogFormat::Plain
+    }
+}
+
+/// A structured field's value, for JSON lines.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) enum Value<'a> {
+    /// A string, escaped as JSON needs.
+    Text(&'a str),
+    /// A whole number.
+    Number(u64),
+    /// A duration, in seconds with microseconds.
+    Seconds(std::time::Duration),
+}
+
+/// A named field of an event.
+pub(crate) type Field<'a> = (&'static str, Value<'a>);
+
+/// The `log` crate's level for ours: critical is its error.
+#[cfg(feature = "log")]
+fn facade_level(level: Level) -> ::log::Level {
+    match level {
+        Level::Critical | Level::Error => ::log::Level::Error,
+        Level::Warning => ::log::Level::Warn,
+        Level::Info => ::log::Level::Info,
+        Level::Debug => ::log::Level::Debug,
+    }
+}
+
+/// Writes one line for the event to stderr if `level` is [`enabled`], with this crate as its
+/// target.
 ///
 /// The line is `<timestamp> <LEVEL> <message>\n`, with the timestamp from [`format_timestamp`]
-/// and `\n` / `\r` in the message written as the two characters `\n` / `\r`. It is written with a
-/// single `write_all`; errors writing stderr (e.g. it is closed) are ignored, since there is
-/// nowhere else to report them.
+/// and `\n` / `\r` in the message written as the two characters `\n` / `\r`; or a JSON object
+/// ([`set_format`]). It is written with a single `write_all`; errors writing stderr (e.g. it is
+/// closed) are ignored, since there is nowhere else to report them.
+///
+/// With the `log` cargo feature, the event goes to the `log` crate's logger instead, at its
+/// level (critical as error), with the target as the module that logged; the logger decides
+/// whether and where it is written. [`set_level`] still filters first.
 pub fn log(level: Level, args: fmt::Arguments<'_>) {
+    event(level, "prometheus_aioexporter", args, &[]);
+}
+
+/// What the macros call: [`log`] with the calling module as the target.
+#[doc(hidden)]
+pub fn log_from(level: Level, target: &str, args: fmt::Arguments<'_>) {
+    event(level, target, args, &[]);
+}
+
+/// One event, with the structured fields a JSON line (only) carries.
+pub(crate) fn event(level: Level, target: &str, args: fmt::Arguments<'_>, fields: &[Field<'_>]) {
     if !enabled(level) {
         return;
     }
-    let mut line = String::with_capacity(128);
-    format_line(SystemTime::now(), level, args, &mut line);
-    let _ = io::stderr().lock().write_all(line.as_bytes());
+    #[cfg(feature = "log")]
+    {
+        let _ = fields;
+        ::log::logger().log(
+            &::log::Record::builder()
+                .args(args)
+                .level(facade_level(level))
+                .target(target)
+                .build(),
+        );
+    }
+    #[cfg(not(feature = "log"))]
+    {
+        let mut line = String::with_capacity(128);
+        let now = SystemTime::now();
+        if format() == LogFormat::Json {
+            format_json_line(now, level, target, args, fields, &mut line);
+        } else {
+            format_line(now, level, args, &mut line);
+        }
+        let _ = io::stderr().lock().write_all(line.as_bytes());
+    }
 }
 
 /// Formats a whole log line, newline included.
+#[cfg_attr(feature = "log", allow(dead_code))]
 fn format_line(t: SystemTime, level: Level, args: fmt::Arguments<'_>, out: &mut String) {
     format_timestamp(t, out);
     // Writing into a String cannot fail; a failing Display impl in `args` only truncates the line.
     let _ = write!(out, " {} ", level);
     let _ = EscapeLineBreaks(out).write_fmt(args);
     out.push('\n');
+}
+
+/// Formats a whole JSON line, newline included: valid JSON whatever the message and fields
+/// hold, since every string goes through [`JsonString`].
+#[cfg_attr(feature = "log", allow(dead_code))]
+fn format_json_line(
+    t: SystemTime,
+    level: Level,
+    target: &str,
+    args: fmt::Arguments<'_>,
+    fields: &[Field<'_>],
+    out: &mut String,
+) {
+    out.push_str("{\"time\":\"");
+    format_timestamp(t, out);
+    out.push_str("\",\"level\":\"");
+    if let Some(name) = Level::NAMES.get(level as usize) {
+        out.push_str(name);
+    }
+    out.push_str("\",\"target\":\"");
+    push_json(out, target);
+    out.push_str("\",\"message\":\"");
+    let _ = JsonString(out).write_fmt(args);
+    out.push('"');
+    for (name, value) in fields {
+        out.push_str(",\"");
+        push_json(out, name);
+        out.push_str("\":");
+        match value {
+            Value::Text(text) => {
+                out.push('"');
+                push_json(out, text);
+                out.push('"');
+            }
+            Value::Number(n) => push_decimal(out, *n, 0),
+            Value::Seconds(d) => {
+                push_decimal(out, d.as_secs(), 0);
+                out.push('.');
+                // Six digits: a million added, and its leading 1 dropped.
+                push_decimal(out, 1_000_000 + u64::from(d.subsec_micros()), 1);
+            }
+        }
+    }
+    out.push_str("}\n");
+}
+
+/// Appends the decimal digits of `n`, less the first `skip`.
+#[cfg_attr(feature = "log", allow(dead_code))]
+fn push_decimal(out: &mut String, n: u64, skip: usize) {
+    let digits = Decimal::new(n);
+    let digits = digits.as_bytes().get(skip..).unwrap_or_default();
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+}
+
+/// A `fmt::Write` adapter that writes the inside of a JSON string ([`push_json`]).
+#[cfg_attr(feature = "log", allow(dead_code))]
+struct JsonString<'a>(&'a mut String);
+
+impl fmt::Write for JsonString<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        push_json(self.0, s);
+        Ok(())
+    }
+}
+
+/// Appends `s` to `out` as the inside of a JSON string: `"` and `\\` escaped, and every control
+/// character as `\u00XX`.
+#[cfg_attr(feature = "log", allow(dead_code))]
+#[inline(never)]
+fn push_json(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(index) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        out.push_str(&rest[..index]);
+        let byte = rest.as_bytes()[index];
+        if byte == b'"' || byte == b'\\' {
+            out.push('\\');
+            out.push(char::from(byte));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+        rest = &rest[index + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
@@ -323,6 +564,7 @@ pub(crate) fn due(last: &mut Option<std::time::Instant>, every: std::time::Durat
 }
 
 /// A `fmt::Write` adapter that writes `\n` and `\r` as two-character escapes.
+#[cfg_attr(feature = "log", allow(dead_code))]
 struct EscapeLineBreaks<'a>(&'a mut String);
 
 impl fmt::Write for EscapeLineBreaks<'_> {
@@ -379,7 +621,11 @@ pub fn format_timestamp(t: SystemTime, out: &mut impl fmt::Write) {
 macro_rules! log_critical {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Critical) {
-            $crate::log::log($crate::log::Level::Critical, ::core::format_args!($($arg)*))
+            $crate::log::log_from(
+                $crate::log::Level::Critical,
+                ::core::module_path!(),
+                ::core::format_args!($($arg)*),
+            )
         }
     };
 }
@@ -389,7 +635,11 @@ macro_rules! log_critical {
 macro_rules! log_error {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Error) {
-            $crate::log::log($crate::log::Level::Error, ::core::format_args!($($arg)*))
+            $crate::log::log_from(
+                $crate::log::Level::Error,
+                ::core::module_path!(),
+                ::core::format_args!($($arg)*),
+            )
         }
     };
 }
@@ -399,7 +649,11 @@ macro_rules! log_error {
 macro_rules! log_warning {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Warning) {
-            $crate::log::log($crate::log::Level::Warning, ::core::format_args!($($arg)*))
+            $crate::log::log_from(
+                $crate::log::Level::Warning,
+                ::core::module_path!(),
+                ::core::format_args!($($arg)*),
+            )
         }
     };
 }
@@ -409,7 +663,11 @@ macro_rules! log_warning {
 macro_rules! log_info {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Info) {
-            $crate::log::log($crate::log::Level::Info, ::core::format_args!($($arg)*))
+            $crate::log::log_from(
+                $crate::log::Level::Info,
+                ::core::module_path!(),
+                ::core::format_args!($($arg)*),
+            )
         }
     };
 }
@@ -419,7 +677,11 @@ macro_rules! log_info {
 macro_rules! log_debug {
     ($($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::Debug) {
-            $crate::log::log($crate::log::Level::Debug, ::core::format_args!($($arg)*))
+            $crate::log::log_from(
+                $crate::log::Level::Debug,
+                ::core::module_path!(),
+                ::core::format_args!($($arg)*),
+            )
         }
     };
 }
@@ -598,6 +860,9 @@ mod tests {
     #[test]
     fn default_level_and_enabled() {
         let _guard = LEVEL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // With the `log` feature, the facade's maximum level filters too; no logger is set here.
+        #[cfg(feature = "log")]
+        ::log::set_max_level(::log::LevelFilter::Trace);
         let before = level();
         // Every test that changes the level restores it under the lock, so this is the default.
         assert_eq!(before, Level::Warning);
@@ -643,6 +908,49 @@ mod tests {
             let mut line = String::new();
             format_line(t, Level::Warning, *args, &mut line);
             assert_eq!(line, *expected);
+        }
+    }
+
+    #[test]
+    fn json_lines_escape_whatever_they_carry() {
+        let t = at(1_795_486_116, 123);
+        let head = "{\"time\":\"2026-11-24T02:08:36.123Z\",\"level\":\"warning\",\"target\":\"t\",";
+        let cases: &[(fmt::Arguments<'_>, &[Field<'_>], &str)] = &[
+            (format_args!("plain"), &[], "\"message\":\"plain\"}\n"),
+            (
+                format_args!("{}", "q\"b\\n\nr\rt\tz\u{0}\u{1f}\u{7f}é\u{2028}"),
+                &[],
+                "\"message\":\"q\\\"b\\\\n\\u000ar\\u000dt\\u0009z\\u0000\\u001f\u{7f}é\u{2028}\"}\n",
+            ),
+            (
+                format_args!("GET"),
+                &[
+                    ("path", Value::Text("/\"}\u{1b}[31m")),
+                    ("status", Value::Number(404)),
+                    ("duration_seconds", Value::Seconds(Duration::from_nanos(1_234_567_890))),
+                ],
+                "\"message\":\"GET\",\"path\":\"/\\\"}\\u001b[31m\",\"status\":404,\"duration_seconds\":1.234567}\n",
+            ),
+        ];
+        for (args, fields, tail) in cases {
+            let mut line = String::new();
+            format_json_line(t, Level::Warning, "t", *args, fields, &mut line);
+            assert_eq!(line, format!("{head}{tail}"));
+        }
+    }
+
+    #[test]
+    fn log_formats_parse_and_default_to_plain() {
+        assert_eq!(format(), LogFormat::Plain);
+        assert_eq!("JSON".parse::<LogFormat>(), Ok(LogFormat::Json));
+        assert_eq!("plain".parse::<LogFormat>(), Ok(LogFormat::Plain));
+        let err = "xml".parse::<LogFormat>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid log format 'xml': expected one of plain, json"
+        );
+        for name in LogFormat::NAMES {
+            assert_eq!(name.parse::<LogFormat>().map(LogFormat::as_str), Ok(name));
         }
     }
 

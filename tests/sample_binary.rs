@@ -79,7 +79,7 @@ fn help_lists_every_option_and_environment_variable() {
         assert_eq!(status.code(), Some(0), "{flag}: {stderr}");
         assert_eq!(stderr, "", "{flag}");
         let usage = format!(
-            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--process-stats] [--metrics-path PATH]\n"
+            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--log-format FORMAT] [--process-stats] [--metrics-path PATH] [--healthcheck]\n"
         );
         assert!(stdout.starts_with(&usage), "{flag}: {stdout}");
         for expected in [
@@ -92,6 +92,11 @@ fn help_lists_every_option_and_environment_variable() {
             "(choices: critical, error, warning, info, debug)",
             "--process-stats",
             "--metrics-path PATH",
+            "--log-format FORMAT",
+            "(choices: plain, json)",
+            "(default: plain)",
+            "(env: SAMPLE_LOG_FORMAT)",
+            "--healthcheck ",
             "(default: localhost)",
             "(default: 9090)",
             "(default: warning)",
@@ -107,6 +112,7 @@ fn help_lists_every_option_and_environment_variable() {
                 "{flag}: no {expected:?} in\n{stdout}"
             );
         }
+        assert!(!stdout.contains("SAMPLE_HEALTHCHECK"), "{flag}: {stdout}");
     }
 }
 

@@ -82,6 +82,20 @@ impl PrometheusExporterScript for FailingScript {
     }
 }
 
+/// Has a required positional and a required option, as many exporters do.
+struct RequiredScript;
+
+impl PrometheusExporterScript for RequiredScript {
+    const NAME: &'static str = "required";
+    const DESCRIPTION: &'static str = "Needs a config file and a token.";
+    const ENV_PREFIX: Option<&'static str> = Some("");
+
+    fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+        parser.add_argument("config").choices(["a.yaml"]);
+        parser.add_argument("--token").required();
+    }
+}
+
 #[test]
 fn child() {
     let Some(spec) = std::env::var_os(CHILD) else {
@@ -95,6 +109,7 @@ fn child() {
     let code = match script {
         "limits" => run_script(LimitsScript, args, no_env),
         "bad-declaration" => run_script(BadDeclarationScript, args, no_env),
+        "required" => run_script(RequiredScript, args, no_env),
         "fails-usage" | "fails-other" => {
             let usage = script == "fails-usage";
             run_script(
@@ -192,4 +207,25 @@ fn configure_exporter_errors_exit_2_for_usage_and_1_for_the_rest() {
         "{stderr}"
     );
     assert!(!stderr.contains("usage:"), "{stderr}");
+}
+
+/// `--healthcheck` reads the built-in options only: the script's own required arguments, which
+/// a container's `HEALTHCHECK` does not repeat, are not asked for.
+#[test]
+fn healthcheck_skips_the_script_s_required_arguments() {
+    let (mut exporter, port) = crate::support::sample::start("sample", &[], &[]);
+    let mut check = start_child(&format!("required --healthcheck -H 127.0.0.1 -p {port}"));
+    let status = check.finish(BOUND);
+    assert_eq!(status.code(), Some(0), "{}", check.describe());
+
+    // Without it they are required.
+    let mut run = start_child(&format!("required -H 127.0.0.1 -p {port}"));
+    let status = run.finish(BOUND);
+    assert_eq!(status.code(), Some(2), "{}", run.describe());
+    assert!(
+        run.stderr().contains("missing required argument"),
+        "{}",
+        run.describe()
+    );
+    stop_cleanly(&mut exporter, "TERM");
 }

@@ -19,16 +19,22 @@ mod alloc;
 mod embedding;
 #[cfg(feature = "script")]
 mod hostile;
+#[cfg(all(feature = "log", feature = "server"))]
+mod log_facade;
 #[cfg(feature = "server")]
 mod negotiation;
 mod openmetrics_strict;
+#[cfg(feature = "script")]
+mod operations;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod prometheus_e2e;
 mod promtool;
 mod roundtrip;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod sample_binary;
-#[cfg(feature = "script")]
+// Its children are this binary, whose lines go to the `log` facade when built with the `log`
+// feature, and no logger is installed there: the tests read the lines on stderr.
+#[cfg(all(feature = "script", not(feature = "log")))]
 mod script_hooks;
 #[cfg(feature = "server")]
 mod server;

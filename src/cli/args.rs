@@ -85,13 +85,37 @@ struct Values {
     values: Vec<String>,
     /// The option (`--port`), positional or environment variable, named in parse errors.
     origin: String,
+    /// `true` if they came from an environment variable.
+    from_env: bool,
 }
 
 impl Args {
     /// Sets the values of `key`, which came from `origin` (named in [`value_of`](Args::value_of)'s
     /// errors).
     pub(super) fn insert(&mut self, key: &str, values: Vec<String>, origin: String) {
-        self.values.insert(key, Values { values, origin });
+        let from_env = false;
+        self.values.insert(
+            key,
+            Values {
+                values,
+                origin,
+                from_env,
+            },
+        );
+    }
+
+    /// Sets the values of `key`, read from the environment variable `var`.
+    pub(super) fn insert_from_env(&mut self, key: &str, values: Vec<String>, var: String) {
+        let from_env = true;
+        let origin = var;
+        self.values.insert(
+            key,
+            Values {
+                values,
+                origin,
+                from_env,
+            },
+        );
     }
 
     /// Sets the flag `key`.
@@ -151,6 +175,14 @@ impl Args {
             Some(entry) => entry.values.iter().map(|v| entry.parse(v)).collect(),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Returns `true` if the values of `key` came from its environment variable (not from the
+    /// command line or the default): for an argument whose one environment value may hold
+    /// several, as click splits `EXP_HOST="127.0.0.1 ::1"` where a command-line value stays
+    /// one.
+    pub fn is_from_env(&self, key: &str) -> bool {
+        self.values.get(key).is_some_and(|v| v.from_env)
     }
 
     /// Returns `true` if `key` has a value from any source (command line, environment or

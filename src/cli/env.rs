@@ -86,7 +86,7 @@ impl ArgParser {
         if values.is_empty() {
             return Ok(false);
         }
-        parsed.insert(&arg.key, values, var.to_owned());
+        parsed.insert_from_env(&arg.key, values, var.to_owned());
         Ok(true)
     }
 }

@@ -18,12 +18,14 @@
 // - `check.rs`: the check of all declarations that starts every parse.
 // - `parse.rs`: `parse_from` and its steps; the only reader of argv, and of lexopt.
 // - `env.rs`: the environment-variable fallback.
+// - `dotenv.rs`: the `.env` file's syntax.
 // - `args.rs`: the results: `Parsed`, `Args` and its getters.
 // - `help.rs`: help, usage and version text.
 // - `error.rs`: `CliError` and its messages.
 mod arg;
 mod args;
 mod check;
+mod dotenv;
 mod env;
 mod error;
 mod help;
@@ -33,6 +35,7 @@ mod testing;
 
 pub use arg::Arg;
 pub use args::{Args, Parsed};
+pub use dotenv::{parse_dotenv, DotenvError};
 pub use error::CliError;
 
 /// A command line declaration: the program's options and positionals, and how to parse them.
@@ -169,6 +172,24 @@ impl ArgParser {
     /// ```
     pub fn argument_mut(&mut self, key: &str) -> Option<&mut Arg> {
         self.args.iter_mut().find(|a| a.key == key)
+    }
+
+    /// Makes no argument required and every positional optional: for a run that reads the
+    /// built-in options only (`--healthcheck`) and must not fail for want of the program's own
+    /// arguments.
+    pub(crate) fn relax_requirements(&mut self) {
+        for arg in &mut self.args {
+            arg.required = false;
+            if arg.positional && arg.default.is_none() {
+                arg.default = Some(String::new());
+                arg.choices.clear();
+            }
+        }
+    }
+
+    /// `<PREFIX>_<name>` (`MY_EXPORTER_DOTENV`), or `None` if environment variables are off.
+    pub(crate) fn prefixed_env_var(&self, name: &str) -> Option<String> {
+        (!self.env_prefix.is_empty()).then(|| format!("{}_{name}", self.env_prefix))
     }
 
     /// Returns the name of the environment variable the argument `key` falls back to, or `None`

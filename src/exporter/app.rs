@@ -17,10 +17,14 @@ use super::scrape::{announced_timeout, BodyPool, ScrapeFailure};
 use super::{Scrape, UpdateHandler};
 use crate::exposition::{negotiate, Escaping, Format};
 use crate::http::{self, Context, Method, Request, Response, ResponseHead, Service, Status};
-use crate::log::{log_debug, log_error, log_warning, Addr};
+use crate::log::{log_error, log_warning, Addr};
 #[cfg(feature = "process-stats")]
 use crate::registry::process::ProcessMetrics;
 use crate::registry::Registry;
+
+/// The health check's path, as Prometheus and statsd_exporter name it: 200 while the server
+/// answers, without running the update handler (`--healthcheck` asks it).
+pub(crate) const HEALTH_PATH: &str = "/-/healthy";
 
 /// How often, at most, refused scrapes are logged.
 const BUSY_WARNING_EVERY: Duration = Duration::from_secs(10);
@@ -56,6 +60,7 @@ pub(super) struct App {
 enum Route {
     Landing,
     Metrics,
+    Healthy,
     NotFound,
     MethodNotAllowed,
 }
@@ -183,12 +188,15 @@ impl App {
 
     fn route(&self, request: &Request<'_>) -> Route {
         let is_metrics = http::path_is(request.path, &self.metrics_path);
-        if !is_metrics && !http::path_is(request.path, "/") {
+        let is_healthy = !is_metrics && http::path_is(request.path, HEALTH_PATH);
+        if !is_metrics && !is_healthy && !http::path_is(request.path, "/") {
             Route::NotFound
         } else if request.method == Method::Other {
             Route::MethodNotAllowed
         } else if is_metrics {
             Route::Metrics
+        } else if is_healthy {
+            Route::Healthy
         } else {
             Route::Landing
         }
@@ -271,6 +279,8 @@ impl Service for App {
         let status = match self.route(request) {
             Route::Landing => self.landing(request, context, response),
             Route::Metrics => self.metrics(request, context, response),
+            // Up and serving, whatever the update handler would say: nothing of it runs.
+            Route::Healthy => simple(request, context, response, Status::OK, "OK\n"),
             Route::NotFound => simple(
                 request,
                 context,
@@ -279,15 +289,15 @@ impl Service for App {
                 "404 Not Found\n",
             ),
             Route::MethodNotAllowed => {
-                // No body for a method the route does not know, whatever it was.
-                http::write_simple_response(
-                    &mut response.head,
+                // The body whatever the method: it is not one the route knows.
+                let text = "405 Method Not Allowed\n";
+                write_text(
+                    request,
+                    context,
+                    response,
                     Status::METHOD_NOT_ALLOWED,
-                    "405 Method Not Allowed\n",
-                    request.keep_alive,
-                    false,
-                    context.common,
-                    Some("GET, HEAD"),
+                    text,
+                    true,
                 );
                 Status::METHOD_NOT_ALLOWED
             }
@@ -328,36 +338,79 @@ fn simple(
     status: Status,
     text: &str,
 ) -> Status {
-    http::write_simple_response(
-        &mut response.head,
-        status,
-        text,
-        request.keep_alive,
-        request.method == Method::Head,
-        context.common,
-        None,
-    );
+    let with_body = request.method != Method::Head;
+    write_text(request, context, response, status, text, with_body);
     status
 }
 
-/// One debug line per request, in the spirit of a common log format line.
+/// A `text/plain` answer whose head follows the same `Connection` rule as a 200's (it depends
+/// on the request's version, which `http::write_simple_response` does not know), and with
+/// `Allow` on a 405.
+fn write_text(
+    request: &Request<'_>,
+    context: &Context<'_>,
+    response: &mut Response,
+    status: Status,
+    text: &str,
+    with_body: bool,
+) {
+    let allow = (status == Status::METHOD_NOT_ALLOWED).then_some("GET, HEAD");
+    http::write_response_head(
+        &mut response.head,
+        &ResponseHead {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            content_length: text.len(),
+            keep_alive: request.keep_alive,
+            minor_version: request.minor_version,
+            common: context.common,
+            allow,
+            extra: &[],
+        },
+    );
+    if with_body {
+        response.head.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// One debug line per request, in the spirit of a common log format line; as JSON, with the
+/// request's parts as fields of their own.
 fn log_access(request: &Request<'_>, context: &Context<'_>, response: &Response, status: Status) {
     if !crate::log::enabled(crate::log::Level::Debug) {
         return;
     }
+    use crate::log::Value::{Number, Seconds, Text};
     let length = response.head.len() + response.body.as_ref().map_or(0, |b| b.len());
     let agent = request
         .user_agent
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
-    log_debug!(
-        "{} \"{} {} HTTP/1.{}\" {} {length} \"{}\"",
-        Addr(context.peer),
-        request.method_str,
-        crate::log::Quoted(request.target),
-        request.minor_version,
-        status.code(),
-        crate::log::Quoted(&agent),
+    let address = Addr(context.peer).to_string();
+    let version = if request.minor_version == 0 {
+        "1.0"
+    } else {
+        "1.1"
+    };
+    crate::log::event(
+        crate::log::Level::Debug,
+        module_path!(),
+        format_args!(
+            "{address} \"{} {} HTTP/{version}\" {} {length} \"{}\"",
+            request.method_str,
+            crate::log::Quoted(request.target),
+            status.code(),
+            crate::log::Quoted(&agent),
+        ),
+        &[
+            ("address", Text(&address)),
+            ("method", Text(request.method_str)),
+            ("path", Text(request.target)),
+            ("version", Text(version)),
+            ("status", Number(u64::from(status.code()))),
+            ("bytes", Number(length as u64)),
+            ("user_agent", Text(&agent)),
+            ("duration_seconds", Seconds(context.arrived.elapsed())),
+        ],
     );
 }
 

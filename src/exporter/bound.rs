@@ -76,6 +76,17 @@ impl BoundExporter {
     /// Keeps the server's addresses and logs a line per URL it listens on.
     pub(super) fn new(server: Server, exporter: Exporter) -> Result<BoundExporter, ExporterError> {
         let local_addrs = server.local_addrs();
+        // Once, before the addresses: what runs, for whoever reads the log.
+        let library = env!("CARGO_PKG_VERSION");
+        if exporter.version.is_empty() {
+            log_info!(
+                "starting {} (prometheus-aioexporter {library})",
+                exporter.name
+            );
+        } else {
+            let (name, version) = (&exporter.name, &exporter.version);
+            log_info!("starting {name} {version} (prometheus-aioexporter {library})");
+        }
         let app = exporter.into_app();
         for addr in &local_addrs {
             log_info!("listening on http://{}{}", Addr(*addr), app.metrics_path);

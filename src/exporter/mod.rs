@@ -21,6 +21,8 @@ mod gzip;
 mod scrape;
 
 use app::App;
+#[cfg(feature = "script")]
+pub(crate) use app::HEALTH_PATH;
 pub use bound::{BoundExporter, RunningExporter};
 use scrape::BodyPool;
 pub use scrape::{Scrape, UpdateHandler};

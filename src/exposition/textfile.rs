@@ -114,7 +114,7 @@ impl Registry {
         };
         let (temporary, mut file) =
             create_temporary(path, || WRITES.fetch_add(1, Ordering::Relaxed))
-                .map_err(|(at, err)| io_error(&at)(err))?;
+                .map_err(io_error(path))?;
         let written = file.write_all(&body).and_then(|()| {
             // Readable by a node_exporter running as another user whatever the umask, as
             // client_golang's `WriteToTextfile` makes it.
@@ -125,7 +125,8 @@ impl Registry {
         drop(file);
         if let Err(err) = written {
             let _ = fs::remove_file(&temporary);
-            return Err(io_error(&temporary)(err));
+            // The target, as the user named it: the temporary file is ours, and gone.
+            return Err(io_error(path)(err));
         }
         if let Err(err) = fs::rename(&temporary, path) {
             let _ = fs::remove_file(&temporary);
@@ -146,7 +147,7 @@ static WRITES: AtomicU64 = AtomicU64::new(0);
 fn create_temporary(
     path: &Path,
     mut next_number: impl FnMut() -> u64,
-) -> Result<(PathBuf, fs::File), (PathBuf, io::Error)> {
+) -> io::Result<(PathBuf, fs::File)> {
     let mut attempts = 0;
     loop {
         let write = next_number();
@@ -162,7 +163,7 @@ fn create_temporary(
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
                 attempts += 1;
             }
-            Err(err) => return Err((temporary, err)),
+            Err(err) => return Err(err),
         }
     }
 }
@@ -259,7 +260,10 @@ mod tests {
         let dir = scratch_dir("missing");
         let path = dir.join("no-such-dir").join("job.prom");
         let err = Registry::new().write_textfile(&path).unwrap_err();
-        assert!(err.to_string().contains("no-such-dir"), "{err}");
+        // The target as given, not the temporary file beside it.
+        let want = format!("cannot write {}: ", path.display());
+        assert!(err.to_string().starts_with(&want), "{err}");
+        assert!(!err.to_string().contains(".tmp"), "{err}");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -180,7 +180,11 @@ pub fn write_response_head(out: &mut Vec<u8>, head: &ResponseHead<'_>) {
 ///
 /// Not knowing the request's version, it announces a kept-alive connection explicitly with
 /// `Connection: keep-alive`, which HTTP/1.0 clients need and HTTP/1.1 clients ignore;
-/// `keep_alive == false` writes `Connection: close`.
+/// `keep_alive == false` writes `Connection: close`. That suits the answers to requests that
+/// could not be read, which end the connection; an answer to a request that was read uses
+/// [`write_response_head`] with the request's version, so that every status follows one rule:
+/// `Connection: close` when the connection ends after it, `Connection: keep-alive` to an
+/// HTTP/1.0 client whose connection stays open, nothing to an HTTP/1.1 one.
 pub fn write_simple_response(
     out: &mut Vec<u8>,
     status: Status,

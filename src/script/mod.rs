@@ -7,12 +7,14 @@
 //! the SIGTERM/SIGINT handlers, calls the hooks in order, serves, and exits with the right code
 //! (0 after a clean shutdown, 2 for a usage error, 1 for any other failure).
 
+mod healthcheck;
+
 use std::ffi::OsString;
 use std::io::Write;
 
-use crate::cli::{ArgParser, Args, CliError, Parsed};
+use crate::cli::{parse_dotenv, ArgParser, Args, CliError, Parsed};
 use crate::exporter::{BoundExporter, Exporter};
-use crate::log::{self, log_critical, log_debug, log_warning, Level};
+use crate::log::{self, log_critical, log_debug, log_warning, Level, LogFormat};
 use crate::registry::{BoxError, Registry};
 use crate::server::{raise_open_files_limit, ShutdownSignals};
 
@@ -167,8 +169,9 @@ pub trait PrometheusExporterScript: Sized {
     }
 }
 
-/// The built-in command line of every script: `-H`, `-p`, `-L`, `--process-stats`,
-/// `--metrics-path`, plus `-h` and `-V`, which the parser provides.
+/// The built-in command line of every script: `-H`, `-p`, `-L`, `--log-format`,
+/// `--process-stats`, `--metrics-path`, `--healthcheck`, plus `-h` and `-V`, which the parser
+/// provides.
 pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
     let mut parser = ArgParser::new(S::NAME, S::DESCRIPTION);
     let version = if S::VERSION.is_empty() {
@@ -198,6 +201,12 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
         .default("warning")
         .metavar("LEVEL")
         .help("minimum level for log messages");
+    parser
+        .add_argument("--log-format")
+        .choices(LogFormat::NAMES)
+        .default("plain")
+        .metavar("FORMAT")
+        .help("log line format");
     #[cfg(feature = "process-stats")]
     parser
         .add_argument("--process-stats")
@@ -208,6 +217,13 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
         .default("/metrics")
         .metavar("PATH")
         .help("path under which metrics are exposed");
+    // Never from the environment: a variable meant for the check would turn the exporter
+    // itself into one.
+    parser
+        .add_argument("--healthcheck")
+        .flag()
+        .no_env()
+        .help("check the exporter: exit 0 if /-/healthy answers 200, else 1");
     script.configure_argument_parser(&mut parser);
     parser
 }
@@ -217,6 +233,7 @@ struct BuiltinOptions {
     hosts: Vec<String>,
     port: u16,
     level: Level,
+    log_format: LogFormat,
     #[cfg(feature = "process-stats")]
     process_stats: bool,
     metrics_path: String,
@@ -264,25 +281,44 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
     let level = level_name
         .parse::<Level>()
         .map_err(|err| invalid("--log-level", level_name, &err.to_string()))?;
+    // The parser has checked the choice and spelled it as declared.
+    let log_format = match args.get("log-format") {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Plain,
+    };
     let metrics_path = args
         .value_of::<MetricsPath>("metrics-path")?
         .map_or_else(|| "/metrics".to_string(), |p| p.0);
+    let (hosts, port) = listen_options(args, default_port)?;
     Ok(BuiltinOptions {
-        hosts: match args.get_all("host") {
-            // Only if a script redeclared `--host` without a default.
-            [] => vec!["localhost".to_string()],
-            hosts => hosts.iter().flat_map(|host| split_hosts(host)).collect(),
-        },
-        port: args.value_of::<Port>("port")?.map_or(default_port, |p| p.0),
+        hosts,
+        port,
         level,
+        log_format,
         #[cfg(feature = "process-stats")]
         process_stats: args.flag("process-stats"),
         metrics_path,
     })
 }
 
-/// The hosts in one `--host` value: several, separated by white space, as the Python
-/// library's 3.x versions (click) read `EXP_HOST="127.0.0.1 ::1"`; no host has a space in it.
+/// The hosts and the port to listen on: all `--healthcheck` needs.
+fn listen_options(args: &Args, default_port: u16) -> Result<(Vec<String>, u16), CliError> {
+    let hosts = match args.get_all("host") {
+        // Only if a script redeclared `--host` without a default.
+        [] => vec!["localhost".to_string()],
+        // One environment value may hold several hosts; a command-line value is one host, as
+        // argparse and click keep it (`-H 'not a host!'` is refused whole).
+        hosts if args.is_from_env("host") => {
+            hosts.iter().flat_map(|host| split_hosts(host)).collect()
+        }
+        hosts => hosts.to_vec(),
+    };
+    let port = args.value_of::<Port>("port")?.map_or(default_port, |p| p.0);
+    Ok((hosts, port))
+}
+
+/// The hosts in one `--host` value from the environment: several, separated by white space, as
+/// the Python library's 3.x versions (click) read `EXP_HOST="127.0.0.1 ::1"`.
 /// A value with nothing else (`''`, every interface) stays as it is.
 fn split_hosts(value: &str) -> Vec<String> {
     let hosts: Vec<String> = value.split_ascii_whitespace().map(str::to_owned).collect();
@@ -369,16 +405,101 @@ where
     I: IntoIterator<Item = A>,
     A: Into<OsString>,
 {
-    let parser = script_parser(&mut script);
+    let mut parser = script_parser(&mut script);
+    let dotenv = match read_dotenv(&parser, &env) {
+        Ok(pairs) => pairs,
+        Err(message) => {
+            log_critical!("{message}");
+            return EXIT_FAILURE;
+        }
+    };
+    // The real environment first, then the file: what is set wins over what is written.
+    let env = |key: &str| {
+        env(key).or_else(|| {
+            let (_, value) = dotenv.iter().rev().find(|(name, _)| name == key)?;
+            Some(OsString::from(value))
+        })
+    };
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // A container's HEALTHCHECK does not repeat the script's own arguments: with
+    // `--healthcheck`, none is required (the check uses the built-in options only).
+    if args.iter().any(is_healthcheck) {
+        parser.relax_requirements();
+    }
     let args = match parse_command_line(&parser, args, env) {
         Ok(args) => args,
         Err(code) => return code,
     };
+    if args.flag("healthcheck") {
+        return run_healthcheck(&parser, &args, S::DEFAULT_PORT);
+    }
     let exporter = match configure(&mut script, &parser, &args) {
         Ok(exporter) => exporter,
         Err(code) => return code,
     };
     serve(&mut script, exporter, signals)
+}
+
+/// The file the environment variables' fallback reads: `.env` in the working directory, or
+/// what `<PREFIX>_DOTENV` names (`MY_EXPORTER_DOTENV`); none if environment variables are off.
+/// The boolean says whether it was named, and so must exist.
+fn dotenv_path(
+    parser: &ArgParser,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Option<(OsString, bool)> {
+    let var = parser.prefixed_env_var("DOTENV")?;
+    match env(&var) {
+        Some(path) if !path.is_empty() => Some((path, true)),
+        _ => Some((OsString::from(".env"), false)),
+    }
+}
+
+/// The `(name, value)` pairs of the `.env` file, as python-dotenv reads one (see
+/// [`parse_dotenv`]); none if there is no such file and none was named. An error names the
+/// file, and the line if one is malformed.
+fn read_dotenv(
+    parser: &ArgParser,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Vec<(String, String)>, String> {
+    let Some((path, named)) = dotenv_path(parser, env) else {
+        return Ok(Vec::new());
+    };
+    let shown = path.to_string_lossy();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !named => return Ok(Vec::new()),
+        // Not found, not readable, or not UTF-8 (`InvalidData`).
+        Err(err) => return Err(["cannot read ", &shown, ": ", &err.to_string()].concat()),
+    };
+    let pairs = parse_dotenv(&text).map_err(|err| [&shown, ", ", &err.to_string()].concat())?;
+    Ok(pairs)
+}
+
+/// `true` for `--healthcheck` or a prefix of it that names no other built-in option.
+fn is_healthcheck(arg: &OsString) -> bool {
+    arg.to_str()
+        .is_some_and(|arg| arg.len() >= 5 && "--healthcheck".starts_with(arg))
+}
+
+/// `--healthcheck`: checks the exporter the built-in options describe and returns the exit
+/// status. The script's own arguments are not used.
+fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
+    let (hosts, port) = match listen_options(args, default_port) {
+        Ok(listen) => listen,
+        Err(err) => return usage_error(parser, &err),
+    };
+    let host = hosts.first().map_or("localhost", String::as_str);
+    let checked = healthcheck::target(host, port)
+        .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
+        .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT));
+    // On stderr either way, as the rest of what the exporter says.
+    let (code, verdict, text) = match &checked {
+        Ok(line) => (EXIT_OK, ": healthy: ", line),
+        Err(why) => (EXIT_FAILURE, ": unhealthy: ", why),
+    };
+    let line = [parser.prog(), verdict, text, "\n"].concat();
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    code
 }
 
 /// Prints `err` after the usage line, as argparse does, and gives the usage error's status.
@@ -441,6 +562,7 @@ fn configure<S: PrometheusExporterScript>(
     let options =
         builtin_options(args, S::DEFAULT_PORT).map_err(|err| usage_error(parser, &err))?;
     log::set_level(options.level);
+    log::set_format(options.log_format);
 
     // A bad value of the script's own option (`args.value_of(..)?`) is a usage error, as
     // argparse's `type=` makes it.
@@ -510,20 +632,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hosts_split_on_commas_and_white_space() {
+    fn hosts_split_on_commas_and_white_space_in_the_environment_only() {
         let mut parser = ArgParser::new("t", "");
         parser
             .add_argument("--host")
             .short('H')
             .multiple()
             .default("localhost");
-        let cases: [(&[&str], Option<&str>, &[&str]); 6] = [
+        let cases: [(&[&str], Option<&str>, &[&str]); 8] = [
             (&[], Some("127.0.0.1 ::1"), &["127.0.0.1", "::1"]),
             (&[], Some("a,b"), &["a", "b"]),
             (&[], Some(" a\tb , c "), &["a", "b", "c"]),
             (&[], None, &["localhost"]),
             (&["-H", ""], None, &[""]),
-            (&["-H", "a b", "c"], None, &["a", "b", "c"]),
+            (&["-H", "a b", "c"], None, &["a b", "c"]),
+            (&["-H", "not a host!"], None, &["not a host!"]),
+            (&["-H", "x"], Some("a b"), &["x"]),
         ];
         for (argv, env, want) in cases {
             let Ok(Parsed::Run(args)) =
