@@ -383,7 +383,11 @@ mod tests {
     }
 
     /// The body of `registry` in `format` under `escaping`.
-    fn body(registry: &mut crate::Registry, format: Format, escaping: Escaping) -> String {
+    fn body(
+        registry: &mut crate::registry::Registry,
+        format: Format,
+        escaping: Escaping,
+    ) -> String {
         let mut out = Vec::new();
         registry.encode_escaped(&mut out, format, escaping).unwrap();
         String::from_utf8(out).unwrap()
@@ -391,11 +395,12 @@ mod tests {
 
     #[test]
     fn dots_escape_metric_and_label_names_not_values() {
-        let mut registry = crate::Registry::new();
+        let mut registry = crate::registry::Registry::new();
         let metrics = registry
             .create_metrics([
-                crate::MetricConfig::new("jobs_done", "J_.", "counter").labels(["job_kind"]),
-                crate::MetricConfig::new("run_state", "S.", "enum").states(["up_a"]),
+                crate::registry::MetricConfig::new("jobs_done", "J_.", "counter")
+                    .labels(["job_kind"]),
+                crate::registry::MetricConfig::new("run_state", "S.", "enum").states(["up_a"]),
             ])
             .unwrap();
         let jobs = metrics.counter_family("jobs_done").unwrap();
@@ -447,12 +452,12 @@ mod tests {
 
     #[test]
     fn openmetrics_leaves_out_what_it_forbids_and_text_keeps_it() {
-        let mut registry = crate::Registry::new();
+        let mut registry = crate::registry::Registry::new();
         let metrics = registry
             .create_metrics([
-                crate::MetricConfig::new("c", "C.", "counter"),
-                crate::MetricConfig::new("h", "H.", "histogram").buckets([1.0]),
-                crate::MetricConfig::new("s", "S.", "summary"),
+                crate::registry::MetricConfig::new("c", "C.", "counter"),
+                crate::registry::MetricConfig::new("h", "H.", "histogram").buckets([1.0]),
+                crate::registry::MetricConfig::new("s", "S.", "summary"),
             ])
             .unwrap();
         metrics.counter("c").unwrap().set(-1.0);
