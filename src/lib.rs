@@ -118,9 +118,10 @@ pub use exposition::{Format, WriteError};
 pub use registry::process::{ProcessMetrics, ProcessStatsError};
 pub use registry::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, BoxError,
-    CollectError, CollectedFamily, Collector, Counter, Enum, Family, Gauge, Histogram, Info,
-    IntoMetricType, Metric, MetricConfig, MetricError, MetricType, Metrics, Registry, Series,
-    Summary, DEFAULT_BUCKETS,
+    CollectError, CollectedFamily, Collector, Counter, CounterFamily, Enum, EnumFamily, Family,
+    Gauge, GaugeFamily, Histogram, HistogramFamily, Info, InfoFamily, IntoMetricType, Metric,
+    MetricConfig, MetricError, MetricType, Metrics, Registry, Series, Summary, SummaryFamily,
+    TypedFamily, DEFAULT_BUCKETS,
 };
 #[cfg(feature = "script")]
 pub use script::{

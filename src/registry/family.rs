@@ -1,7 +1,18 @@
 //! [`Family`]: a labelled metric, one series per set of label values.
+//!
+//! A lookup by label values is on the program's hot path, so it neither renders nor allocates
+//! for a series that exists: the raw values are hashed (a folded multiply, seeded per family),
+//! the hash picks one of a few shards, each a read-write lock around an open-addressing table,
+//! and the candidate's stored labels (rendered for the wire when the series was created) are
+//! compared with the values as they would be escaped, without writing them. Two threads looking
+//! up different series rarely share a lock's cache line. The scrape reads a copy of the series
+//! sorted by their rendered labels, rebuilt only after series were added or removed, so the
+//! encoder's order is the one a sorted set would give and an unchanged family costs no sort.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::value::{lock, Series};
 use super::{Desc, MetricError};
@@ -11,7 +22,8 @@ use crate::wire::escape::write_label_pair;
 ///
 /// `labels(...)` finds or creates a series; `remove(...)` and `clear()` drop series, so an
 /// exporter that rebuilds its series on every scrape does not expose stale ones. Series are
-/// exposed ordered by label values.
+/// exposed ordered by label values. For a label count checked by the compiler, see
+/// [`TypedFamily`](crate::TypedFamily).
 ///
 /// ```
 /// use prometheus_aioexporter::{MetricConfig, Registry};
@@ -47,51 +59,313 @@ pub(crate) struct FamilyInner<S> {
     pub(crate) desc: Arc<Desc>,
     /// The one series of an unlabelled metric, reached without the lock.
     single: Option<S>,
-    series: Mutex<SeriesSet<S>>,
+    /// This family's hash seed, so that label values chosen to collide elsewhere do not here.
+    seed: u64,
+    /// A power of two of them; the hash picks one.
+    shards: Box<[Shard<S>]>,
+    /// The number of series in all shards.
+    len: AtomicUsize,
+    /// A series was added or removed since `sorted` was built.
+    changed: AtomicBool,
+    /// What the scrape walks: every series, ordered by rendered labels.
+    sorted: Mutex<Vec<S>>,
 }
 
-/// A family's series, ordered by their rendered label pairs, and a buffer to render the key of
-/// a lookup into, so finding an existing series allocates nothing.
+/// Shards of a labelled family: enough that 2–8 threads seldom meet on one lock.
+const SHARDS: usize = 16;
+
+/// One shard, on a cache line of its own so that its lock does not share one with another's.
 #[derive(Debug)]
-struct SeriesSet<S> {
-    set: BTreeSet<S>,
-    key: Vec<u8>,
+#[repr(align(64))]
+struct Shard<S>(RwLock<Table<S>>);
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Renders `values` (as many as `names`) into `key`, as the wire shows them.
-fn render_key<'k, V: AsRef<str>>(key: &'k mut Vec<u8>, names: &[String], values: &[V]) -> &'k str {
-    key.clear();
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A slot's tag: empty, deleted (a tombstone, so probes go on past it), or full with 7 bits of
+/// the hash, so that most probes of another series end without reading it.
+const EMPTY: u8 = 0;
+const DELETED: u8 = 1;
+
+fn tag(hash: u64) -> u8 {
+    0x80 | (hash >> 57) as u8
+}
+
+/// An open-addressing table with linear probing: one tag byte and one handle (8 bytes) per
+/// slot, at most 7/8 full (tombstones included); the hash of a series is not stored but
+/// recomputed from its labels when the table grows.
+#[derive(Debug)]
+struct Table<S> {
+    tags: Vec<u8>,
+    slots: Vec<Option<S>>,
+    len: usize,
+    /// Full slots and tombstones.
+    used: usize,
+}
+
+impl<S> Default for Table<S> {
+    fn default() -> Self {
+        Table {
+            tags: Vec::new(),
+            slots: Vec::new(),
+            len: 0,
+            used: 0,
+        }
+    }
+}
+
+impl<S: Series> Table<S> {
+    /// The slot of the series with this hash for which `matches` holds.
+    #[inline]
+    fn find(&self, hash: u64, mut matches: impl FnMut(&S) -> bool) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let t = tag(hash);
+        let mut i = hash as usize & mask;
+        // Ends: the table always has an empty slot.
+        loop {
+            match self.tags[i] {
+                EMPTY => return None,
+                x if x == t => {
+                    if let Some(s) = &self.slots[i] {
+                        if matches(s) {
+                            return Some(i);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds a series known to be absent; `rehash` gives the hash of a stored one.
+    fn insert(&mut self, hash: u64, series: S, rehash: impl Fn(&S) -> u64) {
+        if (self.used + 1) * 8 > self.slots.len() * 7 {
+            let capacity = ((self.len + 1) * 2).next_power_of_two().max(8);
+            let old = std::mem::take(self);
+            self.tags = vec![EMPTY; capacity];
+            self.slots = (0..capacity).map(|_| None).collect();
+            for s in old.slots.into_iter().flatten() {
+                let h = rehash(&s);
+                self.place(h, s);
+            }
+        }
+        self.place(hash, series);
+    }
+
+    fn place(&mut self, hash: u64, series: S) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.tags[i] & 0x80 != 0 {
+            i = (i + 1) & mask;
+        }
+        if self.tags[i] == EMPTY {
+            self.used += 1;
+        }
+        self.tags[i] = tag(hash);
+        self.slots[i] = Some(series);
+        self.len += 1;
+    }
+
+    fn remove(&mut self, i: usize) -> Option<S> {
+        self.tags[i] = DELETED;
+        self.len -= 1;
+        self.slots[i].take()
+    }
+}
+
+/// The multiplier of the hash: odd, with bits spread (the golden ratio's).
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The high and low halves of a 128-bit product, folded: a cheap mix with good avalanche.
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// Up to 8 bytes as a little-endian word, read as wyhash does (two overlapping halves), so
+/// that no byte loop or variable-length copy is needed; the same bytes give the same word.
+#[inline]
+fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let half = |at: usize, width: usize| -> u64 {
+        let mut w = [0u8; 4];
+        if let (Some(dst), Some(src)) = (w.get_mut(..width), b.get(at..at + width)) {
+            dst.copy_from_slice(src);
+        }
+        u64::from(u32::from_le_bytes(w))
+    };
+    match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+        _ => half(0, 4) | half(n - 4, 4) << 32,
+    }
+}
+
+/// `true` if a byte of `x` is `\`, `"` or a newline: the bytes escaping changes.
+#[inline]
+fn has_escaped_byte(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |c: u8| {
+        let y = x ^ (LO * u64::from(c));
+        y.wrapping_sub(LO) & !y & HI
+    };
+    (zero_byte(b'\\') | zero_byte(b'"') | zero_byte(b'\n')) != 0
+}
+
+/// Hashes label values as given (not escaped): 8 bytes per multiply, each value closed by its
+/// length so that `["ab", "c"]` and `["a", "bc"]` differ. Also says which values need
+/// escaping (bit `i` for value `i`; every value from the 64th on is taken to).
+#[inline]
+fn hash_values<'v>(seed: u64, values: impl IntoIterator<Item = &'v [u8]>) -> (u64, u64) {
+    let mut h = seed;
+    let mut escaped = 0u64;
+    for (i, v) in values.into_iter().enumerate() {
+        let mut special = false;
+        let mut chunks = v.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            let word = u64::from_le_bytes(word);
+            special |= has_escaped_byte(word);
+            h = fold(h ^ word, K);
+        }
+        let word = short_word(chunks.remainder());
+        special |= has_escaped_byte(word);
+        h = fold(h ^ word, K ^ ((v.len() as u64) << 32));
+        if special || i >= 64 {
+            escaped |= 1u64.checked_shl(i as u32).unwrap_or(1 << 63);
+        }
+    }
+    (fold(h, K), escaped)
+}
+
+/// `true` if `rendered` is what `write_label_pair` writes for `names` and `values`, checked
+/// without writing it: names are the family's own, so only their length is skipped. Bit `i`
+/// of `escaped` is set if value `i` has bytes to escape (from [`hash_values`]).
+#[inline]
+fn matches_rendered<V: AsRef<str>>(
+    rendered: &str,
+    names: &[String],
+    values: &[V],
+    escaped: u64,
+) -> bool {
+    let mut rest = rendered.as_bytes();
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+        let skip = name.len() + 2 + usize::from(i > 0);
+        let Some(after) = rest.get(skip..) else {
+            return false;
+        };
+        let value = value.as_ref().as_bytes();
+        rest = if escaped & 1u64.checked_shl(i as u32).unwrap_or(1 << 63) == 0 {
+            match after.strip_prefix(value) {
+                Some([b'"', tail @ ..]) => tail,
+                _ => return false,
+            }
+        } else {
+            match strip_escaped(after, value) {
+                Some(tail) => tail,
+                None => return false,
+            }
+        };
+    }
+    rest.is_empty()
+}
+
+/// `rendered` after the escaped `value` and its closing quote, if it starts with them.
+#[cold]
+fn strip_escaped<'r>(mut rendered: &'r [u8], value: &[u8]) -> Option<&'r [u8]> {
+    for &b in value {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            b'\n' => b"\\n",
+            _ => std::slice::from_ref(&b),
+        };
+        rendered = rendered.strip_prefix(escaped)?;
+    }
+    rendered.strip_prefix(b"\"")
+}
+
+/// The raw values of rendered label pairs: the inverse of `write_label_pair` for these names.
+fn unescape_values(rendered: &str, names: &[String]) -> Vec<Vec<u8>> {
+    let mut rest = rendered.as_bytes();
+    let mut values = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        rest = rest
+            .get(name.len() + 2 + usize::from(i > 0)..)
+            .unwrap_or_default();
+        let mut value = Vec::new();
+        let mut bytes = rest.iter();
+        while let Some(&b) = bytes.next() {
+            match b {
+                b'"' => break,
+                b'\\' => value.push(match bytes.next() {
+                    Some(b'n') => b'\n',
+                    Some(&other) => other,
+                    None => break,
+                }),
+                _ => value.push(b),
+            }
+        }
+        rest = bytes.as_slice();
+        values.push(value);
+    }
+    values
+}
+
+/// Renders `values` (as many as `names`) as the wire shows them.
+fn render<V: AsRef<str>>(names: &[String], values: &[V]) -> Box<str> {
+    let mut key = Vec::new();
     for (i, (name, value)) in names.iter().zip(values).enumerate() {
         if i > 0 {
             key.push(b',');
         }
-        write_label_pair(key, name, value.as_ref());
+        write_label_pair(&mut key, name, value.as_ref());
     }
     // Label names and values are `str`, and escaping keeps UTF-8 whole.
-    std::str::from_utf8(key).unwrap_or_default()
+    String::from_utf8(key).unwrap_or_default().into_boxed_str()
 }
 
 impl<S: Series> Family<S> {
     pub(crate) fn new(desc: Desc) -> Family<S> {
         let desc = Arc::new(desc);
-        let mut set = BTreeSet::new();
-        let mut single = None;
-        if desc.label_names.is_empty() {
+        let mut seeder = RandomState::new().build_hasher();
+        seeder.write_usize(Arc::as_ptr(&desc) as usize);
+        let labelled = !desc.label_names.is_empty();
+        let shards = (0..if labelled { SHARDS } else { 1 })
+            .map(|_| Shard(RwLock::new(Table::default())))
+            .collect();
+        let family = FamilyInner {
+            desc,
+            single: None,
+            seed: seeder.finish(),
+            shards,
+            len: AtomicUsize::new(0),
+            changed: AtomicBool::new(false),
+            sorted: Mutex::new(Vec::new()),
+        };
+        let mut family = Family {
+            inner: Arc::new(family),
+        };
+        if !labelled {
             // An unlabelled metric has its single series from the start, as in Python.
-            let s = S::new_series(&desc, Box::from(""));
-            set.insert(s.clone());
-            single = Some(s);
+            let single = family.find_or_create::<&str>(&[]);
+            if let Some(inner) = Arc::get_mut(&mut family.inner) {
+                inner.single = Some(single);
+            }
         }
-        Family {
-            inner: Arc::new(FamilyInner {
-                desc,
-                single,
-                series: Mutex::new(SeriesSet {
-                    set,
-                    key: Vec::new(),
-                }),
-            }),
-        }
+        family
     }
 
     /// The metric's name (for counters and infos, without the `_total` / `_info` suffix).
@@ -123,21 +397,68 @@ impl<S: Series> Family<S> {
     }
 
     /// The series for these label values (in the order of the label names), created on first
-    /// use. Keep the returned handle to update it without a lookup.
+    /// use. Keep the returned handle to update it without a lookup. Finding a series that
+    /// exists allocates nothing.
     ///
     /// # Errors
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
     pub fn labels<V: AsRef<str>>(&self, values: &[V]) -> Result<S, MetricError> {
         self.check_count(values.len())?;
-        let mut series = lock(&self.inner.series);
-        let series = &mut *series;
-        let key = render_key(&mut series.key, &self.inner.desc.label_names, values);
-        if let Some(found) = series.set.get(key) {
-            return Ok(found.clone());
+        Ok(self.find_or_create(values))
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<Table<S>> {
+        let shards = &self.inner.shards;
+        &shards[(hash >> 32) as usize & (shards.len() - 1)].0
+    }
+
+    /// [`Family::labels`] after the count is checked.
+    #[inline]
+    pub(crate) fn find_or_create<V: AsRef<str>>(&self, values: &[V]) -> S {
+        let inner = &*self.inner;
+        let names = &inner.desc.label_names;
+        let (hash, escaped) = hash_values(inner.seed, values.iter().map(|v| v.as_ref().as_bytes()));
+        let shard = self.shard(hash);
+        let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
+        {
+            let table = read(shard);
+            if let Some(i) = table.find(hash, matches) {
+                if let Some(found) = &table.slots[i] {
+                    return found.clone();
+                }
+            }
         }
-        let created = S::new_series(&self.inner.desc, Box::from(key));
-        series.set.insert(created.clone());
-        Ok(created)
+        self.create(hash, escaped, values)
+    }
+
+    /// The rest of [`Family::find_or_create`] when the series was not found.
+    #[cold]
+    fn create<V: AsRef<str>>(&self, hash: u64, escaped: u64, values: &[V]) -> S {
+        let inner = &*self.inner;
+        let names = &inner.desc.label_names;
+        let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
+        let mut table = write(self.shard(hash));
+        // Another thread may have created it between the two locks.
+        if let Some(i) = table.find(hash, matches) {
+            if let Some(found) = &table.slots[i] {
+                return found.clone();
+            }
+        }
+        let created = S::new_series(&inner.desc, render(names, values));
+        let seed = inner.seed;
+        table.insert(hash, created.clone(), |s| {
+            hash_values(
+                seed,
+                unescape_values(s.labels_rendered(), names)
+                    .iter()
+                    .map(Vec::as_slice),
+            )
+            .0
+        });
+        inner.len.fetch_add(1, Ordering::Relaxed);
+        inner.changed.store(true, Ordering::Release);
+        created
     }
 
     /// Removes the series with these label values; `Ok(true)` if it existed. Handles to it
@@ -147,25 +468,46 @@ impl<S: Series> Family<S> {
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
     pub fn remove<V: AsRef<str>>(&self, values: &[V]) -> Result<bool, MetricError> {
         self.check_count(values.len())?;
-        if self.inner.single.is_some() {
-            return Ok(false);
+        Ok(self.remove_checked(values))
+    }
+
+    pub(crate) fn remove_checked<V: AsRef<str>>(&self, values: &[V]) -> bool {
+        let inner = &*self.inner;
+        if inner.single.is_some() {
+            return false;
         }
-        let mut series = lock(&self.inner.series);
-        let series = &mut *series;
-        let key = render_key(&mut series.key, &self.inner.desc.label_names, values);
-        Ok(series.set.remove(key))
+        let names = &inner.desc.label_names;
+        let (hash, escaped) = hash_values(inner.seed, values.iter().map(|v| v.as_ref().as_bytes()));
+        let mut table = write(self.shard(hash));
+        let found = table.find(hash, |s| {
+            matches_rendered(s.labels_rendered(), names, values, escaped)
+        });
+        let removed = found.and_then(|i| table.remove(i)).is_some();
+        if removed {
+            inner.len.fetch_sub(1, Ordering::Relaxed);
+            inner.changed.store(true, Ordering::Release);
+        }
+        removed
     }
 
     /// Removes every series (of a labelled metric; an unlabelled one keeps its single series).
     pub fn clear(&self) {
-        if !self.inner.desc.label_names.is_empty() {
-            lock(&self.inner.series).set.clear();
+        let inner = &*self.inner;
+        if inner.single.is_some() {
+            return;
         }
+        for shard in inner.shards.iter() {
+            let mut table = write(&shard.0);
+            inner.len.fetch_sub(table.len, Ordering::Relaxed);
+            *table = Table::default();
+        }
+        lock(&inner.sorted).clear();
+        inner.changed.store(true, Ordering::Release);
     }
 
     /// The number of series.
     pub fn len(&self) -> usize {
-        lock(&self.inner.series).set.len()
+        self.inner.len.load(Ordering::Relaxed)
     }
 
     /// `true` if the family has no series.
@@ -184,9 +526,20 @@ impl<S: Series> Family<S> {
             })
     }
 
-    /// Calls `f` for every series, in label order, under the family's lock.
+    /// Calls `f` for every series, in label order. The order is kept in a copy, rebuilt (and
+    /// sorted) only when series were added or removed since the last call; the shards are
+    /// read-locked one at a time while copying, so lookups go on meanwhile.
     pub(crate) fn for_each_series(&self, mut f: impl FnMut(&S)) {
-        for s in &lock(&self.inner.series).set {
+        let inner = &*self.inner;
+        let mut sorted = lock(&inner.sorted);
+        if inner.changed.swap(false, Ordering::Acquire) {
+            sorted.clear();
+            for shard in inner.shards.iter() {
+                sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
+            }
+            sorted.sort_unstable_by(|a, b| a.labels_rendered().cmp(b.labels_rendered()));
+        }
+        for s in sorted.iter() {
             f(s);
         }
     }

@@ -4,8 +4,9 @@
 //! The operations, each in a loop over pre-generated inputs (the same for every crate):
 //!
 //! - `inc()` on an unlabelled counter handle (the peers' integer counters: `IntCounter`,
-//!   `Counter<u64>`); `inc_by(3)` (ours is given `3.0`); `inc_by(x)` with arbitrary positive
-//!   `f64`s (the peers' `f64` counters);
+//!   `Counter<u64>`); `inc_by(3)` (ours: `inc_by_u64(3)`, and in the next row `inc_by(3.0)`,
+//!   our `f64` API, against the same integer calls of the peers); `inc_by(x)` with arbitrary
+//!   positive `f64`s (the peers' `f64` counters);
 //! - lookup + `inc()` on a 2-label family of 1 000 series: label values of 10–30 characters
 //!   (a route and an instance), the series created in random order after 2 000 others were
 //!   created and removed (churn), looked up in random order. Ours and `prometheus` take the
@@ -30,7 +31,7 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::Instant;
 
-use prometheus_aioexporter::{MetricConfig, Registry, DEFAULT_BUCKETS};
+use prometheus_aioexporter::{Registry, DEFAULT_BUCKETS};
 
 /// Inputs cycle through this many pre-generated values (a power of two).
 const INPUTS: usize = 1 << 14;
@@ -92,45 +93,62 @@ fn label_sets(rng: &mut Rng) -> (Vec<[String; 2]>, Vec<[String; 2]>) {
     (all, churn)
 }
 
-/// Median ns per operation of `f(ops)` (which performs `ops` operations).
-fn measure(samples: usize, ops: usize, f: &mut dyn FnMut(usize)) -> f64 {
-    f(ops / 4);
-    let mut times: Vec<f64> = (0..samples)
-        .map(|_| {
-            let start = Instant::now();
-            f(ops);
-            start.elapsed().as_nanos() as f64 / ops as f64
-        })
-        .collect();
+/// The median of `times`.
+fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
 }
 
-/// Median ns per operation per thread, with two threads running `f(thread, ops)` at once.
-fn measure2(samples: usize, ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> f64 {
-    let mut times: Vec<f64> = (0..samples + 1)
-        .map(|_| {
-            let barrier = Barrier::new(2);
-            let elapsed: Vec<f64> = std::thread::scope(|s| {
-                let threads: Vec<_> = (0..2)
-                    .map(|t| {
-                        let barrier = &barrier;
-                        s.spawn(move || {
-                            barrier.wait();
-                            let start = Instant::now();
-                            f(t, ops);
-                            start.elapsed().as_nanos() as f64 / ops as f64
-                        })
-                    })
-                    .collect();
-                threads.into_iter().map(|t| t.join().unwrap()).collect()
-            });
-            elapsed.iter().sum::<f64>() / 2.0
-        })
-        .collect();
-    times.remove(0); // warm-up
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+/// Median ns per operation of each of `fs` (ours, prometheus-client, prometheus), where
+/// `f(ops)` performs `ops` operations. The samples of the three alternate, so that a change
+/// in the machine's load (other processes, the CPU's clock) falls on all of them alike.
+fn measure(samples: usize, ops: usize, mut fs: [&mut dyn FnMut(usize); 3]) -> [f64; 3] {
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for f in fs.iter_mut() {
+        f(ops / 4);
+    }
+    for _ in 0..samples {
+        for (f, times) in fs.iter_mut().zip(&mut times) {
+            let start = Instant::now();
+            f(ops);
+            times.push(start.elapsed().as_nanos() as f64 / ops as f64);
+        }
+    }
+    times.map(median)
+}
+
+/// Two threads running `f(thread, ops)` at once: ns per operation per thread.
+fn two_threads(ops: usize, f: &(dyn Fn(usize, usize) + Sync)) -> f64 {
+    let barrier = Barrier::new(2);
+    let elapsed: Vec<f64> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..2)
+            .map(|t| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    f(t, ops);
+                    start.elapsed().as_nanos() as f64 / ops as f64
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    elapsed.iter().sum::<f64>() / 2.0
+}
+
+/// [`measure`] with two threads per sample.
+fn measure2(samples: usize, ops: usize, fs: [&(dyn Fn(usize, usize) + Sync); 3]) -> [f64; 3] {
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for f in fs {
+        two_threads(ops / 4, f);
+    }
+    for _ in 0..samples {
+        for (f, times) in fs.iter().zip(&mut times) {
+            times.push(two_threads(ops, *f));
+        }
+    }
+    times.map(median)
 }
 
 /// The values of a label set as a caller holds them: borrowed.
@@ -143,6 +161,17 @@ struct Row {
     ours: f64,
     client: f64,
     prometheus: f64,
+}
+
+impl Row {
+    fn new(name: &'static str, [ours, client, prometheus]: [f64; 3]) -> Row {
+        Row {
+            name,
+            ours,
+            client,
+            prometheus,
+        }
+    }
 }
 
 fn main() {
@@ -178,26 +207,22 @@ fn main() {
 
     // Ours.
     let mut registry = Registry::new();
-    let metrics = registry
-        .create_metrics([
-            MetricConfig::new("hot_ops", "Ops.", "counter"),
-            MetricConfig::new("hot_seconds", "Seconds.", "counter"),
-            MetricConfig::new("hot_requests", "Requests.", "counter").labels(["route", "instance"]),
-            MetricConfig::new("hot_latency_seconds", "Latency.", "histogram"),
-        ])
+    let ours_counter = registry.counter("hot_ops", "Ops.").unwrap();
+    let ours_float = registry.counter("hot_seconds", "Seconds.").unwrap();
+    let ours_family = registry
+        .counter_family("hot_requests", "Requests.", ["route", "instance"])
         .unwrap();
-    let ours_counter = metrics.counter("hot_ops").unwrap();
-    let ours_float = metrics.counter("hot_seconds").unwrap();
-    let ours_family = metrics.counter_family("hot_requests").unwrap();
-    let ours_histogram = metrics.histogram("hot_latency_seconds").unwrap();
+    let ours_histogram = registry
+        .histogram("hot_latency_seconds", "Latency.", DEFAULT_BUCKETS)
+        .unwrap();
     for v in &churn {
-        ours_family.labels(&strs(v)).unwrap().inc();
+        ours_family.labels(&strs(v)).inc();
     }
     for &i in &creation {
-        ours_family.labels(&strs(&sets[i])).unwrap().inc();
+        ours_family.labels(&strs(&sets[i])).inc();
     }
     for v in &churn {
-        ours_family.remove(&strs(v)).unwrap();
+        ours_family.remove(&strs(v));
     }
 
     // prometheus-client.
@@ -251,128 +276,154 @@ fn main() {
     let lookups = 200_000;
     let mut rows = Vec::new();
 
-    rows.push(Row {
-        name: "inc() unlabelled",
-        ours: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|_| ours_counter.inc())
-        }),
-        client: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|_| {
-                client_counter.inc();
-            })
-        }),
-        prometheus: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|_| prom_counter.inc())
-        }),
-    });
-    rows.push(Row {
-        name: "inc_by(3) unlabelled",
-        ours: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|_| ours_counter.inc_by(black_box(3.0)).unwrap())
-        }),
-        client: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|_| {
-                client_counter.inc_by(black_box(3));
-            })
-        }),
-        prometheus: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|_| prom_counter.inc_by(black_box(3)))
-        }),
-    });
-    rows.push(Row {
-        name: "inc_by(f64) unlabelled",
-        ours: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|i| ours_float.inc_by(floats[i & mask]).unwrap())
-        }),
-        client: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|i| {
-                client_float.inc_by(floats[i & mask]);
-            })
-        }),
-        prometheus: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|i| prom_float.inc_by(floats[i & mask]))
-        }),
-    });
-    rows.push(Row {
-        name: "inc() unlabelled, 2 threads",
-        ours: measure2(samples, fast, &|_, n| {
-            (0..n).for_each(|_| ours_counter.inc())
-        }),
-        client: measure2(samples, fast, &|_, n| {
-            (0..n).for_each(|_| {
-                client_counter.inc();
-            })
-        }),
-        prometheus: measure2(samples, fast, &|_, n| {
-            (0..n).for_each(|_| prom_counter.inc())
-        }),
-    });
+    rows.push(Row::new(
+        "inc() unlabelled",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|_| ours_counter.inc()),
+                &mut |n| {
+                    (0..n).for_each(|_| {
+                        client_counter.inc();
+                    })
+                },
+                &mut |n| (0..n).for_each(|_| prom_counter.inc()),
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "inc_by(3) unlabelled",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|_| ours_counter.inc_by_u64(black_box(3))),
+                &mut |n| {
+                    (0..n).for_each(|_| {
+                        client_counter.inc_by(black_box(3));
+                    })
+                },
+                &mut |n| (0..n).for_each(|_| prom_counter.inc_by(black_box(3))),
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "inc_by(3.0), ours f64 API",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|_| ours_counter.inc_by(black_box(3.0)).unwrap()),
+                &mut |n| {
+                    (0..n).for_each(|_| {
+                        client_counter.inc_by(black_box(3));
+                    })
+                },
+                &mut |n| (0..n).for_each(|_| prom_counter.inc_by(black_box(3))),
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "inc_by(f64) unlabelled",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|i| ours_float.inc_by(floats[i & mask]).unwrap()),
+                &mut |n| {
+                    (0..n).for_each(|i| {
+                        client_float.inc_by(floats[i & mask]);
+                    })
+                },
+                &mut |n| (0..n).for_each(|i| prom_float.inc_by(floats[i & mask])),
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "inc() unlabelled, 2 threads",
+        measure2(
+            samples,
+            fast,
+            [
+                &|_, n| (0..n).for_each(|_| ours_counter.inc()),
+                &|_, n| {
+                    (0..n).for_each(|_| {
+                        client_counter.inc();
+                    })
+                },
+                &|_, n| (0..n).for_each(|_| prom_counter.inc()),
+            ],
+        ),
+    ));
     let order = &orders[0];
-    rows.push(Row {
-        name: "labels(2 of 1000) + inc()",
-        ours: measure(samples, lookups, &mut |n| {
-            (0..n).for_each(|i| {
-                ours_family
-                    .labels(&strs(&sets[order[i & mask]]))
-                    .unwrap()
-                    .inc()
-            })
-        }),
-        client: measure(samples, lookups, &mut |n| {
-            (0..n).for_each(|i| {
-                client_family
-                    .get_or_create(&client_key(strs(&sets[order[i & mask]])))
-                    .inc();
-            })
-        }),
-        prometheus: measure(samples, lookups, &mut |n| {
-            (0..n).for_each(|i| {
-                prom_family
-                    .with_label_values(&strs(&sets[order[i & mask]]))
-                    .inc()
-            })
-        }),
-    });
-    rows.push(Row {
-        name: "labels + inc(), 2 threads",
-        ours: measure2(samples, lookups, &|t, n| {
-            let order = &orders[t];
-            (0..n).for_each(|i| {
-                ours_family
-                    .labels(&strs(&sets[order[i & mask]]))
-                    .unwrap()
-                    .inc()
-            })
-        }),
-        client: measure2(samples, lookups, &|t, n| {
-            let order = &orders[t];
-            (0..n).for_each(|i| {
-                client_family
-                    .get_or_create(&client_key(strs(&sets[order[i & mask]])))
-                    .inc();
-            })
-        }),
-        prometheus: measure2(samples, lookups, &|t, n| {
-            let order = &orders[t];
-            (0..n).for_each(|i| {
-                prom_family
-                    .with_label_values(&strs(&sets[order[i & mask]]))
-                    .inc()
-            })
-        }),
-    });
-    rows.push(Row {
-        name: "observe(f64) histogram",
-        ours: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|i| ours_histogram.observe(latencies[i & mask]))
-        }),
-        client: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|i| client_histogram.observe(latencies[i & mask]))
-        }),
-        prometheus: measure(samples, fast, &mut |n| {
-            (0..n).for_each(|i| prom_histogram.observe(latencies[i & mask]))
-        }),
-    });
+    rows.push(Row::new(
+        "labels(2 of 1000) + inc()",
+        measure(
+            samples,
+            lookups,
+            [
+                &mut |n| {
+                    (0..n).for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
+                },
+                &mut |n| {
+                    (0..n).for_each(|i| {
+                        client_family
+                            .get_or_create(&client_key(strs(&sets[order[i & mask]])))
+                            .inc();
+                    })
+                },
+                &mut |n| {
+                    (0..n).for_each(|i| {
+                        prom_family
+                            .with_label_values(&strs(&sets[order[i & mask]]))
+                            .inc()
+                    })
+                },
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "labels + inc(), 2 threads",
+        measure2(
+            samples,
+            lookups,
+            [
+                &|t, n| {
+                    let order = &orders[t];
+                    (0..n).for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
+                },
+                &|t, n| {
+                    let order = &orders[t];
+                    (0..n).for_each(|i| {
+                        client_family
+                            .get_or_create(&client_key(strs(&sets[order[i & mask]])))
+                            .inc();
+                    })
+                },
+                &|t, n| {
+                    let order = &orders[t];
+                    (0..n).for_each(|i| {
+                        prom_family
+                            .with_label_values(&strs(&sets[order[i & mask]]))
+                            .inc()
+                    })
+                },
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "observe(f64) histogram",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|i| ours_histogram.observe(latencies[i & mask])),
+                &mut |n| (0..n).for_each(|i| client_histogram.observe(latencies[i & mask])),
+                &mut |n| (0..n).for_each(|i| prom_histogram.observe(latencies[i & mask])),
+            ],
+        ),
+    ));
 
     // The values must add up, or a loop was optimised away or an update lost.
     black_box((ours_counter.get(), ours_float.get(), ours_histogram.count()));
