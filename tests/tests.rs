@@ -29,3 +29,4 @@ mod sample_binary;
 mod script_hooks;
 #[cfg(feature = "server")]
 mod server;
+mod typed;

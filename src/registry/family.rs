@@ -534,6 +534,8 @@ impl<S: Series> Family<S> {
         let mut sorted = lock(&inner.sorted);
         if inner.changed.swap(false, Ordering::Acquire) {
             sorted.clear();
+            // Exactly the handles (8 bytes each), not a doubled capacity.
+            sorted.reserve_exact(inner.len.load(Ordering::Relaxed));
             for shard in inner.shards.iter() {
                 sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
             }
@@ -848,5 +850,136 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(c.get(), 40_000.0);
+    }
+
+    /// Values whose escaped forms are prefixes of one another, or could be read as a
+    /// neighbour's: each is its own series, found again by the same values.
+    #[test]
+    fn lookups_compare_values_as_the_wire_escapes_them() {
+        let f: Family<Counter> =
+            Family::new(desc(MetricConfig::new("c", "", "counter").labels(["a", "b"])).unwrap());
+        let cases: &[[&str; 2]] = &[
+            ["a\\", "c"],  // a\ : its escape `a\\\\` starts like `a\"b`'s
+            ["a\"b", "c"], // a"b
+            ["a", "c"],
+            ["a\",b=\"c", ""], // spans the separator if read unescaped
+            ["a\nb", "\\"],
+            ["", ""],
+            ["", "\""],
+            ["\"", ""],
+            ["x".repeat(70).leak(), "y"], // longer than the 8-byte words
+            ["ünïcödé ✓", "tab\there"],
+        ];
+        for (round, values) in [1.0, 2.0].into_iter().zip([cases, cases]) {
+            for v in values {
+                f.labels(v).unwrap().inc();
+                assert_eq!(f.labels(v).unwrap().get(), round, "{v:?}");
+            }
+        }
+        assert_eq!(f.len(), cases.len());
+        let mut seen = Vec::new();
+        f.for_each_series(|s| seen.push(s.labels_rendered().to_string()));
+        let mut want: Vec<String> = cases
+            .iter()
+            .map(|v| render(f.label_names(), v).into())
+            .collect();
+        want.sort();
+        assert_eq!(seen, want, "sorted by the rendered labels");
+        for v in cases {
+            assert!(f.remove(v).unwrap(), "{v:?}");
+        }
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn unescaping_inverts_rendering() {
+        let names = ["a".to_string(), "long_name".to_string()];
+        for values in [["", ""], ["\\\"\n", "x"], ["a\\nb", "\"\""], ["ü", "\\"]] {
+            let rendered = render(&names, &values);
+            let raw = unescape_values(&rendered, &names);
+            assert_eq!(raw, values.map(|v| v.as_bytes().to_vec()), "{rendered}");
+        }
+    }
+
+    /// Every byte position of every length up to 3 words is checked for bytes to escape.
+    #[test]
+    fn hashing_flags_values_with_bytes_to_escape() {
+        for len in 1..24 {
+            for at in 0..len {
+                for c in [b'\\', b'"', b'\n', b'a'] {
+                    let mut v = vec![b'x'; len];
+                    v[at] = c;
+                    let (_, escaped) = hash_values(1, [&b"plain"[..], &v]);
+                    assert_eq!(escaped, u64::from(c != b'a') << 1, "len {len} at {at} {c}");
+                }
+            }
+        }
+        let (a, _) = hash_values(7, [&b"ab"[..], b"c"]);
+        let (b, _) = hash_values(7, [&b"a"[..], b"bc"]);
+        assert_ne!(a, b);
+    }
+
+    /// Series whose hashes are equal (as an attacker might choose, were the seed known) are
+    /// kept apart by their labels, also across removals (tombstones) and growth.
+    #[test]
+    fn tables_keep_apart_series_whose_hashes_collide() {
+        let d = Arc::new(desc(MetricConfig::new("g", "", "gauge").labels(["a"])).unwrap());
+        let names = d.label_names.clone();
+        let mut table: Table<Gauge> = Table::default();
+        let n = 100;
+        for i in 0..n {
+            let s = Gauge::new_series(&d, render(&names, &[i.to_string()]));
+            s.set(i as f64);
+            table.insert(42 + (i % 3) as u64, s, |s| 42 + s.get() as u64 % 3);
+        }
+        let find = |table: &Table<Gauge>, i: usize| {
+            let v = [i.to_string()];
+            table
+                .find(42 + (i % 3) as u64, |s| {
+                    matches_rendered(s.labels_rendered(), &names, &v, 0)
+                })
+                .and_then(|slot| table.slots[slot].as_ref().map(Gauge::get))
+        };
+        for i in 0..n {
+            assert_eq!(find(&table, i), Some(i as f64));
+        }
+        for i in (0..n).step_by(2) {
+            let slot = find_slot(&table, &names, i);
+            assert!(table.remove(slot).is_some());
+        }
+        for i in 0..n {
+            assert_eq!(find(&table, i), (i % 2 == 1).then_some(i as f64), "{i}");
+        }
+        assert_eq!(table.len, n / 2);
+    }
+
+    fn find_slot(table: &Table<Gauge>, names: &[String], i: usize) -> usize {
+        let v = [i.to_string()];
+        table
+            .find(42 + (i % 3) as u64, |s| {
+                matches_rendered(s.labels_rendered(), names, &v, 0)
+            })
+            .unwrap()
+    }
+
+    /// Creating and removing many series leaves the table no fuller than its live series need.
+    #[test]
+    fn churn_does_not_grow_a_family_without_bound() {
+        let f: Family<Gauge> =
+            Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["id"])).unwrap());
+        for round in 0..20 {
+            for i in 0..1000 {
+                f.labels(&[format!("{round}-{i}")]).unwrap();
+            }
+            for i in 0..1000 {
+                assert!(f.remove(&[format!("{round}-{i}")]).unwrap());
+            }
+        }
+        let slots: usize = f.inner.shards.iter().map(|s| read(&s.0).slots.len()).sum();
+        assert!(
+            slots <= 16 * 256,
+            "{slots} slots for 1000 live series at most"
+        );
+        assert!(f.is_empty());
     }
 }

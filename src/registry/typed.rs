@@ -114,7 +114,7 @@ macro_rules! constructors {
         ) -> Result<$series, MetricError> {
             let config = MetricConfig::new(name, help, MetricType::$kind);
             $(let config = config.$apply($extra);)?
-            Ok(self.register::<$series, 0>(config)?.family.single()?)
+            self.register::<$series, 0>(config)?.family.single()
         }
 
         #[doc = concat!("Declares a ", stringify!($kind), " with labels and returns its family, ")]

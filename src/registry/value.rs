@@ -192,7 +192,11 @@ impl CounterValue {
     }
 
     pub(crate) fn get(&self) -> f64 {
-        self.whole.load(AtomicOrdering::Relaxed) as f64 + self.fraction.get()
+        match self.whole.load(AtomicOrdering::Relaxed) {
+            // The f64 part as it is: `0.0 + -0.0` would lose the sign of a counter set to -0.
+            0 => self.fraction.get(),
+            whole => whole as f64 + self.fraction.get(),
+        }
     }
 
     fn set(&self, v: f64) {
@@ -215,7 +219,8 @@ impl Counter {
     /// [`MetricError::NegativeIncrement`] if `v` is negative or NaN; the counter is unchanged.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), MetricError> {
-        // One comparison for both: false for NaN.
+        // One comparison for both NaN and negative (`>=` is false for NaN).
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(v >= 0.0) {
             return Err(MetricError::NegativeIncrement { value: v });
         }
@@ -616,4 +621,47 @@ impl Enum {
 /// values stay meaningful after a panic elsewhere, and a scrape must not fail because of one.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_keep_whole_and_fractional_increments_exact() {
+        let c = CounterValue::default();
+        for _ in 0..3 {
+            c.add(0.1);
+        }
+        c.add(1.0);
+        c.add_whole(2);
+        assert_eq!(c.get(), 3.0 + (0.1 + 0.1 + 0.1));
+        // Not whole, or too large for the integer part: the f64 part.
+        c.add(2.5);
+        c.add(1e10);
+        c.add(f64::from(u32::MAX));
+        assert_eq!(
+            c.whole.load(AtomicOrdering::Relaxed),
+            3 + u64::from(u32::MAX)
+        );
+        c.set(7.0);
+        assert_eq!(c.get(), 7.0);
+        c.set(-0.0);
+        assert!(c.get().is_sign_negative(), "set keeps the value's bits");
+    }
+
+    /// The integer part moves to the f64 part at 2^63, long before it could wrap.
+    #[test]
+    fn counters_spill_the_integer_part_before_it_wraps() {
+        let c = CounterValue::default();
+        c.whole.store(WHOLE_SPILL - 2, AtomicOrdering::Relaxed);
+        c.add_whole(5);
+        assert_eq!(c.whole.load(AtomicOrdering::Relaxed), 3);
+        assert_eq!(c.fraction.get(), WHOLE_SPILL as f64);
+        assert_eq!(c.get(), WHOLE_SPILL as f64 + 3.0);
+        for _ in 0..3 {
+            c.add_whole(u64::from(u32::MAX));
+        }
+        assert!(c.get() > WHOLE_SPILL as f64);
+    }
 }
