@@ -268,8 +268,8 @@ fn matches_rendered<V: AsRef<str>>(
         };
         let value = value.as_ref().as_bytes();
         rest = if escaped & 1u64.checked_shl(i as u32).unwrap_or(1 << 63) == 0 {
-            match after.strip_prefix(value) {
-                Some([b'"', tail @ ..]) => tail,
+            match after.split_at_checked(value.len()) {
+                Some((stored, [b'"', tail @ ..])) if short_eq(stored, value) => tail,
                 _ => return false,
             }
         } else {
@@ -280,6 +280,29 @@ fn matches_rendered<V: AsRef<str>>(
         };
     }
     rest.is_empty()
+}
+
+/// `a == b` for two slices of the same length, a word at a time: label values are short, and
+/// musl's `memcmp`, which `==` calls, compares a byte at a time.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        // `short_word` reads every byte of a slice shorter than 8, at the same places in both.
+        return short_word(a) == short_word(b);
+    }
+    let word = |s: &[u8], at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(src) = s.get(at..at + 8) {
+            w.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    };
+    // Whole words, then the last 8 bytes (overlapping the last whole word).
+    (0..n / 8).all(|i| word(a, i * 8) == word(b, i * 8)) && word(a, n - 8) == word(b, n - 8)
 }
 
 /// `rendered` after the escaped `value` and its closing quote, if it starts with them.
@@ -898,6 +921,20 @@ mod tests {
             let rendered = render(&names, &values);
             let raw = unescape_values(&rendered, &names);
             assert_eq!(raw, values.map(|v| v.as_bytes().to_vec()), "{rendered}");
+        }
+    }
+
+    #[test]
+    fn short_eq_compares_every_byte() {
+        for len in 0..40 {
+            let a: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+            assert!(short_eq(&a, &a.clone()), "{len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 1;
+                assert!(!short_eq(&a, &b), "len {len} at {at}");
+            }
+            assert!(!short_eq(&a, &a[..len.saturating_sub(1)]) || len == 0);
         }
     }
 
