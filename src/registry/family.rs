@@ -59,8 +59,8 @@ pub(crate) struct FamilyInner<S> {
     pub(crate) desc: Arc<Desc>,
     /// The one series of an unlabelled metric, reached without the lock.
     single: Option<S>,
-    /// This family's hash seed, so that label values chosen to collide elsewhere do not here.
-    seed: u64,
+    /// This family's hash seeds, so that label values chosen to collide elsewhere do not here.
+    seeds: [u64; 2],
     /// A power of two of them; the hash picks one.
     shards: Box<[Shard<S>]>,
     /// The number of series in all shards.
@@ -223,26 +223,42 @@ fn has_escaped_byte(x: u64) -> bool {
     (zero_byte(b'\\') | zero_byte(b'"') | zero_byte(b'\n')) != 0
 }
 
-/// Hashes label values as given (not escaped): 8 bytes per multiply, each value closed by its
-/// length so that `["ab", "c"]` and `["a", "bc"]` differ. Also says which values need
-/// escaping (bit `i` for value `i`; every value from the 64th on is taken to).
+/// 8 bytes of `s` from `at` as a little-endian word (zeros past the end).
 #[inline]
-fn hash_values<'v>(seed: u64, values: impl IntoIterator<Item = &'v [u8]>) -> (u64, u64) {
-    let mut h = seed;
+fn word_at(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(src) = s.get(at..at + 8) {
+        w.copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// Hashes label values as given (not escaped): 16 bytes per multiply (two words, one of them
+/// mixed with the family's second seed, as foldhash does), each value closed by its length so
+/// that `["ab", "c"]` and `["a", "bc"]` differ. Also says which values need escaping (bit `i`
+/// for value `i`; every value from the 64th on is taken to).
+#[inline]
+fn hash_values<'v>(seeds: [u64; 2], values: impl IntoIterator<Item = &'v [u8]>) -> (u64, u64) {
+    let [mut h, key] = seeds;
     let mut escaped = 0u64;
     for (i, v) in values.into_iter().enumerate() {
         let mut special = false;
-        let mut chunks = v.chunks_exact(8);
+        let mut chunks = v.chunks_exact(16);
         for c in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(c);
-            let word = u64::from_le_bytes(word);
-            special |= has_escaped_byte(word);
-            h = fold(h ^ word, K);
+            let (a, b) = (word_at(c, 0), word_at(c, 8));
+            special |= has_escaped_byte(a) | has_escaped_byte(b);
+            h = fold(h ^ a, key ^ b);
         }
-        let word = short_word(chunks.remainder());
-        special |= has_escaped_byte(word);
-        h = fold(h ^ word, K ^ ((v.len() as u64) << 32));
+        let rest = chunks.remainder();
+        let n = rest.len();
+        // The tail: up to 16 bytes as two words (overlapping when 8 < n < 16).
+        let (a, b) = if n >= 8 {
+            (word_at(rest, 0), word_at(rest, n - 8))
+        } else {
+            (short_word(rest), 0)
+        };
+        special |= has_escaped_byte(a) | has_escaped_byte(b);
+        h = fold(h ^ a, key ^ b ^ ((v.len() as u64) << 32 | 1));
         if special || i >= 64 {
             escaped |= 1u64.checked_shl(i as u32).unwrap_or(1 << 63);
         }
@@ -294,15 +310,9 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
         // `short_word` reads every byte of a slice shorter than 8, at the same places in both.
         return short_word(a) == short_word(b);
     }
-    let word = |s: &[u8], at: usize| -> u64 {
-        let mut w = [0u8; 8];
-        if let Some(src) = s.get(at..at + 8) {
-            w.copy_from_slice(src);
-        }
-        u64::from_le_bytes(w)
-    };
     // Whole words, then the last 8 bytes (overlapping the last whole word).
-    (0..n / 8).all(|i| word(a, i * 8) == word(b, i * 8)) && word(a, n - 8) == word(b, n - 8)
+    (0..n / 8).all(|i| word_at(a, i * 8) == word_at(b, i * 8))
+        && word_at(a, n - 8) == word_at(b, n - 8)
 }
 
 /// `rendered` after the escaped `value` and its closing quote, if it starts with them.
@@ -363,8 +373,12 @@ fn render<V: AsRef<str>>(names: &[String], values: &[V]) -> Box<str> {
 impl<S: Series> Family<S> {
     pub(crate) fn new(desc: Desc) -> Family<S> {
         let desc = Arc::new(desc);
-        let mut seeder = RandomState::new().build_hasher();
-        seeder.write_usize(Arc::as_ptr(&desc) as usize);
+        let seed = |i: usize| {
+            let mut seeder = RandomState::new().build_hasher();
+            seeder.write_usize(Arc::as_ptr(&desc) as usize ^ i);
+            seeder.finish()
+        };
+        let seeds = [seed(0), seed(1)];
         let labelled = !desc.label_names.is_empty();
         let shards = (0..if labelled { SHARDS } else { 1 })
             .map(|_| Shard(RwLock::new(Table::default())))
@@ -372,7 +386,7 @@ impl<S: Series> Family<S> {
         let family = FamilyInner {
             desc,
             single: None,
-            seed: seeder.finish(),
+            seeds,
             shards,
             len: AtomicUsize::new(0),
             changed: AtomicBool::new(false),
@@ -441,7 +455,8 @@ impl<S: Series> Family<S> {
     pub(crate) fn find_or_create<V: AsRef<str>>(&self, values: &[V]) -> S {
         let inner = &*self.inner;
         let names = &inner.desc.label_names;
-        let (hash, escaped) = hash_values(inner.seed, values.iter().map(|v| v.as_ref().as_bytes()));
+        let (hash, escaped) =
+            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
         let shard = self.shard(hash);
         let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
         {
@@ -469,10 +484,10 @@ impl<S: Series> Family<S> {
             }
         }
         let created = S::new_series(&inner.desc, render(names, values));
-        let seed = inner.seed;
+        let seeds = inner.seeds;
         table.insert(hash, created.clone(), |s| {
             hash_values(
-                seed,
+                seeds,
                 unescape_values(s.labels_rendered(), names)
                     .iter()
                     .map(Vec::as_slice),
@@ -500,7 +515,8 @@ impl<S: Series> Family<S> {
             return false;
         }
         let names = &inner.desc.label_names;
-        let (hash, escaped) = hash_values(inner.seed, values.iter().map(|v| v.as_ref().as_bytes()));
+        let (hash, escaped) =
+            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
         let mut table = write(self.shard(hash));
         let found = table.find(hash, |s| {
             matches_rendered(s.labels_rendered(), names, values, escaped)
@@ -938,21 +954,21 @@ mod tests {
         }
     }
 
-    /// Every byte position of every length up to 3 words is checked for bytes to escape.
+    /// Every byte position of every length up to 5 words is checked for bytes to escape.
     #[test]
     fn hashing_flags_values_with_bytes_to_escape() {
-        for len in 1..24 {
+        for len in 1..40 {
             for at in 0..len {
                 for c in [b'\\', b'"', b'\n', b'a'] {
                     let mut v = vec![b'x'; len];
                     v[at] = c;
-                    let (_, escaped) = hash_values(1, [&b"plain"[..], &v]);
+                    let (_, escaped) = hash_values([1, 2], [&b"plain"[..], &v]);
                     assert_eq!(escaped, u64::from(c != b'a') << 1, "len {len} at {at} {c}");
                 }
             }
         }
-        let (a, _) = hash_values(7, [&b"ab"[..], b"c"]);
-        let (b, _) = hash_values(7, [&b"a"[..], b"bc"]);
+        let (a, _) = hash_values([7, 8], [&b"ab"[..], b"c"]);
+        let (b, _) = hash_values([7, 8], [&b"a"[..], b"bc"]);
         assert_ne!(a, b);
     }
 
