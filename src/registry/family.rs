@@ -9,10 +9,9 @@
 //! sorted by their rendered labels, rebuilt only after series were added or removed, so the
 //! encoder's order is the one a sorted set would give and an unchanged family costs no sort.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::value::{lock, Series};
 use super::{Desc, MetricError};
@@ -370,39 +369,114 @@ fn render<V: AsRef<str>>(names: &[String], values: &[V]) -> Box<str> {
     String::from_utf8(key).unwrap_or_default().into_boxed_str()
 }
 
+/// The hash of a series from its rendered labels, as [`hash_values`] gives it from the raw
+/// values: for a table that grows. Out of line, so that each series type's slow path does not
+/// carry a copy.
+#[inline(never)]
+fn hash_rendered(seeds: [u64; 2], rendered: &str, names: &[String]) -> u64 {
+    let values = unescape_values(rendered, names);
+    hash_values(seeds, values.iter().map(Vec::as_slice)).0
+}
+
+/// Calls `f` with `values` as `&str`s, on the stack for up to 8 of them.
+#[inline]
+fn with_strs<V: AsRef<str>, T>(values: &[V], f: impl FnOnce(&[&str]) -> T) -> T {
+    const ON_STACK: usize = 8;
+    if values.len() <= ON_STACK {
+        let mut strs = [""; ON_STACK];
+        for (s, v) in strs.iter_mut().zip(values) {
+            *s = v.as_ref();
+        }
+        f(&strs[..values.len()])
+    } else {
+        f(&values.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
+    }
+}
+
+/// Two seeds for a family's hash, hard to guess from outside the process: the family's heap
+/// address (randomised by the kernel), the clock's nanoseconds and a count of families, mixed.
+/// Not the standard library's `RandomState`: its keys cost the static binary 2 kB of code
+/// (thread-local storage and `getrandom`) for no stronger guarantee here than a collision
+/// costs, which is time, never a wrong series.
+fn family_seeds(salt: usize) -> [u64; 2] {
+    static FAMILIES: AtomicUsize = AtomicUsize::new(0);
+    let count = FAMILIES.fetch_add(1, Ordering::Relaxed) as u64;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let a = fold(salt as u64 ^ K, nanos ^ 0x243f_6a88_85a3_08d3);
+    let b = fold(a ^ count, K.rotate_left(17) ^ nanos.rotate_left(32));
+    [a, b | 1]
+}
+
+/// Sorts series by their rendered labels, in place and without allocating: a heapsort, whose
+/// few hundred bytes of code per series type keep the static binary small where the standard
+/// sort's instantiations for six types cost kilobytes each. It runs only when a family
+/// changed between scrapes.
+fn heapsort_by_labels<S: Series>(v: &mut [S]) {
+    fn sift_down<S: Series>(v: &mut [S], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child].labels_rendered() < v[child + 1].labels_rendered() {
+                child += 1;
+            }
+            if v[root].labels_rendered() >= v[child].labels_rendered() {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift_down(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
+}
+
 impl<S: Series> Family<S> {
     pub(crate) fn new(desc: Desc) -> Family<S> {
         let desc = Arc::new(desc);
-        let seed = |i: usize| {
-            let mut seeder = RandomState::new().build_hasher();
-            seeder.write_usize(Arc::as_ptr(&desc) as usize ^ i);
-            seeder.finish()
+        let seeds = family_seeds(Arc::as_ptr(&desc) as usize);
+        let (shards, single): (Box<[Shard<S>]>, _) = if desc.label_names.is_empty() {
+            // An unlabelled metric has its single series from the start, as in Python: put
+            // in place here, so that a family never looked up by labels has no copy of the
+            // lookup's slow path.
+            let single = S::new_series(&desc, Box::from(""));
+            let (hash, _) = hash_values(seeds, []);
+            let mut table = Table {
+                tags: vec![EMPTY; 8],
+                slots: vec![None, None, None, None, None, None, None, None],
+                len: 0,
+                used: 0,
+            };
+            table.place(hash, single.clone());
+            (Box::new([Shard(RwLock::new(table))]), Some(single))
+        } else {
+            let shards = (0..SHARDS)
+                .map(|_| Shard(RwLock::new(Table::default())))
+                .collect();
+            (shards, None)
         };
-        let seeds = [seed(0), seed(1)];
-        let labelled = !desc.label_names.is_empty();
-        let shards = (0..if labelled { SHARDS } else { 1 })
-            .map(|_| Shard(RwLock::new(Table::default())))
-            .collect();
-        let family = FamilyInner {
-            desc,
-            single: None,
-            seeds,
-            shards,
-            len: AtomicUsize::new(0),
-            changed: AtomicBool::new(false),
-            sorted: Mutex::new(Vec::new()),
-        };
-        let mut family = Family {
-            inner: Arc::new(family),
-        };
-        if !labelled {
-            // An unlabelled metric has its single series from the start, as in Python.
-            let single = family.find_or_create::<&str>(&[]);
-            if let Some(inner) = Arc::get_mut(&mut family.inner) {
-                inner.single = Some(single);
-            }
+        let len = AtomicUsize::new(usize::from(single.is_some()));
+        Family {
+            inner: Arc::new(FamilyInner {
+                desc,
+                single,
+                seeds,
+                shards,
+                len,
+                changed: AtomicBool::new(true),
+                sorted: Mutex::new(Vec::new()),
+            }),
         }
-        family
     }
 
     /// The metric's name (for counters and infos, without the `_total` / `_info` suffix).
@@ -453,10 +527,15 @@ impl<S: Series> Family<S> {
     /// [`Family::labels`] after the count is checked.
     #[inline]
     pub(crate) fn find_or_create<V: AsRef<str>>(&self, values: &[V]) -> S {
+        with_strs(values, |values| self.lookup(values))
+    }
+
+    /// [`Family::find_or_create`] for values as `&str`: one copy per series type, not one per
+    /// series type and type of values.
+    fn lookup(&self, values: &[&str]) -> S {
         let inner = &*self.inner;
         let names = &inner.desc.label_names;
-        let (hash, escaped) =
-            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
+        let (hash, escaped) = hash_values(inner.seeds, values.iter().map(|v| v.as_bytes()));
         let shard = self.shard(hash);
         let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
         {
@@ -472,7 +551,8 @@ impl<S: Series> Family<S> {
 
     /// The rest of [`Family::find_or_create`] when the series was not found.
     #[cold]
-    fn create<V: AsRef<str>>(&self, hash: u64, escaped: u64, values: &[V]) -> S {
+    #[inline(never)]
+    fn create(&self, hash: u64, escaped: u64, values: &[&str]) -> S {
         let inner = &*self.inner;
         let names = &inner.desc.label_names;
         let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
@@ -486,13 +566,7 @@ impl<S: Series> Family<S> {
         let created = S::new_series(&inner.desc, render(names, values));
         let seeds = inner.seeds;
         table.insert(hash, created.clone(), |s| {
-            hash_values(
-                seeds,
-                unescape_values(s.labels_rendered(), names)
-                    .iter()
-                    .map(Vec::as_slice),
-            )
-            .0
+            hash_rendered(seeds, s.labels_rendered(), names)
         });
         inner.len.fetch_add(1, Ordering::Relaxed);
         inner.changed.store(true, Ordering::Release);
@@ -510,13 +584,16 @@ impl<S: Series> Family<S> {
     }
 
     pub(crate) fn remove_checked<V: AsRef<str>>(&self, values: &[V]) -> bool {
+        with_strs(values, |values| self.remove_strs(values))
+    }
+
+    fn remove_strs(&self, values: &[&str]) -> bool {
         let inner = &*self.inner;
         if inner.single.is_some() {
             return false;
         }
         let names = &inner.desc.label_names;
-        let (hash, escaped) =
-            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
+        let (hash, escaped) = hash_values(inner.seeds, values.iter().map(|v| v.as_bytes()));
         let mut table = write(self.shard(hash));
         let found = table.find(hash, |s| {
             matches_rendered(s.labels_rendered(), names, values, escaped)
@@ -572,17 +649,23 @@ impl<S: Series> Family<S> {
         let inner = &*self.inner;
         let mut sorted = lock(&inner.sorted);
         if inner.changed.swap(false, Ordering::Acquire) {
-            sorted.clear();
-            // Exactly the handles (8 bytes each), not a doubled capacity.
-            sorted.reserve_exact(inner.len.load(Ordering::Relaxed));
-            for shard in inner.shards.iter() {
-                sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
-            }
-            sorted.sort_unstable_by(|a, b| a.labels_rendered().cmp(b.labels_rendered()));
+            self.copy_sorted(&mut sorted);
         }
         for s in sorted.iter() {
             f(s);
         }
+    }
+
+    /// Rebuilds the scrape's copy: every series, sorted.
+    #[inline(never)]
+    fn copy_sorted(&self, sorted: &mut Vec<S>) {
+        sorted.clear();
+        // Exactly the handles (8 bytes each), not a doubled capacity.
+        sorted.reserve_exact(self.inner.len.load(Ordering::Relaxed));
+        for shard in self.inner.shards.iter() {
+            sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
+        }
+        heapsort_by_labels(sorted);
     }
 
     pub(crate) fn desc(&self) -> &Desc {
@@ -937,6 +1020,28 @@ mod tests {
             let rendered = render(&names, &values);
             let raw = unescape_values(&rendered, &names);
             assert_eq!(raw, values.map(|v| v.as_bytes().to_vec()), "{rendered}");
+        }
+    }
+
+    #[test]
+    fn heapsort_orders_series_by_rendered_labels() {
+        let d = Arc::new(desc(MetricConfig::new("g", "", "gauge").labels(["a"])).unwrap());
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..60 {
+            let mut v: Vec<Gauge> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let value = (state % 50).to_string();
+                    Gauge::new_series(&d, render(&d.label_names, &[value]))
+                })
+                .collect();
+            let mut want: Vec<String> = v.iter().map(|s| s.labels_rendered().to_string()).collect();
+            want.sort();
+            heapsort_by_labels(&mut v);
+            let got: Vec<String> = v.iter().map(|s| s.labels_rendered().to_string()).collect();
+            assert_eq!(got, want, "len {len}");
         }
     }
 
