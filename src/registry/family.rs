@@ -527,15 +527,10 @@ impl<S: Series> Family<S> {
     /// [`Family::labels`] after the count is checked.
     #[inline]
     pub(crate) fn find_or_create<V: AsRef<str>>(&self, values: &[V]) -> S {
-        with_strs(values, |values| self.lookup(values))
-    }
-
-    /// [`Family::find_or_create`] for values as `&str`: one copy per series type, not one per
-    /// series type and type of values.
-    fn lookup(&self, values: &[&str]) -> S {
         let inner = &*self.inner;
         let names = &inner.desc.label_names;
-        let (hash, escaped) = hash_values(inner.seeds, values.iter().map(|v| v.as_bytes()));
+        let (hash, escaped) =
+            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
         let shard = self.shard(hash);
         let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
         {
@@ -546,7 +541,8 @@ impl<S: Series> Family<S> {
                 }
             }
         }
-        self.create(hash, escaped, values)
+        // The slow path is not generic over the values' type: one copy per series type.
+        with_strs(values, |values| self.create(hash, escaped, values))
     }
 
     /// The rest of [`Family::find_or_create`] when the series was not found.
@@ -584,16 +580,13 @@ impl<S: Series> Family<S> {
     }
 
     pub(crate) fn remove_checked<V: AsRef<str>>(&self, values: &[V]) -> bool {
-        with_strs(values, |values| self.remove_strs(values))
-    }
-
-    fn remove_strs(&self, values: &[&str]) -> bool {
         let inner = &*self.inner;
         if inner.single.is_some() {
             return false;
         }
         let names = &inner.desc.label_names;
-        let (hash, escaped) = hash_values(inner.seeds, values.iter().map(|v| v.as_bytes()));
+        let (hash, escaped) =
+            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
         let mut table = write(self.shard(hash));
         let found = table.find(hash, |s| {
             matches_rendered(s.labels_rendered(), names, values, escaped)
