@@ -1017,6 +1017,42 @@ mod tests {
         }
     }
 
+    /// Threads creating the same series at once get one series each, and no increment is lost;
+    /// the scrape's copy follows additions and removals.
+    #[test]
+    fn concurrent_creation_makes_one_series_per_label_set() {
+        let f: Family<Counter> =
+            Family::new(desc(MetricConfig::new("c", "", "counter").labels(["id"])).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let f = f.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2000 {
+                        f.labels(&[((i * 7 + t) % 500).to_string()]).unwrap().inc();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(f.len(), 500);
+        let mut total = 0.0;
+        let mut seen = 0;
+        f.for_each_series(|s| {
+            total += s.get();
+            seen += 1;
+        });
+        assert_eq!((seen, total), (500, 8000.0));
+        f.remove(&["0"]).unwrap();
+        f.labels(&["new"]).unwrap();
+        let mut labels = Vec::new();
+        f.for_each_series(|s| labels.push(s.labels_rendered().to_string()));
+        assert_eq!(labels.len(), 500);
+        assert!(labels.contains(&"id=\"new\"".to_string()));
+        assert!(!labels.contains(&"id=\"0\"".to_string()));
+    }
+
     #[test]
     fn heapsort_orders_series_by_rendered_labels() {
         let d = Arc::new(desc(MetricConfig::new("g", "", "gauge").labels(["a"])).unwrap());
