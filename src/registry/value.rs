@@ -178,19 +178,6 @@ impl CounterValue {
         self.whole.fetch_sub(WHOLE_SPILL, AtomicOrdering::Relaxed);
     }
 
-    #[inline]
-    fn add(&self, v: f64) {
-        // Whole increments up to 2^32 - 1 go to the integer part: `v` is one if converting it
-        // to a `u32` (which saturates) and back gives it again. No `trunc`, a libm call on
-        // baseline x86-64.
-        let n = v as u32;
-        if f64::from(n) == v {
-            self.add_whole(u64::from(n));
-        } else {
-            self.fraction.add(v);
-        }
-    }
-
     pub(crate) fn get(&self) -> f64 {
         match self.whole.load(AtomicOrdering::Relaxed) {
             // The f64 part as it is: `0.0 + -0.0` would lose the sign of a counter set to -0.
@@ -219,12 +206,19 @@ impl Counter {
     /// [`MetricError::NegativeIncrement`] if `v` is negative or NaN; the counter is unchanged.
     #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), MetricError> {
-        // One comparison for both NaN and negative (`>=` is false for NaN).
-        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        if !(v >= 0.0) {
+        let value = &self.0.value;
+        // Whole increments below 2^32 go to the integer part: `v` is one if converting it to
+        // a `u32` (which saturates, and takes NaN to 0) and back gives it again. This test
+        // comes first, so the common case costs one comparison; -0 passes it as 0.
+        let n = v as u32;
+        if f64::from(n) == v {
+            value.add_whole(u64::from(n));
+        } else if v >= 0.0 {
+            value.fraction.add(v);
+        } else {
+            // Negative or NaN.
             return Err(MetricError::NegativeIncrement { value: v });
         }
-        self.0.value.add(v);
         Ok(())
     }
 
@@ -629,21 +623,42 @@ mod tests {
 
     #[test]
     fn counters_keep_whole_and_fractional_increments_exact() {
-        let c = CounterValue::default();
+        let c = Counter(Arc::new(SeriesInner {
+            labels: Box::from(""),
+            value: CounterValue::default(),
+        }));
+        let parts = |c: &Counter| {
+            (
+                c.0.value.whole.load(AtomicOrdering::Relaxed),
+                c.0.value.fraction.get(),
+            )
+        };
         for _ in 0..3 {
-            c.add(0.1);
+            c.inc_by(0.1).unwrap();
         }
-        c.add(1.0);
-        c.add_whole(2);
+        c.inc_by(1.0).unwrap();
+        c.inc();
+        c.inc_by_u64(1);
         assert_eq!(c.get(), 3.0 + (0.1 + 0.1 + 0.1));
-        // Not whole, or too large for the integer part: the f64 part.
-        c.add(2.5);
-        c.add(1e10);
-        c.add(f64::from(u32::MAX));
-        assert_eq!(
-            c.whole.load(AtomicOrdering::Relaxed),
-            3 + u64::from(u32::MAX)
-        );
+        assert_eq!(parts(&c), (3, 0.1 + 0.1 + 0.1));
+        // Not whole, or too large for the integer part: the f64 part; -0 and 0: nothing.
+        let c = Counter(Arc::new(SeriesInner {
+            labels: Box::from(""),
+            value: CounterValue::default(),
+        }));
+        for v in [2.5, 1e10, 4294967296.0, f64::INFINITY] {
+            c.inc_by(v).unwrap();
+            assert_eq!(parts(&c).0, 0, "{v}");
+        }
+        c.inc_by(f64::from(u32::MAX)).unwrap();
+        c.inc_by(-0.0).unwrap();
+        c.inc_by(0.0).unwrap();
+        c.inc_by_u64(1 << 40);
+        assert_eq!(parts(&c), (u64::from(u32::MAX), f64::INFINITY));
+        for bad in [-1.0, -0.5, f64::NAN, f64::NEG_INFINITY] {
+            assert!(c.inc_by(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parts(&c), (u64::from(u32::MAX), f64::INFINITY));
         c.set(7.0);
         assert_eq!(c.get(), 7.0);
         c.set(-0.0);
