@@ -42,23 +42,25 @@
 //! }
 //! ```
 //!
-//! Without the script, there are three ways in, each with nothing it does not use (see the
-//! cargo features in the README):
+//! Without the script, a program declares each metric once with a typed constructor
+//! ([`Registry::counter`], [`Registry::histogram`], [`Registry::counter_family`], …) and keeps
+//! the handle: a misspelt metric does not compile, nor does a wrong number of label values
+//! for a [`TypedFamily`], and updates are atomics (a counter's `inc()` is one atomic add).
+//! There are three ways to serve them, each with nothing it does not use (see the cargo
+//! features in the README):
 //!
 //! - **A background thread**: [`Exporter::spawn`] serves on one thread of its own while the
 //!   program updates metrics from any thread.
 //!
 #![cfg_attr(feature = "server", doc = "```")]
 #![cfg_attr(not(feature = "server"), doc = "```ignore")]
-//! use prometheus_aioexporter::{Exporter, MetricConfig};
+//! use prometheus_aioexporter::Exporter;
 //!
 //! let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
 //! exporter.set_hosts(["127.0.0.1"]).set_port(0);
-//! let metrics = exporter
-//!     .registry_mut()
-//!     .create_metrics([MetricConfig::new("uptime_seconds", "Uptime.", "gauge")])?;
+//! let uptime = exporter.registry_mut().gauge("uptime_seconds", "Uptime.")?;
 //! let running = exporter.spawn()?;
-//! metrics.gauge("uptime_seconds")?.set(12.0);
+//! uptime.set(12.0);
 //! running.shutdown()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -71,13 +73,11 @@
 //!   no dependency at all (`default-features = false`).
 //!
 //! ```
-//! use prometheus_aioexporter::{MetricConfig, Registry};
+//! use prometheus_aioexporter::Registry;
 //!
 //! let mut registry = Registry::new();
-//! let metrics = registry.create_metrics([
-//!     MetricConfig::new("temperature_celsius", "Temperature.", "gauge").labels(["room"]),
-//! ])?;
-//! metrics.gauge_family("temperature_celsius")?.labels(&["kitchen"])?.set(21.5);
+//! let temperature = registry.gauge_family("temperature_celsius", "Temperature.", ["room"])?;
+//! temperature.labels(&["kitchen"]).set(21.5);
 //!
 //! let mut body = Vec::new();
 //! registry.encode(&mut body)?;
@@ -118,9 +118,10 @@ pub use exposition::{Format, WriteError};
 pub use registry::process::{ProcessMetrics, ProcessStatsError};
 pub use registry::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, BoxError,
-    CollectError, CollectedFamily, Collector, Counter, Enum, Family, Gauge, Histogram, Info,
-    IntoMetricType, Metric, MetricConfig, MetricError, MetricType, Metrics, Registry, Series,
-    Summary, DEFAULT_BUCKETS,
+    CollectError, CollectedFamily, Collector, Counter, CounterFamily, Enum, EnumFamily, Family,
+    Gauge, GaugeFamily, Histogram, HistogramFamily, Info, InfoFamily, IntoMetricType, Metric,
+    MetricConfig, MetricError, MetricType, Metrics, Registry, Series, Summary, SummaryFamily,
+    TypedFamily, DEFAULT_BUCKETS,
 };
 #[cfg(feature = "script")]
 pub use script::{

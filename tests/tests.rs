@@ -38,3 +38,4 @@ mod sample_binary;
 mod script_hooks;
 #[cfg(feature = "server")]
 mod server;
+mod typed;

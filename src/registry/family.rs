@@ -1,7 +1,17 @@
 //! [`Family`]: a labelled metric, one series per set of label values.
+//!
+//! A lookup by label values is on the program's hot path, so it neither renders nor allocates
+//! for a series that exists: the raw values are hashed (a folded multiply, seeded per family),
+//! the hash picks one of a few shards, each a read-write lock around an open-addressing table,
+//! and the candidate's stored labels (rendered for the wire when the series was created) are
+//! compared with the values as they would be escaped, without writing them. Two threads looking
+//! up different series rarely share a lock's cache line. The scrape reads a copy of the series
+//! sorted by their rendered labels, rebuilt only after series were added or removed, so the
+//! encoder's order is the one a sorted set would give and an unchanged family costs no sort.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::value::{lock, Series};
 use super::{Desc, MetricError};
@@ -11,7 +21,8 @@ use crate::wire::escape::write_label_pair;
 ///
 /// `labels(...)` finds or creates a series; `remove(...)` and `clear()` drop series, so an
 /// exporter that rebuilds its series on every scrape does not expose stale ones. Series are
-/// exposed ordered by label values.
+/// exposed ordered by label values. For a label count checked by the compiler, see
+/// [`TypedFamily`](crate::TypedFamily).
 ///
 /// ```
 /// use prometheus_aioexporter::{MetricConfig, Registry};
@@ -47,49 +58,424 @@ pub(crate) struct FamilyInner<S> {
     pub(crate) desc: Arc<Desc>,
     /// The one series of an unlabelled metric, reached without the lock.
     single: Option<S>,
-    series: Mutex<SeriesSet<S>>,
+    /// This family's hash seeds, so that label values chosen to collide elsewhere do not here.
+    seeds: [u64; 2],
+    /// A power of two of them; the hash picks one.
+    shards: Box<[Shard<S>]>,
+    /// The number of series in all shards.
+    len: AtomicUsize,
+    /// A series was added or removed since `sorted` was built.
+    changed: AtomicBool,
+    /// What the scrape walks: every series, ordered by rendered labels.
+    sorted: Mutex<Vec<S>>,
 }
 
-/// A family's series, ordered by their rendered label pairs, and a buffer to render the key of
-/// a lookup into, so finding an existing series allocates nothing.
+/// Shards of a labelled family: enough that 2–8 threads seldom meet on one lock.
+const SHARDS: usize = 16;
+
+/// One shard, on a cache line of its own so that its lock does not share one with another's.
 #[derive(Debug)]
-struct SeriesSet<S> {
-    set: BTreeSet<S>,
-    key: Vec<u8>,
+#[repr(align(64))]
+struct Shard<S>(RwLock<Table<S>>);
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Renders `values` (as many as `names`) into `key`, as the wire shows them.
-fn render_key<'k, V: AsRef<str>>(key: &'k mut Vec<u8>, names: &[String], values: &[V]) -> &'k str {
-    key.clear();
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A slot's tag: empty, deleted (a tombstone, so probes go on past it), or full with 7 bits of
+/// the hash, so that most probes of another series end without reading it.
+const EMPTY: u8 = 0;
+const DELETED: u8 = 1;
+
+fn tag(hash: u64) -> u8 {
+    0x80 | (hash >> 57) as u8
+}
+
+/// An open-addressing table with linear probing: one tag byte and one handle (8 bytes) per
+/// slot, at most 7/8 full (tombstones included); the hash of a series is not stored but
+/// recomputed from its labels when the table grows.
+#[derive(Debug)]
+struct Table<S> {
+    tags: Vec<u8>,
+    slots: Vec<Option<S>>,
+    len: usize,
+    /// Full slots and tombstones.
+    used: usize,
+}
+
+impl<S> Default for Table<S> {
+    fn default() -> Self {
+        Table {
+            tags: Vec::new(),
+            slots: Vec::new(),
+            len: 0,
+            used: 0,
+        }
+    }
+}
+
+impl<S: Series> Table<S> {
+    /// The slot of the series with this hash for which `matches` holds.
+    #[inline]
+    fn find(&self, hash: u64, mut matches: impl FnMut(&S) -> bool) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let t = tag(hash);
+        let mut i = hash as usize & mask;
+        // Ends: the table always has an empty slot.
+        loop {
+            match self.tags[i] {
+                EMPTY => return None,
+                x if x == t => {
+                    if let Some(s) = &self.slots[i] {
+                        if matches(s) {
+                            return Some(i);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds a series known to be absent; `rehash` gives the hash of a stored one.
+    fn insert(&mut self, hash: u64, series: S, rehash: impl Fn(&S) -> u64) {
+        if (self.used + 1) * 8 > self.slots.len() * 7 {
+            let capacity = ((self.len + 1) * 2).next_power_of_two().max(8);
+            let old = std::mem::take(self);
+            self.tags = vec![EMPTY; capacity];
+            self.slots = (0..capacity).map(|_| None).collect();
+            for s in old.slots.into_iter().flatten() {
+                let h = rehash(&s);
+                self.place(h, s);
+            }
+        }
+        self.place(hash, series);
+    }
+
+    fn place(&mut self, hash: u64, series: S) {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.tags[i] & 0x80 != 0 {
+            i = (i + 1) & mask;
+        }
+        if self.tags[i] == EMPTY {
+            self.used += 1;
+        }
+        self.tags[i] = tag(hash);
+        self.slots[i] = Some(series);
+        self.len += 1;
+    }
+
+    fn remove(&mut self, i: usize) -> Option<S> {
+        self.tags[i] = DELETED;
+        self.len -= 1;
+        self.slots[i].take()
+    }
+}
+
+/// The multiplier of the hash: odd, with bits spread (the golden ratio's).
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The high and low halves of a 128-bit product, folded: a cheap mix with good avalanche.
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// Up to 8 bytes as a little-endian word, read as wyhash does (two overlapping halves), so
+/// that no byte loop or variable-length copy is needed; the same bytes give the same word.
+#[inline]
+fn short_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let half = |at: usize, width: usize| -> u64 {
+        let mut w = [0u8; 4];
+        if let (Some(dst), Some(src)) = (w.get_mut(..width), b.get(at..at + width)) {
+            dst.copy_from_slice(src);
+        }
+        u64::from(u32::from_le_bytes(w))
+    };
+    match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+        _ => half(0, 4) | half(n - 4, 4) << 32,
+    }
+}
+
+/// `true` if a byte of `x` is `\`, `"` or a newline: the bytes escaping changes.
+#[inline]
+fn has_escaped_byte(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |c: u8| {
+        let y = x ^ (LO * u64::from(c));
+        y.wrapping_sub(LO) & !y & HI
+    };
+    (zero_byte(b'\\') | zero_byte(b'"') | zero_byte(b'\n')) != 0
+}
+
+/// 8 bytes of `s` from `at` as a little-endian word (zeros past the end).
+#[inline]
+fn word_at(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(src) = s.get(at..at + 8) {
+        w.copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// Hashes label values as given (not escaped): 16 bytes per multiply (two words, one of them
+/// mixed with the family's second seed, as foldhash does), each value closed by its length so
+/// that `["ab", "c"]` and `["a", "bc"]` differ. Also says which values need escaping (bit `i`
+/// for value `i`; every value from the 64th on is taken to).
+#[inline]
+fn hash_values<'v>(seeds: [u64; 2], values: impl IntoIterator<Item = &'v [u8]>) -> (u64, u64) {
+    let [mut h, key] = seeds;
+    let mut escaped = 0u64;
+    for (i, v) in values.into_iter().enumerate() {
+        let mut special = false;
+        let mut chunks = v.chunks_exact(16);
+        for c in &mut chunks {
+            let (a, b) = (word_at(c, 0), word_at(c, 8));
+            special |= has_escaped_byte(a) | has_escaped_byte(b);
+            h = fold(h ^ a, key ^ b);
+        }
+        let rest = chunks.remainder();
+        let n = rest.len();
+        // The tail: up to 16 bytes as two words (overlapping when 8 < n < 16).
+        let (a, b) = if n >= 8 {
+            (word_at(rest, 0), word_at(rest, n - 8))
+        } else {
+            (short_word(rest), 0)
+        };
+        special |= has_escaped_byte(a) | has_escaped_byte(b);
+        h = fold(h ^ a, key ^ b ^ ((v.len() as u64) << 32 | 1));
+        if special || i >= 64 {
+            escaped |= 1u64.checked_shl(i as u32).unwrap_or(1 << 63);
+        }
+    }
+    (fold(h, K), escaped)
+}
+
+/// `true` if `rendered` is what `write_label_pair` writes for `names` and `values`, checked
+/// without writing it: names are the family's own, so only their length is skipped. Bit `i`
+/// of `escaped` is set if value `i` has bytes to escape (from [`hash_values`]).
+#[inline]
+fn matches_rendered<V: AsRef<str>>(
+    rendered: &str,
+    names: &[String],
+    values: &[V],
+    escaped: u64,
+) -> bool {
+    let mut rest = rendered.as_bytes();
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+        let skip = name.len() + 2 + usize::from(i > 0);
+        let Some(after) = rest.get(skip..) else {
+            return false;
+        };
+        let value = value.as_ref().as_bytes();
+        rest = if escaped & 1u64.checked_shl(i as u32).unwrap_or(1 << 63) == 0 {
+            let n = value.len();
+            match (after.get(..n), after.get(n..)) {
+                (Some(stored), Some([b'"', tail @ ..])) if short_eq(stored, value) => tail,
+                _ => return false,
+            }
+        } else {
+            match strip_escaped(after, value) {
+                Some(tail) => tail,
+                None => return false,
+            }
+        };
+    }
+    rest.is_empty()
+}
+
+/// `a == b` for two slices of the same length, a word at a time: label values are short, and
+/// musl's `memcmp`, which `==` calls, compares a byte at a time.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        // `short_word` reads every byte of a slice shorter than 8, at the same places in both.
+        return short_word(a) == short_word(b);
+    }
+    // Whole words, then the last 8 bytes (overlapping the last whole word).
+    (0..n / 8).all(|i| word_at(a, i * 8) == word_at(b, i * 8))
+        && word_at(a, n - 8) == word_at(b, n - 8)
+}
+
+/// `rendered` after the escaped `value` and its closing quote, if it starts with them.
+#[cold]
+fn strip_escaped<'r>(mut rendered: &'r [u8], value: &[u8]) -> Option<&'r [u8]> {
+    for &b in value {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            b'\n' => b"\\n",
+            _ => std::slice::from_ref(&b),
+        };
+        rendered = rendered.strip_prefix(escaped)?;
+    }
+    rendered.strip_prefix(b"\"")
+}
+
+/// The raw values of rendered label pairs: the inverse of `write_label_pair` for these names.
+fn unescape_values(rendered: &str, names: &[String]) -> Vec<Vec<u8>> {
+    let mut rest = rendered.as_bytes();
+    let mut values = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        rest = rest
+            .get(name.len() + 2 + usize::from(i > 0)..)
+            .unwrap_or_default();
+        let mut value = Vec::new();
+        let mut bytes = rest.iter();
+        while let Some(&b) = bytes.next() {
+            match b {
+                b'"' => break,
+                b'\\' => value.push(match bytes.next() {
+                    Some(b'n') => b'\n',
+                    Some(&other) => other,
+                    None => break,
+                }),
+                _ => value.push(b),
+            }
+        }
+        rest = bytes.as_slice();
+        values.push(value);
+    }
+    values
+}
+
+/// Renders `values` (as many as `names`) as the wire shows them.
+fn render<V: AsRef<str>>(names: &[String], values: &[V]) -> Box<str> {
+    let mut key = Vec::new();
     for (i, (name, value)) in names.iter().zip(values).enumerate() {
         if i > 0 {
             key.push(b',');
         }
-        write_label_pair(key, name, value.as_ref());
+        write_label_pair(&mut key, name, value.as_ref());
     }
     // Label names and values are `str`, and escaping keeps UTF-8 whole.
-    std::str::from_utf8(key).unwrap_or_default()
+    String::from_utf8(key).unwrap_or_default().into_boxed_str()
+}
+
+/// The hash of a series from its rendered labels, as [`hash_values`] gives it from the raw
+/// values: for a table that grows. Out of line, so that each series type's slow path does not
+/// carry a copy.
+#[inline(never)]
+fn hash_rendered(seeds: [u64; 2], rendered: &str, names: &[String]) -> u64 {
+    let values = unescape_values(rendered, names);
+    hash_values(seeds, values.iter().map(Vec::as_slice)).0
+}
+
+/// Calls `f` with `values` as `&str`s, on the stack for up to 8 of them.
+#[inline]
+fn with_strs<V: AsRef<str>, T>(values: &[V], f: impl FnOnce(&[&str]) -> T) -> T {
+    const ON_STACK: usize = 8;
+    if values.len() <= ON_STACK {
+        let mut strs = [""; ON_STACK];
+        for (s, v) in strs.iter_mut().zip(values) {
+            *s = v.as_ref();
+        }
+        f(&strs[..values.len()])
+    } else {
+        f(&values.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
+    }
+}
+
+/// Two seeds for a family's hash, hard to guess from outside the process: the family's heap
+/// address (randomised by the kernel), the clock's nanoseconds and a count of families, mixed.
+/// Not the standard library's `RandomState`: its keys cost the static binary 2 kB of code
+/// (thread-local storage and `getrandom`) for no stronger guarantee here than a collision
+/// costs, which is time, never a wrong series.
+fn family_seeds(salt: usize) -> [u64; 2] {
+    static FAMILIES: AtomicUsize = AtomicUsize::new(0);
+    let count = FAMILIES.fetch_add(1, Ordering::Relaxed) as u64;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let a = fold(salt as u64 ^ K, nanos ^ 0x243f_6a88_85a3_08d3);
+    let b = fold(a ^ count, K.rotate_left(17) ^ nanos.rotate_left(32));
+    [a, b | 1]
+}
+
+/// Sorts series by their rendered labels, in place and without allocating: a heapsort, whose
+/// few hundred bytes of code per series type keep the static binary small where the standard
+/// sort's instantiations for six types cost kilobytes each. It runs only when a family
+/// changed between scrapes.
+fn heapsort_by_labels<S: Series>(v: &mut [S]) {
+    fn sift_down<S: Series>(v: &mut [S], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child].labels_rendered() < v[child + 1].labels_rendered() {
+                child += 1;
+            }
+            if v[root].labels_rendered() >= v[child].labels_rendered() {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift_down(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
 }
 
 impl<S: Series> Family<S> {
     pub(crate) fn new(desc: Desc) -> Family<S> {
         let desc = Arc::new(desc);
-        let mut set = BTreeSet::new();
-        let mut single = None;
-        if desc.label_names.is_empty() {
-            // An unlabelled metric has its single series from the start, as in Python.
-            let s = S::new_series(&desc, Box::from(""));
-            set.insert(s.clone());
-            single = Some(s);
-        }
+        let seeds = family_seeds(Arc::as_ptr(&desc) as usize);
+        let (shards, single): (Box<[Shard<S>]>, _) = if desc.label_names.is_empty() {
+            // An unlabelled metric has its single series from the start, as in Python: put
+            // in place here, so that a family never looked up by labels has no copy of the
+            // lookup's slow path.
+            let single = S::new_series(&desc, Box::from(""));
+            let (hash, _) = hash_values(seeds, []);
+            let mut table = Table {
+                tags: vec![EMPTY; 8],
+                slots: vec![None, None, None, None, None, None, None, None],
+                len: 0,
+                used: 0,
+            };
+            table.place(hash, single.clone());
+            (Box::new([Shard(RwLock::new(table))]), Some(single))
+        } else {
+            let shards = (0..SHARDS)
+                .map(|_| Shard(RwLock::new(Table::default())))
+                .collect();
+            (shards, None)
+        };
+        let len = AtomicUsize::new(usize::from(single.is_some()));
         Family {
             inner: Arc::new(FamilyInner {
                 desc,
                 single,
-                series: Mutex::new(SeriesSet {
-                    set,
-                    key: Vec::new(),
-                }),
+                seeds,
+                shards,
+                len,
+                changed: AtomicBool::new(true),
+                sorted: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -123,21 +509,65 @@ impl<S: Series> Family<S> {
     }
 
     /// The series for these label values (in the order of the label names), created on first
-    /// use. Keep the returned handle to update it without a lookup.
+    /// use. Keep the returned handle to update it without a lookup. Finding a series that
+    /// exists allocates nothing.
     ///
     /// # Errors
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
     pub fn labels<V: AsRef<str>>(&self, values: &[V]) -> Result<S, MetricError> {
         self.check_count(values.len())?;
-        let mut series = lock(&self.inner.series);
-        let series = &mut *series;
-        let key = render_key(&mut series.key, &self.inner.desc.label_names, values);
-        if let Some(found) = series.set.get(key) {
-            return Ok(found.clone());
+        Ok(self.find_or_create(values))
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<Table<S>> {
+        let shards = &self.inner.shards;
+        &shards[(hash >> 32) as usize & (shards.len() - 1)].0
+    }
+
+    /// [`Family::labels`] after the count is checked.
+    #[inline]
+    pub(crate) fn find_or_create<V: AsRef<str>>(&self, values: &[V]) -> S {
+        let inner = &*self.inner;
+        let names = &inner.desc.label_names;
+        let (hash, escaped) =
+            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
+        let shard = self.shard(hash);
+        let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
+        {
+            let table = read(shard);
+            if let Some(i) = table.find(hash, matches) {
+                if let Some(found) = &table.slots[i] {
+                    return found.clone();
+                }
+            }
         }
-        let created = S::new_series(&self.inner.desc, Box::from(key));
-        series.set.insert(created.clone());
-        Ok(created)
+        // The slow path is not generic over the values' type: one copy per series type.
+        with_strs(values, |values| self.create(hash, escaped, values))
+    }
+
+    /// The rest of [`Family::find_or_create`] when the series was not found.
+    #[cold]
+    #[inline(never)]
+    fn create(&self, hash: u64, escaped: u64, values: &[&str]) -> S {
+        let inner = &*self.inner;
+        let names = &inner.desc.label_names;
+        let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
+        let mut table = write(self.shard(hash));
+        // Another thread may have created it between the two locks.
+        if let Some(i) = table.find(hash, matches) {
+            if let Some(found) = &table.slots[i] {
+                return found.clone();
+            }
+        }
+        let created = S::new_series(&inner.desc, render(names, values));
+        let seeds = inner.seeds;
+        table.insert(hash, created.clone(), |s| {
+            hash_rendered(seeds, s.labels_rendered(), names)
+        });
+        inner.len.fetch_add(1, Ordering::Relaxed);
+        inner.changed.store(true, Ordering::Release);
+        created
     }
 
     /// Removes the series with these label values; `Ok(true)` if it existed. Handles to it
@@ -147,25 +577,47 @@ impl<S: Series> Family<S> {
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
     pub fn remove<V: AsRef<str>>(&self, values: &[V]) -> Result<bool, MetricError> {
         self.check_count(values.len())?;
-        if self.inner.single.is_some() {
-            return Ok(false);
+        Ok(self.remove_checked(values))
+    }
+
+    pub(crate) fn remove_checked<V: AsRef<str>>(&self, values: &[V]) -> bool {
+        let inner = &*self.inner;
+        if inner.single.is_some() {
+            return false;
         }
-        let mut series = lock(&self.inner.series);
-        let series = &mut *series;
-        let key = render_key(&mut series.key, &self.inner.desc.label_names, values);
-        Ok(series.set.remove(key))
+        let names = &inner.desc.label_names;
+        let (hash, escaped) =
+            hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
+        let mut table = write(self.shard(hash));
+        let found = table.find(hash, |s| {
+            matches_rendered(s.labels_rendered(), names, values, escaped)
+        });
+        let removed = found.and_then(|i| table.remove(i)).is_some();
+        if removed {
+            inner.len.fetch_sub(1, Ordering::Relaxed);
+            inner.changed.store(true, Ordering::Release);
+        }
+        removed
     }
 
     /// Removes every series (of a labelled metric; an unlabelled one keeps its single series).
     pub fn clear(&self) {
-        if !self.inner.desc.label_names.is_empty() {
-            lock(&self.inner.series).set.clear();
+        let inner = &*self.inner;
+        if inner.single.is_some() {
+            return;
         }
+        for shard in inner.shards.iter() {
+            let mut table = write(&shard.0);
+            inner.len.fetch_sub(table.len, Ordering::Relaxed);
+            *table = Table::default();
+        }
+        lock(&inner.sorted).clear();
+        inner.changed.store(true, Ordering::Release);
     }
 
     /// The number of series.
     pub fn len(&self) -> usize {
-        lock(&self.inner.series).set.len()
+        self.inner.len.load(Ordering::Relaxed)
     }
 
     /// `true` if the family has no series.
@@ -184,11 +636,30 @@ impl<S: Series> Family<S> {
             })
     }
 
-    /// Calls `f` for every series, in label order, under the family's lock.
+    /// Calls `f` for every series, in label order. The order is kept in a copy, rebuilt (and
+    /// sorted) only when series were added or removed since the last call; the shards are
+    /// read-locked one at a time while copying, so lookups go on meanwhile.
     pub(crate) fn for_each_series(&self, mut f: impl FnMut(&S)) {
-        for s in &lock(&self.inner.series).set {
+        let inner = &*self.inner;
+        let mut sorted = lock(&inner.sorted);
+        if inner.changed.swap(false, Ordering::Acquire) {
+            self.copy_sorted(&mut sorted);
+        }
+        for s in sorted.iter() {
             f(s);
         }
+    }
+
+    /// Rebuilds the scrape's copy: every series, sorted.
+    #[inline(never)]
+    fn copy_sorted(&self, sorted: &mut Vec<S>) {
+        sorted.clear();
+        // Exactly the handles (8 bytes each), not a doubled capacity.
+        sorted.reserve_exact(self.inner.len.load(Ordering::Relaxed));
+        for shard in self.inner.shards.iter() {
+            sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
+        }
+        heapsort_by_labels(sorted);
     }
 
     pub(crate) fn desc(&self) -> &Desc {
@@ -495,5 +966,208 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(c.get(), 40_000.0);
+    }
+
+    /// Values whose escaped forms are prefixes of one another, or could be read as a
+    /// neighbour's: each is its own series, found again by the same values.
+    #[test]
+    fn lookups_compare_values_as_the_wire_escapes_them() {
+        let f: Family<Counter> =
+            Family::new(desc(MetricConfig::new("c", "", "counter").labels(["a", "b"])).unwrap());
+        let cases: &[[&str; 2]] = &[
+            ["a\\", "c"],  // a\ : its escape `a\\\\` starts like `a\"b`'s
+            ["a\"b", "c"], // a"b
+            ["a", "c"],
+            ["a\",b=\"c", ""], // spans the separator if read unescaped
+            ["a\nb", "\\"],
+            ["", ""],
+            ["", "\""],
+            ["\"", ""],
+            [Box::leak("x".repeat(70).into_boxed_str()), "y"], // longer than the 8-byte words
+            ["ünïcödé ✓", "tab\there"],
+        ];
+        for (round, values) in [1.0, 2.0].into_iter().zip([cases, cases]) {
+            for v in values {
+                f.labels(v).unwrap().inc();
+                assert_eq!(f.labels(v).unwrap().get(), round, "{v:?}");
+            }
+        }
+        assert_eq!(f.len(), cases.len());
+        let mut seen = Vec::new();
+        f.for_each_series(|s| seen.push(s.labels_rendered().to_string()));
+        let mut want: Vec<String> = cases
+            .iter()
+            .map(|v| render(f.label_names(), v).into())
+            .collect();
+        want.sort();
+        assert_eq!(seen, want, "sorted by the rendered labels");
+        for v in cases {
+            assert!(f.remove(v).unwrap(), "{v:?}");
+        }
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn unescaping_inverts_rendering() {
+        let names = ["a".to_string(), "long_name".to_string()];
+        for values in [["", ""], ["\\\"\n", "x"], ["a\\nb", "\"\""], ["ü", "\\"]] {
+            let rendered = render(&names, &values);
+            let raw = unescape_values(&rendered, &names);
+            assert_eq!(raw, values.map(|v| v.as_bytes().to_vec()), "{rendered}");
+        }
+    }
+
+    /// Threads creating the same series at once get one series each, and no increment is lost;
+    /// the scrape's copy follows additions and removals.
+    #[test]
+    fn concurrent_creation_makes_one_series_per_label_set() {
+        let f: Family<Counter> =
+            Family::new(desc(MetricConfig::new("c", "", "counter").labels(["id"])).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let f = f.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2000 {
+                        f.labels(&[((i * 7 + t) % 500).to_string()]).unwrap().inc();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(f.len(), 500);
+        let mut total = 0.0;
+        let mut seen = 0;
+        f.for_each_series(|s| {
+            total += s.get();
+            seen += 1;
+        });
+        assert_eq!((seen, total), (500, 8000.0));
+        f.remove(&["0"]).unwrap();
+        f.labels(&["new"]).unwrap();
+        let mut labels = Vec::new();
+        f.for_each_series(|s| labels.push(s.labels_rendered().to_string()));
+        assert_eq!(labels.len(), 500);
+        assert!(labels.contains(&"id=\"new\"".to_string()));
+        assert!(!labels.contains(&"id=\"0\"".to_string()));
+    }
+
+    #[test]
+    fn heapsort_orders_series_by_rendered_labels() {
+        let d = Arc::new(desc(MetricConfig::new("g", "", "gauge").labels(["a"])).unwrap());
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..60 {
+            let mut v: Vec<Gauge> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let value = (state % 50).to_string();
+                    Gauge::new_series(&d, render(&d.label_names, &[value]))
+                })
+                .collect();
+            let mut want: Vec<String> = v.iter().map(|s| s.labels_rendered().to_string()).collect();
+            want.sort();
+            heapsort_by_labels(&mut v);
+            let got: Vec<String> = v.iter().map(|s| s.labels_rendered().to_string()).collect();
+            assert_eq!(got, want, "len {len}");
+        }
+    }
+
+    #[test]
+    fn short_eq_compares_every_byte() {
+        for len in 0..40 {
+            let a: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+            assert!(short_eq(&a, &a.clone()), "{len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 1;
+                assert!(!short_eq(&a, &b), "len {len} at {at}");
+            }
+            assert!(!short_eq(&a, &a[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
+
+    /// Every byte position of every length up to 5 words is checked for bytes to escape.
+    #[test]
+    fn hashing_flags_values_with_bytes_to_escape() {
+        for len in 1..40 {
+            for at in 0..len {
+                for c in [b'\\', b'"', b'\n', b'a'] {
+                    let mut v = vec![b'x'; len];
+                    v[at] = c;
+                    let (_, escaped) = hash_values([1, 2], [&b"plain"[..], &v]);
+                    assert_eq!(escaped, u64::from(c != b'a') << 1, "len {len} at {at} {c}");
+                }
+            }
+        }
+        let (a, _) = hash_values([7, 8], [&b"ab"[..], b"c"]);
+        let (b, _) = hash_values([7, 8], [&b"a"[..], b"bc"]);
+        assert_ne!(a, b);
+    }
+
+    /// Series whose hashes are equal (as an attacker might choose, were the seed known) are
+    /// kept apart by their labels, also across removals (tombstones) and growth.
+    #[test]
+    fn tables_keep_apart_series_whose_hashes_collide() {
+        let d = Arc::new(desc(MetricConfig::new("g", "", "gauge").labels(["a"])).unwrap());
+        let names = d.label_names.clone();
+        let mut table: Table<Gauge> = Table::default();
+        let n = 100;
+        for i in 0..n {
+            let s = Gauge::new_series(&d, render(&names, &[i.to_string()]));
+            s.set(i as f64);
+            table.insert(42 + (i % 3) as u64, s, |s| 42 + s.get() as u64 % 3);
+        }
+        let find = |table: &Table<Gauge>, i: usize| {
+            let v = [i.to_string()];
+            table
+                .find(42 + (i % 3) as u64, |s| {
+                    matches_rendered(s.labels_rendered(), &names, &v, 0)
+                })
+                .and_then(|slot| table.slots[slot].as_ref().map(Gauge::get))
+        };
+        for i in 0..n {
+            assert_eq!(find(&table, i), Some(i as f64));
+        }
+        for i in (0..n).step_by(2) {
+            let slot = find_slot(&table, &names, i);
+            assert!(table.remove(slot).is_some());
+        }
+        for i in 0..n {
+            assert_eq!(find(&table, i), (i % 2 == 1).then_some(i as f64), "{i}");
+        }
+        assert_eq!(table.len, n / 2);
+    }
+
+    fn find_slot(table: &Table<Gauge>, names: &[String], i: usize) -> usize {
+        let v = [i.to_string()];
+        table
+            .find(42 + (i % 3) as u64, |s| {
+                matches_rendered(s.labels_rendered(), names, &v, 0)
+            })
+            .unwrap()
+    }
+
+    /// Creating and removing many series leaves the table no fuller than its live series need.
+    #[test]
+    fn churn_does_not_grow_a_family_without_bound() {
+        let f: Family<Gauge> =
+            Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["id"])).unwrap());
+        for round in 0..20 {
+            for i in 0..1000 {
+                f.labels(&[format!("{round}-{i}")]).unwrap();
+            }
+            for i in 0..1000 {
+                assert!(f.remove(&[format!("{round}-{i}")]).unwrap());
+            }
+        }
+        let slots: usize = f.inner.shards.iter().map(|s| read(&s.0).slots.len()).sum();
+        assert!(
+            slots <= 16 * 256,
+            "{slots} slots for 1000 live series at most"
+        );
+        assert!(f.is_empty());
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod family;
 #[cfg(feature = "process-stats")]
 pub(crate) mod process;
+mod typed;
 mod value;
 
 pub use collector::{CollectError, CollectedFamily, Collector};
@@ -29,6 +30,9 @@ pub use config::{
 pub(crate) use config::{exposed_names, Desc};
 pub use error::MetricError;
 pub use family::Family;
+pub use typed::{
+    CounterFamily, EnumFamily, GaugeFamily, HistogramFamily, InfoFamily, SummaryFamily, TypedFamily,
+};
 pub(crate) use value::lock;
 pub use value::{Counter, Enum, Gauge, Histogram, Info, Series, Summary};
 
@@ -258,18 +262,19 @@ impl Registry {
     where
         I: IntoIterator<Item = MetricConfig>,
     {
-        self.create_from(&mut configs.into_iter())
+        self.create_from(&mut configs.into_iter().map(MetricConfig::into_desc))
     }
 
-    /// [`Registry::create_metrics`], compiled once for every caller's iterator type.
+    /// Registers checked declarations, all or none: what [`Registry::create_metrics`] and the
+    /// typed constructors ([`Registry::counter`], …) share, compiled once.
     fn create_from(
         &mut self,
-        configs: &mut dyn Iterator<Item = MetricConfig>,
+        descs: &mut dyn Iterator<Item = Result<Desc, MetricError>>,
     ) -> Result<Metrics, MetricError> {
         let mut created = Metrics::default();
         let mut exposed = SortedNames::default();
-        for config in configs {
-            let desc = config.into_desc()?;
+        for desc in descs {
+            let desc = desc?;
             let name = desc.name.clone();
             for exposed_name in exposed_names(&name, desc.kind) {
                 if self.exposed.contains(&exposed_name) || exposed.contains(&exposed_name) {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::config::check_label_name;
-use super::{Desc, MetricError, MetricType};
+use super::{Desc, Family, Metric, MetricError, MetricType};
 use crate::wire::escape::write_label_pair;
 
 /// An `f64` updated atomically through its bit pattern.
@@ -29,6 +29,7 @@ impl AtomicF64 {
         self.0.store(v.to_bits(), AtomicOrdering::Relaxed);
     }
 
+    #[inline]
     fn add(&self, delta: f64) {
         let mut current = self.0.load(AtomicOrdering::Relaxed);
         loop {
@@ -57,6 +58,8 @@ pub trait Series:
     fn new_series(desc: &Arc<Desc>, labels: Box<str>) -> Self;
     #[doc(hidden)]
     fn labels_rendered(&self) -> &str;
+    #[doc(hidden)]
+    fn family_of(metric: &Metric) -> Option<&Family<Self>>;
 }
 
 mod sealed {
@@ -76,6 +79,12 @@ macro_rules! series {
             }
             fn labels_rendered(&self) -> &str {
                 &self.0.labels
+            }
+            fn family_of(metric: &Metric) -> Option<&Family<Self>> {
+                match metric {
+                    Metric::$ty(f) => Some(f),
+                    _ => None,
+                }
             }
         }
         impl Borrow<str> for $ty {
@@ -132,34 +141,109 @@ pub(crate) struct SeriesInner<V> {
 /// # Ok::<(), prometheus_aioexporter::MetricError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Counter(Arc<SeriesInner<AtomicF64>>);
-series!(
-    Counter,
-    AtomicF64,
-    MetricType::Counter,
-    |_d| AtomicF64::new(0.0)
-);
+pub struct Counter(Arc<SeriesInner<CounterValue>>);
+series!(Counter, CounterValue, MetricType::Counter, |_d| {
+    CounterValue::default()
+});
 
-impl Counter {
-    /// Adds one.
-    pub fn inc(&self) {
-        self.0.value.add(1.0);
+/// When the integer part reaches this, it is moved to the `f64` part, long before it could wrap
+/// (less than 2^32 per add, so 2^31 adds in flight would be needed to reach 2^64).
+const WHOLE_SPILL: u64 = 1 << 63;
+
+/// A counter's value: whole increments counted exactly in an integer, with one atomic add as
+/// the peers' integer counters do, and any other increment added to an `f64`; a read sums the
+/// two. So `inc()` never loops on a compare-and-swap, and an `f64` increment is as exact as
+/// adding it to an `f64` (more, when whole and fractional increments mix: the integer part
+/// loses nothing until it is converted at read).
+#[derive(Debug, Default)]
+pub(crate) struct CounterValue {
+    whole: AtomicU64,
+    fraction: AtomicF64,
+}
+
+impl CounterValue {
+    #[inline]
+    fn add_whole(&self, n: u64) {
+        let before = self.whole.fetch_add(n, AtomicOrdering::Relaxed);
+        if before < WHOLE_SPILL && before + n >= WHOLE_SPILL {
+            self.spill();
+        }
     }
 
-    /// Adds `v`.
+    /// Moves 2^63 from the integer part to the `f64` part; only the add that crossed it calls
+    /// this. A read racing with it (once per 2^63 of increments) can be off by 2^63.
+    #[cold]
+    fn spill(&self) {
+        self.fraction.add(WHOLE_SPILL as f64);
+        self.whole.fetch_sub(WHOLE_SPILL, AtomicOrdering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> f64 {
+        match self.whole.load(AtomicOrdering::Relaxed) {
+            // The f64 part as it is: `0.0 + -0.0` would lose the sign of a counter set to -0.
+            0 => self.fraction.get(),
+            whole => whole as f64 + self.fraction.get(),
+        }
+    }
+
+    fn set(&self, v: f64) {
+        self.whole.store(0, AtomicOrdering::Relaxed);
+        self.fraction.set(v);
+    }
+}
+
+impl Counter {
+    /// Adds one: a single atomic add.
+    #[inline]
+    pub fn inc(&self) {
+        self.0.value.add_whole(1);
+    }
+
+    /// Adds `v`. A whole `v` below 2^32 is a single atomic add, like [`Counter::inc`]; any
+    /// other is added to the counter's `f64` part, exactly as `f64` addition does.
     ///
     /// # Errors
     /// [`MetricError::NegativeIncrement`] if `v` is negative or NaN; the counter is unchanged.
+    #[inline]
     pub fn inc_by(&self, v: f64) -> Result<(), MetricError> {
-        if v.is_nan() || v < 0.0 {
+        let value = &self.0.value;
+        // Whole increments below 2^32 go to the integer part: `v` is one if converting it to
+        // a `u32` (which saturates, and takes NaN to 0) and back gives it again. This test
+        // comes first, so the common case costs one comparison; -0 passes it as 0.
+        let n = v as u32;
+        if f64::from(n) == v {
+            value.add_whole(u64::from(n));
+        } else if v >= 0.0 {
+            value.fraction.add(v);
+        } else {
+            // Negative or NaN.
             return Err(MetricError::NegativeIncrement { value: v });
         }
-        self.0.value.add(v);
         Ok(())
     }
 
+    /// Adds `n`, an integer: the peers' integer `inc_by`, without the check an `f64` needs.
+    /// Below 2^32 it is a single atomic add; above, it is added as an `f64` (exact up to 2^53).
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let bytes = registry.counter("sent_bytes", "Bytes sent.")?;
+    /// bytes.inc_by_u64(1500);
+    /// bytes.inc_by(0.5)?;
+    /// assert_eq!(bytes.get(), 1500.5);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    #[inline]
+    pub fn inc_by_u64(&self, n: u64) {
+        match u32::try_from(n) {
+            Ok(n) => self.0.value.add_whole(u64::from(n)),
+            Err(_) => self.0.value.fraction.add(n as f64),
+        }
+    }
+
     /// Sets the counter to `v`: for exporters that mirror a total kept elsewhere (a kernel
-    /// counter, another service's statistics). The caller keeps it monotonic.
+    /// counter, another service's statistics). The caller keeps it monotonic; an increment
+    /// racing with `set` may be lost, as it would be if it came just before.
     pub fn set(&self, v: f64) {
         self.0.value.set(v);
     }
@@ -167,6 +251,12 @@ impl Counter {
     /// The current value.
     pub fn get(&self) -> f64 {
         self.0.value.get()
+    }
+
+    /// Sets the counter back to zero (client_golang's `Reset`), for a counter that mirrors
+    /// one that restarted. Prometheus reads the drop as a counter reset.
+    pub fn reset(&self) {
+        self.0.value.set(0.0);
     }
 }
 
@@ -269,15 +359,39 @@ series!(Histogram, HistogramValue, MetricType::Histogram, |d| {
 impl Histogram {
     /// Records one observation. NaN counts only in the `+Inf` bucket (and makes the sum NaN).
     pub fn observe(&self, v: f64) {
-        let bounds = &self.0.value.desc.buckets;
-        let i = bounds
-            .iter()
-            .position(|&b| v <= b)
-            .unwrap_or(bounds.len() - 1);
-        if let Some(count) = self.0.value.counts.get(i) {
+        let value = &self.0.value;
+        let bounds = &value.desc.buckets;
+        // The first bound >= v, counted without a branch per bound: arbitrary values would
+        // mispredict a search. NaN is above no bound, so it goes to the last (+Inf).
+        let i = if v.is_nan() {
+            bounds.len() - 1
+        } else {
+            bounds.iter().fold(0, |i, &b| i + usize::from(v > b))
+        };
+        if let Some(count) = value.counts.get(i) {
             count.fetch_add(1, AtomicOrdering::Relaxed);
         }
-        self.0.value.sum.add(v);
+        value.sum.add(v);
+    }
+
+    /// Forgets every observation (client_golang's `Reset`): counts and sum back to zero. An
+    /// `observe` racing with it may be kept in part (its bucket but not its sum, or the
+    /// reverse).
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::Registry;
+    /// # let mut registry = Registry::new();
+    /// let h = registry.histogram("wait_seconds", "Wait.", [0.1, 1.0])?;
+    /// h.observe(0.5);
+    /// h.reset();
+    /// assert_eq!((h.count(), h.sum()), (0, 0.0));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn reset(&self) {
+        for count in self.0.value.counts.iter() {
+            count.store(0, AtomicOrdering::Relaxed);
+        }
+        self.0.value.sum.set(0.0);
     }
 
     /// Runs `f` and observes how long it took, in seconds, as Python's `Histogram.time()`
@@ -367,6 +481,12 @@ impl Summary {
     /// The number of observations.
     pub fn count(&self) -> u64 {
         self.0.value.count.load(AtomicOrdering::Relaxed)
+    }
+
+    /// Forgets every observation (client_golang's `Reset`): count and sum back to zero.
+    pub fn reset(&self) {
+        self.0.value.count.store(0, AtomicOrdering::Relaxed);
+        self.0.value.sum.set(0.0);
     }
 
     /// The sum of observations.
@@ -495,4 +615,68 @@ impl Enum {
 /// values stay meaningful after a panic elsewhere, and a scrape must not fail because of one.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_keep_whole_and_fractional_increments_exact() {
+        let c = Counter(Arc::new(SeriesInner {
+            labels: Box::from(""),
+            value: CounterValue::default(),
+        }));
+        let parts = |c: &Counter| {
+            (
+                c.0.value.whole.load(AtomicOrdering::Relaxed),
+                c.0.value.fraction.get(),
+            )
+        };
+        for _ in 0..3 {
+            c.inc_by(0.1).unwrap();
+        }
+        c.inc_by(1.0).unwrap();
+        c.inc();
+        c.inc_by_u64(1);
+        assert_eq!(c.get(), 3.0 + (0.1 + 0.1 + 0.1));
+        assert_eq!(parts(&c), (3, 0.1 + 0.1 + 0.1));
+        // Not whole, or too large for the integer part: the f64 part; -0 and 0: nothing.
+        let c = Counter(Arc::new(SeriesInner {
+            labels: Box::from(""),
+            value: CounterValue::default(),
+        }));
+        for v in [2.5, 1e10, 4294967296.0, f64::INFINITY] {
+            c.inc_by(v).unwrap();
+            assert_eq!(parts(&c).0, 0, "{v}");
+        }
+        c.inc_by(f64::from(u32::MAX)).unwrap();
+        c.inc_by(-0.0).unwrap();
+        c.inc_by(0.0).unwrap();
+        c.inc_by_u64(1 << 40);
+        assert_eq!(parts(&c), (u64::from(u32::MAX), f64::INFINITY));
+        for bad in [-1.0, -0.5, f64::NAN, f64::NEG_INFINITY] {
+            assert!(c.inc_by(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parts(&c), (u64::from(u32::MAX), f64::INFINITY));
+        c.set(7.0);
+        assert_eq!(c.get(), 7.0);
+        c.set(-0.0);
+        assert!(c.get().is_sign_negative(), "set keeps the value's bits");
+    }
+
+    /// The integer part moves to the f64 part at 2^63, long before it could wrap.
+    #[test]
+    fn counters_spill_the_integer_part_before_it_wraps() {
+        let c = CounterValue::default();
+        c.whole.store(WHOLE_SPILL - 2, AtomicOrdering::Relaxed);
+        c.add_whole(5);
+        assert_eq!(c.whole.load(AtomicOrdering::Relaxed), 3);
+        assert_eq!(c.fraction.get(), WHOLE_SPILL as f64);
+        assert_eq!(c.get(), WHOLE_SPILL as f64 + 3.0);
+        for _ in 0..3 {
+            c.add_whole(u64::from(u32::MAX));
+        }
+        assert!(c.get() > WHOLE_SPILL as f64);
+    }
 }
