@@ -1,5 +1,5 @@
 //! Logging to stderr: one line per event, with a UTC timestamp and a level, filtered by a global
-//! level.
+//! level. Every layer logs through it; it uses only the `wire` layer.
 //!
 //! This module owns the crate's only logging so an exporter needs no logging dependency and no
 //! setup: in a `FROM scratch` container stderr is what `docker logs` and Kubernetes collect, and

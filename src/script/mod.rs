@@ -1,4 +1,6 @@
 //! The script: an exporter written as one type with a few hooks, run by one line of `main`.
+//! The top layer: it uses the command line (`cli`), the exporter, the server's signals and the
+//! log.
 //!
 //! This is the Rust shape of Python's `PrometheusExporterScript`. [`PrometheusExporterScript`]
 //! declares the name, description and default port, and hooks for the command line, the
