@@ -17,6 +17,7 @@ use prometheus_aioexporter::MetricConfig;
 use crate::support::http::try_get;
 use crate::support::python::{json_field, json_string, python_client, run_python};
 use crate::support::test_server::TestServer;
+use crate::support::Rng;
 
 const SCRIPT: &str = include_str!("support/choose_encoder.py");
 
@@ -225,26 +226,6 @@ fn scrapers_headers_get_what_the_reference_answers() {
     }
     eprintln!("{table}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// xorshift64*, seeded per case.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
 }
 
 /// A header of 1 to 5 elements: media ranges we serve and some we do not, with versions,

@@ -13,6 +13,7 @@ use prometheus_aioexporter::{
 
 use crate::support::exposition::{check_openmetrics_semantics, parse, show};
 use crate::support::python::{json_string, python_client, run_python};
+use crate::support::Rng;
 
 /// Parses each body (one JSON string a line) with the Python client's OpenMetrics parser and
 /// prints `ok` or the error, one line per body.
@@ -27,26 +28,6 @@ for line in sys.stdin:
     except Exception as e:
         print('error', type(e).__name__, json.dumps(str(e)))
 "#;
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-}
 
 /// Floats that a format may refuse somewhere, and ordinary ones.
 const FLOATS: [f64; 16] = [
