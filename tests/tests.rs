@@ -39,3 +39,5 @@ mod script_hooks;
 #[cfg(feature = "server")]
 mod server;
 mod typed;
+#[cfg(feature = "server")]
+mod utf8_names;

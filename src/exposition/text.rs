@@ -5,7 +5,10 @@
 use std::sync::atomic::Ordering;
 
 use super::{Escaping, Format};
-use crate::registry::{lock, CollectedFamily, Desc, Family, Metric, MetricType, Series};
+use crate::registry::{
+    is_valid_metric_name, lock, write_name, CollectedFamily, Desc, Family, Metric, MetricType,
+    Scheme, Series,
+};
 use crate::wire::decimal::{push_short, write_u64};
 use crate::wire::escape::write_escaped;
 use crate::wire::float::write_float;
@@ -25,25 +28,56 @@ fn family_header(kind: MetricType, format: Format) -> (&'static str, &'static st
     }
 }
 
-/// How a scrape writes names: its format, and whether the negotiated escaping changes
-/// legacy names (only `dots` does: `_` becomes `__`).
+/// The forms of a family's label names per scheme, when one is outside the legacy set.
+type Forms = Option<Box<[Vec<String>; 4]>>;
+
+/// How a scrape writes names: its format, and the negotiated escaping (of which only `dots`
+/// changes legacy names: `_` becomes `__`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Style {
     format: Format,
-    dots: bool,
+    scheme: Scheme,
 }
 
 impl Style {
     pub(crate) fn new(format: Format, escaping: Escaping) -> Style {
-        Style {
-            format,
-            dots: escaping == Escaping::Dots,
+        let scheme = match escaping {
+            Escaping::AllowUtf8 => Scheme::Quoted,
+            Escaping::Underscores => Scheme::Underscores,
+            Escaping::Dots => Scheme::Dots,
+            Escaping::Values => Scheme::Values,
+        };
+        Style { format, scheme }
+    }
+
+    fn dots(self) -> bool {
+        self.scheme == Scheme::Dots
+    }
+
+    /// `true` if a metric name that is not legacy goes inside the braces, quoted:
+    /// `{"my.metric",a="x"} 1`.
+    fn quotes(self, legacy: bool) -> bool {
+        !legacy && self.scheme == Scheme::Quoted
+    }
+
+    /// Appends a metric name and a suffix outside braces. A legacy name as below; another is
+    /// escaped by the scheme: in the text format as one name with its suffix, as the
+    /// reference does, in OpenMetrics the family's name, then the suffix as is (see `suffix`).
+    fn metric_name(self, out: &mut Vec<u8>, name: &str, legacy: bool, suffix: &str) {
+        if legacy {
+            self.name(out, name);
+            self.suffix(out, suffix);
+        } else if self.format == Format::Text {
+            write_name(out, &[name, suffix], self.scheme, true);
+        } else {
+            write_name(out, &[name], self.scheme, true);
+            push_short(out, suffix.as_bytes());
         }
     }
 
     /// Appends a legacy name (or part of one) as the escaping writes it.
     fn name(self, out: &mut Vec<u8>, name: &str) {
-        if self.dots {
+        if self.dots() {
             for &b in name.as_bytes() {
                 write_dots_byte(out, b);
             }
@@ -68,9 +102,32 @@ impl Style {
         }
     }
 
-    /// Appends rendered label pairs (`a="x",b="y"`), their names escaped.
-    fn labels(self, out: &mut Vec<u8>, rendered: &str) {
-        if !self.dots {
+    /// Appends rendered label pairs (`a="x",b="y"`), their names escaped. With `forms`, the
+    /// pairs were rendered without their names (`="x",="y"`), which come from there.
+    fn labels(self, out: &mut Vec<u8>, rendered: &str, forms: &Forms) {
+        if let Some(forms) = forms {
+            let mut names = forms[self.scheme as usize].iter();
+            let mut in_value = false;
+            let mut backslash = false;
+            for &b in rendered.as_bytes() {
+                if in_value {
+                    if backslash {
+                        backslash = false;
+                    } else if b == b'\\' {
+                        backslash = true;
+                    } else if b == b'"' {
+                        in_value = false;
+                    }
+                } else if b == b'"' {
+                    in_value = true;
+                } else if b == b'=' {
+                    push_short(out, names.next().map_or("", String::as_str).as_bytes());
+                }
+                out.push(b);
+            }
+            return;
+        }
+        if !self.dots() {
             push_short(out, rendered.as_bytes());
             return;
         }
@@ -122,34 +179,29 @@ pub(crate) fn write_header(
     style: Style,
 ) {
     let (suffix, type_name) = family_header(kind, style.format);
+    let legacy = is_valid_metric_name(name);
+    let write_family_name = |out: &mut Vec<u8>| {
+        if legacy {
+            style.name(out, name);
+            style.name(out, suffix);
+        } else {
+            write_name(out, &[name, suffix], style.scheme, true);
+        }
+    };
     out.extend_from_slice(b"# HELP ");
-    style.name(out, name);
-    style.name(out, suffix);
+    write_family_name(out);
     out.push(b' ');
     write_escaped(out, help, style.format == Format::OpenMetrics);
     out.extend_from_slice(b"\n# TYPE ");
-    style.name(out, name);
-    style.name(out, suffix);
+    write_family_name(out);
     out.push(b' ');
     out.extend_from_slice(type_name.as_bytes());
     out.push(b'\n');
 }
 
-/// Appends `{labels,extra}` (or nothing when both are empty); both are rendered label pairs.
-fn write_label_set(out: &mut Vec<u8>, style: Style, labels: &str, extra: &str) {
-    if labels.is_empty() && extra.is_empty() {
-        return;
-    }
-    out.push(b'{');
-    style.labels(out, labels);
-    if !labels.is_empty() && !extra.is_empty() {
-        out.push(b',');
-    }
-    style.labels(out, extra);
-    out.push(b'}');
-}
-
-/// A sample line's name and labels: `name_suffix{labels,extra} `.
+/// A sample line's name and labels, `name_suffix{labels,extra} `, or `{"name_suffix",labels,extra} `
+/// for a name outside the legacy set when the scraper allows UTF-8. `labels` and `extra` are
+/// rendered label pairs (`extra` is an enum's state, an info's pairs).
 fn write_sample_start(
     out: &mut Vec<u8>,
     style: Style,
@@ -158,9 +210,24 @@ fn write_sample_start(
     labels: &str,
     extra: &str,
 ) {
-    style.name(out, &desc.name);
-    style.suffix(out, suffix);
-    write_label_set(out, style, labels, extra);
+    let quoted = style.quotes(desc.legacy_name);
+    if quoted {
+        out.push(b'{');
+        write_name(out, &[&desc.name, suffix], Scheme::Quoted, true);
+    } else {
+        style.metric_name(out, &desc.name, desc.legacy_name, suffix);
+    }
+    if !labels.is_empty() || !extra.is_empty() {
+        out.push(if quoted { b',' } else { b'{' });
+        style.labels(out, labels, &desc.label_forms);
+        if !labels.is_empty() && !extra.is_empty() {
+            out.push(b',');
+        }
+        style.labels(out, extra, &desc.state_forms);
+        out.push(b'}');
+    } else if quoted {
+        out.push(b'}');
+    }
     out.push(b' ');
 }
 
@@ -186,10 +253,15 @@ fn write_count(
 
 /// Appends a histogram bucket line: `name_bucket{labels,le="bound"} count`.
 fn write_bucket(out: &mut Vec<u8>, style: Style, desc: &Desc, labels: &str, bound: &str, n: u64) {
-    style.name(out, &desc.name);
-    style.suffix(out, "_bucket");
-    out.push(b'{');
-    style.labels(out, labels);
+    if style.quotes(desc.legacy_name) {
+        out.push(b'{');
+        write_name(out, &[&desc.name, "_bucket"], Scheme::Quoted, true);
+        out.push(b',');
+    } else {
+        style.metric_name(out, &desc.name, desc.legacy_name, "_bucket");
+        out.push(b'{');
+    }
+    style.labels(out, labels, &desc.label_forms);
     if !labels.is_empty() {
         out.push(b',');
     }
@@ -299,22 +371,30 @@ pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, styl
     let counter = family.kind == MetricType::Counter;
     let suffix = if counter { "_total" } else { "" };
     let mut left_out = 0;
+    let legacy = is_valid_metric_name(&family.name);
     for (values, value) in &family.samples {
         if counter && !counter_like_ok(style, *value) {
             left_out += 1;
             continue;
         }
-        style.name(out, &family.name);
-        style.suffix(out, suffix);
-        if !values.is_empty() {
+        let quoted = style.quotes(legacy);
+        if quoted {
             out.push(b'{');
+            write_name(out, &[&family.name, suffix], Scheme::Quoted, true);
+        } else {
+            style.metric_name(out, &family.name, legacy, suffix);
+        }
+        if !values.is_empty() {
+            out.push(if quoted { b',' } else { b'{' });
             for (i, (name, v)) in family.label_names.iter().zip(values).enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                style.name(out, name);
+                write_name(out, &[name], style.scheme, false);
                 write_label_value(out, v);
             }
+        }
+        if quoted || !values.is_empty() {
             out.push(b'}');
         }
         out.push(b' ');

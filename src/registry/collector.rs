@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::{is_valid_label_name, is_valid_metric_name, BoxError, MetricError, MetricType};
+use super::config::{check_declared_label, label_forms};
+use super::{is_valid_label_name, BoxError, MetricError, MetricType};
 
 /// Adds metric families at scrape time: the analogue of Python's
 /// `register_additional_collector`, for values that are cheaper to read all at once than to
@@ -106,7 +107,7 @@ impl CollectedFamily {
                 self.name = base.to_string();
             }
         }
-        if !is_valid_metric_name(&self.name) {
+        if self.name.is_empty() {
             return Err(MetricError::InvalidMetricName(self.name.clone()));
         }
         if !matches!(self.kind, MetricType::Counter | MetricType::Gauge) {
@@ -117,19 +118,17 @@ impl CollectedFamily {
             });
         }
         for (i, label) in self.label_names.iter().enumerate() {
-            if !is_valid_label_name(label) || label.starts_with("__") {
-                return Err(MetricError::InvalidLabelName {
-                    metric: self.name.clone(),
-                    label: label.clone(),
-                    reason: "expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with '__'",
-                });
-            }
+            check_declared_label(&self.name, label, &[])?;
             if self.label_names[..i].contains(label) {
                 return Err(MetricError::DuplicateLabelName {
                     metric: self.name.clone(),
                     label: label.clone(),
                 });
             }
+        }
+        if !self.label_names.iter().all(|l| is_valid_label_name(l)) {
+            // Names outside the legacy set: distinct once escaped, too (the legacy ones are).
+            label_forms(&self.name, &self.label_names, &[])?;
         }
         sort_samples(&mut self.samples);
         if self.samples.windows(2).any(|w| w[0].0 == w[1].0) {

@@ -152,7 +152,9 @@ impl IntoMetricType for &String {
     }
 }
 
-/// `true` if `name` is a valid metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// `true` if `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`: one every scraper
+/// reads as it is. Any other non-empty UTF-8 name can be declared too; it is quoted for a
+/// scraper that allows UTF-8 and escaped for the others.
 pub fn is_valid_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     match bytes.next() {
@@ -162,9 +164,119 @@ pub fn is_valid_metric_name(name: &str) -> bool {
     bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
-/// The names a family of `kind` called `name` puts on the wire, in either format: its family
-/// name and its samples' names. Two metrics must not share any, or a scraper would see one
-/// family twice.
+/// How a name is written for a scraper: the `escaping` schemes of Prometheus 3, in the order
+/// [`Desc`] keeps a name's forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `allow-utf-8`: a name outside the legacy set is quoted, `\`, `"` and newline escaped.
+    Quoted = 0,
+    /// `underscores`: each character outside the legacy set becomes `_`.
+    Underscores = 1,
+    /// `dots`: `_` becomes `__`, `.` `_dot_`, another character outside the set `__`; legacy
+    /// names too.
+    Dots = 2,
+    /// `values`: a name outside the legacy set becomes `U__`, `_` `__`, and each other
+    /// character outside the set `_<hex code point>_`.
+    Values = 3,
+}
+
+impl Scheme {
+    /// Every scheme, in index order.
+    pub(crate) const ALL: [Scheme; 4] = [
+        Scheme::Quoted,
+        Scheme::Underscores,
+        Scheme::Dots,
+        Scheme::Values,
+    ];
+}
+
+/// `true` if `c`, at character index `i`, is in the legacy set of a metric name (`metric`) or a
+/// label name: the Python client's `_is_legacy_metric_rune` / `_is_legacy_labelname_rune`.
+fn is_legacy_char(c: char, i: usize, metric: bool) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || (c.is_ascii_digit() && i > 0) || (metric && c == ':')
+}
+
+/// `true` if the concatenation of `parts` is a legacy metric (`metric`) or label name.
+fn is_legacy(parts: &[&str], metric: bool) -> bool {
+    let mut chars = parts.iter().flat_map(|p| p.chars()).enumerate().peekable();
+    chars.peek().is_some() && chars.all(|(i, c)| is_legacy_char(c, i, metric))
+}
+
+/// Appends the concatenation of `parts`, a metric (`metric`) or label name, as `scheme` writes
+/// it: the Python client's `escape_metric_name` / `escape_label_name` (0.26). Allocates only
+/// when `out` must grow, so a scrape can call it.
+pub(crate) fn write_name(out: &mut Vec<u8>, parts: &[&str], scheme: Scheme, metric: bool) {
+    let legacy = is_legacy(parts, metric);
+    let chars = parts.iter().flat_map(|p| p.chars()).enumerate();
+    let mut buf = [0u8; 4];
+    match scheme {
+        _ if legacy && scheme != Scheme::Dots => {
+            for part in parts {
+                out.extend_from_slice(part.as_bytes());
+            }
+        }
+        Scheme::Quoted => {
+            out.push(b'"');
+            for part in parts {
+                crate::wire::escape::write_escaped(out, part, true);
+            }
+            out.push(b'"');
+        }
+        Scheme::Underscores => {
+            for (i, c) in chars {
+                let c = if is_legacy_char(c, i, metric) { c } else { '_' };
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        Scheme::Dots => {
+            for (i, c) in chars {
+                match c {
+                    '_' => out.extend_from_slice(b"__"),
+                    '.' => out.extend_from_slice(b"_dot_"),
+                    c if is_legacy_char(c, i, metric) => out.push(c as u8),
+                    _ => out.extend_from_slice(b"__"),
+                }
+            }
+        }
+        Scheme::Values => {
+            out.extend_from_slice(b"U__");
+            for (i, c) in chars {
+                if c == '_' {
+                    out.extend_from_slice(b"__");
+                } else if is_legacy_char(c, i, metric) {
+                    out.push(c as u8);
+                } else {
+                    out.push(b'_');
+                    let code = u32::from(c);
+                    let digits = ((32 - code.leading_zeros()).max(1) + 3) / 4;
+                    for d in (0..digits).rev() {
+                        out.push(b"0123456789abcdef"[(code >> (4 * d) & 0xf) as usize]);
+                    }
+                    out.push(b'_');
+                }
+            }
+        }
+    }
+}
+
+/// [`write_name`] into a new `String`, for declarations.
+fn name_form(parts: &[&str], scheme: Scheme, metric: bool) -> String {
+    let mut out = Vec::new();
+    write_name(&mut out, parts, scheme, metric);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Marks the names of [`exposed_names`] that only the `dots` scheme writes: the other schemes
+/// write a legacy name as it is, so their names share one space, but under `dots` `a_b` is
+/// `a__b`, which is another legacy name.
+const DOTS_TAG: &str = "\0dots:";
+
+/// The names a family of `kind` called `name` puts on the wire, in either format and under
+/// every escaping a scraper may ask for: its family name and its samples' names. Two metrics
+/// must not share any, or a scraper would see one family twice. A name outside the legacy set
+/// adds its escaped forms (`a.b` is `a_b` for a scraper asking for underscores, so it clashes
+/// with a metric `a_b`); the text format escapes a sample's whole name, OpenMetrics its
+/// family's name before the suffix, and both spellings count.
 pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
     let suffixes: &[&str] = match kind {
         // `_created`: OpenMetrics reserves it for these types, even where it is not written.
@@ -174,10 +286,97 @@ pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
         MetricType::Summary => &["", "_sum", "_count", "_created"],
         MetricType::Info => &["", "_info"],
     };
-    suffixes.iter().map(|s| format!("{name}{s}")).collect()
+    let legacy = is_valid_metric_name(name);
+    let mut names = Vec::new();
+    for &s in suffixes {
+        names.push(format!("{name}{s}"));
+        let schemes: &[Scheme] = if legacy {
+            &[Scheme::Dots]
+        } else {
+            &[Scheme::Underscores, Scheme::Dots, Scheme::Values]
+        };
+        for &scheme in schemes {
+            let tag = if scheme == Scheme::Dots { DOTS_TAG } else { "" };
+            let whole = name_form(&[name, s], scheme, true);
+            let family = name_form(&[name], scheme, true);
+            names.push(format!("{tag}{whole}"));
+            names.push(format!("{tag}{family}{s}"));
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
-/// `true` if `name` is a valid label name, `[a-zA-Z_][a-zA-Z0-9_]*` (reserved `__` not checked).
+/// An exposed name as an error message shows it: the `dots` ones say so.
+pub(crate) fn describe_exposed(name: &str) -> String {
+    match name.strip_prefix(DOTS_TAG) {
+        Some(escaped) => format!("{escaped} (escaped with dots)"),
+        None => name.to_string(),
+    }
+}
+
+/// Checks that the label names of a metric (with those its type adds: `le`, `quantile`, an
+/// enum's own name) stay distinct under every escaping, and returns each name's forms when
+/// one of them is outside the legacy set (`None` when all are legacy: the fast path).
+pub(super) fn label_forms(
+    metric: &str,
+    labels: &[String],
+    reserved: &[&str],
+) -> Result<Option<Box<[Vec<String>; 4]>>, MetricError> {
+    // The type's names first, so that a collision names the declared label.
+    let all = || {
+        reserved
+            .iter()
+            .copied()
+            .chain(labels.iter().map(String::as_str))
+    };
+    for scheme in Scheme::ALL {
+        let forms: Vec<String> = all().map(|l| name_form(&[l], scheme, false)).collect();
+        for (i, (label, form)) in all().zip(&forms).enumerate() {
+            if forms[..i].contains(form) {
+                return Err(MetricError::InvalidLabelName {
+                    metric: metric.to_string(),
+                    label: label.to_string(),
+                    reason: collision_reason(scheme),
+                });
+            }
+            // What every scraper without UTF-8 names reads must not be reserved. (Under
+            // `dots`, which a scraper asks for knowingly, a label starting with `_` or a
+            // character outside the set starts with `__`, as the reference writes it.)
+            if scheme == Scheme::Underscores && form.starts_with("__") {
+                return Err(MetricError::InvalidLabelName {
+                    metric: metric.to_string(),
+                    label: label.to_string(),
+                    reason: "escaped with underscores it starts with '__', reserved for Prometheus",
+                });
+            }
+        }
+    }
+    if labels.iter().all(|l| is_valid_label_name(l)) {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(Scheme::ALL.map(|scheme| {
+        labels
+            .iter()
+            .map(|l| name_form(&[l], scheme, false))
+            .collect()
+    }))))
+}
+
+/// Why a label name was refused: it is written as another one of the metric (or as one its
+/// type adds) once escaped by `scheme`.
+fn collision_reason(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Quoted => "written as another label name of the metric",
+        Scheme::Underscores => "written as another label name of the metric once escaped with underscores (a scraper without UTF-8 names)",
+        Scheme::Dots => "written as another label name of the metric once escaped with dots",
+        Scheme::Values => "written as another label name of the metric once escaped with values",
+    }
+}
+
+/// `true` if `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*` (reserved `__` not
+/// checked). Other non-empty UTF-8 names can be declared too, as for metric names.
 pub fn is_valid_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     match bytes.next() {
@@ -268,7 +467,7 @@ impl MetricConfig {
     /// Checks the declaration and builds the metric's descriptor.
     pub(crate) fn into_desc(self) -> Result<Desc, MetricError> {
         let kind = self.kind?;
-        if !is_valid_metric_name(&self.name) {
+        if self.name.is_empty() {
             return Err(MetricError::InvalidMetricName(self.name));
         }
         // Counters and infos are exposed with a suffix the client adds, as Python's client
@@ -289,7 +488,7 @@ impl MetricConfig {
             _ => &[],
         };
         for (i, label) in self.labels.iter().enumerate() {
-            check_label_name(&name, label, reserved)?;
+            check_declared_label(&name, label, reserved)?;
             if self.labels[..i].contains(label) {
                 return Err(MetricError::DuplicateLabelName {
                     metric: name,
@@ -311,16 +510,18 @@ impl MetricConfig {
                 kind,
             });
         }
+        let label_forms = label_forms(&name, &self.labels, reserved)?;
         let buckets = match kind {
             MetricType::Histogram => check_buckets(&name, self.buckets)?,
             _ => Vec::new(),
         };
         let states = match kind {
             MetricType::Enum => {
-                if !is_valid_label_name(&name) || name.starts_with("__") {
+                if name.starts_with("__") {
                     return Err(MetricError::InvalidStates {
                         metric: name,
-                        reason: "an enum's name is also its state label, so it must match [a-zA-Z_][a-zA-Z0-9_]* and not start with '__'",
+                        reason:
+                            "an enum's name is also its state label, so it must not start with '__'",
                     });
                 }
                 check_states(&name, self.states.unwrap_or_default())?
@@ -334,8 +535,33 @@ impl MetricConfig {
             self.labels,
             buckets,
             states,
+            label_forms,
         ))
     }
+}
+
+/// Checks a declared label name: any non-empty UTF-8 name, but not one starting with `__`
+/// (reserved for Prometheus) nor one of `reserved` (the names the metric's type adds).
+/// Collisions once escaped are checked with all the names (`label_forms`).
+pub(super) fn check_declared_label(
+    metric: &str,
+    label: &str,
+    reserved: &[&str],
+) -> Result<(), MetricError> {
+    let reason = if label.is_empty() {
+        "a label name must not be empty"
+    } else if label.starts_with("__") {
+        "names starting with '__' are reserved for Prometheus"
+    } else if reserved.contains(&label) {
+        "reserved by the metric's type"
+    } else {
+        return Ok(());
+    };
+    Err(MetricError::InvalidLabelName {
+        metric: metric.to_string(),
+        label: label.to_string(),
+        reason,
+    })
 }
 
 pub(super) fn check_label_name(
@@ -417,8 +643,21 @@ pub struct Desc {
     pub(crate) bucket_labels: [Vec<String>; 2],
     /// Enum states.
     pub(crate) states: Vec<String>,
-    /// Enum state label pairs, e.g. `state="running"`, escaped once.
+    /// Enum state label pairs, e.g. `state="running"`, escaped once; without the name
+    /// (`="running"`) when the enum's name is not a legacy label name (`state_forms`).
     pub(crate) state_labels: Vec<String>,
+    /// For a family with a label name outside the legacy set: each label name as each
+    /// [`Scheme`] writes it. Its series' rendered labels then leave the names out
+    /// (`="x",="y"`), and a scrape writes them from here.
+    pub(crate) label_forms: Option<Box<[Vec<String>; 4]>>,
+    /// The enum's name as each [`Scheme`] writes it as a label name, when it is not a legacy
+    /// one.
+    pub(crate) state_forms: Option<Box<[Vec<String>; 4]>>,
+    /// The names series are rendered with: the label names, or as many empty names when
+    /// `label_forms` is set (empty for the legacy case, which renders with `label_names`).
+    blank_names: Vec<String>,
+    /// `true` if the name is a legacy metric name (written as it is, but under `dots`).
+    pub(crate) legacy_name: bool,
 }
 
 impl Desc {
@@ -429,6 +668,7 @@ impl Desc {
         label_names: Vec<String>,
         buckets: Vec<f64>,
         states: Vec<String>,
+        label_forms: Option<Box<[Vec<String>; 4]>>,
     ) -> Desc {
         let bucket_labels = [false, true].map(|canonical| {
             buckets
@@ -440,15 +680,24 @@ impl Desc {
                 })
                 .collect()
         });
+        let legacy_state = is_valid_label_name(&name);
+        let state_forms = (kind == MetricType::Enum && !legacy_state)
+            .then(|| Box::new(Scheme::ALL.map(|scheme| vec![name_form(&[&name], scheme, false)])));
         let state_labels = states
             .iter()
             .map(|s| {
                 let mut out = Vec::new();
-                write_label_pair(&mut out, &name, s);
+                let label = if legacy_state { name.as_str() } else { "" };
+                write_label_pair(&mut out, label, s);
                 String::from_utf8(out).unwrap_or_default()
             })
             .collect();
+        let blank_names = match label_forms {
+            Some(_) => vec![String::new(); label_names.len()],
+            None => Vec::new(),
+        };
         Desc {
+            legacy_name: is_valid_metric_name(&name),
             name,
             help,
             kind,
@@ -457,6 +706,17 @@ impl Desc {
             bucket_labels,
             states,
             state_labels,
+            label_forms,
+            state_forms,
+            blank_names,
+        }
+    }
+
+    /// The names a series' labels are rendered with (see `blank_names`).
+    pub(crate) fn rendered_names(&self) -> &[String] {
+        match self.label_forms {
+            Some(_) => &self.blank_names,
+            None => &self.label_names,
         }
     }
 

@@ -8,17 +8,19 @@ use crate::wire::float::write_float;
 /// Why a metric could not be declared or updated.
 ///
 /// Messages name the culprit and the accepted form, e.g.
-/// `invalid metric name 'a-b': expected [a-zA-Z_:][a-zA-Z0-9_:]*`. Its `Debug` shows the same
+/// `invalid metric name '': expected a non-empty UTF-8 name`. Its `Debug` shows the same
 /// message, as `MetricError(…)`.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum MetricError {
     /// The type name is not one of `counter gauge histogram summary info enum`.
     InvalidMetricType(String),
-    /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    /// The metric name is empty (any other UTF-8 name is accepted).
     InvalidMetricName(String),
-    /// A label name does not match `[a-zA-Z_][a-zA-Z0-9_]*`, starts with the reserved `__`,
-    /// or is reserved by the metric's type (`le`, `quantile`, an enum's own name).
+    /// A label name is empty, starts with the reserved `__`, is reserved by the metric's type
+    /// (`le`, `quantile`, an enum's own name), or is written as another label name of the
+    /// metric once names are escaped for a scraper (`a.b` and `a_b` under underscores); an
+    /// info key does not match `[a-zA-Z_][a-zA-Z0-9_]*`.
     InvalidLabelName {
         /// The metric being declared.
         metric: String,
@@ -135,7 +137,7 @@ impl fmt::Display for MetricError {
             MetricError::InvalidMetricName(n) => {
                 write!(
                     f,
-                    "invalid metric name '{n}': expected [a-zA-Z_:][a-zA-Z0-9_:]*"
+                    "invalid metric name '{n}': expected a non-empty UTF-8 name"
                 )
             }
             MetricError::InvalidLabelName {

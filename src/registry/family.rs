@@ -529,7 +529,7 @@ impl<S: Series> Family<S> {
     #[inline]
     pub(crate) fn find_or_create<V: AsRef<str>>(&self, values: &[V]) -> S {
         let inner = &*self.inner;
-        let names = &inner.desc.label_names;
+        let names = inner.desc.rendered_names();
         let (hash, escaped) =
             hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
         let shard = self.shard(hash);
@@ -551,7 +551,7 @@ impl<S: Series> Family<S> {
     #[inline(never)]
     fn create(&self, hash: u64, escaped: u64, values: &[&str]) -> S {
         let inner = &*self.inner;
-        let names = &inner.desc.label_names;
+        let names = inner.desc.rendered_names();
         let matches = |s: &S| matches_rendered(s.labels_rendered(), names, values, escaped);
         let mut table = write(self.shard(hash));
         // Another thread may have created it between the two locks.
@@ -585,7 +585,7 @@ impl<S: Series> Family<S> {
         if inner.single.is_some() {
             return false;
         }
-        let names = &inner.desc.label_names;
+        let names = inner.desc.rendered_names();
         let (hash, escaped) =
             hash_values(inner.seeds, values.iter().map(|v| v.as_ref().as_bytes()));
         let mut table = write(self.shard(hash));

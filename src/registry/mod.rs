@@ -23,11 +23,11 @@ mod typed;
 mod value;
 
 pub use collector::{CollectError, CollectedFamily, Collector};
+pub(crate) use config::{describe_exposed, exposed_names, write_name, Desc, Scheme};
 pub use config::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, IntoMetricType,
     MetricConfig, MetricType, DEFAULT_BUCKETS,
 };
-pub(crate) use config::{exposed_names, Desc};
 pub use error::MetricError;
 pub use family::Family;
 pub use typed::{
@@ -289,7 +289,7 @@ impl Registry {
                         });
                     return Err(MetricError::SeriesNameTaken {
                         metric: name,
-                        series: exposed_name,
+                        series: describe_exposed(&exposed_name),
                         owner: owner.map(|(n, _)| n.to_string()).unwrap_or_default(),
                     });
                 }
