@@ -294,7 +294,8 @@ fn collectors_are_encoded_after_registered_metrics() {
 #[test]
 fn invalid_collected_data_fails_the_whole_scrape() {
     for bad in [
-        CollectedFamily::new("bad-name", "", MetricType::Gauge),
+        CollectedFamily::new("", "", MetricType::Gauge),
+        CollectedFamily::new("g", "", MetricType::Gauge).labels(["a.b", "a_b"]),
         CollectedFamily::new("h", "", MetricType::Histogram),
         CollectedFamily::new("g", "", MetricType::Gauge).labels(["__x"]),
         CollectedFamily::new("z", "", MetricType::Gauge),

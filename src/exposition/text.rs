@@ -530,6 +530,182 @@ mod tests {
         }
     }
 
+    /// A registry with names outside the legacy set: a gauge with a UTF-8 label, a counter, a
+    /// histogram, an enum (whose name is its state label), a legacy name with a UTF-8 label,
+    /// and a collected family.
+    fn utf8_registry() -> crate::registry::Registry {
+        use crate::registry::{CollectedFamily, Collector, MetricConfig};
+        struct Fixed;
+        impl Collector for Fixed {
+            fn collect(
+                &mut self,
+                out: &mut Vec<CollectedFamily>,
+            ) -> Result<(), crate::registry::BoxError> {
+                let mut f = CollectedFamily::counter("c.d", "C.").labels(["k.v", "n"]);
+                f.add_sample(&["x", "y"], 2.0)?;
+                out.push(f);
+                Ok(())
+            }
+        }
+        let mut registry = crate::registry::Registry::new();
+        let metrics = registry
+            .create_metrics([
+                MetricConfig::new("my.gauge", "G.", "gauge").labels(["some.label", "code"]),
+                MetricConfig::new("ok_name", "O.", "gauge").labels(["ünï"]),
+                MetricConfig::new("req.count", "R.", "counter"),
+                MetricConfig::new("lat.s", "L.", "histogram")
+                    .labels(["a:b"])
+                    .buckets([1.0]),
+                MetricConfig::new("run.state", "S.", "enum").states(["up"]),
+            ])
+            .unwrap();
+        let g = metrics.gauge_family("my.gauge").unwrap();
+        g.labels(&["x\"=,y", "200"]).unwrap().set(1.0);
+        let o = metrics.gauge_family("ok_name").unwrap();
+        o.labels(&["v"]).unwrap().set(2.0);
+        metrics.counter("req.count").unwrap().inc();
+        let h = metrics.histogram_family("lat.s").unwrap();
+        h.labels(&["z"]).unwrap().observe(0.5);
+        registry.register_collector(Fixed);
+        registry
+    }
+
+    #[test]
+    fn utf8_names_per_format_and_escaping() {
+        let mut registry = utf8_registry();
+        let cases: &[(Format, Escaping, &str)] = &[
+            (
+                Format::Text,
+                Escaping::AllowUtf8,
+                "# HELP \"lat.s\" L.\n# TYPE \"lat.s\" histogram\n{\"lat.s_bucket\",\"a:b\"=\"z\",le=\"1\"} 1\n\
+                 {\"lat.s_bucket\",\"a:b\"=\"z\",le=\"+Inf\"} 1\n{\"lat.s_sum\",\"a:b\"=\"z\"} 0.5\n\
+                 {\"lat.s_count\",\"a:b\"=\"z\"} 1\n# HELP \"my.gauge\" G.\n# TYPE \"my.gauge\" gauge\n\
+                 {\"my.gauge\",\"some.label\"=\"x\\\"=,y\",code=\"200\"} 1\n# HELP ok_name O.\n\
+                 # TYPE ok_name gauge\nok_name{\"ünï\"=\"v\"} 2\n# HELP \"req.count_total\" R.\n\
+                 # TYPE \"req.count_total\" counter\n{\"req.count_total\"} 1\n\
+                 # HELP \"run.state\" S.\n# TYPE \"run.state\" gauge\n{\"run.state\",\"run.state\"=\"up\"} 1\n\
+                 # HELP \"c.d_total\" C.\n# TYPE \"c.d_total\" counter\n{\"c.d_total\",\"k.v\"=\"x\",n=\"y\"} 2\n",
+            ),
+            (
+                Format::Text,
+                Escaping::Underscores,
+                "# HELP lat_s L.\n# TYPE lat_s histogram\nlat_s_bucket{a_b=\"z\",le=\"1\"} 1\n\
+                 lat_s_bucket{a_b=\"z\",le=\"+Inf\"} 1\nlat_s_sum{a_b=\"z\"} 0.5\n\
+                 lat_s_count{a_b=\"z\"} 1\n# HELP my_gauge G.\n# TYPE my_gauge gauge\n\
+                 my_gauge{some_label=\"x\\\"=,y\",code=\"200\"} 1\n# HELP ok_name O.\n\
+                 # TYPE ok_name gauge\nok_name{_n_=\"v\"} 2\n# HELP req_count_total R.\n\
+                 # TYPE req_count_total counter\nreq_count_total 1\n# HELP run_state S.\n\
+                 # TYPE run_state gauge\nrun_state{run_state=\"up\"} 1\n# HELP c_d_total C.\n\
+                 # TYPE c_d_total counter\nc_d_total{k_v=\"x\",n=\"y\"} 2\n",
+            ),
+            (
+                Format::Text,
+                Escaping::Dots,
+                "# HELP lat_dot_s L.\n# TYPE lat_dot_s histogram\nlat_dot_s__bucket{a__b=\"z\",le=\"1\"} 1\n\
+                 lat_dot_s__bucket{a__b=\"z\",le=\"+Inf\"} 1\nlat_dot_s__sum{a__b=\"z\"} 0.5\n\
+                 lat_dot_s__count{a__b=\"z\"} 1\n# HELP my_dot_gauge G.\n# TYPE my_dot_gauge gauge\n\
+                 my_dot_gauge{some_dot_label=\"x\\\"=,y\",code=\"200\"} 1\n# HELP ok__name O.\n\
+                 # TYPE ok__name gauge\nok__name{__n__=\"v\"} 2\n# HELP req_dot_count__total R.\n\
+                 # TYPE req_dot_count__total counter\nreq_dot_count__total 1\n\
+                 # HELP run_dot_state S.\n# TYPE run_dot_state gauge\nrun_dot_state{run_dot_state=\"up\"} 1\n\
+                 # HELP c_dot_d__total C.\n# TYPE c_dot_d__total counter\nc_dot_d__total{k_dot_v=\"x\",n=\"y\"} 2\n",
+            ),
+            (
+                Format::OpenMetrics,
+                Escaping::AllowUtf8,
+                "# HELP \"lat.s\" L.\n# TYPE \"lat.s\" histogram\n{\"lat.s_bucket\",\"a:b\"=\"z\",le=\"1.0\"} 1\n\
+                 {\"lat.s_bucket\",\"a:b\"=\"z\",le=\"+Inf\"} 1\n{\"lat.s_sum\",\"a:b\"=\"z\"} 0.5\n\
+                 {\"lat.s_count\",\"a:b\"=\"z\"} 1\n# HELP \"my.gauge\" G.\n# TYPE \"my.gauge\" gauge\n\
+                 {\"my.gauge\",\"some.label\"=\"x\\\"=,y\",code=\"200\"} 1\n# HELP ok_name O.\n\
+                 # TYPE ok_name gauge\nok_name{\"ünï\"=\"v\"} 2\n# HELP \"req.count\" R.\n\
+                 # TYPE \"req.count\" counter\n{\"req.count_total\"} 1\n# HELP \"run.state\" S.\n\
+                 # TYPE \"run.state\" stateset\n{\"run.state\",\"run.state\"=\"up\"} 1\n\
+                 # HELP \"c.d\" C.\n# TYPE \"c.d\" counter\n{\"c.d_total\",\"k.v\"=\"x\",n=\"y\"} 2\n\
+                 # EOF\n",
+            ),
+            (
+                Format::OpenMetrics,
+                Escaping::Values,
+                "# HELP U__lat_2e_s L.\n# TYPE U__lat_2e_s histogram\nU__lat_2e_s_bucket{U__a_3a_b=\"z\",le=\"1.0\"} 1\n\
+                 U__lat_2e_s_bucket{U__a_3a_b=\"z\",le=\"+Inf\"} 1\nU__lat_2e_s_sum{U__a_3a_b=\"z\"} 0.5\n\
+                 U__lat_2e_s_count{U__a_3a_b=\"z\"} 1\n# HELP U__my_2e_gauge G.\n\
+                 # TYPE U__my_2e_gauge gauge\nU__my_2e_gauge{U__some_2e_label=\"x\\\"=,y\",code=\"200\"} 1\n\
+                 # HELP ok_name O.\n# TYPE ok_name gauge\nok_name{U___fc_n_ef_=\"v\"} 2\n\
+                 # HELP U__req_2e_count R.\n# TYPE U__req_2e_count counter\nU__req_2e_count_total 1\n\
+                 # HELP U__run_2e_state S.\n# TYPE U__run_2e_state stateset\nU__run_2e_state{U__run_2e_state=\"up\"} 1\n\
+                 # HELP U__c_2e_d C.\n# TYPE U__c_2e_d counter\nU__c_2e_d_total{U__k_2e_v=\"x\",n=\"y\"} 2\n\
+                 # EOF\n",
+            ),
+        ];
+        for &(format, escaping, want) in cases {
+            assert_eq!(
+                body(&mut registry, format, escaping),
+                want,
+                "{format:?} {escaping:?}"
+            );
+        }
+        // Text 0.0.4 is the public `encode`: underscores.
+        let mut out = Vec::new();
+        registry.encode(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            body(&mut registry, Format::Text, Escaping::Underscores)
+        );
+    }
+
+    #[test]
+    fn names_that_collide_once_escaped_are_refused() {
+        use crate::registry::{MetricConfig, MetricError, Registry};
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                "a_b",
+                "gauge",
+                "a.b",
+                "metric 'a.b' would expose 'a_b', which metric 'a_b' exposes already",
+            ),
+            (
+                "a.b",
+                "gauge",
+                "a-b",
+                "metric 'a-b' would expose 'a_b', which metric 'a.b' exposes already",
+            ),
+            (
+                "a_b_total",
+                "gauge",
+                "a.b",
+                "metric 'a.b' would expose 'a_b_total', which metric 'a_b_total' exposes already",
+            ),
+            (
+                "U__a_2e_b",
+                "gauge",
+                "a.b",
+                "metric 'a.b' would expose 'U__a_2e_b', which metric 'U__a_2e_b' exposes already",
+            ),
+            (
+                "x.y",
+                "histogram",
+                "x.y_count",
+                "metric 'x.y_count' would expose 'x.y_count', which metric 'x.y' exposes already",
+            ),
+        ];
+        for &(first, kind, second, message) in cases {
+            let mut registry = Registry::new();
+            registry
+                .create_metrics([MetricConfig::new(first, "", kind)])
+                .unwrap();
+            let second = match kind {
+                "histogram" => MetricConfig::new(second, "", "gauge"),
+                _ => MetricConfig::new(second, "", "counter"),
+            };
+            let err = registry.create_metrics([second]).unwrap_err();
+            assert!(
+                matches!(err, MetricError::SeriesNameTaken { .. }),
+                "{first}: {err}"
+            );
+            assert_eq!(err.to_string(), message);
+        }
+    }
+
     #[test]
     fn openmetrics_leaves_out_what_it_forbids_and_text_keeps_it() {
         let mut registry = crate::registry::Registry::new();

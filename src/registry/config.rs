@@ -287,24 +287,27 @@ pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
         MetricType::Info => &["", "_info"],
     };
     let legacy = is_valid_metric_name(name);
-    let mut names = Vec::new();
-    for &s in suffixes {
-        names.push(format!("{name}{s}"));
-        let schemes: &[Scheme] = if legacy {
-            &[Scheme::Dots]
-        } else {
-            &[Scheme::Underscores, Scheme::Dots, Scheme::Values]
-        };
-        for &scheme in schemes {
-            let tag = if scheme == Scheme::Dots { DOTS_TAG } else { "" };
-            let whole = name_form(&[name, s], scheme, true);
-            let family = name_form(&[name], scheme, true);
-            names.push(format!("{tag}{whole}"));
-            names.push(format!("{tag}{family}{s}"));
+    // The names as they are first, so that an error names the plain clash when there is one.
+    let mut names: Vec<String> = suffixes.iter().map(|s| format!("{name}{s}")).collect();
+    let schemes: &[Scheme] = if legacy {
+        &[Scheme::Dots]
+    } else {
+        &[Scheme::Underscores, Scheme::Dots, Scheme::Values]
+    };
+    for &scheme in schemes {
+        let tag = if scheme == Scheme::Dots { DOTS_TAG } else { "" };
+        let family = name_form(&[name], scheme, true);
+        for &s in suffixes {
+            for form in [
+                format!("{tag}{}", name_form(&[name, s], scheme, true)),
+                format!("{tag}{family}{s}"),
+            ] {
+                if !names.contains(&form) {
+                    names.push(form);
+                }
+            }
         }
     }
-    names.sort_unstable();
-    names.dedup();
     names
 }
 

@@ -712,8 +712,8 @@ mod tests {
     fn declarations_are_checked_with_messages_that_say_what_was_expected() {
         let cases: Vec<(MetricConfig, &str)> = vec![
             (
-                MetricConfig::new("a-b", "", "gauge"),
-                "invalid metric name 'a-b': expected [a-zA-Z_:][a-zA-Z0-9_:]*",
+                MetricConfig::new("", "", "gauge"),
+                "invalid metric name '': expected a non-empty UTF-8 name",
             ),
             (
                 MetricConfig::new("a", "", "gauges"),
@@ -724,9 +724,27 @@ mod tests {
                 "invalid label name '__x' for metric 'a': names starting with '__' are reserved for Prometheus",
             ),
             (
-                MetricConfig::new("a", "", "gauge").labels(["x-y"]),
-                "invalid label name 'x-y' for metric 'a': expected [a-zA-Z_][a-zA-Z0-9_]*",
+                MetricConfig::new("a", "", "gauge").labels([""]),
+                "invalid label name '' for metric 'a': a label name must not be empty",
             ),
+            (
+                MetricConfig::new("a", "", "gauge").labels(["x_y", "x-y"]),
+                "invalid label name 'x-y' for metric 'a': written as another label name of the metric once escaped with underscores (a scraper without UTF-8 names)",
+            ),
+
+            (
+                MetricConfig::new("a", "", "gauge").labels(["U__x_2e_y", "x.y"]),
+                "invalid label name 'x.y' for metric 'a': written as another label name of the metric once escaped with values",
+            ),
+            (
+                MetricConfig::new("a", "", "gauge").labels(["ü_x"]),
+                "invalid label name 'ü_x' for metric 'a': escaped with underscores it starts with '__', reserved for Prometheus",
+            ),
+            (
+                MetricConfig::new("a.b", "", "enum").states(["x"]).labels(["a_b"]),
+                "invalid label name 'a_b' for metric 'a.b': written as another label name of the metric once escaped with underscores (a scraper without UTF-8 names)",
+            ),
+
             (
                 MetricConfig::new("a", "", "gauge").labels(["x", "x"]),
                 "duplicate label name 'x' for metric 'a'",
@@ -777,7 +795,7 @@ mod tests {
             ),
         ];
         for (config, message) in cases {
-            let err = desc(config).unwrap_err();
+            let err = desc(config).map(|d| d.name).unwrap_err();
             assert_eq!(err.to_string(), message);
         }
     }
