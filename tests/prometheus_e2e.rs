@@ -132,8 +132,15 @@ fn metric_configs() -> Vec<MetricConfig> {
             .labels(["unit"])
             .states(STATES),
         MetricConfig::new("e2e_bulk", "Bulk.", "gauge").labels(["i", "pad"]),
+        // A UTF-8 name: Prometheus 2 asks for no escaping, so it gets underscores.
+        MetricConfig::new(UTF8_GAUGE.0, "UTF-8.", "gauge").labels([UTF8_GAUGE.1]),
     ]
 }
+
+/// A gauge named outside the legacy set (Prometheus 3's UTF-8 names), with such a label name
+/// and value; then both names as Prometheus 2 stores them, escaped with underscores.
+const UTF8_GAUGE: (&str, &str, &str, f64) = ("e2e.utf8-gauge", "código.ü", "ünï", 7.25);
+const UTF8_GAUGE_ESCAPED: (&str, &str) = ("e2e_utf8_gauge", "c_digo__");
 
 fn set_fixed_values(metrics: &Metrics) {
     let requests = metrics.counter_family("e2e_requests").unwrap();
@@ -166,6 +173,8 @@ fn set_fixed_values(metrics: &Metrics) {
         .unwrap()
         .set(CURRENT_STATE)
         .unwrap();
+    let utf8 = metrics.gauge_family(UTF8_GAUGE.0).unwrap();
+    utf8.labels(&[UTF8_GAUGE.2]).unwrap().set(UTF8_GAUGE.3);
     let bulk = metrics.gauge_family("e2e_bulk").unwrap();
     let pad = bulk_pad();
     for i in 0..BULK_SERIES {
@@ -952,6 +961,8 @@ fn expected_series(openmetrics: bool) -> Vec<Expected> {
         out.push(("e2e_collected_total", own(&[("source", source)]), value));
     }
     out.push(("e2e_collected_gauge", Vec::new(), COLLECTED_GAUGE));
+    let (name, label) = UTF8_GAUGE_ESCAPED;
+    out.push((name, own(&[(label, UTF8_GAUGE.2)]), UTF8_GAUGE.3));
     let pad = bulk_pad();
     for i in [0, 1, 1234, BULK_SERIES - 1] {
         let labels = vec![("i", i.to_string()), ("pad", pad.clone())];
@@ -1075,6 +1086,7 @@ fn check_metadata(prometheus: &Prometheus, job: &Job<'_>, failures: &mut Vec<Str
         ("e2e_state", enum_type, "State."),
         (collected, "counter", "Collected."),
         ("e2e_collected_gauge", "gauge", "Collected gauge."),
+        (UTF8_GAUGE_ESCAPED.0, "gauge", "UTF-8."),
         (
             cpu,
             "counter",
