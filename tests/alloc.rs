@@ -192,8 +192,18 @@ mod scrape {
                 MetricConfig::new("alloc_size_bytes", "Sizes.", "summary"),
                 MetricConfig::new("alloc_build", "Build facts.", "info"),
                 MetricConfig::new("alloc_state", "State.", "enum").states(["starting", "running"]),
+                // UTF-8 names: label names written per scrape as the escaping asks.
+                MetricConfig::new("alloc.utf8", "UTF-8.", "gauge").labels(["host.name", "path"]),
+                MetricConfig::new("alloc.utf8_state", "State.", "enum").states(["a", "b"]),
             ])
             .expect("valid metrics");
+        let utf8 = metrics.gauge_family("alloc.utf8").expect("gauge");
+        let utf8: Vec<Gauge> = (0..10)
+            .map(|i| {
+                utf8.labels(&[format!("h.{i}"), "/x".into()])
+                    .expect("labels")
+            })
+            .collect();
         let counters = metrics.counter_family("alloc_requests").expect("counter");
         let gauges = metrics.gauge_family("alloc_temperature").expect("gauge");
         let mut handles: Vec<(Counter, Gauge)> = (0..series)
@@ -222,6 +232,9 @@ mod scrape {
             for (i, (counter, gauge)) in handles.iter().enumerate() {
                 counter.inc();
                 gauge.set(round as f64 * 0.5 + i as f64 * 0.25);
+            }
+            for gauge in &utf8 {
+                gauge.set(round as f64);
             }
             histogram.observe(round as f64 * 0.01);
             summary.observe(round as f64);
@@ -388,6 +401,35 @@ mod scrape {
             b"\n# EOF\n",
         );
         assert_eq!(allocs, 0, "allocations per {COUNTED_SCRAPES} scrapes");
+    }
+
+    #[test]
+    fn scrapes_with_utf8_names_allocate_nothing_in_steady_state() {
+        let cases = [
+            (
+                "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8",
+                &b"\n{\"alloc.utf8\",\"host.name\"=\"h.9\",path=\"/x\"} "[..],
+                &b"\n# EOF\n"[..],
+            ),
+            (
+                "text/plain;version=1.0.0;escaping=dots",
+                &b"\nalloc_dot_utf8{host_dot_name=\"h.9\",path=\"/x\"} "[..],
+                &b"\n"[..],
+            ),
+            (
+                "text/plain;version=1.0.0;escaping=values",
+                &b"\nU__alloc_2e_utf8__state{U__alloc_2e_utf8__state=\"a\"} "[..],
+                &b"\n"[..],
+            ),
+        ];
+        for (accept, contains, ending) in cases {
+            let escaping = &accept[accept.find("escaping=").unwrap_or(0)..];
+            let (allocs, _) = scrape_allocations(Some(accept), escaping, contains, ending);
+            assert_eq!(
+                allocs, 0,
+                "{accept}: allocations per {COUNTED_SCRAPES} scrapes"
+            );
+        }
     }
 
     /// Two scrapers whose scrapes overlap: the second request arrives while the first
