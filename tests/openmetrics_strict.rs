@@ -3,7 +3,8 @@
 //! a float goes: `Counter::set`, `inc_by`, `Gauge::set`, `observe` on histograms with and
 //! without negative buckets and on summaries, collected counters; label sets added, removed and
 //! cleared), with a scrape after every few calls; every scrape is parsed by the strict parser of
-//! the official Python client (`prometheus_client.openmetrics.parser`), and by ours.
+//! the official Python client (`prometheus_client.openmetrics.parser`), and by ours. Two of the
+//! metrics have UTF-8 names, which `encode_format` escapes with underscores.
 
 use std::sync::{Arc, Mutex};
 
@@ -88,6 +89,9 @@ fn declare(registry: &mut Registry) -> Metrics {
             MetricConfig::new("size_bytes", "S.", "summary").labels(["path"]),
             MetricConfig::new("build", "B.", "info"),
             MetricConfig::new("state", "S.", "enum").states(["up", "down"]),
+            // UTF-8 names, escaped with underscores (what `encode_format` writes).
+            MetricConfig::new("utf8.events", "U.", "counter").labels(["kind.ü"]),
+            MetricConfig::new("état", "E.", "enum").states(["up", "down"]),
         ])
         .unwrap()
 }
@@ -96,7 +100,18 @@ fn declare(registry: &mut Registry) -> Metrics {
 fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
     let label = rng.pick(&["a", "b", "c"]);
     let v = any_float(rng);
-    match rng.below(14) {
+    match rng.below(16) {
+        14 => metrics
+            .counter_family("utf8.events")
+            .unwrap()
+            .labels(&[label])
+            .unwrap()
+            .set(v),
+        15 => metrics
+            .enumeration("état")
+            .unwrap()
+            .set(rng.pick(&["up", "down"]))
+            .unwrap(),
         0 => metrics
             .counter_family("jobs")
             .unwrap()
