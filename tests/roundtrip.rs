@@ -655,23 +655,26 @@ fn empty_registries_expose_nothing_but_eof() {
 // Bad names never reach the wire
 // ---------------------------------------------------------------------------------------------
 
-const BAD_METRIC_NAMES: [&str; 12] = [
-    "",
-    "1a",
-    "a-b",
-    "a b",
-    "é",
-    "a\n",
-    "a\"",
-    "a{b}",
-    "a=b",
-    "a.b",
-    "0",
-    "\u{feff}a",
-];
+/// Metric names the crate refuses: only the empty one (any other UTF-8 name is accepted).
+const BAD_METRIC_NAMES: [&str; 1] = [""];
 
-const BAD_LABEL_NAMES: [&str; 12] = [
-    "", "1a", "a-b", "a b", "é", "a:b", "__x", "__name__", "a\n", "a\"", "a.b", "__",
+/// Label names the crate refuses: empty, reserved (`__…`), or reserved once escaped with
+/// underscores (`é_` is `__`).
+const BAD_LABEL_NAMES: [&str; 6] = ["", "__x", "__name__", "__", "é_", "\n_x"];
+
+/// Names outside the legacy sets, accepted and escaped with underscores on the wire (the
+/// default escaping), as metric names (first) and label names (second).
+const UTF8_NAMES: [(&str, &str, &str); 10] = [
+    ("1a", "_a", "_a"),
+    ("a-b", "a_b", "a_b"),
+    ("a b", "a_b", "a_b"),
+    ("é", "_", "_"),
+    ("a\n", "a_", "a_"),
+    ("a\"", "a_", "a_"),
+    ("a{b}", "a_b_", "a_b_"),
+    ("a.b", "a_b", "a_b"),
+    ("\u{feff}a", "_a", "_a"),
+    ("a:b", "a:b", "a_b"),
 ];
 
 const KINDS: [&str; 6] = ["counter", "gauge", "histogram", "summary", "info", "enum"];
@@ -711,8 +714,51 @@ fn bad_metric_names_are_refused_at_creation() {
             assert_refused(with_states(MetricConfig::new(name, "", kind), kind));
         }
     }
-    // An enum's name is also its state label, so it must be a label name too.
-    assert_refused(MetricConfig::new("a:b", "", "enum").states(["x"]));
+    // Names that another escapes to: refused whichever comes first.
+    for (name, escaped, _) in UTF8_NAMES {
+        if name.contains(':') {
+            continue;
+        }
+        for (first, second) in [(name, escaped), (escaped, name)] {
+            let mut registry = Registry::new();
+            registry
+                .create_metrics([MetricConfig::new(first, "", "gauge")])
+                .unwrap();
+            let err = registry
+                .create_metrics([MetricConfig::new(second, "", "gauge")])
+                .unwrap_err();
+            assert!(err.to_string().contains("exposes already"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn utf8_names_are_accepted_and_escaped_with_underscores() {
+    for (name, metric, label) in UTF8_NAMES {
+        let mut registry = Registry::new();
+        let metrics = registry
+            .create_metrics([
+                MetricConfig::new(name, "", "gauge"),
+                MetricConfig::new("m", "", "gauge").labels([name]),
+            ])
+            .unwrap();
+        metrics.gauge(name).unwrap().set(1.0);
+        metrics.gauge_family("m").unwrap().labels(&["v"]).unwrap();
+        for format in Format::ALL {
+            let mut body = Vec::new();
+            registry.encode_format(&mut body, format).unwrap();
+            let body = String::from_utf8(body).unwrap();
+            let families = exposition::parse(&body, format).unwrap();
+            let family = exposition::family(&families, metric);
+            assert_eq!(family.samples[0].value, 1.0, "{name:?}");
+            let m = exposition::family(&families, "m");
+            assert_eq!(
+                m.samples[0].labels,
+                [(label.into(), "v".into())],
+                "{name:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -732,6 +778,17 @@ fn bad_label_names_are_refused_at_creation() {
             .labels(["e"])
             .states(["x"]),
     );
+    // Label names that one escaping writes alike.
+    for labels in [["a.b", "a_b"], ["a-b", "a.b"], ["x.y", "U__x_2e_y"]] {
+        assert_refused(MetricConfig::new("m", "", "gauge").labels(labels));
+    }
+    assert_refused(
+        MetricConfig::new("e.x", "", "enum")
+            .labels(["e_x"])
+            .states(["x"]),
+    );
+    // An enum's name is also its state label: no ':'.
+    assert_refused(MetricConfig::new("a:b", "", "enum").states(["x"]));
 }
 
 #[test]
@@ -746,8 +803,10 @@ fn bad_info_keys_are_refused_and_keep_the_previous_pairs() {
         .labels(&["h"])
         .unwrap();
     info.set([("version", "1")]).unwrap();
-    for key in BAD_LABEL_NAMES.iter().chain(&["host"]) {
-        assert!(info.set([(*key, "x")]).is_err(), "{key:?} accepted");
+    // Info keys stay legacy label names.
+    let utf8 = UTF8_NAMES.iter().map(|n| n.0);
+    for key in BAD_LABEL_NAMES.into_iter().chain(utf8).chain(["host"]) {
+        assert!(info.set([(key, "x")]).is_err(), "{key:?} accepted");
     }
     assert!(info.set([("a", "x"), ("a", "y")]).is_err());
     let mut body = Vec::new();

@@ -2,6 +2,9 @@
 //! every name is legacy) and OpenMetrics 1.0, which of them and which name escaping a scraper
 //! asked for, and the exposition written to a file.
 //!
+//! Metric and label names may be any UTF-8; those outside the legacy sets are quoted or
+//! escaped as the negotiated [`Escaping`] says, per scrape and without allocating.
+//!
 //! It owns the bytes of a scrape: `# HELP` / `# TYPE` lines, sample lines and the closing
 //! `# EOF` ([`text`]), content negotiation ([`negotiate`], with the server), and node_exporter
 //! textfiles ([`textfile`], the only module here that does I/O). Both formats share one walk
@@ -45,9 +48,9 @@ pub enum Format {
 /// How names outside the legacy character set are written: the `escaping` parameter of
 /// Prometheus 3's `Accept` and of our `Content-Type`.
 ///
-/// Every name the registry holds today is legacy-valid, which `allow-utf-8`, `underscores` and
-/// `values` leave as they are; `dots` changes them too (`_` becomes `__`), so it is the one
-/// scheme that changes a body.
+/// Legacy names are left as they are by `allow-utf-8`, `underscores` and `values`; `dots`
+/// changes them too (`_` becomes `__`). Names outside the legacy set (declared UTF-8 names) are
+/// quoted, or escaped as each variant says, as the Python client writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 // Without the server nothing negotiates: only the default is used.
 #[cfg_attr(not(feature = "server"), allow(dead_code))]

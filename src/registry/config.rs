@@ -490,6 +490,14 @@ impl MetricConfig {
             MetricType::Enum => &enum_label,
             _ => &[],
         };
+        // An enum's name is also its state label. A ':' is in the legacy set of metric names
+        // but not of label names, so escaping would write the family and its label apart.
+        if kind == MetricType::Enum && (name.starts_with("__") || name.contains(':')) {
+            return Err(MetricError::InvalidStates {
+                metric: name,
+                reason: "an enum's name is also its state label, so it must not start with '__' nor contain ':'",
+            });
+        }
         for (i, label) in self.labels.iter().enumerate() {
             check_declared_label(&name, label, reserved)?;
             if self.labels[..i].contains(label) {
@@ -519,16 +527,7 @@ impl MetricConfig {
             _ => Vec::new(),
         };
         let states = match kind {
-            MetricType::Enum => {
-                if name.starts_with("__") {
-                    return Err(MetricError::InvalidStates {
-                        metric: name,
-                        reason:
-                            "an enum's name is also its state label, so it must not start with '__'",
-                    });
-                }
-                check_states(&name, self.states.unwrap_or_default())?
-            }
+            MetricType::Enum => check_states(&name, self.states.unwrap_or_default())?,
             _ => Vec::new(),
         };
         Ok(Desc::new(

@@ -939,7 +939,9 @@ fn refusal(spec: &MetricSpec, base: &str) -> Option<&'static str> {
         {
             Some("buckets") // no bound below +Inf is no histogram
         }
-        KindSpec::Enum(_) if !is_label_name(base) => Some("enum name"),
+        // An enum's name is also its state label: not reserved, and without ':' (which the
+        // label would escape and the family name would not).
+        KindSpec::Enum(_) if base.starts_with("__") || base.contains(':') => Some("enum name"),
         KindSpec::Enum(states)
             if states.is_empty() || repeated(states) || states.iter().any(String::is_empty) =>
         {
