@@ -104,6 +104,7 @@ impl Style {
 
     /// Appends rendered label pairs (`a="x",b="y"`), their names escaped. With `forms`, the
     /// pairs were rendered without their names (`="x",="y"`), which come from there.
+    #[inline(never)]
     fn labels(self, out: &mut Vec<u8>, rendered: &str, forms: &Forms) {
         if let Some(forms) = forms {
             let mut names = forms[self.scheme as usize].iter();
@@ -201,7 +202,9 @@ pub(crate) fn write_header(
 
 /// A sample line's name and labels, `name_suffix{labels,extra} `, or `{"name_suffix",labels,extra} `
 /// for a name outside the legacy set when the scraper allows UTF-8. `labels` and `extra` are
-/// rendered label pairs (`extra` is an enum's state, an info's pairs).
+/// rendered label pairs (`extra` is an enum's state, an info's pairs). Out of line: each
+/// metric type's walk calls it.
+#[inline(never)]
 fn write_sample_start(
     out: &mut Vec<u8>,
     style: Style,
@@ -252,6 +255,7 @@ fn write_count(
 }
 
 /// Appends a histogram bucket line: `name_bucket{labels,le="bound"} count`.
+#[inline(never)]
 fn write_bucket(out: &mut Vec<u8>, style: Style, desc: &Desc, labels: &str, bound: &str, n: u64) {
     if style.quotes(desc.legacy_name) {
         out.push(b'{');

@@ -198,65 +198,69 @@ fn is_legacy_char(c: char, i: usize, metric: bool) -> bool {
 
 /// `true` if the concatenation of `parts` is a legacy metric (`metric`) or label name.
 fn is_legacy(parts: &[&str], metric: bool) -> bool {
-    let mut chars = parts.iter().flat_map(|p| p.chars()).enumerate().peekable();
-    chars.peek().is_some() && chars.all(|(i, c)| is_legacy_char(c, i, metric))
+    let mut i = 0;
+    for part in parts {
+        for c in part.chars() {
+            if !is_legacy_char(c, i, metric) {
+                return false;
+            }
+            i += 1;
+        }
+    }
+    i > 0
 }
 
 /// Appends the concatenation of `parts`, a metric (`metric`) or label name, as `scheme` writes
 /// it: the Python client's `escape_metric_name` / `escape_label_name` (0.26). Allocates only
 /// when `out` must grow, so a scrape can call it.
 pub(crate) fn write_name(out: &mut Vec<u8>, parts: &[&str], scheme: Scheme, metric: bool) {
-    let legacy = is_legacy(parts, metric);
-    let chars = parts.iter().flat_map(|p| p.chars()).enumerate();
-    let mut buf = [0u8; 4];
-    match scheme {
-        _ if legacy && scheme != Scheme::Dots => {
-            for part in parts {
-                out.extend_from_slice(part.as_bytes());
-            }
+    if scheme != Scheme::Dots && is_legacy(parts, metric) {
+        for part in parts {
+            out.extend_from_slice(part.as_bytes());
         }
+        return;
+    }
+    match scheme {
         Scheme::Quoted => {
             out.push(b'"');
             for part in parts {
                 crate::wire::escape::write_escaped(out, part, true);
             }
             out.push(b'"');
+            return;
         }
-        Scheme::Underscores => {
-            for (i, c) in chars {
-                let c = if is_legacy_char(c, i, metric) { c } else { '_' };
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-        Scheme::Dots => {
-            for (i, c) in chars {
-                match c {
-                    '_' => out.extend_from_slice(b"__"),
-                    '.' => out.extend_from_slice(b"_dot_"),
-                    c if is_legacy_char(c, i, metric) => out.push(c as u8),
-                    _ => out.extend_from_slice(b"__"),
-                }
-            }
-        }
-        Scheme::Values => {
-            out.extend_from_slice(b"U__");
-            for (i, c) in chars {
-                if c == '_' {
-                    out.extend_from_slice(b"__");
-                } else if is_legacy_char(c, i, metric) {
-                    out.push(c as u8);
-                } else {
-                    out.push(b'_');
-                    let code = u32::from(c);
-                    let digits = ((32 - code.leading_zeros()).max(1) + 3) / 4;
-                    for d in (0..digits).rev() {
-                        out.push(b"0123456789abcdef"[(code >> (4 * d) & 0xf) as usize]);
-                    }
-                    out.push(b'_');
-                }
-            }
+        Scheme::Values => out.extend_from_slice(b"U__"),
+        Scheme::Underscores | Scheme::Dots => {}
+    }
+    let mut i = 0;
+    for part in parts {
+        for c in part.chars() {
+            write_char(out, c, is_legacy_char(c, i, metric), scheme);
+            i += 1;
         }
     }
+}
+
+/// Appends one character of a name that `scheme` escapes; `legacy` if it is in the set there.
+fn write_char(out: &mut Vec<u8>, c: char, legacy: bool, scheme: Scheme) {
+    let escaped: &[u8] = match (scheme, c) {
+        (Scheme::Dots | Scheme::Values, '_') => b"__",
+        (Scheme::Dots, '.') => b"_dot_",
+        // A legacy character is ASCII.
+        _ if legacy => return out.push(c as u8),
+        (Scheme::Dots, _) => b"__",
+        (Scheme::Values, _) => {
+            out.push(b'_');
+            let code = u32::from(c);
+            let digits = ((32 - code.leading_zeros()).max(1) + 3) / 4;
+            for d in (0..digits).rev() {
+                out.push(b"0123456789abcdef"[(code >> (4 * d) & 0xf) as usize]);
+            }
+            b"_"
+        }
+        _ => b"_",
+    };
+    out.extend_from_slice(escaped);
 }
 
 /// [`write_name`] into a new `String`, for declarations.
@@ -288,7 +292,7 @@ pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
     };
     let legacy = is_valid_metric_name(name);
     // The names as they are first, so that an error names the plain clash when there is one.
-    let mut names: Vec<String> = suffixes.iter().map(|s| format!("{name}{s}")).collect();
+    let mut names: Vec<String> = suffixes.iter().map(|s| [name, s].concat()).collect();
     let schemes: &[Scheme] = if legacy {
         &[Scheme::Dots]
     } else {
@@ -299,8 +303,8 @@ pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
         let family = name_form(&[name], scheme, true);
         for &s in suffixes {
             for form in [
-                format!("{tag}{}", name_form(&[name, s], scheme, true)),
-                format!("{tag}{family}{s}"),
+                [tag, &name_form(&[name, s], scheme, true)].concat(),
+                [tag, &family, s].concat(),
             ] {
                 if !names.contains(&form) {
                     names.push(form);
@@ -314,7 +318,7 @@ pub(crate) fn exposed_names(name: &str, kind: MetricType) -> Vec<String> {
 /// An exposed name as an error message shows it: the `dots` ones say so.
 pub(crate) fn describe_exposed(name: &str) -> String {
     match name.strip_prefix(DOTS_TAG) {
-        Some(escaped) => format!("{escaped} (escaped with dots)"),
+        Some(escaped) => [escaped, " (escaped with dots)"].concat(),
         None => name.to_string(),
     }
 }
