@@ -29,7 +29,7 @@ fn family_header(kind: MetricType, format: Format) -> (&'static str, &'static st
 }
 
 /// The forms of a family's label names per scheme, when one is outside the legacy set.
-type Forms = Option<Box<[Vec<String>; 4]>>;
+type Forms = Option<crate::registry::NameForms>;
 
 /// How a scrape writes names: its format, and the negotiated escaping (of which only `dots`
 /// changes legacy names: `_` becomes `__`).
@@ -107,7 +107,7 @@ impl Style {
     #[inline(never)]
     fn labels(self, out: &mut Vec<u8>, rendered: &str, forms: &Forms) {
         if let Some(forms) = forms {
-            let mut names = forms[self.scheme as usize].iter();
+            let mut names = forms.get(self.scheme as usize).into_iter().flatten();
             let mut in_value = false;
             let mut backslash = false;
             for &b in rendered.as_bytes() {

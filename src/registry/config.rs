@@ -330,46 +330,55 @@ pub(super) fn label_forms(
     metric: &str,
     labels: &[String],
     reserved: &[&str],
-) -> Result<Option<Box<[Vec<String>; 4]>>, MetricError> {
+) -> Result<Option<NameForms>, MetricError> {
     // The type's names first, so that a collision names the declared label.
-    let all = || {
-        reserved
-            .iter()
-            .copied()
-            .chain(labels.iter().map(String::as_str))
-    };
+    let mut all: Vec<&str> = reserved.to_vec();
+    all.extend(labels.iter().map(String::as_str));
     for scheme in Scheme::ALL {
-        let forms: Vec<String> = all().map(|l| name_form(&[l], scheme, false)).collect();
-        for (i, (label, form)) in all().zip(&forms).enumerate() {
-            if forms[..i].contains(form) {
-                return Err(MetricError::InvalidLabelName {
-                    metric: metric.to_string(),
-                    label: label.to_string(),
-                    reason: collision_reason(scheme),
-                });
-            }
-            // What every scraper without UTF-8 names reads must not be reserved. (Under
-            // `dots`, which a scraper asks for knowingly, a label starting with `_` or a
-            // character outside the set starts with `__`, as the reference writes it.)
-            if scheme == Scheme::Underscores && form.starts_with("__") {
-                return Err(MetricError::InvalidLabelName {
-                    metric: metric.to_string(),
-                    label: label.to_string(),
-                    reason: "escaped with underscores it starts with '__', reserved for Prometheus",
-                });
-            }
+        let mut forms: Vec<String> = Vec::with_capacity(all.len());
+        for label in &all {
+            let form = name_form(&[label], scheme, false);
+            let reason = if forms.contains(&form) {
+                collision_reason(scheme)
+            } else if scheme == Scheme::Underscores && form.starts_with("__") {
+                // What every scraper without UTF-8 names reads must not be reserved. (Under
+                // `dots`, which a scraper asks for knowingly, a label starting with `_` or a
+                // character outside the set starts with `__`, as the reference writes it.)
+                "escaped with underscores it starts with '__', reserved for Prometheus"
+            } else {
+                forms.push(form);
+                continue;
+            };
+            return Err(MetricError::InvalidLabelName {
+                metric: metric.to_string(),
+                label: label.to_string(),
+                reason,
+            });
         }
     }
-    if labels.iter().all(|l| is_valid_label_name(l)) {
-        return Ok(None);
-    }
-    Ok(Some(Box::new(Scheme::ALL.map(|scheme| {
-        labels
-            .iter()
-            .map(|l| name_form(&[l], scheme, false))
-            .collect()
-    }))))
+    Ok(name_forms(labels))
 }
+
+/// Each name as each [`Scheme`] writes it as a label name, in [`Scheme`] order; `None` when
+/// all are legacy (written as they are, but under `dots`, which the scrape does itself).
+fn name_forms(names: &[String]) -> Option<NameForms> {
+    if names.iter().all(|l| is_valid_label_name(l)) {
+        return None;
+    }
+    let mut forms = Vec::with_capacity(Scheme::ALL.len());
+    for scheme in Scheme::ALL {
+        forms.push(
+            names
+                .iter()
+                .map(|l| name_form(&[l], scheme, false))
+                .collect(),
+        );
+    }
+    Some(forms.into_boxed_slice())
+}
+
+/// The forms of names per [`Scheme`], indexed by it.
+pub(crate) type NameForms = Box<[Vec<String>]>;
 
 /// Why a label name was refused: it is written as another one of the metric (or as one its
 /// type adds) once escaped by `scheme`.
@@ -655,10 +664,10 @@ pub struct Desc {
     /// For a family with a label name outside the legacy set: each label name as each
     /// [`Scheme`] writes it. Its series' rendered labels then leave the names out
     /// (`="x",="y"`), and a scrape writes them from here.
-    pub(crate) label_forms: Option<Box<[Vec<String>; 4]>>,
+    pub(crate) label_forms: Option<NameForms>,
     /// The enum's name as each [`Scheme`] writes it as a label name, when it is not a legacy
     /// one.
-    pub(crate) state_forms: Option<Box<[Vec<String>; 4]>>,
+    pub(crate) state_forms: Option<NameForms>,
     /// The names series are rendered with: the label names, or as many empty names when
     /// `label_forms` is set (empty for the legacy case, which renders with `label_names`).
     blank_names: Vec<String>,
@@ -674,7 +683,7 @@ impl Desc {
         label_names: Vec<String>,
         buckets: Vec<f64>,
         states: Vec<String>,
-        label_forms: Option<Box<[Vec<String>; 4]>>,
+        label_forms: Option<NameForms>,
     ) -> Desc {
         let bucket_labels = [false, true].map(|canonical| {
             buckets
@@ -687,8 +696,10 @@ impl Desc {
                 .collect()
         });
         let legacy_state = is_valid_label_name(&name);
-        let state_forms = (kind == MetricType::Enum && !legacy_state)
-            .then(|| Box::new(Scheme::ALL.map(|scheme| vec![name_form(&[&name], scheme, false)])));
+        let state_forms = match kind {
+            MetricType::Enum => name_forms(std::slice::from_ref(&name)),
+            _ => None,
+        };
         let state_labels = states
             .iter()
             .map(|s| {
