@@ -787,6 +787,8 @@ fn bad_label_names_are_refused_at_creation() {
             .labels(["e_x"])
             .states(["x"]),
     );
+    // An info's label names stay legacy, as its keys.
+    assert_refused(MetricConfig::new("i", "", "info").labels(["a.b"]));
     // An enum's name is also its state label: no ':'.
     assert_refused(MetricConfig::new("a:b", "", "enum").states(["x"]));
 }

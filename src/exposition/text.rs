@@ -1,6 +1,10 @@
 //! The encoders: one walk over a registered metric or a collected family, writing its header
 //! lines and samples in a [`Format`]. Labels, `le` values and enum states come rendered from
-//! the registry; this writes names, numbers and the lines around them.
+//! the registry; this writes names, numbers and the lines around them. Names are written as
+//! the negotiated escaping says: a legacy name as it is (but under `dots`), another quoted
+//! (`{"my.metric",…}`) or escaped; a family with a label name outside the legacy set has its
+//! series rendered without names (`="x"`), and the names come from the forms its declaration
+//! computed for each scheme.
 
 use std::sync::atomic::Ordering;
 

@@ -513,6 +513,17 @@ impl MetricConfig {
         }
         for (i, label) in self.labels.iter().enumerate() {
             check_declared_label(&name, label, reserved)?;
+            // An info's keys, set later, are legacy label names and are checked against its
+            // label names as they are: so its label names stay legacy too, and no key can be
+            // written like one of them once escaped.
+            if kind == MetricType::Info && !is_valid_label_name(label) {
+                return Err(MetricError::InvalidLabelName {
+                    metric: name,
+                    label: label.clone(),
+                    reason:
+                        "an info's label names, like its keys, must match [a-zA-Z_][a-zA-Z0-9_]*",
+                });
+            }
             if self.labels[..i].contains(label) {
                 return Err(MetricError::DuplicateLabelName {
                     metric: name,

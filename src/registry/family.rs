@@ -737,6 +737,10 @@ mod tests {
                 "invalid label name 'x.y' for metric 'a': written as another label name of the metric once escaped with values",
             ),
             (
+                MetricConfig::new("i", "", "info").labels(["a.b"]),
+                "invalid label name 'a.b' for metric 'i': an info's label names, like its keys, must match [a-zA-Z_][a-zA-Z0-9_]*",
+            ),
+            (
                 MetricConfig::new("a", "", "gauge").labels(["ü_x"]),
                 "invalid label name 'ü_x' for metric 'a': escaped with underscores it starts with '__', reserved for Prometheus",
             ),
