@@ -270,6 +270,16 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
         }),
         Metric::Summary(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
+            if let Some(quantiles) = &desc.quantiles {
+                let pairs = quantiles.labels(style.format == Format::OpenMetrics);
+                s.inner().value.with_window(|window| {
+                    for (i, pair) in pairs.iter().enumerate() {
+                        write_sample_start(out, style, desc, "", labels, pair);
+                        write_float(out, window.quantile(i));
+                        out.push(b'\n');
+                    }
+                });
+            }
             let sum = s.sum();
             if counter_like_ok(style, sum) {
                 write_sample(out, style, desc, "_sum", labels, sum);

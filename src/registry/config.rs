@@ -2,7 +2,9 @@
 //! when it is created, and the parts of its exposition that never change, rendered then.
 
 use std::fmt;
+use std::time::Duration;
 
+use super::quantile::Objective;
 use super::MetricError;
 use crate::wire::escape::write_label_pair;
 use crate::wire::float::write_bound;
@@ -213,7 +215,15 @@ pub struct MetricConfig {
     labels: Vec<String>,
     buckets: Option<Vec<f64>>,
     states: Option<Vec<String>>,
+    quantiles: Option<Vec<(f64, f64)>>,
+    max_age: Option<Duration>,
+    age_buckets: Option<usize>,
 }
+
+/// client_golang's `DefMaxAge`: a summary's quantiles cover the last 10 minutes.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+/// client_golang's `DefAgeBuckets`: the window slides in steps of a fifth of its age.
+pub const DEFAULT_AGE_BUCKETS: usize = 5;
 
 impl MetricConfig {
     /// Declares a metric; `kind` is a [`MetricType`] or its name (`"counter"`, `"gauge"`,
@@ -230,6 +240,9 @@ impl MetricConfig {
             labels: Vec::new(),
             buckets: None,
             states: None,
+            quantiles: None,
+            max_age: None,
+            age_buckets: None,
         }
     }
 
@@ -257,6 +270,47 @@ impl MetricConfig {
         S: Into<String>,
     {
         self.states = Some(states.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The quantiles a summary exposes, as client_golang's `Objectives`: pairs of a quantile
+    /// and its allowed rank error, both in (0, 1); `(0.9, 0.01)` reports a value whose rank is
+    /// within 0.89 and 0.91 of the observations. Without this, a summary has only `_sum` and
+    /// `_count` (and its `observe` costs two atomic adds). The quantiles cover a sliding
+    /// window: [`MetricConfig::max_age`] and [`MetricConfig::age_buckets`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("rpc_seconds", "RPC time.", "summary")
+    ///         .quantiles([(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]),
+    /// ])?;
+    /// metrics.summary("rpc_seconds")?.observe(0.25);
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body).unwrap();
+    /// assert!(String::from_utf8(body).unwrap().contains("rpc_seconds{quantile=\"0.99\"} 0.25\n"));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn quantiles<I: IntoIterator<Item = (f64, f64)>>(mut self, objectives: I) -> MetricConfig {
+        self.quantiles = Some(objectives.into_iter().collect());
+        self
+    }
+
+    /// How far back a summary's quantiles look; [`DEFAULT_MAX_AGE`] (10 minutes) without this.
+    /// Only with [`MetricConfig::quantiles`].
+    pub fn max_age(mut self, max_age: Duration) -> MetricConfig {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// In how many steps the quantiles' window slides: observations leave it
+    /// `max_age / age_buckets` at a time, and each step keeps one more stream of the
+    /// observations per summary; [`DEFAULT_AGE_BUCKETS`] (5) without this. Only with
+    /// [`MetricConfig::quantiles`].
+    pub fn age_buckets(mut self, age_buckets: usize) -> MetricConfig {
+        self.age_buckets = Some(age_buckets);
         self
     }
 
@@ -311,6 +365,8 @@ impl MetricConfig {
                 kind,
             });
         }
+        let quantiles =
+            check_quantiles(&name, kind, self.quantiles, self.max_age, self.age_buckets)?;
         let buckets = match kind {
             MetricType::Histogram => check_buckets(&name, self.buckets)?,
             _ => Vec::new(),
@@ -327,15 +383,100 @@ impl MetricConfig {
             }
             _ => Vec::new(),
         };
-        Ok(Desc::new(
-            name,
-            self.description,
-            kind,
-            self.labels,
-            buckets,
-            states,
-        ))
+        let mut desc = Desc::new(name, self.description, kind, self.labels, buckets, states);
+        desc.quantiles = quantiles;
+        Ok(desc)
     }
+}
+
+/// A summary's quantile options, checked: the objectives sorted by quantile, the window, and
+/// the `quantile` label pairs rendered once (as client_golang writes them, and canonical).
+#[derive(Debug)]
+pub(crate) struct Quantiles {
+    pub(crate) objectives: Vec<Objective>,
+    pub(crate) max_age: Duration,
+    pub(crate) age_buckets: usize,
+    labels: [Vec<String>; 2],
+}
+
+impl Quantiles {
+    /// The `quantile="…"` pairs, in OpenMetrics' canonical form if `canonical`.
+    pub(crate) fn labels(&self, canonical: bool) -> &[String] {
+        &self.labels[usize::from(canonical)]
+    }
+}
+
+fn check_quantiles(
+    metric: &str,
+    kind: MetricType,
+    quantiles: Option<Vec<(f64, f64)>>,
+    max_age: Option<Duration>,
+    age_buckets: Option<usize>,
+) -> Result<Option<Quantiles>, MetricError> {
+    let option = |option| MetricError::InvalidOption {
+        metric: metric.to_string(),
+        option,
+        kind,
+    };
+    let invalid = |reason| MetricError::InvalidQuantiles {
+        metric: metric.to_string(),
+        reason,
+    };
+    let Some(pairs) = quantiles else {
+        return match (max_age, age_buckets) {
+            (None, None) => Ok(None),
+            (Some(_), _) => Err(option("max_age")),
+            (_, Some(_)) => Err(option("age_buckets")),
+        };
+    };
+    if kind != MetricType::Summary {
+        return Err(option("quantiles"));
+    }
+    let in_range = |x: f64| x > 0.0 && x < 1.0;
+    if pairs.iter().any(|&(q, _)| !in_range(q)) {
+        return Err(invalid("a quantile must be above 0 and below 1"));
+    }
+    if pairs.iter().any(|&(_, e)| !in_range(e)) {
+        return Err(invalid("an error must be above 0 and below 1"));
+    }
+    let mut objectives: Vec<Objective> = pairs
+        .into_iter()
+        .map(|(quantile, error)| Objective { quantile, error })
+        .collect();
+    objectives.sort_by(|a, b| a.quantile.total_cmp(&b.quantile));
+    if objectives
+        .windows(2)
+        .any(|w| w[0].quantile == w[1].quantile)
+    {
+        return Err(invalid("a quantile must be given once"));
+    }
+    let max_age = max_age.unwrap_or(DEFAULT_MAX_AGE);
+    if max_age.is_zero() {
+        return Err(invalid("the max age must be above zero"));
+    }
+    let age_buckets = age_buckets.unwrap_or(DEFAULT_AGE_BUCKETS);
+    if age_buckets == 0 || u32::try_from(age_buckets).is_err() {
+        return Err(invalid(
+            "the age buckets must be at least 1 (and fit in 32 bits)",
+        ));
+    }
+    let labels = [false, true].map(|canonical| {
+        objectives
+            .iter()
+            .map(|o| {
+                let mut s = b"quantile=\"".to_vec();
+                write_bound(&mut s, o.quantile, canonical);
+                s.push(b'"');
+                String::from_utf8(s).unwrap_or_default()
+            })
+            .collect()
+    });
+    Ok(Some(Quantiles {
+        objectives,
+        max_age,
+        age_buckets,
+        labels,
+    }))
 }
 
 pub(super) fn check_label_name(
@@ -419,6 +560,8 @@ pub struct Desc {
     pub(crate) states: Vec<String>,
     /// Enum state label pairs, e.g. `state="running"`, escaped once.
     pub(crate) state_labels: Vec<String>,
+    /// A summary's quantile options, when it has quantiles.
+    pub(crate) quantiles: Option<Quantiles>,
 }
 
 impl Desc {
@@ -457,6 +600,7 @@ impl Desc {
             bucket_labels,
             states,
             state_labels,
+            quantiles: None,
         }
     }
 

@@ -19,13 +19,14 @@ mod error;
 mod family;
 #[cfg(feature = "process-stats")]
 pub(crate) mod process;
+mod quantile;
 mod typed;
 mod value;
 
 pub use collector::{CollectError, CollectedFamily, Collector};
 pub use config::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, IntoMetricType,
-    MetricConfig, MetricType, DEFAULT_BUCKETS,
+    MetricConfig, MetricType, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_MAX_AGE,
 };
 pub(crate) use config::{exposed_names, Desc};
 pub use error::MetricError;
