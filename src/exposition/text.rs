@@ -237,7 +237,9 @@ fn counter_like_ok(style: Style, v: f64) -> bool {
 ///   `_count` with it, as OpenMetrics has either both or neither; the buckets stay;
 /// - a histogram with a negative bucket bound: `_sum` and `_count`, always, since the sum of
 ///   such a histogram is no counter (OpenMetrics forbids it even when it happens to be ≥ 0);
-/// - a summary sum that is negative or NaN: its `_sum` (its `_count` is still a count).
+/// - a summary sum that is negative or NaN: its `_sum` (its `_count` is still a count);
+/// - a summary quantile that is negative (the Python client's strict parser refuses them; NaN,
+///   a quantile without observations, is kept): its line.
 ///
 /// A family all of whose samples are left out is left out too.
 pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
@@ -274,9 +276,12 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
                 let pairs = quantiles.labels(style.format == Format::OpenMetrics);
                 s.inner().value.with_window(|window| {
                     for (i, pair) in pairs.iter().enumerate() {
-                        write_sample_start(out, style, desc, "", labels, pair);
-                        write_float(out, window.quantile(i));
-                        out.push(b'\n');
+                        let v = window.quantile(i);
+                        if style.format == Format::Text || !(v < 0.0) {
+                            write_sample_start(out, style, desc, "", labels, pair);
+                            write_float(out, v);
+                            out.push(b'\n');
+                        }
                     }
                 });
             }
