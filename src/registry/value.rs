@@ -499,8 +499,8 @@ fn observe_quantiles(window: &Mutex<Window>, v: f64) {
 }
 
 impl Summary {
-    /// Records one observation: two atomic adds, and with quantiles, a lock and a buffer push
-    /// (every 500 observations, a merge into the window's streams). NaN counts in `_count`
+    /// Records one observation: two atomic adds, and with quantiles, a lock, a clock read and
+    /// a buffer push (every 128 observations, a merge into the window's streams). NaN counts in `_count`
     /// and makes `_sum` NaN, but has no rank: the quantiles leave it out.
     pub fn observe(&self, v: f64) {
         let value = &self.0.value;
