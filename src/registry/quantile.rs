@@ -73,14 +73,23 @@ struct Stream {
     n: u64,
 }
 
+/// One target's part of the invariant, its slopes computed once: `above · r` for `r ≥ φn`,
+/// `below · (n − r)` under it.
+#[derive(Debug, Clone, Copy)]
+struct Slopes {
+    quantile: f64,
+    above: f64,
+    below: f64,
+}
+
 /// The targeted invariant: the largest `g + Δ` a tuple at rank `r` may have when `n`
 /// observations were seen.
-fn allowed(targets: &[Objective], r: f64, n: f64) -> f64 {
+fn allowed(targets: &[Slopes], r: f64, n: f64) -> f64 {
     targets.iter().fold(f64::MAX, |m, t| {
         let f = if r >= t.quantile * n {
-            2.0 * t.error * r / t.quantile
+            t.above * r
         } else {
-            2.0 * t.error * (n - r) / (1.0 - t.quantile)
+            t.below * (n - r)
         };
         m.min(f)
     })
@@ -88,7 +97,7 @@ fn allowed(targets: &[Objective], r: f64, n: f64) -> f64 {
 
 /// Merges each tuple into the next where the invariant allows, from the top down; the
 /// minimum is kept.
-fn compress(tuples: &mut Vec<Tuple>, n: u64, targets: &[Objective]) {
+fn compress(tuples: &mut Vec<Tuple>, n: u64, targets: &[Slopes]) {
     let len = tuples.len();
     if len < 3 {
         return;
@@ -112,7 +121,7 @@ fn compress(tuples: &mut Vec<Tuple>, n: u64, targets: &[Objective]) {
 impl Stream {
     /// Merges `sorted` (sorted by value, without NaN) into the stream through `scratch`, then
     /// compresses.
-    fn merge(&mut self, sorted: &[f64], scratch: &mut Vec<Tuple>, targets: &[Objective]) {
+    fn merge(&mut self, sorted: &[f64], scratch: &mut Vec<Tuple>, targets: &[Slopes]) {
         if sorted.is_empty() {
             return;
         }
@@ -145,7 +154,7 @@ impl Stream {
     }
 
     /// The value at quantile `q`, within the target's error; NaN when empty.
-    fn query(&self, q: f64, targets: &[Objective]) -> f64 {
+    fn query(&self, q: f64, targets: &[Slopes]) -> f64 {
         let Some(first) = self.tuples.first() else {
             return f64::NAN;
         };
@@ -182,7 +191,7 @@ pub(crate) struct Window {
     /// The declared objectives: what queries ask for.
     targets: Box<[Objective]>,
     /// The same with each error scaled by `1 / (1 + M)`: what the invariant uses.
-    invariant: Box<[Objective]>,
+    invariant: Box<[Slopes]>,
     streams: Box<[Stream]>,
     head: usize,
     head_expires: Instant,
@@ -207,9 +216,13 @@ impl Window {
             .fold(0.0f64, |m, t| m.max(2.0 * t.error / (1.0 - t.quantile)));
         let invariant = targets
             .iter()
-            .map(|t| Objective {
-                quantile: t.quantile,
-                error: t.error / (1.0 + steepest),
+            .map(|t| {
+                let error = t.error / (1.0 + steepest);
+                Slopes {
+                    quantile: t.quantile,
+                    above: 2.0 * error / t.quantile,
+                    below: 2.0 * error / (1.0 - t.quantile),
+                }
             })
             .collect();
         Window {
