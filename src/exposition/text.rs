@@ -277,7 +277,8 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
                 s.inner().value.with_window(|window| {
                     for (i, pair) in pairs.iter().enumerate() {
                         let v = window.quantile(i);
-                        if style.format == Format::Text || !(v < 0.0) {
+                        // NaN is kept: a quantile without observations.
+                        if style.format == Format::Text || v >= 0.0 || v.is_nan() {
                             write_sample_start(out, style, desc, "", labels, pair);
                             write_float(out, v);
                             out.push(b'\n');
