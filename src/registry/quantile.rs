@@ -73,6 +73,35 @@ struct Stream {
     n: u64,
 }
 
+/// Sorts `v` by `f64::total_cmp`: a heapsort, a few hundred bytes of code where the standard
+/// library's sorts, instantiated for `f64`, added kilobytes to a static binary (its size
+/// budget is tight), for 128 values at a time.
+fn heapsort(v: &mut [f64]) {
+    fn sift_down(v: &mut [f64], mut root: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= v.len() {
+                return;
+            }
+            if child + 1 < v.len() && v[child].total_cmp(&v[child + 1]).is_lt() {
+                child += 1;
+            }
+            if v[root].total_cmp(&v[child]).is_ge() {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    for i in (0..v.len() / 2).rev() {
+        sift_down(v, i);
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift_down(&mut v[..end], 0);
+    }
+}
+
 /// One target's part of the invariant, its slopes computed once: `above · r` for `r ≥ φn`,
 /// `below · (n − r)` under it.
 #[derive(Debug, Clone, Copy)]
@@ -140,7 +169,8 @@ impl Stream {
             let delta = if i == 0 || i == old {
                 0
             } else {
-                (allowed(targets, r as f64, self.n as f64).floor() as u64).saturating_sub(1)
+                // `as` rounds the non-negative bound down, as `floor` would.
+                (allowed(targets, r as f64, self.n as f64) as u64).saturating_sub(1)
             };
             scratch.push(Tuple { v, g: 1, delta });
             self.n += 1;
@@ -162,7 +192,12 @@ impl Stream {
         // The paper's query: the last tuple before the first whose highest possible rank
         // exceeds ⌈φn⌉ + f/2 (perks rounds f/2 up, which lets small streams answer one rank
         // too high: the 0.5 of three values came out as the largest).
-        let t = (q * n).ceil();
+        // ⌈φn⌉, without libm's `ceil` (not inlined on the baseline x86-64 target).
+        let t = q * n;
+        let t = match t as u64 as f64 {
+            whole if whole < t => whole + 1.0,
+            whole => whole,
+        };
         let bound = t + allowed(targets, t, n) / 2.0;
         let mut previous = first;
         let mut r = 0u64;
@@ -288,11 +323,8 @@ impl Window {
         // After a whole window without observations or scrapes, every stream is stale.
         if now >= self.head_expires + self.stream_duration * buckets {
             self.streams.iter_mut().for_each(Stream::clear);
-            let behind = now.duration_since(self.head_expires);
-            let periods = behind.as_nanos() / self.stream_duration.as_nanos() + 1;
-            let periods = u32::try_from(periods).unwrap_or(u32::MAX);
-            self.head_expires += self.stream_duration * periods;
-            self.head = (self.head + periods as usize) % self.streams.len();
+            // The periods start again from now (their phase was arbitrary anyway).
+            self.head_expires = now + self.stream_duration;
             return;
         }
         while now >= self.head_expires {
@@ -308,7 +340,7 @@ impl Window {
         if self.buffer.is_empty() {
             return;
         }
-        self.buffer.sort_unstable_by(f64::total_cmp);
+        heapsort(&mut self.buffer);
         for stream in self.streams.iter_mut() {
             stream.merge(&self.buffer, &mut self.scratch, &self.invariant);
         }
@@ -486,6 +518,26 @@ mod tests {
         window.observe(5.0, later);
         window.refresh(later);
         assert_eq!(window.quantile(2), 5.0);
+    }
+
+    #[test]
+    fn heapsort_sorts_as_total_cmp() {
+        let mut rng = Rng(3);
+        for len in [0, 1, 2, 3, 7, 128] {
+            let mut v: Vec<f64> = (0..len)
+                .map(|i| match i % 9 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => f64::NEG_INFINITY,
+                    _ => rng.unit() - 0.5,
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_by(f64::total_cmp);
+            heapsort(&mut v);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&v), bits(&want), "{len}");
+        }
     }
 
     #[test]
