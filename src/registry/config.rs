@@ -390,19 +390,20 @@ impl MetricConfig {
 }
 
 /// A summary's quantile options, checked: the objectives sorted by quantile, the window, and
-/// the `quantile` label pairs rendered once (as client_golang writes them, and canonical).
+/// the `quantile` label pairs rendered once (as client_golang writes them, which is also
+/// OpenMetrics' canonical form for quantiles).
 #[derive(Debug)]
 pub(crate) struct Quantiles {
     pub(crate) objectives: Vec<Objective>,
     pub(crate) max_age: Duration,
     pub(crate) age_buckets: usize,
-    labels: [Vec<String>; 2],
+    labels: Vec<String>,
 }
 
 impl Quantiles {
-    /// The `quantile="…"` pairs, in OpenMetrics' canonical form if `canonical`.
-    pub(crate) fn labels(&self, canonical: bool) -> &[String] {
-        &self.labels[usize::from(canonical)]
+    /// The `quantile="…"` pairs, the same in both formats.
+    pub(crate) fn labels(&self) -> &[String] {
+        &self.labels
     }
 }
 
@@ -413,15 +414,27 @@ fn check_quantiles(
     max_age: Option<Duration>,
     age_buckets: Option<usize>,
 ) -> Result<Option<Quantiles>, MetricError> {
-    let option = |option| MetricError::InvalidOption {
-        metric: metric.to_string(),
-        option,
-        kind,
-    };
-    let invalid = |reason| MetricError::InvalidQuantiles {
-        metric: metric.to_string(),
-        reason,
-    };
+    // Out of line: one copy of the error's construction rather than one per check.
+    #[cold]
+    #[inline(never)]
+    fn error(
+        metric: &str,
+        kind: MetricType,
+        option: &'static str,
+        reason: &'static str,
+    ) -> MetricError {
+        let metric = metric.to_string();
+        match reason {
+            "" => MetricError::InvalidOption {
+                metric,
+                option,
+                kind,
+            },
+            _ => MetricError::InvalidQuantiles { metric, reason },
+        }
+    }
+    let option = |option| error(metric, kind, option, "");
+    let invalid = |reason| error(metric, kind, "", reason);
     let Some(pairs) = quantiles else {
         return match (max_age, age_buckets) {
             (None, None) => Ok(None),
@@ -458,17 +471,17 @@ fn check_quantiles(
             "the age buckets must be at least 1 (and fit in 32 bits)",
         ));
     }
-    let labels = [false, true].map(|canonical| {
-        objectives
-            .iter()
-            .map(|o| {
-                let mut s = b"quantile=\"".to_vec();
-                write_bound(&mut s, o.quantile, canonical);
-                s.push(b'"');
-                String::from_utf8(s).unwrap_or_default()
-            })
-            .collect()
-    });
+    // One spelling serves both formats: a quantile in (0, 1) has a point or an exponent in
+    // Go's `%g` (`0.5`, `1e-05`), which is already OpenMetrics' canonical form.
+    let labels = objectives
+        .iter()
+        .map(|o| {
+            let mut s = b"quantile=\"".to_vec();
+            write_bound(&mut s, o.quantile, true);
+            s.push(b'"');
+            String::from_utf8(s).unwrap_or_default()
+        })
+        .collect();
     Ok(Some(Quantiles {
         objectives,
         max_age,

@@ -217,14 +217,18 @@ impl Stream {
     }
 }
 
+/// `at + d`, or `at` if that is past what an `Instant` holds (no panic, and no panic message
+/// in the binary).
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d).unwrap_or(at)
+}
+
 /// The quantiles of a summary over a sliding window, as client_golang keeps them: every
 /// observation goes into each of `age_buckets` streams; queries read the oldest (the head),
 /// which has seen between `max_age · (1 − 1/age_buckets)` and `max_age` of observations; every
 /// `max_age / age_buckets` the head is emptied and the next stream becomes the head.
 #[derive(Debug)]
 pub(crate) struct Window {
-    /// The declared objectives: what queries ask for.
-    targets: Box<[Objective]>,
     /// The same with each error scaled by `1 / (1 + M)`: what the invariant uses.
     invariant: Box<[Slopes]>,
     streams: Box<[Stream]>,
@@ -245,7 +249,10 @@ impl Window {
         now: Instant,
     ) -> Window {
         let age_buckets = age_buckets.max(1);
-        let stream_duration = (max_age / age_buckets as u32).max(Duration::from_nanos(1));
+        let stream_duration = max_age
+            .checked_div(age_buckets as u32)
+            .unwrap_or(max_age)
+            .max(Duration::from_nanos(1));
         let steepest = targets
             .iter()
             .fold(0.0f64, |m, t| m.max(2.0 * t.error / (1.0 - t.quantile)));
@@ -261,7 +268,6 @@ impl Window {
             })
             .collect();
         Window {
-            targets: targets.into(),
             invariant,
             streams: (0..age_buckets)
                 .map(|_| Stream {
@@ -270,7 +276,7 @@ impl Window {
                 })
                 .collect(),
             head: 0,
-            head_expires: now + stream_duration,
+            head_expires: later(now, stream_duration),
             stream_duration,
             buffer: Vec::with_capacity(BUFFER),
             scratch: Vec::with_capacity(SCRATCH),
@@ -300,12 +306,12 @@ impl Window {
         self.flush();
     }
 
-    /// The value at the `i`-th target's quantile over the window, as of the last
+    /// The value at quantile `q` (one of the targets) over the window, as of the last
     /// [`Window::refresh`]; NaN with no observations.
-    pub(crate) fn quantile(&self, i: usize) -> f64 {
-        match (self.targets.get(i), self.streams.get(self.head)) {
-            (Some(t), Some(head)) => head.query(t.quantile, &self.invariant),
-            _ => f64::NAN,
+    pub(crate) fn quantile(&self, q: f64) -> f64 {
+        match self.streams.get(self.head) {
+            Some(head) => head.query(q, &self.invariant),
+            None => f64::NAN,
         }
     }
 
@@ -319,20 +325,21 @@ impl Window {
     /// head's expiry), then empties the heads that expired by `now`.
     fn rotate(&mut self, now: Instant) {
         self.flush();
-        let buckets = self.streams.len() as u32;
-        // After a whole window without observations or scrapes, every stream is stale.
-        if now >= self.head_expires + self.stream_duration * buckets {
-            self.streams.iter_mut().for_each(Stream::clear);
-            // The periods start again from now (their phase was arbitrary anyway).
-            self.head_expires = now + self.stream_duration;
-            return;
-        }
+        let buckets = self.streams.len();
+        let mut cleared = 0;
         while now >= self.head_expires {
+            if cleared == buckets {
+                // A whole window without observations or scrapes: every stream is empty, and
+                // the periods start again from now (their phase was arbitrary anyway).
+                self.head_expires = later(now, self.stream_duration);
+                return;
+            }
+            cleared += 1;
             if let Some(head) = self.streams.get_mut(self.head) {
                 head.clear();
             }
             self.head = (self.head + 1) % self.streams.len();
-            self.head_expires += self.stream_duration;
+            self.head_expires = later(self.head_expires, self.stream_duration);
         }
     }
 
@@ -452,7 +459,7 @@ mod tests {
                     exact.sort_by(f64::total_cmp);
                     window.refresh(start);
                     for (k, t) in DEFAULT.iter().enumerate() {
-                        let got = window.quantile(k);
+                        let got = window.quantile(t.quantile);
                         let err = rank_error(&exact, t.quantile, got);
                         assert!(
                             err <= t.error,
@@ -500,7 +507,7 @@ mod tests {
                     .collect();
                 exact.sort_by(f64::total_cmp);
                 for (k, t) in DEFAULT.iter().enumerate() {
-                    let got = window.quantile(k);
+                    let got = window.quantile(t.quantile);
                     let err = rank_error(&exact, t.quantile, got);
                     assert!(
                         err <= t.error,
@@ -514,10 +521,10 @@ mod tests {
         // Ten quiet minutes: everything has aged out.
         let later = start + Duration::from_secs(1200 + 600);
         window.refresh(later);
-        assert!(window.quantile(0).is_nan());
+        assert!(window.quantile(0.5).is_nan());
         window.observe(5.0, later);
         window.refresh(later);
-        assert_eq!(window.quantile(2), 5.0);
+        assert_eq!(window.quantile(0.99), 5.0);
     }
 
     #[test]
@@ -545,23 +552,23 @@ mod tests {
         let start = Instant::now();
         let mut window = Window::new(&DEFAULT, Duration::from_secs(60), 1, start);
         window.refresh(start);
-        assert!(window.quantile(0).is_nan());
+        assert!(window.quantile(0.5).is_nan());
         window.observe(f64::NAN, start);
         window.refresh(start);
-        assert!(window.quantile(0).is_nan(), "NaN is left out");
+        assert!(window.quantile(0.5).is_nan(), "NaN is left out");
         for v in [f64::NEG_INFINITY, 1.0, f64::INFINITY] {
             window.observe(v, start);
         }
         window.refresh(start);
-        assert_eq!(window.quantile(0), 1.0);
-        assert_eq!(window.quantile(2), f64::INFINITY);
+        assert_eq!(window.quantile(0.5), 1.0);
+        assert_eq!(window.quantile(0.99), f64::INFINITY);
         window.clear();
         window.refresh(start);
-        assert!(window.quantile(1).is_nan());
+        assert!(window.quantile(0.9).is_nan());
         // One bucket: emptied every max age.
         window.observe(1.0, start);
         window.refresh(start + Duration::from_secs(60));
-        assert!(window.quantile(0).is_nan());
+        assert!(window.quantile(0.5).is_nan());
     }
 
     /// The tuples kept stay few: for a million observations in one window, with the default
