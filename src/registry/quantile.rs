@@ -506,7 +506,7 @@ mod tests {
                     .map(|&(_, v)| v)
                     .collect();
                 exact.sort_by(f64::total_cmp);
-                for (k, t) in DEFAULT.iter().enumerate() {
+                for t in &DEFAULT {
                     let got = window.quantile(t.quantile);
                     let err = rank_error(&exact, t.quantile, got);
                     assert!(
