@@ -121,7 +121,7 @@ pub use registry::{
     CollectError, CollectedFamily, Collector, Counter, CounterFamily, Enum, EnumFamily, Family,
     Gauge, GaugeFamily, Histogram, HistogramFamily, Info, InfoFamily, IntoMetricType, Metric,
     MetricConfig, MetricError, MetricType, Metrics, Registry, Series, Summary, SummaryFamily,
-    TypedFamily, DEFAULT_BUCKETS,
+    TypedFamily, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_MAX_AGE,
 };
 #[cfg(feature = "script")]
 pub use script::{

@@ -1,7 +1,8 @@
 //! Heap use of the exporter, measured by a counting global allocator.
 //!
 //! - A scrape in steady state allocates nothing: an in-process exporter with labelled counter
-//!   and gauge families of 1000 series each, a histogram, a summary, an info and an enum, and
+//!   and gauge families of 1000 series each, a histogram, two summaries (one with quantiles,
+//!   observed 300 times per scrape), an info and an enum, and
 //!   an update handler that sets values on handles fetched beforehand, is scraped over one
 //!   keep-alive connection until warm, then 100 more times while the server thread's
 //!   allocations are counted; for the text format and for OpenMetrics.
@@ -190,6 +191,11 @@ mod scrape {
                     .labels(["instance", "path"]),
                 MetricConfig::new("alloc_latency_seconds", "Latency.", "histogram"),
                 MetricConfig::new("alloc_size_bytes", "Sizes.", "summary"),
+                MetricConfig::new("alloc_rpc_seconds", "RPC time.", "summary").quantiles([
+                    (0.5, 0.05),
+                    (0.9, 0.01),
+                    (0.99, 0.001),
+                ]),
                 MetricConfig::new("alloc_build", "Build facts.", "info"),
                 MetricConfig::new("alloc_state", "State.", "enum").states(["starting", "running"]),
                 // UTF-8 names: label names written per scrape as the escaping asks.
@@ -220,6 +226,14 @@ mod scrape {
             .histogram("alloc_latency_seconds")
             .expect("histogram");
         let summary = metrics.summary("alloc_size_bytes").expect("summary");
+        let quantiles = metrics.summary("alloc_rpc_seconds").expect("summary");
+        // Steady state for the quantiles too: their lists grow to their largest (by doubling)
+        // over the first few thousand observations of this pattern.
+        for round in 0..200u32 {
+            for i in 0..300 {
+                quantiles.observe(f64::from(i) * 0.001 + f64::from(round % 7));
+            }
+        }
         metrics
             .info("alloc_build")
             .expect("info")
@@ -238,6 +252,10 @@ mod scrape {
             }
             histogram.observe(round as f64 * 0.01);
             summary.observe(round as f64);
+            // Enough that the quantiles' buffer is merged during scrapes, and on observe.
+            for i in 0..300 {
+                quantiles.observe(f64::from(i) * 0.001 + round as f64 % 7.0);
+            }
             state.set(if round % 2 == 0 {
                 "running"
             } else {
@@ -482,6 +500,40 @@ fn live_growth<T>(f: impl FnOnce() -> T) -> (T, i64, i64) {
         LIVE_BYTES.load(Ordering::SeqCst) - bytes,
         LIVE_BLOCKS.load(Ordering::SeqCst) - blocks,
     )
+}
+
+/// What a summary with quantiles costs on the heap: when created, and after a million
+/// observations (printed; asserted only against the bound its module states).
+#[test]
+fn heap_bytes_of_a_summary_with_quantiles() {
+    let _serial = serial();
+    track_this_thread(true);
+    let mut registry = Registry::new();
+    let (plain, plain_bytes, _) = live_growth(|| registry.summary("mem_plain", "P.").unwrap());
+    let (summary, created, _) = live_growth(|| {
+        registry
+            .summary_with_quantiles(
+                "mem_rpc_seconds",
+                "R.",
+                [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)],
+            )
+            .unwrap()
+    });
+    let ((), grown, _) = live_growth(|| {
+        for i in 0..1_000_000u32 {
+            summary.observe(f64::from(i.wrapping_mul(2_654_435_761)) * 1e-6);
+        }
+        let mut body = Vec::new();
+        registry.encode(&mut body).unwrap();
+    });
+    track_this_thread(false);
+    println!(
+        "a summary: {plain_bytes} bytes of heap without quantiles (with its registration), \
+         {created} with the three default objectives, {grown} more after 1e6 observations"
+    );
+    // `grown`: the first scrape's sorted copies, not the quantiles' lists (see above).
+    assert!(created < 20_000 && grown <= 64, "{created} {grown}");
+    drop(plain);
 }
 
 #[test]

@@ -29,6 +29,7 @@ mod operations;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod prometheus_e2e;
 mod promtool;
+mod quantiles;
 mod roundtrip;
 #[cfg(all(feature = "script", feature = "process-stats"))]
 mod sample_binary;

@@ -317,7 +317,9 @@ fn counter_like_ok(style: Style, v: f64) -> bool {
 ///   `_count` with it, as OpenMetrics has either both or neither; the buckets stay;
 /// - a histogram with a negative bucket bound: `_sum` and `_count`, always, since the sum of
 ///   such a histogram is no counter (OpenMetrics forbids it even when it happens to be ≥ 0);
-/// - a summary sum that is negative or NaN: its `_sum` (its `_count` is still a count).
+/// - a summary sum that is negative or NaN: its `_sum` (its `_count` is still a count);
+/// - a summary quantile that is negative (the Python client's strict parser refuses them; NaN,
+///   a quantile without observations, is kept): its line ([`write_quantiles`]).
 ///
 /// A family all of whose samples are left out is left out too.
 pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
@@ -350,6 +352,9 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
         }),
         Metric::Summary(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
+            if desc.quantiles.is_some() {
+                write_quantiles(out, style, desc, s);
+            }
             let sum = s.sum();
             if counter_like_ok(style, sum) {
                 write_sample(out, style, desc, "_sum", labels, sum);
@@ -368,6 +373,28 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
             }
         }),
     }
+}
+
+/// Appends a summary's `name{labels,quantile="…"} value` lines; a negative value is left out
+/// of OpenMetrics (the Python client's strict parser refuses it), NaN (no observations) kept.
+/// Out of line: once in the binary, however many encoders inline `encode_metric`.
+#[inline(never)]
+fn write_quantiles(out: &mut Vec<u8>, style: Style, desc: &Desc, s: &crate::registry::Summary) {
+    let Some(quantiles) = &desc.quantiles else {
+        return;
+    };
+    let labels = s.labels_rendered();
+    let pairs = quantiles.labels();
+    s.inner().value.with_window(|window| {
+        for (objective, pair) in quantiles.objectives.iter().zip(pairs) {
+            let v = window.quantile(objective.quantile);
+            if style.format == Format::Text || v >= 0.0 || v.is_nan() {
+                write_sample_start(out, style, desc, "", labels, pair);
+                write_float(out, v);
+                out.push(b'\n');
+            }
+        }
+    });
 }
 
 /// Appends a family yielded by a [`Collector`](crate::Collector), already validated. A

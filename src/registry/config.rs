@@ -2,7 +2,9 @@
 //! when it is created, and the parts of its exposition that never change, rendered then.
 
 use std::fmt;
+use std::time::Duration;
 
+use super::quantile::Objective;
 use super::MetricError;
 use crate::wire::escape::write_label_pair;
 use crate::wire::float::write_bound;
@@ -428,7 +430,15 @@ pub struct MetricConfig {
     labels: Vec<String>,
     buckets: Option<Vec<f64>>,
     states: Option<Vec<String>>,
+    quantiles: Option<Vec<(f64, f64)>>,
+    max_age: Option<Duration>,
+    age_buckets: Option<usize>,
 }
+
+/// client_golang's `DefMaxAge`: a summary's quantiles cover the last 10 minutes.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+/// client_golang's `DefAgeBuckets`: the window slides in steps of a fifth of its age.
+pub const DEFAULT_AGE_BUCKETS: usize = 5;
 
 impl MetricConfig {
     /// Declares a metric; `kind` is a [`MetricType`] or its name (`"counter"`, `"gauge"`,
@@ -445,6 +455,9 @@ impl MetricConfig {
             labels: Vec::new(),
             buckets: None,
             states: None,
+            quantiles: None,
+            max_age: None,
+            age_buckets: None,
         }
     }
 
@@ -472,6 +485,47 @@ impl MetricConfig {
         S: Into<String>,
     {
         self.states = Some(states.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The quantiles a summary exposes, as client_golang's `Objectives`: pairs of a quantile
+    /// and its allowed rank error, both in (0, 1); `(0.9, 0.01)` reports a value whose rank is
+    /// within 0.89 and 0.91 of the observations. Without this, a summary has only `_sum` and
+    /// `_count` (and its `observe` costs two atomic adds). The quantiles cover a sliding
+    /// window: [`MetricConfig::max_age`] and [`MetricConfig::age_buckets`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("rpc_seconds", "RPC time.", "summary")
+    ///         .quantiles([(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)]),
+    /// ])?;
+    /// metrics.summary("rpc_seconds")?.observe(0.25);
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body).unwrap();
+    /// assert!(String::from_utf8(body).unwrap().contains("rpc_seconds{quantile=\"0.99\"} 0.25\n"));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn quantiles<I: IntoIterator<Item = (f64, f64)>>(mut self, objectives: I) -> MetricConfig {
+        self.quantiles = Some(objectives.into_iter().collect());
+        self
+    }
+
+    /// How far back a summary's quantiles look; [`DEFAULT_MAX_AGE`] (10 minutes) without this.
+    /// Only with [`MetricConfig::quantiles`].
+    pub fn max_age(mut self, max_age: Duration) -> MetricConfig {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// In how many steps the quantiles' window slides: observations leave it
+    /// `max_age / age_buckets` at a time, and each step keeps one more stream of the
+    /// observations per summary; [`DEFAULT_AGE_BUCKETS`] (5) without this. Only with
+    /// [`MetricConfig::quantiles`].
+    pub fn age_buckets(mut self, age_buckets: usize) -> MetricConfig {
+        self.age_buckets = Some(age_buckets);
         self
     }
 
@@ -546,6 +600,8 @@ impl MetricConfig {
             });
         }
         let label_forms = label_forms(&name, &self.labels, reserved)?;
+        let quantiles =
+            check_quantiles(&name, kind, self.quantiles, self.max_age, self.age_buckets)?;
         let buckets = match kind {
             MetricType::Histogram => check_buckets(&name, self.buckets)?,
             _ => Vec::new(),
@@ -554,7 +610,7 @@ impl MetricConfig {
             MetricType::Enum => check_states(&name, self.states.unwrap_or_default())?,
             _ => Vec::new(),
         };
-        Ok(Desc::new(
+        let mut desc = Desc::new(
             name,
             self.description,
             kind,
@@ -562,7 +618,9 @@ impl MetricConfig {
             buckets,
             states,
             label_forms,
-        ))
+        );
+        desc.quantiles = quantiles;
+        Ok(desc)
     }
 }
 
@@ -588,6 +646,107 @@ pub(super) fn check_declared_label(
         label: label.to_string(),
         reason,
     })
+}
+
+/// A summary's quantile options, checked: the objectives sorted by quantile, the window, and
+/// the `quantile` label pairs rendered once (as client_golang writes them, which is also
+/// OpenMetrics' canonical form for quantiles).
+#[derive(Debug)]
+pub(crate) struct Quantiles {
+    pub(crate) objectives: Vec<Objective>,
+    pub(crate) max_age: Duration,
+    pub(crate) age_buckets: usize,
+    labels: Vec<String>,
+}
+
+impl Quantiles {
+    /// The `quantile="…"` pairs, the same in both formats.
+    pub(crate) fn labels(&self) -> &[String] {
+        &self.labels
+    }
+}
+
+fn check_quantiles(
+    metric: &str,
+    kind: MetricType,
+    quantiles: Option<Vec<(f64, f64)>>,
+    max_age: Option<Duration>,
+    age_buckets: Option<usize>,
+) -> Result<Option<Quantiles>, MetricError> {
+    // Out of line: one copy of the error's construction rather than one per check.
+    #[cold]
+    #[inline(never)]
+    fn error(
+        metric: &str,
+        kind: MetricType,
+        option: &'static str,
+        reason: &'static str,
+    ) -> MetricError {
+        let metric = metric.to_string();
+        match reason {
+            "" => MetricError::InvalidOption {
+                metric,
+                option,
+                kind,
+            },
+            _ => MetricError::InvalidQuantiles { metric, reason },
+        }
+    }
+    let option = |option| error(metric, kind, option, "");
+    let invalid = |reason| error(metric, kind, "", reason);
+    let Some(pairs) = quantiles else {
+        return match (max_age, age_buckets) {
+            (None, None) => Ok(None),
+            (Some(_), _) => Err(option("max_age")),
+            (_, Some(_)) => Err(option("age_buckets")),
+        };
+    };
+    if kind != MetricType::Summary {
+        return Err(option("quantiles"));
+    }
+    let in_range = |x: f64| x > 0.0 && x < 1.0;
+    if pairs.iter().any(|&(q, _)| !in_range(q)) {
+        return Err(invalid("a quantile must be above 0 and below 1"));
+    }
+    if pairs.iter().any(|&(_, e)| !in_range(e)) {
+        return Err(invalid("an error must be above 0 and below 1"));
+    }
+    // Sorted by quantile as they are inserted (a handful: no sort routine for them).
+    let mut objectives: Vec<Objective> = Vec::with_capacity(pairs.len());
+    for (quantile, error) in pairs {
+        let at = objectives.partition_point(|o| o.quantile < quantile);
+        if objectives.get(at).is_some_and(|o| o.quantile == quantile) {
+            return Err(invalid("a quantile must be given once"));
+        }
+        objectives.insert(at, Objective { quantile, error });
+    }
+    let max_age = max_age.unwrap_or(DEFAULT_MAX_AGE);
+    if max_age.is_zero() {
+        return Err(invalid("the max age must be above zero"));
+    }
+    let age_buckets = age_buckets.unwrap_or(DEFAULT_AGE_BUCKETS);
+    if age_buckets == 0 || u32::try_from(age_buckets).is_err() {
+        return Err(invalid(
+            "the age buckets must be at least 1 (and fit in 32 bits)",
+        ));
+    }
+    // One spelling serves both formats: a quantile in (0, 1) has a point or an exponent in
+    // Go's `%g` (`0.5`, `1e-05`), which is already OpenMetrics' canonical form.
+    let labels = objectives
+        .iter()
+        .map(|o| {
+            let mut s = b"quantile=\"".to_vec();
+            write_bound(&mut s, o.quantile, true);
+            s.push(b'"');
+            String::from_utf8(s).unwrap_or_default()
+        })
+        .collect();
+    Ok(Some(Quantiles {
+        objectives,
+        max_age,
+        age_buckets,
+        labels,
+    }))
 }
 
 pub(super) fn check_label_name(
@@ -684,6 +843,8 @@ pub struct Desc {
     blank_names: Vec<String>,
     /// `true` if the name is a legacy metric name (written as it is, but under `dots`).
     pub(crate) legacy_name: bool,
+    /// A summary's quantile options, when it has quantiles.
+    pub(crate) quantiles: Option<Quantiles>,
 }
 
 impl Desc {
@@ -737,6 +898,7 @@ impl Desc {
             label_forms,
             state_forms,
             blank_names,
+            quantiles: None,
         }
     }
 

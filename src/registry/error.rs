@@ -63,6 +63,14 @@ pub enum MetricError {
         /// What is wrong with them.
         reason: &'static str,
     },
+    /// A summary's quantile options are out of range: a quantile or an error outside (0, 1), a
+    /// quantile given twice, a max age of zero or no age bucket.
+    InvalidQuantiles {
+        /// The summary being declared.
+        metric: String,
+        /// What is wrong with them.
+        reason: &'static str,
+    },
     /// An option that does not apply to this type (buckets on a gauge, states on a counter).
     InvalidOption {
         /// The metric being declared.
@@ -165,6 +173,9 @@ impl fmt::Display for MetricError {
             }
             MetricError::InvalidStates { metric, reason } => {
                 write!(f, "invalid states for enum '{metric}': {reason}")
+            }
+            MetricError::InvalidQuantiles { metric, reason } => {
+                write!(f, "invalid quantiles for summary '{metric}': {reason}")
             }
             MetricError::InvalidOption {
                 metric,

@@ -19,6 +19,7 @@ mod error;
 mod family;
 #[cfg(feature = "process-stats")]
 pub(crate) mod process;
+mod quantile;
 mod typed;
 mod value;
 
@@ -26,7 +27,7 @@ pub use collector::{CollectError, CollectedFamily, Collector};
 pub(crate) use config::{describe_exposed, exposed_names, write_name, Desc, NameForms, Scheme};
 pub use config::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, IntoMetricType,
-    MetricConfig, MetricType, DEFAULT_BUCKETS,
+    MetricConfig, MetricType, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_MAX_AGE,
 };
 pub use error::MetricError;
 pub use family::Family;

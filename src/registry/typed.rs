@@ -227,6 +227,22 @@ impl Registry {
         /// # Ok::<(), prometheus_aioexporter::MetricError>(())
         /// ```
         summary, summary_family, Summary, Summary;
+        /// Declares a summary without labels that also reports quantiles, each given with its
+        /// allowed rank error (as [`MetricConfig::quantiles`]), over client_golang's default
+        /// window (10 minutes in 5 age buckets; [`Registry::register`] with a
+        /// [`MetricConfig`] sets another), and returns its handle.
+        ///
+        /// ```
+        /// # let mut registry = prometheus_aioexporter::Registry::new();
+        /// let rpc = registry.summary_with_quantiles(
+        ///     "rpc_seconds",
+        ///     "RPC time.",
+        ///     [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)],
+        /// )?;
+        /// rpc.observe(0.012);
+        /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+        /// ```
+        summary_with_quantiles, summary_family_with_quantiles, Summary, Summary, quantiles: impl IntoIterator<Item = (f64, f64)> => quantiles;
         /// Declares an info metric without labels and returns its handle.
         ///
         /// ```

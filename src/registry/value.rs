@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::config::check_label_name;
+use super::quantile::Window;
 use super::{Desc, Family, Metric, MetricError, MetricType};
 use crate::wire::escape::write_label_pair;
 
@@ -448,29 +449,66 @@ fn timed<T, O: FnOnce(f64)>(f: impl FnOnce() -> T, observe: O) -> T {
     f()
 }
 
-/// The values of a summary series.
+/// The values of a summary series: count and sum, and the quantiles' window when the
+/// summary was declared with [`MetricConfig::quantiles`](super::MetricConfig::quantiles).
 #[derive(Debug)]
 pub(crate) struct SummaryValue {
     pub(crate) count: AtomicU64,
     pub(crate) sum: AtomicF64,
+    /// `None` without quantiles: one pointer more per series, and one predicted branch.
+    pub(crate) window: Option<Box<Mutex<Window>>>,
 }
 
-/// A summary: observations summed and counted (`_sum`, `_count`; no quantiles, like Python's
-/// client).
+/// A summary: observations summed and counted (`_sum`, `_count`), and, when declared with
+/// [`MetricConfig::quantiles`](super::MetricConfig::quantiles), quantiles over a sliding
+/// window (`name{quantile="0.9"}`), as client_golang's summaries.
 #[derive(Clone, Debug)]
 pub struct Summary(Arc<SeriesInner<SummaryValue>>);
-series!(Summary, SummaryValue, MetricType::Summary, |_d| {
+series!(Summary, SummaryValue, MetricType::Summary, |d| {
     SummaryValue {
         count: AtomicU64::new(0),
         sum: AtomicF64::new(0.0),
+        window: d.quantiles.as_ref().map(|q| {
+            Box::new(Mutex::new(Window::new(
+                &q.objectives,
+                q.max_age,
+                q.age_buckets,
+                Instant::now(),
+            )))
+        }),
     }
 });
 
+impl SummaryValue {
+    /// Runs `f` on the quantiles' window brought up to now (rotated, its buffer merged), if
+    /// the summary has quantiles: what a scrape reads.
+    pub(crate) fn with_window(&self, f: impl FnOnce(&Window)) {
+        if let Some(window) = &self.window {
+            let mut window = lock(window);
+            window.refresh(Instant::now());
+            f(&window);
+        }
+    }
+}
+
+/// Adds `v` to a summary's quantiles; out of line, so that a summary without them pays only
+/// the test that skips this.
+#[inline(never)]
+fn observe_quantiles(window: &Mutex<Window>, v: f64) {
+    lock(window).observe(v, Instant::now());
+}
+
 impl Summary {
-    /// Records one observation.
+    /// Records one observation: two atomic adds, and with quantiles, a lock, a clock read and
+    /// a buffer push (every 128 observations, a merge into the window's streams). NaN counts in `_count`
+    /// and makes `_sum` NaN, but has no rank: the quantiles leave it out.
     pub fn observe(&self, v: f64) {
-        self.0.value.sum.add(v);
-        self.0.value.count.fetch_add(1, AtomicOrdering::Relaxed);
+        let value = &self.0.value;
+        value.sum.add(v);
+        value.count.fetch_add(1, AtomicOrdering::Relaxed);
+        if let Some(window) = &value.window {
+            observe_quantiles(window, v);
+        }
     }
 
     /// Runs `f` and observes how long it took, in seconds, as [`Histogram::time`] does.
@@ -483,10 +521,14 @@ impl Summary {
         self.0.value.count.load(AtomicOrdering::Relaxed)
     }
 
-    /// Forgets every observation (client_golang's `Reset`): count and sum back to zero.
+    /// Forgets every observation (client_golang's `Reset`): count and sum back to zero, and
+    /// the quantiles' window emptied.
     pub fn reset(&self) {
         self.0.value.count.store(0, AtomicOrdering::Relaxed);
         self.0.value.sum.set(0.0);
+        if let Some(window) = &self.0.value.window {
+            lock(window).clear();
+        }
     }
 
     /// The sum of observations.

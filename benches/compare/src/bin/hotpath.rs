@@ -14,6 +14,11 @@
 //!   `[(&str, String); 2]` from the same `&str`s, as a caller holding borrowed values must;
 //! - `observe(v)` on a histogram with the default buckets, `v` arbitrary (log-normal-ish
 //!   latencies from 0.1 ms to tens of seconds);
+//! - `observe(v)` on our summaries, the same `v`: without quantiles (`_sum` and `_count`), and
+//!   with client_golang's example objectives `(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)` over
+//!   the default window. Neither peer has summary quantiles (`prometheus` 0.14 has no summary,
+//!   `prometheus-client` 0.24 none with quantiles), so their columns in these two rows are
+//!   their histograms' `observe` again, the nearest thing they offer;
 //! - the unlabelled `inc()` and the lookup again from 2 threads at once (both threads on the
 //!   same counter; for the lookup, each thread its own random order over the same series).
 //!
@@ -214,6 +219,14 @@ fn main() {
         .unwrap();
     let ours_histogram = registry
         .histogram("hot_latency_seconds", "Latency.", DEFAULT_BUCKETS)
+        .unwrap();
+    let ours_summary = registry.summary("hot_size_bytes", "Sizes.").unwrap();
+    let ours_quantiles = registry
+        .summary_with_quantiles(
+            "hot_rpc_seconds",
+            "RPC time.",
+            [(0.5, 0.05), (0.9, 0.01), (0.99, 0.001)],
+        )
         .unwrap();
     for v in &churn {
         ours_family.labels(&strs(v)).inc();
@@ -425,8 +438,34 @@ fn main() {
         ),
     ));
 
+    rows.push(Row::new(
+        "observe summary (peers: hist.)",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|i| ours_summary.observe(latencies[i & mask])),
+                &mut |n| (0..n).for_each(|i| client_histogram.observe(latencies[i & mask])),
+                &mut |n| (0..n).for_each(|i| prom_histogram.observe(latencies[i & mask])),
+            ],
+        ),
+    ));
+    rows.push(Row::new(
+        "observe 3 quantiles (p: hist.)",
+        measure(
+            samples,
+            fast,
+            [
+                &mut |n| (0..n).for_each(|i| ours_quantiles.observe(latencies[i & mask])),
+                &mut |n| (0..n).for_each(|i| client_histogram.observe(latencies[i & mask])),
+                &mut |n| (0..n).for_each(|i| prom_histogram.observe(latencies[i & mask])),
+            ],
+        ),
+    ));
+
     // The values must add up, or a loop was optimised away or an update lost.
     black_box((ours_counter.get(), ours_float.get(), ours_histogram.count()));
+    black_box((ours_summary.count(), ours_quantiles.count()));
     black_box((client_counter.get(), prom_counter.get(), prom_float.get()));
 
     println!(
