@@ -38,4 +38,6 @@ mod sample_binary;
 mod script_hooks;
 #[cfg(feature = "server")]
 mod server;
+#[cfg(all(feature = "tls", feature = "script"))]
+mod tls;
 mod typed;
