@@ -89,7 +89,8 @@ fn req<'a>(name: &str, subject: &'a str, extra: &[&'a str]) -> Vec<String> {
 
 impl Pki {
     /// Makes `ca`, `server` (signed by `ca`, for localhost and 127.0.0.1), `client` (signed by
-    /// `ca`), `rogue-ca` and `rogue-client` (signed by `rogue-ca`). `None` without openssl.
+    /// `ca`), `rogue-ca`, and `rogue-client` and `rogue-server` (signed by `rogue-ca`). `None`
+    /// without openssl.
     fn new(test: &str) -> Option<Pki> {
         tool("openssl", test)?;
         static COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -139,6 +140,7 @@ impl Pki {
         leaf("server", "ca", "serverAuth", Some(san));
         leaf("client", "ca", "clientAuth", None);
         leaf("rogue-client", "rogue-ca", "clientAuth", None);
+        leaf("rogue-server", "rogue-ca", "serverAuth", Some(san));
         Some(pki)
     }
 
@@ -617,4 +619,51 @@ fn prometheus_scrapes_over_tls_and_mutual_tls() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn a_renewed_pair_serves_new_connections_and_a_broken_one_keeps_the_old() {
+    let Some(pki) = Pki::new("the renewal test") else {
+        return;
+    };
+    if tool("curl", "the renewal test").is_none() {
+        return;
+    }
+    let copy = |from: &str, to: &str| {
+        std::fs::copy(pki.dir.join(from), pki.dir.join(to)).expect("copy");
+    };
+    copy("server.key", "live.key");
+    copy("server.pem", "live.pem");
+    let mut config =
+        TlsConfig::from_pem_files(pki.dir.join("live.key"), pki.dir.join("live.pem"), None)
+            .expect("the test's certificates serve");
+    config.set_reload_interval(Some(Duration::from_millis(100)));
+    let running = exporter(config, Limits::default());
+    let port = running.local_addrs()[0].port();
+    let (ca, rogue_ca) = (pki.path("ca.pem"), pki.path("rogue-ca.pem"));
+    assert_scraped(&curl(port, &["--cacert", &ca]), "tls_test_items", "TLSv1.3");
+    let after_a_check = || std::thread::sleep(Duration::from_millis(250));
+
+    // Broken renewals: a key that is not PEM, then a new key beside the old certificate. The
+    // old pair goes on serving.
+    std::fs::write(pki.dir.join("live.key"), "half a key").expect("write");
+    after_a_check();
+    assert_scraped(&curl(port, &["--cacert", &ca]), "tls_test_items", "TLSv1.3");
+    copy("rogue-server.key", "live.key");
+    after_a_check();
+    assert_scraped(&curl(port, &["--cacert", &ca]), "tls_test_items", "TLSv1.3");
+
+    // The certificate follows: the renewed pair serves new connections, within the interval.
+    copy("rogue-server.pem", "live.pem");
+    after_a_check();
+    assert_scraped(
+        &curl(port, &["--cacert", &rogue_ca]),
+        "tls_test_items",
+        "TLSv1.3",
+    );
+    assert_refused(
+        &curl(port, &["--cacert", &ca]),
+        "the certificate was renewed by another CA",
+    );
+    running.shutdown().expect("a clean shutdown");
 }

@@ -177,7 +177,7 @@ pub struct Server {
     date: HttpDate,
     /// What connections are served with when they are TLS: every one, once set.
     #[cfg(feature = "tls")]
-    tls: Option<TlsConfig>,
+    tls: Option<tls::Tls>,
 }
 
 impl std::fmt::Debug for Server {
@@ -303,7 +303,7 @@ impl Server {
     /// stay as they are), or plain HTTP again with `None`.
     #[cfg(feature = "tls")]
     pub fn set_tls(&mut self, tls: Option<TlsConfig>) {
-        self.tls = tls;
+        self.tls = tls.map(tls::Tls::new);
     }
 
     /// The bound addresses (with the real port when 0 was asked for).
@@ -639,7 +639,12 @@ impl Server {
             return;
         }
         #[cfg(feature = "tls")]
-        let tls = match self.tls.as_ref().map(TlsConfig::accept).transpose() {
+        let tls = match self
+            .tls
+            .as_mut()
+            .map(|tls| tls.current(Instant::now()).accept())
+            .transpose()
+        {
             Ok(tls) => tls.map(Box::new),
             Err(err) => {
                 log_warning!("cannot serve TLS to {}: {err}", Addr(peer));

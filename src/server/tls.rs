@@ -23,7 +23,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use rustls::server::WebPkiClientVerifier;
@@ -34,7 +34,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use super::connections::Connection;
 use super::{Next, Turn, TURN, TURN_BYTES};
 use crate::http::{Action, Context, Wait};
-use crate::log::{log_debug, Addr};
+use crate::log::{log_debug, log_error, log_info, Addr};
 
 /// What a TLS listener serves with: the key, its certificate chain and, for mutual TLS, the
 /// authorities client certificates must be signed by. Read once, when built; cheap to clone.
@@ -47,16 +47,58 @@ use crate::log::{log_debug, Addr};
 /// exporter.set_tls(Some(tls));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A server checks the files again at most every [`reload_interval`](TlsConfig::reload_interval)
+/// (5 s unless set), when a connection arrives: a renewed key and certificate (cert-manager,
+/// certbot) serve the connections accepted after that. A renewal that cannot serve (a key that
+/// does not match the certificate yet, a half-written file) is logged as an error and the old
+/// pair keeps serving until the files change again.
 #[derive(Clone)]
 pub struct TlsConfig {
     config: Arc<ServerConfig>,
+    files: Arc<Files>,
+    /// The files as they were when read.
+    stamp: Stamp,
+    reload_interval: Option<Duration>,
+}
+
+/// The files a configuration was read from.
+#[derive(Debug)]
+struct Files {
+    private_key: PathBuf,
+    certificate_chain: PathBuf,
     client_ca: Option<PathBuf>,
 }
+
+/// What tells a file's versions apart, per file: inode, modification time, length (`None`
+/// when it cannot be read).
+type Stamp = Vec<Option<(u64, i64, i64, u64)>>;
+
+impl Files {
+    fn stamp(&self) -> Stamp {
+        use std::os::unix::fs::MetadataExt as _;
+        let paths = [Some(&self.private_key), Some(&self.certificate_chain)];
+        paths
+            .into_iter()
+            .chain([self.client_ca.as_ref()])
+            .flatten()
+            .map(|path| {
+                let meta = std::fs::metadata(path).ok()?;
+                Some((meta.ino(), meta.mtime(), meta.mtime_nsec(), meta.len()))
+            })
+            .collect()
+    }
+}
+
+/// How often the files are checked for a renewal unless [`TlsConfig::set_reload_interval`]
+/// says otherwise.
+const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 
 impl fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TlsConfig")
-            .field("client_ca", &self.client_ca)
+            .field("files", &self.files)
+            .field("reload_interval", &self.reload_interval)
             .finish_non_exhaustive()
     }
 }
@@ -132,57 +174,55 @@ impl TlsConfig {
         certificate_chain: impl AsRef<Path>,
         client_ca: Option<&Path>,
     ) -> Result<TlsConfig, TlsError> {
-        let (key_path, chain_path) = (private_key.as_ref(), certificate_chain.as_ref());
-        let key_pem = read_file(key_path)?;
-        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|err| {
-            TlsError::new(
-                key_path,
-                format!("no usable private key in it: expected a PEM private key ({err})"),
-            )
-        })?;
-        let chain = read_certificates(chain_path, "certificate chain")?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|err| TlsError::new(chain_path, err.to_string()))?;
-        let builder = match client_ca {
-            None => builder.with_no_client_auth(),
-            Some(ca_path) => {
-                let mut roots = RootCertStore::empty();
-                for cert in read_certificates(ca_path, "CA certificate")? {
-                    roots.add(cert).map_err(|err| {
-                        TlsError::new(ca_path, format!("not a usable CA certificate: {err}"))
-                    })?;
-                }
-                let verifier =
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                        .build()
-                        .map_err(|err| TlsError::new(ca_path, err.to_string()))?;
-                builder.with_client_cert_verifier(verifier)
-            }
+        let files = Files {
+            private_key: private_key.as_ref().to_path_buf(),
+            certificate_chain: certificate_chain.as_ref().to_path_buf(),
+            client_ca: client_ca.map(Path::to_path_buf),
         };
-        let mut config = builder.with_single_cert(chain, key).map_err(|err| {
-            let problem = match err {
-                rustls::Error::InconsistentKeys(_) => format!(
-                    "its key does not match the certificate in {} ({err})",
-                    chain_path.display()
-                ),
-                err => format!("cannot serve with this key: {err}"),
-            };
-            TlsError::new(key_path, problem)
-        })?;
-        // HTTP/1.1 only; no session tickets to rotate keys for (resumption by session id,
-        // in memory, is rustls' default).
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // Before reading: a change while they are read shows at the next check.
+        let stamp = files.stamp();
+        let config = server_config(&files)?;
         Ok(TlsConfig {
             config: Arc::new(config),
-            client_ca: client_ca.map(Path::to_path_buf),
+            files: Arc::new(files),
+            stamp,
+            reload_interval: Some(DEFAULT_RELOAD_INTERVAL),
         })
     }
 
     /// `true` if clients must present a certificate (mutual TLS).
     pub fn requires_client_certificates(&self) -> bool {
-        self.client_ca.is_some()
+        self.files.client_ca.is_some()
+    }
+
+    /// How often, at most, the files are checked for a renewal; `None` if never.
+    pub fn reload_interval(&self) -> Option<Duration> {
+        self.reload_interval
+    }
+
+    /// Sets how often, at most, the files are checked for a renewal (when a connection
+    /// arrives); `None` never checks them again.
+    pub fn set_reload_interval(&mut self, interval: Option<Duration>) -> &mut Self {
+        self.reload_interval = interval;
+        self
+    }
+
+    /// The configuration read again if its files changed since it was read: `Ok(None)` if they
+    /// did not, `Err` with the stamp of the files that failed.
+    fn reloaded(&self) -> Result<Option<TlsConfig>, (TlsError, Stamp)> {
+        let stamp = self.files.stamp();
+        if stamp == self.stamp {
+            return Ok(None);
+        }
+        match server_config(&self.files) {
+            Ok(config) => Ok(Some(TlsConfig {
+                config: Arc::new(config),
+                files: Arc::clone(&self.files),
+                stamp,
+                reload_interval: self.reload_interval,
+            })),
+            Err(err) => Err((err, stamp)),
+        }
     }
 
     /// A new connection's TLS state.
@@ -193,6 +233,112 @@ impl TlsConfig {
             first_bytes_checked: false,
         })
     }
+}
+
+/// A server's TLS configuration and its renewals.
+#[derive(Debug)]
+pub(super) struct Tls {
+    config: TlsConfig,
+    /// When the files are checked next.
+    next_check: Instant,
+    /// The files as they were when a renewal failed: not read again until they change.
+    failed: Option<Stamp>,
+}
+
+impl Tls {
+    pub(super) fn new(config: TlsConfig) -> Tls {
+        let next_check = Tls::after_interval(&config, Instant::now());
+        Tls {
+            config,
+            next_check,
+            failed: None,
+        }
+    }
+
+    fn after_interval(config: &TlsConfig, now: Instant) -> Instant {
+        config.reload_interval.map_or_else(
+            || super::later(now, Duration::MAX),
+            |i| super::later(now, i),
+        )
+    }
+
+    /// The configuration for a connection accepted now, its files read again first if the
+    /// interval has passed and they changed.
+    pub(super) fn current(&mut self, now: Instant) -> &TlsConfig {
+        if now >= self.next_check {
+            self.next_check = Tls::after_interval(&self.config, now);
+            match self.config.reloaded() {
+                Ok(None) => {}
+                Ok(Some(renewed)) => {
+                    log_info!(
+                        "TLS: serving the renewed {}",
+                        renewed.files.certificate_chain.display()
+                    );
+                    self.config = renewed;
+                    self.failed = None;
+                }
+                Err((err, stamp)) => {
+                    if self.failed.as_ref() != Some(&stamp) {
+                        log_error!(
+                            "TLS: the renewed files cannot serve, keeping the old ones: {err}"
+                        );
+                        self.failed = Some(stamp);
+                    }
+                }
+            }
+        }
+        &self.config
+    }
+}
+
+/// A rustls configuration from the files.
+fn server_config(files: &Files) -> Result<ServerConfig, TlsError> {
+    let (key_path, chain_path) = (
+        files.private_key.as_path(),
+        files.certificate_chain.as_path(),
+    );
+    let client_ca = files.client_ca.as_deref();
+    let key_pem = read_file(key_path)?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|err| {
+        TlsError::new(
+            key_path,
+            format!("no usable private key in it: expected a PEM private key ({err})"),
+        )
+    })?;
+    let chain = read_certificates(chain_path, "certificate chain")?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|err| TlsError::new(chain_path, err.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca_path) => {
+            let mut roots = RootCertStore::empty();
+            for cert in read_certificates(ca_path, "CA certificate")? {
+                roots.add(cert).map_err(|err| {
+                    TlsError::new(ca_path, format!("not a usable CA certificate: {err}"))
+                })?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|err| TlsError::new(ca_path, err.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder.with_single_cert(chain, key).map_err(|err| {
+        let problem = match err {
+            rustls::Error::InconsistentKeys(_) => format!(
+                "its key does not match the certificate in {} ({err})",
+                chain_path.display()
+            ),
+            err => format!("cannot serve with this key: {err}"),
+        };
+        TlsError::new(key_path, problem)
+    })?;
+    // HTTP/1.1 only; no session tickets to rotate keys for (resumption by session id,
+    // in memory, is rustls' default).
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// One connection's TLS state.
