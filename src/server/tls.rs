@@ -439,10 +439,15 @@ fn looks_like_plain_http(first: &[u8]) -> bool {
             .all(|&b| b.is_ascii_uppercase() || b == b' ' || b == b'/')
 }
 
-/// Answers plain HTTP with a 400, then closes: the request is read first so that closing does
-/// not reset the connection under the answer.
+/// Answers plain HTTP with a 400, then closes: what has arrived of the request is read first
+/// (a few chunks at most: a client that streams cannot hold the loop) so that closing does not
+/// reset the connection under the answer.
 fn refuse_plain_http(stream: &mut TcpStream, chunk: &mut [u8]) -> Next {
-    while matches!(stream.read(chunk), Ok(n) if n > 0) {}
+    for _ in 0..4 {
+        if !matches!(stream.read(chunk), Ok(n) if n > 0) {
+            break;
+        }
+    }
     let _ = stream.write(PLAIN_HTTP_ANSWER);
     let _ = stream.shutdown(Shutdown::Write);
     Next::Close
