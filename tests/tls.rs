@@ -667,3 +667,37 @@ fn a_renewed_pair_serves_new_connections_and_a_broken_one_keeps_the_old() {
     );
     running.shutdown().expect("a clean shutdown");
 }
+
+#[test]
+fn healthcheck_speaks_tls_with_the_exporters_options() {
+    let Some(pki) = Pki::new("the healthcheck over TLS") else {
+        return;
+    };
+    let (_proc, port) = sample(&pki, &[], &[]);
+    let port = port.to_string();
+    let (key, cert) = (pki.path("server.key"), pki.path("server.pem"));
+    let check = |tls: &[&str]| {
+        let mut args = vec!["-p", &port, "-H", "127.0.0.1", "--healthcheck"];
+        args.extend(tls);
+        let mut proc = Proc::spawn("sample", &args, &[]);
+        let status = proc.finish(Duration::from_secs(20));
+        (status.code(), proc.stderr())
+    };
+    let (code, stderr) = check(&["--ssl-private-key", &key, "--ssl-public-key", &cert]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("healthy: https://127.0.0.1:"), "{stderr}");
+    // Without the options it asks in plain HTTP, and gets the 400 of a TLS port.
+    let (code, stderr) = check(&[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("HTTP/1.0 400 Bad Request"), "{stderr}");
+    // A certificate other than the one served is not the exporter's.
+    let (other_key, other_cert) = (pki.path("rogue-server.key"), pki.path("rogue-server.pem"));
+    let (code, stderr) = check(&[
+        "--ssl-private-key",
+        &other_key,
+        "--ssl-public-key",
+        &other_cert,
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("another certificate"), "{stderr}");
+}

@@ -557,9 +557,26 @@ fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
         Err(err) => return usage_error(parser, &err),
     };
     let host = hosts.first().map_or("localhost", String::as_str);
-    let checked = healthcheck::target(host, port)
-        .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
-        .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT));
+    // With TLS options the exporter serves HTTPS: check it so, trusting its own certificate.
+    #[cfg(feature = "tls")]
+    let tls = match tls_files(args) {
+        Ok(None) => Ok(None),
+        Ok(Some(files)) => crate::server::self_check_client(
+            std::path::Path::new(&files.private_key),
+            std::path::Path::new(&files.certificate_chain),
+            files.client_ca.is_some(),
+        )
+        .map(Some)
+        .map_err(|err| err.to_string()),
+        Err(err) => return usage_error(parser, &err),
+    };
+    #[cfg(not(feature = "tls"))]
+    let tls: Result<healthcheck::Tls, String> = Ok(None);
+    let checked = tls.and_then(|tls| {
+        healthcheck::target(host, port)
+            .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
+            .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT, tls))
+    });
     // On stderr either way, as the rest of what the exporter says.
     let (code, verdict, text) = match &checked {
         Ok(line) => (EXIT_OK, ": healthy: ", line),

@@ -67,6 +67,8 @@ pub use limits::Limits;
 pub(crate) use listener::raise_open_files_limit;
 use signal::signal_name;
 pub use signal::ShutdownSignals;
+#[cfg(all(feature = "tls", feature = "script"))]
+pub(crate) use tls::self_check_client;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
 

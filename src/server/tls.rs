@@ -582,6 +582,99 @@ pub(super) fn drive_tls_connection(
     Next::Yield
 }
 
+/// What `--healthcheck` connects with to an exporter serving HTTPS: it trusts exactly the
+/// certificate the exporter serves (the first of `certificate_chain`), whatever its name or
+/// issuer, and presents the exporter's own pair as its client certificate when `mutual`
+/// (which passes only if that certificate is also good for client authentication).
+///
+/// # Errors
+/// As [`TlsConfig::from_pem_files`].
+#[cfg(feature = "script")]
+pub(crate) fn self_check_client(
+    private_key: &Path,
+    certificate_chain: &Path,
+    mutual: bool,
+) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let chain = read_certificates(certificate_chain, "certificate chain")?;
+    let expected = chain
+        .first()
+        .cloned()
+        .ok_or_else(|| TlsError::new(certificate_chain, "no certificate in it"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = SameCertificate {
+        expected,
+        algorithms: provider.signature_verification_algorithms,
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|err| TlsError::new(certificate_chain, err.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let config = if mutual {
+        let key_pem = read_file(private_key)?;
+        let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|err| {
+            TlsError::new(private_key, format!("no usable private key in it ({err})"))
+        })?;
+        builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|err| TlsError::new(private_key, err.to_string()))?
+    } else {
+        builder.with_no_client_auth()
+    };
+    Ok(Arc::new(config))
+}
+
+/// Trusts one certificate, as the exporter's own check of itself: the certificate it was
+/// told to serve, checked byte for byte, with the handshake's signatures verified.
+#[cfg(feature = "script")]
+#[derive(Debug)]
+struct SameCertificate {
+    expected: CertificateDer<'static>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+#[cfg(feature = "script")]
+impl rustls::client::danger::ServerCertVerifier for SameCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_ref() {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "the exporter serves another certificate than --ssl-public-key's".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
