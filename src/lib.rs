@@ -129,6 +129,8 @@ pub use script::{
 };
 #[cfg(feature = "server")]
 pub use server::{Limits, ShutdownHandle, ShutdownSignals};
+#[cfg(feature = "tls")]
+pub use server::{TlsConfig, TlsError};
 
 /// Not public API: the internals that the fuzz targets and benchmarks drive directly, as
 /// httparse exposes its own to its benchmarks. Anything here may change in any release.

@@ -78,8 +78,14 @@ fn help_lists_every_option_and_environment_variable() {
         let (status, stdout, stderr) = run("sample", &[flag], &[]);
         assert_eq!(status.code(), Some(0), "{flag}: {stderr}");
         assert_eq!(stderr, "", "{flag}");
+        // The `tls` feature adds its three options before `--healthcheck`.
+        let tls = if cfg!(feature = "tls") {
+            "[--ssl-private-key FILE] [--ssl-public-key FILE] [--ssl-ca FILE] "
+        } else {
+            ""
+        };
         let usage = format!(
-            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--log-format FORMAT] [--process-stats] [--metrics-path PATH] [--healthcheck]\n"
+            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--log-format FORMAT] [--process-stats] [--metrics-path PATH] {tls}[--healthcheck]\n"
         );
         assert!(stdout.starts_with(&usage), "{flag}: {stdout}");
         for expected in [

@@ -39,6 +39,8 @@ mod sample_binary;
 mod script_hooks;
 #[cfg(feature = "server")]
 mod server;
+#[cfg(all(feature = "tls", feature = "script"))]
+mod tls;
 mod typed;
 #[cfg(feature = "server")]
 mod utf8_names;

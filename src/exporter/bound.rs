@@ -87,9 +87,14 @@ impl BoundExporter {
             let (name, version) = (&exporter.name, &exporter.version);
             log_info!("starting {name} {version} (prometheus-aioexporter {library})");
         }
+        let scheme = exporter.scheme();
         let app = exporter.into_app();
         for addr in &local_addrs {
-            log_info!("listening on http://{}{}", Addr(*addr), app.metrics_path);
+            log_info!(
+                "listening on {scheme}://{}{}",
+                Addr(*addr),
+                app.metrics_path
+            );
         }
         Ok(BoundExporter {
             server,

@@ -115,6 +115,8 @@ pub struct Exporter {
     openmetrics: bool,
     scrape_timeout_offset: Duration,
     max_scrape_timeout: Option<Duration>,
+    #[cfg(feature = "tls")]
+    tls: Option<server::TlsConfig>,
 }
 
 impl fmt::Debug for Exporter {
@@ -150,6 +152,8 @@ impl Exporter {
             openmetrics: true,
             scrape_timeout_offset: Duration::from_millis(500),
             max_scrape_timeout: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -307,13 +311,29 @@ impl Exporter {
         Ok(self)
     }
 
+    /// Serves HTTPS with `tls` (a key, its certificate chain and, for mutual TLS, the client
+    /// certificates' authorities, read by [`TlsConfig::from_pem_files`](server::TlsConfig::from_pem_files)),
+    /// or plain HTTP with `None`, the default. Needs the `tls` feature.
+    #[cfg(feature = "tls")]
+    pub fn set_tls(&mut self, tls: Option<server::TlsConfig>) -> &mut Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The TLS configuration, if the exporter serves HTTPS.
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&server::TlsConfig> {
+        self.tls.as_ref()
+    }
+
     /// Resolves the hosts and binds every address, logging a line per URL.
     ///
     /// # Errors
     /// [`ExporterError::Bind`] naming the host or address that failed.
     pub fn bind(self) -> Result<BoundExporter, ExporterError> {
         let server = Server::bind(&self.listen_addrs()?, self.limits, &self.server_header());
-        BoundExporter::new(server.map_err(ExporterError::Bind)?, self)
+        let server = self.with_tls(server.map_err(ExporterError::Bind)?);
+        BoundExporter::new(server, self)
     }
 
     /// Resolves the hosts and binds every address in the caller's mio `registry`, under
@@ -331,7 +351,8 @@ impl Exporter {
     ) -> Result<BoundExporter, ExporterError> {
         let addrs = self.listen_addrs()?;
         let server = Server::bind_in(registry, tokens, &addrs, self.limits, &self.server_header());
-        BoundExporter::new(server.map_err(ExporterError::Bind)?, self)
+        let server = self.with_tls(server.map_err(ExporterError::Bind)?);
+        BoundExporter::new(server, self)
     }
 
     /// Binds, then serves on a background thread of its own: the way in for programs that have
@@ -376,6 +397,23 @@ impl Exporter {
     pub fn run(self) -> Result<(), ExporterError> {
         let mut signals = ShutdownSignals::install().map_err(ExporterError::Serve)?;
         self.bind()?.serve(Some(&mut signals))
+    }
+
+    /// The server, serving HTTPS if the exporter was given a TLS configuration.
+    #[cfg_attr(not(feature = "tls"), allow(clippy::unused_self))]
+    fn with_tls(&self, #[allow(unused_mut)] mut server: Server) -> Server {
+        #[cfg(feature = "tls")]
+        server.set_tls(self.tls.clone());
+        server
+    }
+
+    /// `https` when serving TLS, else `http`.
+    fn scheme(&self) -> &'static str {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return "https";
+        }
+        "http"
     }
 
     /// The hosts resolved, without the IPv6 addresses this host cannot listen on.

@@ -32,11 +32,18 @@ pub(super) fn target(host: &str, port: u16) -> io::Result<SocketAddr> {
     Ok(SocketAddr::new(ip, first.port()))
 }
 
+/// How the check speaks to the exporter: plain HTTP, or TLS with this client (`tls` feature).
+#[cfg(feature = "tls")]
+pub(super) type Tls = Option<std::sync::Arc<rustls::ClientConfig>>;
+#[cfg(not(feature = "tls"))]
+pub(super) type Tls = Option<std::convert::Infallible>;
+
 /// Asks `GET /-/healthy` of `addr`; `Ok` if a 200 came within `timeout`, else the reason. In
 /// both cases the text starts with the URL asked.
-pub(super) fn check(addr: SocketAddr, timeout: Duration) -> Result<String, String> {
-    let url = ["http://", &Addr(addr).to_string(), HEALTH_PATH].concat();
-    match ask(addr, timeout) {
+pub(super) fn check(addr: SocketAddr, timeout: Duration, tls: Tls) -> Result<String, String> {
+    let scheme = if tls.is_some() { "https://" } else { "http://" };
+    let url = [scheme, &Addr(addr).to_string(), HEALTH_PATH].concat();
+    match ask(addr, timeout, tls) {
         Ok(Some(line))
             if line.starts_with("HTTP/1.1 200 ") || line.starts_with("HTTP/1.0 200 ") =>
         {
@@ -57,7 +64,7 @@ pub(super) fn check(addr: SocketAddr, timeout: Duration) -> Result<String, Strin
 }
 
 /// The status line `addr` answers with, if any, within `timeout`.
-fn ask(addr: SocketAddr, timeout: Duration) -> io::Result<Option<String>> {
+fn ask(addr: SocketAddr, timeout: Duration, tls: Tls) -> io::Result<Option<String>> {
     let deadline = Instant::now() + timeout;
     let left = || {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -67,8 +74,30 @@ fn ask(addr: SocketAddr, timeout: Duration) -> io::Result<Option<String>> {
             Ok(left)
         }
     };
-    let mut stream = TcpStream::connect_timeout(&addr, left()?)?;
+    let stream = TcpStream::connect_timeout(&addr, left()?)?;
     stream.set_write_timeout(Some(left()?))?;
+    match tls {
+        None => exchange(stream, |s| s, left),
+        #[cfg(feature = "tls")]
+        Some(config) => {
+            let name = rustls_pki_types::ServerName::try_from("localhost")
+                .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
+            let conn = rustls::ClientConnection::new(config, name)
+                .map_err(|err| io::Error::new(io::ErrorKind::Other, err))?;
+            exchange(rustls::StreamOwned::new(conn, stream), |s| &s.sock, left)
+        }
+        #[cfg(not(feature = "tls"))]
+        Some(never) => match never {},
+    }
+}
+
+/// Sends the request on `stream` and reads the status line, each read within what `left`
+/// says of the time; `tcp` is the socket under the stream.
+fn exchange<S: Read + Write>(
+    mut stream: S,
+    tcp: impl Fn(&S) -> &TcpStream,
+    left: impl Fn() -> io::Result<Duration>,
+) -> io::Result<Option<String>> {
     stream.write_all(
         [
             "GET ",
@@ -81,7 +110,7 @@ fn ask(addr: SocketAddr, timeout: Duration) -> io::Result<Option<String>> {
     let mut head = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
     while !head.contains(&b'\n') && head.len() <= 1024 {
-        stream.set_read_timeout(Some(left()?))?;
+        tcp(&stream).set_read_timeout(Some(left()?))?;
         match stream.read(&mut chunk)? {
             0 => break,
             n => head.extend_from_slice(chunk.get(..n).unwrap_or_default()),

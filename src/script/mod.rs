@@ -219,6 +219,21 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
         .default("/metrics")
         .metavar("PATH")
         .help("path under which metrics are exposed");
+    #[cfg(feature = "tls")]
+    {
+        parser
+            .add_argument("--ssl-private-key")
+            .metavar("FILE")
+            .help("serve HTTPS with this private key (PEM), with --ssl-public-key");
+        parser
+            .add_argument("--ssl-public-key")
+            .metavar("FILE")
+            .help("the certificate chain (PEM) of --ssl-private-key, the server's first");
+        parser
+            .add_argument("--ssl-ca")
+            .metavar("FILE")
+            .help("require client certificates signed by these CA certificates (PEM)");
+    }
     // Never from the environment: a variable meant for the check would turn the exporter
     // itself into one.
     parser
@@ -239,6 +254,55 @@ struct BuiltinOptions {
     #[cfg(feature = "process-stats")]
     process_stats: bool,
     metrics_path: String,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsFiles>,
+}
+
+/// The key and certificate files of `--ssl-private-key`, `--ssl-public-key` and `--ssl-ca`.
+#[cfg(feature = "tls")]
+struct TlsFiles {
+    private_key: String,
+    certificate_chain: String,
+    client_ca: Option<String>,
+}
+
+/// The TLS files, all or none of the key and its certificates: one without the other is a
+/// usage error (the Python library would serve plain HTTP then, which is not what was asked).
+#[cfg(feature = "tls")]
+fn tls_files(args: &Args) -> Result<Option<TlsFiles>, CliError> {
+    let needs = |option: &str, value: &str, reason: &str| CliError::InvalidValue {
+        option: option.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let key = args.get("ssl-private-key").filter(|v| !v.is_empty());
+    let chain = args.get("ssl-public-key").filter(|v| !v.is_empty());
+    let ca = args.get("ssl-ca").filter(|v| !v.is_empty());
+    match (key, chain) {
+        (Some(key), Some(chain)) => Ok(Some(TlsFiles {
+            private_key: key.to_string(),
+            certificate_chain: chain.to_string(),
+            client_ca: ca.map(str::to_string),
+        })),
+        (Some(key), None) => Err(needs(
+            "--ssl-private-key",
+            key,
+            "--ssl-public-key (the certificate chain) is needed too",
+        )),
+        (None, Some(chain)) => Err(needs(
+            "--ssl-public-key",
+            chain,
+            "--ssl-private-key (the key) is needed too",
+        )),
+        (None, None) => match ca {
+            Some(ca) => Err(needs(
+                "--ssl-ca",
+                ca,
+                "mutual TLS needs --ssl-private-key and --ssl-public-key too",
+            )),
+            None => Ok(None),
+        },
+    }
 }
 
 /// A TCP port as the command line spells it: decimal digits only (`u16`'s parser would also
@@ -300,6 +364,8 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
         #[cfg(feature = "process-stats")]
         process_stats: args.flag("process-stats"),
         metrics_path,
+        #[cfg(feature = "tls")]
+        tls: tls_files(args)?,
     })
 }
 
@@ -491,9 +557,26 @@ fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
         Err(err) => return usage_error(parser, &err),
     };
     let host = hosts.first().map_or("localhost", String::as_str);
-    let checked = healthcheck::target(host, port)
-        .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
-        .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT));
+    // With TLS options the exporter serves HTTPS: check it so, trusting its own certificate.
+    #[cfg(feature = "tls")]
+    let tls = match tls_files(args) {
+        Ok(None) => Ok(None),
+        Ok(Some(files)) => crate::server::self_check_client(
+            std::path::Path::new(&files.private_key),
+            std::path::Path::new(&files.certificate_chain),
+            files.client_ca.is_some(),
+        )
+        .map(Some)
+        .map_err(|err| err.to_string()),
+        Err(err) => return usage_error(parser, &err),
+    };
+    #[cfg(not(feature = "tls"))]
+    let tls: Result<healthcheck::Tls, String> = Ok(None);
+    let checked = tls.and_then(|tls| {
+        healthcheck::target(host, port)
+            .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
+            .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT, tls))
+    });
     // On stderr either way, as the rest of what the exporter says.
     let (code, verdict, text) = match &checked {
         Ok(line) => (EXIT_OK, ": healthy: ", line),
@@ -592,6 +675,19 @@ fn configure<S: PrometheusExporterScript>(
             log_critical!("{err}");
             EXIT_FAILURE
         })?;
+    }
+    #[cfg(feature = "tls")]
+    if let Some(files) = &options.tls {
+        let tls = crate::server::TlsConfig::from_pem_files(
+            &files.private_key,
+            &files.certificate_chain,
+            files.client_ca.as_deref().map(std::path::Path::new),
+        )
+        .map_err(|err| {
+            log_critical!("cannot serve HTTPS: {err}");
+            EXIT_FAILURE
+        })?;
+        exporter.set_tls(Some(tls));
     }
     script
         .configure_exporter(&mut exporter)

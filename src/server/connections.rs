@@ -37,6 +37,9 @@ pub(super) struct Connection {
     /// An event said the peer closed its side or the socket failed: read on until the read
     /// says so, even after a short read (the one edge for both may already have come).
     pub(super) peer_closed: bool,
+    /// The TLS state of a connection to a TLS listener.
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<Box<super::tls::TlsConnection>>,
 }
 
 /// The open connections, in slots: slot `i` holds the connection of token `first + i`, so a
@@ -169,6 +172,25 @@ impl Connection {
         self.driven || later(self.accepted_at, EVICTION_GRACE) <= now
     }
 
+    /// `true` while bytes wait to be written: the session's response, or TLS records.
+    pub(super) fn has_output(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if self.tls.as_ref().is_some_and(|tls| tls.wants_write()) {
+            return true;
+        }
+        self.session.has_output()
+    }
+
+    /// What the connection waits for now: its session's wait, or a TLS handshake's.
+    pub(super) fn wait_now(&self) -> Wait {
+        let wait = self.session.wait();
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return tls.wait(wait);
+        }
+        wait
+    }
+
     /// The deadline, shortened to [`Limits::busy_write_timeout`] from the last progress for a
     /// response while the server is `busy`.
     pub(super) fn deadline_when(&self, busy: bool, limits: &Limits) -> Instant {
@@ -184,7 +206,7 @@ impl Connection {
     /// request head (however slowly the rest comes), from the end of the last response when
     /// idle, from the last progress of a response being sent.
     fn rearm(&mut self, limits: &Limits) {
-        let wait = self.session.wait();
+        let wait = self.wait_now();
         // Bytes written since the deadline was set: a response went out (the idle time and a
         // next head's time count from it) or a slow one progressed. Bytes read never extend
         // a deadline, so a head that trickles in cannot outlive its timeout.

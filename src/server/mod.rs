@@ -55,6 +55,8 @@ mod connections;
 mod limits;
 mod listener;
 pub(crate) mod signal;
+#[cfg(feature = "tls")]
+mod tls;
 
 use addrs::bind_listeners;
 pub(crate) use addrs::{resolve_listen_addrs, usable_addrs};
@@ -65,6 +67,10 @@ pub use limits::Limits;
 pub(crate) use listener::raise_open_files_limit;
 use signal::signal_name;
 pub use signal::ShutdownSignals;
+#[cfg(all(feature = "tls", feature = "script"))]
+pub(crate) use tls::self_check_client;
+#[cfg(feature = "tls")]
+pub use tls::{TlsConfig, TlsError};
 
 /// After a response that ends the connection, how long unread request bytes (a body) are
 /// drained before closing, so the kernel does not reset the connection under the response.
@@ -171,6 +177,9 @@ pub struct Server {
     server_header: String,
     /// The `Date` header, formatted once per second.
     date: HttpDate,
+    /// What connections are served with when they are TLS: every one, once set.
+    #[cfg(feature = "tls")]
+    tls: Option<tls::Tls>,
 }
 
 impl std::fmt::Debug for Server {
@@ -287,7 +296,16 @@ impl Server {
             turn_started: None,
             server_header: server_header.to_string(),
             date: HttpDate::now(),
+            #[cfg(feature = "tls")]
+            tls: None,
         })
+    }
+
+    /// Serves HTTPS with `tls` on every listener from now on (connections already accepted
+    /// stay as they are), or plain HTTP again with `None`.
+    #[cfg(feature = "tls")]
+    pub fn set_tls(&mut self, tls: Option<TlsConfig>) {
+        self.tls = tls.map(tls::Tls::new);
     }
 
     /// The bound addresses (with the real port when 0 was asked for).
@@ -540,7 +558,7 @@ impl Server {
         }
         self.listeners.iter_mut().for_each(|l| *l = None);
         self.accept_paused_until = None;
-        let idle = self.connections.tokens_where(|c| !c.session.has_output());
+        let idle = self.connections.tokens_where(|c| !c.has_output());
         for token in idle {
             self.close(token);
         }
@@ -622,9 +640,33 @@ impl Server {
             log_warning!("cannot register connection from {}: {err}", Addr(peer));
             return;
         }
+        #[cfg(feature = "tls")]
+        let tls = match self
+            .tls
+            .as_mut()
+            .map(|tls| tls.current(Instant::now()).accept())
+            .transpose()
+        {
+            Ok(tls) => tls.map(Box::new),
+            Err(err) => {
+                log_warning!("cannot serve TLS to {}: {err}", Addr(peer));
+                let _ = self.registry.deregister(&mut stream);
+                return;
+            }
+        };
         // Responses go out in one vectored write; do not let Nagle hold the last segment.
         let _ = stream.set_nodelay(true);
         let now = Instant::now();
+        // A TLS handshake is timed as a request head from the start: a client that connects
+        // and says nothing holds no more than a plain one that sent half a head.
+        #[cfg(feature = "tls")]
+        let (wait, timeout) = if tls.is_some() {
+            (Wait::RequestHead, self.limits.request_head_timeout)
+        } else {
+            (Wait::Idle, self.limits.idle_timeout)
+        };
+        #[cfg(not(feature = "tls"))]
+        let (wait, timeout) = (Wait::Idle, self.limits.idle_timeout);
         self.connections.fill(
             token,
             Connection {
@@ -635,8 +677,8 @@ impl Server {
                         max_request_head_bytes: self.limits.max_request_head_bytes,
                     },
                 ),
-                wait: Wait::Idle,
-                deadline: later(now, self.limits.idle_timeout),
+                wait,
+                deadline: later(now, timeout),
                 armed_at: now,
                 last_active: now,
                 accepted_at: now,
@@ -644,6 +686,8 @@ impl Server {
                 last_write: now,
                 wants_writable: false,
                 peer_closed: false,
+                #[cfg(feature = "tls")]
+                tls,
             },
         );
         log_debug!("connection from {}", Addr(peer));
@@ -659,7 +703,7 @@ impl Server {
         let victim = self
             .connections
             .iter()
-            .filter(|(_, c)| !c.session.has_output() && c.may_be_evicted(now))
+            .filter(|(_, c)| !c.has_output() && c.may_be_evicted(now))
             .min_by_key(|(_, c)| c.last_active)
             .map(|(t, _)| t);
         match victim {
@@ -781,7 +825,7 @@ fn is_out_of_descriptors(err: &io::Error) -> bool {
 
 /// Registers `WRITABLE` interest exactly while output is pending (always with `READABLE`).
 fn update_interest(registry: &Registry, token: Token, conn: &mut Connection) -> Next {
-    let wants_writable = conn.session.has_output();
+    let wants_writable = conn.has_output();
     if wants_writable == conn.wants_writable {
         return Next::Keep;
     }
@@ -822,6 +866,12 @@ fn drive_connection(
     turn: &Turn<'_>,
     chunk: &mut [u8],
 ) -> Next {
+    #[cfg(feature = "tls")]
+    if let Some(mut tls) = conn.tls.take() {
+        let next = tls::drive_tls_connection(conn, &mut tls, service, turn, chunk);
+        conn.tls = Some(tls);
+        return next;
+    }
     let context = Context {
         peer: conn.session.peer(),
         arrived: turn.started,

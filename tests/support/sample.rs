@@ -51,6 +51,7 @@ fn build_examples() -> Result<(), String> {
         ("server", cfg!(feature = "server")),
         ("process-stats", cfg!(feature = "process-stats")),
         ("gzip", cfg!(feature = "gzip")),
+        ("tls", cfg!(feature = "tls")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))
