@@ -754,20 +754,14 @@ pub(super) fn check_label_name(
     label: &str,
     reserved: &[&str],
 ) -> Result<(), MetricError> {
-    let reason = if !is_valid_label_name(label) {
-        "expected [a-zA-Z_][a-zA-Z0-9_]*"
-    } else if label.starts_with("__") {
-        "names starting with '__' are reserved for Prometheus"
-    } else if reserved.contains(&label) {
-        "reserved by the metric's type"
-    } else {
-        return Ok(());
-    };
-    Err(MetricError::InvalidLabelName {
-        metric: metric.to_string(),
-        label: label.to_string(),
-        reason,
-    })
+    if !is_valid_label_name(label) {
+        return Err(MetricError::InvalidLabelName {
+            metric: metric.to_string(),
+            label: label.to_string(),
+            reason: "expected [a-zA-Z_][a-zA-Z0-9_]*",
+        });
+    }
+    check_declared_label(metric, label, reserved)
 }
 
 fn check_buckets(metric: &str, buckets: Option<Vec<f64>>) -> Result<Vec<f64>, MetricError> {
