@@ -15,6 +15,7 @@ use prometheus_aioexporter::internals::negotiate_format;
 use prometheus_aioexporter::MetricConfig;
 
 use crate::support::http::try_get;
+use crate::support::python::PARSE_OPENMETRICS;
 use crate::support::python::{json_field, json_string, python_client, run_python};
 use crate::support::test_server::TestServer;
 use crate::support::Rng;
@@ -462,11 +463,3 @@ fn dots_escape_legacy_names_as_the_reference_does() {
         response.text()
     );
 }
-
-/// Each family the Python client's OpenMetrics parser reads from stdin: name, type, samples.
-const PARSE_OPENMETRICS: &str = r#"
-import sys
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
-for f in sorted(text_string_to_metric_families(sys.stdin.read()), key=lambda f: f.name):
-    print(f.name, f.type, len(f.samples))
-"#;

@@ -14,6 +14,7 @@
 use prometheus_aioexporter::MetricConfig;
 
 use crate::support::http::try_get;
+use crate::support::python::PARSE_OPENMETRICS;
 use crate::support::python::{python_client, run_python};
 use crate::support::test_server::TestServer;
 
@@ -130,14 +131,6 @@ fn utf8_names_are_written_as_the_reference_writes_them() {
         );
     }
 }
-
-/// Each family the Python client's OpenMetrics parser reads from stdin: name, type, samples.
-const PARSE_OPENMETRICS: &str = r#"
-import sys
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
-for f in sorted(text_string_to_metric_families(sys.stdin.read()), key=lambda f: f.name):
-    print(f.name, f.type, len(f.samples))
-"#;
 
 #[test]
 fn every_escaping_of_utf8_names_is_valid_openmetrics() {

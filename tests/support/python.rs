@@ -106,3 +106,12 @@ pub fn json_field(line: &str, field: &str) -> String {
     }
     panic!("unterminated {field} in {line}")
 }
+
+/// Each family the Python client's OpenMetrics parser reads from stdin: name, type, samples.
+#[allow(dead_code)]
+pub const PARSE_OPENMETRICS: &str = r#"
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+for f in sorted(text_string_to_metric_families(sys.stdin.read()), key=lambda f: f.name):
+    print(f.name, f.type, len(f.samples))
+"#;
