@@ -57,6 +57,8 @@ mod listener;
 pub(crate) mod signal;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_drive;
 
 use addrs::bind_listeners;
 pub(crate) use addrs::{resolve_listen_addrs, usable_addrs};
@@ -868,7 +870,7 @@ fn drive_connection(
 ) -> Next {
     #[cfg(feature = "tls")]
     if let Some(mut tls) = conn.tls.take() {
-        let next = tls::drive_tls_connection(conn, &mut tls, service, turn, chunk);
+        let next = tls_drive::drive_tls_connection(conn, &mut tls, service, turn, chunk);
         conn.tls = Some(tls);
         return next;
     }

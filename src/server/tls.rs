@@ -19,8 +19,7 @@
 )]
 
 use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::Shutdown;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,9 +30,7 @@ use rustls::{RootCertStore, ServerConfig, ServerConnection};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::connections::Connection;
-use super::{Next, Turn, TURN, TURN_BYTES};
-use crate::http::{Action, Context, Wait};
+use crate::http::Wait;
 use crate::log::{log_debug, log_error, log_info, Addr};
 
 /// What a TLS listener serves with: the key, its certificate chain and, for mutual TLS, the
@@ -343,12 +340,12 @@ fn server_config(files: &Files) -> Result<ServerConfig, TlsError> {
 
 /// One connection's TLS state.
 pub(super) struct TlsConnection {
-    conn: ServerConnection,
+    pub(super) conn: ServerConnection,
     /// The session has finished: the socket's write side is shut once the TLS output (the
     /// `close_notify`) is out.
-    shutdown_pending: bool,
+    pub(super) shutdown_pending: bool,
     /// The client's first bytes were looked at (plain HTTP is answered with a 400).
-    first_bytes_checked: bool,
+    pub(super) first_bytes_checked: bool,
 }
 
 impl TlsConnection {
@@ -371,7 +368,7 @@ impl TlsConnection {
 }
 
 /// What writing the pending records did.
-enum Flush {
+pub(super) enum Flush {
     /// All written (that many bytes).
     Done(usize),
     /// The socket took no more (that many bytes were written).
@@ -379,7 +376,7 @@ enum Flush {
     Failed,
 }
 
-fn flush(tls: &mut TlsConnection, stream: &mut TcpStream) -> Flush {
+pub(super) fn flush(tls: &mut TlsConnection, stream: &mut TcpStream) -> Flush {
     let mut written = 0;
     while tls.conn.wants_write() {
         match tls.conn.write_tls(stream) {
@@ -394,7 +391,7 @@ fn flush(tls: &mut TlsConnection, stream: &mut TcpStream) -> Flush {
 }
 
 /// What reading records from the socket did.
-enum Records {
+pub(super) enum Records {
     /// Some were read and processed: there may be plaintext, or records to answer.
     Read,
     Blocked,
@@ -402,7 +399,11 @@ enum Records {
     Failed,
 }
 
-fn read_records(tls: &mut TlsConnection, stream: &mut TcpStream, conn_peer: Addr) -> Records {
+pub(super) fn read_records(
+    tls: &mut TlsConnection,
+    stream: &mut TcpStream,
+    conn_peer: Addr,
+) -> Records {
     loop {
         match tls.conn.read_tls(stream) {
             Ok(0) => return Records::EndOfStream,
@@ -428,158 +429,15 @@ fn read_records(tls: &mut TlsConnection, stream: &mut TcpStream, conn_peer: Addr
 }
 
 /// What Go's server answers to plain HTTP on a TLS port.
-const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+pub(super) const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
 
 /// `true` if a connection's first bytes are a plain HTTP request's (a method and a space, or
 /// the start of one), not a TLS record's (which starts with 0x16, a handshake).
-fn looks_like_plain_http(first: &[u8]) -> bool {
+pub(super) fn looks_like_plain_http(first: &[u8]) -> bool {
     !first.is_empty()
         && first
             .iter()
             .all(|&b| b.is_ascii_uppercase() || b == b' ' || b == b'/')
-}
-
-/// Answers plain HTTP with a 400, then closes: what has arrived of the request is read first
-/// (a few chunks at most: a client that streams cannot hold the loop) so that closing does not
-/// reset the connection under the answer.
-fn refuse_plain_http(stream: &mut TcpStream, chunk: &mut [u8]) -> Next {
-    for _ in 0..4 {
-        if !matches!(stream.read(chunk), Ok(n) if n > 0) {
-            break;
-        }
-    }
-    let _ = stream.write(PLAIN_HTTP_ANSWER);
-    let _ = stream.shutdown(Shutdown::Write);
-    Next::Close
-}
-
-/// The TLS counterpart of the plain path's `drive_connection`: moves records between the
-/// socket and rustls, and plaintext between rustls and the session, until the socket would
-/// block or the connection's turn is over.
-pub(super) fn drive_tls_connection(
-    conn: &mut Connection,
-    tls: &mut TlsConnection,
-    service: &mut dyn crate::http::Service,
-    turn: &Turn<'_>,
-    chunk: &mut [u8],
-) -> Next {
-    let context = Context {
-        peer: conn.session.peer(),
-        arrived: turn.started,
-        common: turn.common,
-        responses_in_flight: turn.responses_in_flight,
-    };
-    let peer = Addr(conn.session.peer());
-    let mut written = 0;
-    for _ in 0..TURN {
-        match flush(tls, &mut conn.stream) {
-            Flush::Done(n) | Flush::Blocked(n) if n > 0 => {
-                conn.last_active = Instant::now();
-                conn.last_write = conn.last_active;
-                written += n;
-            }
-            Flush::Failed => return Next::Close,
-            _ => {}
-        }
-        if tls.conn.wants_write() {
-            return Next::Keep; // The send queue is full: WRITABLE resumes.
-        }
-        if tls.shutdown_pending {
-            tls.shutdown_pending = false;
-            let _ = conn.stream.shutdown(Shutdown::Write);
-        }
-        if written >= TURN_BYTES && !conn.session.has_output() {
-            return Next::Yield;
-        }
-        if tls.conn.is_handshaking() {
-            if !tls.first_bytes_checked {
-                let mut first = [0u8; 4];
-                match conn.stream.peek(&mut first) {
-                    Ok(0) => return Next::Close,
-                    Ok(n) => {
-                        tls.first_bytes_checked = true;
-                        if looks_like_plain_http(first.get(..n).unwrap_or_default()) {
-                            log_debug!("plain HTTP from {peer} on a TLS port");
-                            return refuse_plain_http(&mut conn.stream, chunk);
-                        }
-                    }
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Next::Keep,
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(_) => return Next::Close,
-                }
-            }
-            match read_records(tls, &mut conn.stream, peer) {
-                Records::Read => {
-                    conn.driven = true;
-                    conn.last_active = Instant::now();
-                    continue;
-                }
-                Records::Blocked => return Next::Keep,
-                Records::EndOfStream | Records::Failed => return Next::Close,
-            }
-        }
-        match conn.session.next(service, &context) {
-            Action::Write => {
-                let [head, body] = conn.session.pending();
-                // rustls keeps at most its buffer limit (64 KiB) of records unsent; the rest
-                // stays with the session until they are written.
-                match tls
-                    .conn
-                    .writer()
-                    .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
-                {
-                    Ok(0) if !tls.conn.wants_write() => return Next::Close,
-                    Ok(n) => conn.session.wrote(n),
-                    Err(_) => return Next::Close,
-                }
-            }
-            Action::Read => {
-                let room = conn.session.read_room().min(chunk.len());
-                let Some(buf) = chunk.get_mut(..room).filter(|b| !b.is_empty()) else {
-                    return Next::Close;
-                };
-                match tls.conn.reader().read(buf) {
-                    // The client's close_notify.
-                    Ok(0) => {
-                        conn.driven = true;
-                        conn.session.received_eof();
-                    }
-                    Ok(n) => {
-                        conn.driven = true;
-                        conn.session.received(buf.get(..n).unwrap_or_default());
-                        conn.last_active = Instant::now();
-                    }
-                    // No plaintext left: read records.
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        match read_records(tls, &mut conn.stream, peer) {
-                            Records::Read => conn.last_active = Instant::now(),
-                            Records::Blocked => return Next::Keep,
-                            Records::EndOfStream => {
-                                conn.driven = true;
-                                conn.session.received_eof();
-                            }
-                            Records::Failed => return Next::Close,
-                        }
-                    }
-                    // The end of the stream without a close_notify.
-                    Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => {
-                        conn.driven = true;
-                        conn.session.received_eof();
-                    }
-                    Err(_) => return Next::Close,
-                }
-            }
-            Action::ShutdownWrite => {
-                tls.conn.send_close_notify();
-                tls.shutdown_pending = true;
-            }
-            Action::Close => {
-                let _ = flush(tls, &mut conn.stream);
-                return Next::Close;
-            }
-        }
-    }
-    Next::Yield
 }
 
 /// What `--healthcheck` connects with to an exporter serving HTTPS: it trusts exactly the
