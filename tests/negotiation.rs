@@ -15,6 +15,7 @@ use prometheus_aioexporter::internals::negotiate_format;
 use prometheus_aioexporter::MetricConfig;
 
 use crate::support::http::try_get;
+use crate::support::python::normalise;
 use crate::support::python::PARSE_OPENMETRICS;
 use crate::support::python::{json_field, json_string, python_client, run_python};
 use crate::support::test_server::TestServer;
@@ -427,21 +428,7 @@ fn dots_escape_legacy_names_as_the_reference_does() {
         response.header("Content-Type"),
         Some("text/plain; version=1.0.0; charset=utf-8; escaping=dots")
     );
-    // The Python client writes `3.0` where we write `3`, and orders families by registration
-    // as we do; compare the lines with the values read as numbers.
-    let normalise = |body: &str| -> Vec<String> {
-        let mut lines: Vec<String> = body
-            .lines()
-            .map(|line| match line.rsplit_once(' ') {
-                Some((start, v)) if !line.starts_with('#') => {
-                    format!("{start} {}", v.parse::<f64>().expect("a number"))
-                }
-                _ => line.to_string(),
-            })
-            .collect();
-        lines.sort();
-        lines
-    };
+    // Compared as lines with the values read as numbers (`support::python::normalise`).
     let reference = run_python(DOTS_SCRIPT, Vec::new());
     assert_eq!(
         normalise(response.text()),

@@ -14,6 +14,7 @@
 use prometheus_aioexporter::MetricConfig;
 
 use crate::support::http::try_get;
+use crate::support::python::normalise;
 use crate::support::python::PARSE_OPENMETRICS;
 use crate::support::python::{python_client, run_python};
 use crate::support::test_server::TestServer;
@@ -65,21 +66,6 @@ fn server() -> TestServer {
         legacy.labels(&["v"]).unwrap().set(2.0);
         metrics.gauge("日本語").unwrap().set(-1.0);
     })
-}
-
-/// Lines sorted, values read as numbers.
-fn normalise(body: &str) -> Vec<String> {
-    let mut lines: Vec<String> = body
-        .lines()
-        .map(|line| match line.rsplit_once(' ') {
-            Some((start, v)) if !line.starts_with('#') => {
-                format!("{start} {}", v.parse::<f64>().expect("a number"))
-            }
-            _ => line.to_string(),
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 #[test]

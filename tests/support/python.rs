@@ -115,3 +115,20 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 for f in sorted(text_string_to_metric_families(sys.stdin.read()), key=lambda f: f.name):
     print(f.name, f.type, len(f.samples))
 "#;
+
+/// An exposition's lines sorted, with the values read as numbers: the Python client writes
+/// `3.0` where we write `3`, and orders families as it registers them.
+#[allow(dead_code)]
+pub fn normalise(body: &str) -> Vec<String> {
+    let mut lines: Vec<String> = body
+        .lines()
+        .map(|line| match line.rsplit_once(' ') {
+            Some((start, v)) if !line.starts_with('#') => {
+                format!("{start} {}", v.parse::<f64>().expect("a number"))
+            }
+            _ => line.to_string(),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
