@@ -175,16 +175,17 @@ fn write_dots_byte(out: &mut Vec<u8>, b: u8) {
     }
 }
 
-/// Appends the `# HELP` and `# TYPE` lines of a family.
+/// Appends the `# HELP` and `# TYPE` lines of a family; `legacy` says whether its name is a
+/// legacy metric name (known at declaration for a registered metric).
 pub(crate) fn write_header(
     out: &mut Vec<u8>,
     name: &str,
+    legacy: bool,
     kind: MetricType,
     help: &str,
     style: Style,
 ) {
     let (suffix, type_name) = family_header(kind, style.format);
-    let legacy = is_valid_metric_name(name);
     let write_family_name = |out: &mut Vec<u8>| {
         if legacy {
             style.name(out, name);
@@ -293,7 +294,14 @@ fn encode_series_family<S: Series>(
         return;
     }
     let start = out.len();
-    write_header(out, &desc.name, desc.kind, &desc.help, style);
+    write_header(
+        out,
+        &desc.name,
+        desc.legacy_name,
+        desc.kind,
+        &desc.help,
+        style,
+    );
     let header_end = out.len();
     family.for_each_series(|s| write(out, desc, s));
     if out.len() == header_end {
@@ -402,7 +410,8 @@ fn write_quantiles(out: &mut Vec<u8>, style: Style, desc: &Desc, s: &crate::regi
 /// counters.
 pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, style: Style) {
     let start = out.len();
-    write_header(out, &family.name, family.kind, &family.help, style);
+    let legacy = is_valid_metric_name(&family.name);
+    write_header(out, &family.name, legacy, family.kind, &family.help, style);
     let counter = family.kind == MetricType::Counter;
     let suffix = if counter { "_total" } else { "" };
     let mut left_out = 0;
@@ -488,6 +497,7 @@ mod tests {
             write_header(
                 &mut out,
                 "x",
+                true,
                 kind,
                 help,
                 Style::new(format, Escaping::Underscores),
