@@ -426,6 +426,180 @@ fn a_stalled_handshake_is_timed_out_like_a_slow_request_head() {
     running.shutdown().expect("a clean shutdown");
 }
 
+/// A real client's ClientHello record: what `curl` sends first, caught by a listener that
+/// answers nothing. `None` without curl.
+fn client_hello() -> Option<Vec<u8>> {
+    tool("curl", "the handshake flood")?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let mut curl = Command::new("curl")
+        .args(["-sk", "--max-time", "10"])
+        .arg(format!("https://127.0.0.1:{port}/"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("cannot run curl");
+    let (mut stream, _) = listener.accept().expect("curl connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    let mut record = vec![0u8; 5];
+    stream.read_exact(&mut record).expect("a record header");
+    assert_eq!(record[0], 0x16, "not a handshake record: {record:?}");
+    let len = usize::from(u16::from_be_bytes([record[3], record[4]]));
+    record.resize(5 + len, 0);
+    stream
+        .read_exact(&mut record[5..])
+        .expect("the ClientHello");
+    drop(stream);
+    let _ = curl.wait();
+    Some(record)
+}
+
+/// A connection that sent a ClientHello and stalls, once the server has answered it (so it
+/// holds one of the server's connections).
+#[track_caller]
+fn stalled_after_hello(addr: SocketAddr, hello: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.write_all(hello).expect("send the ClientHello");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("a read timeout");
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first).expect("the server's answer");
+    // A handshake record: the ServerHello.
+    assert_eq!(first[0], 0x16, "no ServerHello");
+    stream
+}
+
+/// Bytes that are not a ClientHello, each of which the server can tell at once.
+const NOT_A_CLIENT_HELLO: [(&str, &[u8]); 6] = [
+    (
+        "a handshake record that is no ClientHello",
+        b"\x16\x03\x01\x00\x05hello",
+    ),
+    ("application data first", b"\x17\x03\x03\x00\x05hello"),
+    ("a record longer than TLS allows", b"\x16\x03\x01\xff\xff"),
+    (
+        "an SSLv2 hello",
+        b"\x80\x2e\x01\x03\x01\x00\x15\x00\x00\x00\x10",
+    ),
+    ("binary noise", b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09"),
+    ("lowercase text", b"get / http/1.1\r\n\r\n"),
+];
+
+/// What a client sent garbage got: a close, with nothing or an alert before it.
+#[track_caller]
+fn assert_closed_with_an_alert(stream: &mut TcpStream, what: &str) {
+    // A bound against a hang only: the server closes at once.
+    let (got, closed) = read_to_close(stream, Duration::from_secs(20));
+    assert!(closed, "{what}: not closed, got {got:?}");
+    assert!(
+        got.is_empty() || got[0] == 0x15,
+        "{what}: not an alert: {got:?}"
+    );
+}
+
+#[test]
+fn garbage_instead_of_a_client_hello_gets_a_close() {
+    let Some(pki) = Pki::new("the garbage handshake test") else {
+        return;
+    };
+    let mut limits = Limits::default();
+    // Were the server to wait for more, the test would see the hang, not a timeout.
+    limits.request_head_timeout = Duration::from_secs(600);
+    let running = exporter(pki.config(None), limits);
+    let addr = running.local_addrs()[0];
+    for (what, bytes) in NOT_A_CLIENT_HELLO {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(bytes).expect("send");
+        assert_closed_with_an_alert(&mut stream, what);
+    }
+    running.shutdown().expect("a clean shutdown");
+}
+
+#[test]
+fn a_stalled_handshake_counts_as_a_connection() {
+    let Some(pki) = Pki::new("the connection count of handshakes") else {
+        return;
+    };
+    let Some(hello) = client_hello() else {
+        return;
+    };
+    let mut limits = Limits::default();
+    limits.max_connections = 4;
+    limits.request_head_timeout = Duration::from_secs(600);
+    let running = exporter(pki.config(None), limits);
+    let addr = running.local_addrs()[0];
+    let mut stalled: Vec<TcpStream> = (0..4).map(|_| stalled_after_hello(addr, &hello)).collect();
+    // A fifth is answered only once a slot is free: the least recently active handshake is
+    // closed for it, and no other.
+    stalled.push(stalled_after_hello(addr, &hello));
+    let (_, closed) = read_to_close(&mut stalled[0], Duration::from_secs(20));
+    assert!(closed, "the oldest stalled handshake is still open");
+    for (i, stream) in stalled.iter_mut().enumerate().skip(1) {
+        stream.set_nonblocking(true).expect("non-blocking");
+        let mut rest = [0u8; 4096];
+        // Its ServerHello flight, or nothing yet; not the end of the stream.
+        let open = loop {
+            match stream.read(&mut rest) {
+                Ok(0) => break false,
+                Ok(_) => continue,
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break true,
+                Err(_) => break false,
+            }
+        };
+        assert!(open, "stalled handshake {i} was closed too");
+    }
+    running.shutdown().expect("a clean shutdown");
+}
+
+#[test]
+fn a_handshake_flood_past_the_connection_limit_does_not_stop_a_scrape() {
+    let Some(pki) = Pki::new("the handshake flood") else {
+        return;
+    };
+    let Some(hello) = client_hello() else {
+        return;
+    };
+    const LIMIT: usize = 16;
+    let mut limits = Limits::default();
+    limits.max_connections = LIMIT;
+    // Only eviction makes room: the flood holds its connections for the whole test.
+    limits.request_head_timeout = Duration::from_secs(600);
+    limits.idle_timeout = Duration::from_secs(600);
+    let running = exporter(pki.config(None), limits);
+    let addr = running.local_addrs()[0];
+    // Every connection is taken by a stalled handshake ...
+    let holding: Vec<TcpStream> = (0..LIMIT)
+        .map(|_| stalled_after_hello(addr, &hello))
+        .collect();
+    // ... and as many again wait in the listen queue with a ClientHello, and more with garbage.
+    let mut queued = Vec::new();
+    for _ in 0..LIMIT {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(&hello).expect("send");
+        queued.push(stream);
+    }
+    let mut garbage = Vec::new();
+    for i in 0..LIMIT {
+        let (what, bytes) = NOT_A_CLIENT_HELLO[i % NOT_A_CLIENT_HELLO.len()];
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(bytes).expect("send");
+        garbage.push((what, stream));
+    }
+    let ca = pki.path("ca.pem");
+    for protocol in ["1.3", "1.2"] {
+        let scraped = curl(addr.port(), &["--cacert", &ca, "--tls-max", protocol]);
+        assert_scraped(&scraped, "tls_test_items", &format!("TLSv{protocol}"));
+    }
+    for (what, stream) in &mut garbage {
+        assert_closed_with_an_alert(stream, what);
+    }
+    drop((holding, queued));
+    running.shutdown().expect("a clean shutdown");
+}
+
 /// Runs the sample with `args` and expects it to exit with `code`, saying `message` on stderr.
 #[track_caller]
 fn assert_startup_fails(args: &[&str], code: i32, message: &str) {
