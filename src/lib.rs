@@ -140,6 +140,8 @@ pub mod internals {
     pub use crate::exposition::negotiate::{accepts_gzip, negotiate_format};
     #[cfg(feature = "server")]
     pub use crate::http::*;
+    #[cfg(feature = "tls")]
+    pub use crate::server::{TlsOverMemory, TurnEnd};
     pub use crate::wire::float::write_float;
 }
 

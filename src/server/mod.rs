@@ -73,6 +73,8 @@ pub use signal::ShutdownSignals;
 pub(crate) use tls::self_check_client;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
+#[cfg(feature = "tls")]
+pub use tls_drive::{TlsOverMemory, TurnEnd};
 
 /// After a response that ends the connection, how long unread request bytes (a body) are
 /// drained before closing, so the kernel does not reset the connection under the response.

@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig, ServerConnection};
 use rustls_pki_types::pem::PemObject;
@@ -335,6 +334,9 @@ fn server_config(files: &Files) -> Result<ServerConfig, TlsError> {
     // HTTP/1.1 only; no session tickets to rotate keys for (resumption by session id,
     // in memory, is rustls' default).
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // rustls' order of cipher suites (AES-GCM, then ChaCha20), not the client's: a client
+    // that prefers a weaker suite still gets a strong one (testssl's "cipher order" check).
+    config.ignore_client_order = true;
     Ok(config)
 }
 
@@ -376,7 +378,7 @@ pub(super) enum Flush {
     Failed,
 }
 
-pub(super) fn flush(tls: &mut TlsConnection, stream: &mut TcpStream) -> Flush {
+pub(super) fn flush(tls: &mut TlsConnection, stream: &mut dyn io::Write) -> Flush {
     let mut written = 0;
     while tls.conn.wants_write() {
         match tls.conn.write_tls(stream) {
@@ -401,7 +403,7 @@ pub(super) enum Records {
 
 pub(super) fn read_records(
     tls: &mut TlsConnection,
-    stream: &mut TcpStream,
+    stream: &mut (impl io::Read + io::Write),
     conn_peer: Addr,
 ) -> Records {
     loop {
