@@ -4,6 +4,7 @@
 # directory, removed at the end: no private key is kept). Prints every finding rated MEDIUM or
 # above and fails if one is HIGH or CRITICAL. Takes a few minutes; not part of CI.
 # Usage: scripts/testssl.sh [extra testssl options]   (e.g. --fast)
+# REPORT=file.json keeps testssl's JSON report (every finding, all severities).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v testssl >/dev/null || { echo "testssl not found: apt-get install testssl.sh"; exit 1; }
@@ -15,6 +16,7 @@ binary="$(realpath "${CARGO_TARGET_DIR:-target}/release/examples/sample")"
 dir="$(mktemp -d)"
 pid=""
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+[ -z "${REPORT:-}" ] || REPORT="$(realpath "$REPORT")"
 cd "$dir"
 # A P-256 CA, and a server certificate signed by it for localhost and 127.0.0.1. testssl also
 # rates the certificate (not the server): it is made like a public CA's, valid 90 days and with
@@ -47,6 +49,7 @@ testssl --quiet --color 0 --warnings batch --add-ca ca.pem --jsonfile report.jso
     "https://127.0.0.1:$port/metrics" >report.txt 2>&1 || status=$?
 # testssl's exit status counts findings and problems: the JSON report is what is judged.
 [ -s report.json ] || { cat report.txt; echo "testssl wrote no report (exit $status)"; exit 1; }
+[ -z "${REPORT:-}" ] || cp report.json "$REPORT"
 echo "findings rated MEDIUM or above (id, severity, finding):"
 jq -r '.[] | select(.severity == "MEDIUM" or .severity == "HIGH" or .severity == "CRITICAL")
     | "  \(.id)  \(.severity)  \(.finding)"' report.json
