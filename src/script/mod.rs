@@ -234,6 +234,13 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
             .metavar("FILE")
             .help("require client certificates signed by these CA certificates (PEM)");
     }
+    #[cfg(feature = "basic-auth")]
+    parser
+        .add_argument("--basic-auth-users")
+        .metavar("FILE")
+        .help(
+            "ask every request for a user and password of this htpasswd file (bcrypt, htpasswd -B)",
+        );
     // Never from the environment: a variable meant for the check would turn the exporter
     // itself into one.
     parser
@@ -256,6 +263,8 @@ struct BuiltinOptions {
     metrics_path: String,
     #[cfg(feature = "tls")]
     tls: Option<TlsFiles>,
+    #[cfg(feature = "basic-auth")]
+    basic_auth_users: Option<String>,
 }
 
 /// The key and certificate files of `--ssl-private-key`, `--ssl-public-key` and `--ssl-ca`.
@@ -303,6 +312,13 @@ fn tls_files(args: &Args) -> Result<Option<TlsFiles>, CliError> {
             None => Ok(None),
         },
     }
+}
+
+/// The htpasswd file of `--basic-auth-users`, if one is named (an empty value names none, as
+/// an empty environment variable does for the other options).
+#[cfg(feature = "basic-auth")]
+fn basic_auth_users(args: &Args) -> Option<&str> {
+    args.get("basic-auth-users").filter(|v| !v.is_empty())
 }
 
 /// A TCP port as the command line spells it: decimal digits only (`u16`'s parser would also
@@ -366,6 +382,8 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
         metrics_path,
         #[cfg(feature = "tls")]
         tls: tls_files(args)?,
+        #[cfg(feature = "basic-auth")]
+        basic_auth_users: basic_auth_users(args).map(str::to_string),
     })
 }
 
@@ -572,10 +590,18 @@ fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
     };
     #[cfg(not(feature = "tls"))]
     let tls: Result<healthcheck::Tls, String> = Ok(None);
+    // With basic auth on, a 401 asking for Basic credentials shows the exporter answering: the
+    // htpasswd file holds hashes, so the check has no password to send.
+    #[cfg(feature = "basic-auth")]
+    let basic_auth_on = basic_auth_users(args).is_some();
+    #[cfg(not(feature = "basic-auth"))]
+    let basic_auth_on = false;
     let checked = tls.and_then(|tls| {
         healthcheck::target(host, port)
             .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
-            .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT, tls))
+            .and_then(|addr| {
+                healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT, tls, basic_auth_on)
+            })
     });
     // On stderr either way, as the rest of what the exporter says.
     let (code, verdict, text) = match &checked {
@@ -688,6 +714,14 @@ fn configure<S: PrometheusExporterScript>(
             EXIT_FAILURE
         })?;
         exporter.set_tls(Some(tls));
+    }
+    #[cfg(feature = "basic-auth")]
+    if let Some(path) = &options.basic_auth_users {
+        let users = crate::exporter::BasicAuth::from_htpasswd_file(path).map_err(|err| {
+            log_critical!("cannot ask for basic auth: {err}");
+            EXIT_FAILURE
+        })?;
+        exporter.set_basic_auth(Some(users));
     }
     script
         .configure_exporter(&mut exporter)
