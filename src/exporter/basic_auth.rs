@@ -4,7 +4,9 @@
 //! bcrypt is slow on purpose, and the server has one thread, so the gate spends bcrypt time
 //! sparingly: credentials that verified once are remembered as a keyed 128-bit digest per user
 //! (SipHash under two random keys of this process, not the password) and then cost a hash and a
-//! constant-time comparison; failed checks may take at most [`FAILURE_SHARE`] of the thread's
+//! constant-time comparison; the last [`REMEMBERED_FAILURES`] credentials that failed are
+//! remembered likewise and answered 401 at once (a scraper with a wrong password in its
+//! configuration retries every scrape); failed checks may take at most [`FAILURE_SHARE`] of the thread's
 //! time, in bursts of at most [`FAILURE_BURST`], and credentials that would need a check beyond
 //! that are answered 503 without one. So a flood of wrong passwords delays a scrape whose
 //! credentials are remembered by at most one burst plus one check.
@@ -30,6 +32,9 @@ use crate::log::log_warning;
 const FAILURE_SHARE: u32 = 20;
 /// The most bcrypt time failed checks may take at once, after a quiet spell.
 const FAILURE_BURST: Duration = Duration::from_millis(50);
+/// How many credentials that failed are remembered, so that a scraper configured with a wrong
+/// password costs one bcrypt check, not one per scrape.
+const REMEMBERED_FAILURES: usize = 64;
 /// How often, at most, refused checks are logged.
 const REFUSED_WARNING_EVERY: Duration = Duration::from_secs(10);
 
@@ -205,6 +210,9 @@ pub(super) struct Gate {
     users: Vec<User>,
     /// Per user, the keyed digest of the password that last verified.
     verified: Vec<Option<u128>>,
+    /// Keyed digests of credentials that failed, the oldest overwritten first.
+    failed: [u128; REMEMBERED_FAILURES],
+    next_failed: usize,
     keys: [RandomState; 2],
     challenge: String,
     /// When the bcrypt time of failed checks so far is paid off, at [`FAILURE_SHARE`].
@@ -226,6 +234,8 @@ impl Gate {
         Gate {
             verified: vec![None; auth.users.len()],
             users: auth.users,
+            failed: [0; REMEMBERED_FAILURES],
+            next_failed: 0,
             keys: [RandomState::new(), RandomState::new()],
             challenge: format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
             failures_paid_at: None,
@@ -250,6 +260,10 @@ impl Gate {
         let remembered = user.and_then(|i| self.verified.get(i).copied().flatten());
         if remembered.is_some_and(|r| constant_time_eq(&r.to_le_bytes(), &digest.to_le_bytes())) {
             return Verdict::Allowed;
+        }
+        // Zero is the empty slot: a digest of zero is merely never remembered.
+        if digest != 0 && self.failed.contains(&digest) {
+            return Verdict::Denied;
         }
         let now = Instant::now();
         if self
@@ -276,6 +290,10 @@ impl Gate {
         let spent = now.elapsed();
         let start = self.failures_paid_at.map_or(now, |paid| paid.max(now));
         self.failures_paid_at = Some(start + spent * FAILURE_SHARE);
+        if let Some(slot) = self.failed.get_mut(self.next_failed) {
+            *slot = digest;
+        }
+        self.next_failed = (self.next_failed + 1) % REMEMBERED_FAILURES;
         Verdict::Denied
     }
 
@@ -397,17 +415,43 @@ mod tests {
         let mut verdicts = Vec::new();
         let started = Instant::now();
         // A cost-5 check takes about 2 ms: the burst allows a few dozen, then refusals come.
+        // Each guess is new: one tried before would be answered from memory.
         while verdicts.last() != Some(&Verdict::Busy) && started.elapsed() < Duration::from_secs(5)
         {
-            verdicts.push(gate.check(Some(&header("alice", "guess"))));
+            let guess = format!("guess-{}", verdicts.len());
+            verdicts.push(gate.check(Some(&header("alice", &guess))));
         }
-        assert_eq!(verdicts.last(), Some(&Verdict::Busy), "{verdicts:?}");
+        assert_eq!(
+            verdicts.last(),
+            Some(&Verdict::Busy),
+            "after {} guesses",
+            verdicts.len()
+        );
         assert!(verdicts.len() > 1, "at least one wrong password is checked");
         assert_eq!(
             gate.check(Some(&header("alice", "secret"))),
             Verdict::Allowed
         );
         assert_eq!(gate.check(Some(&header("nobody", "x"))), Verdict::Busy);
+    }
+
+    #[test]
+    fn a_wrong_password_tried_again_costs_no_check() {
+        let mut gate = gate(ALICE);
+        assert_eq!(gate.check(Some(&header("alice", "typo"))), Verdict::Denied);
+        let paid_at = gate.failures_paid_at;
+        assert!(paid_at.is_some());
+        for _ in 0..100 {
+            assert_eq!(gate.check(Some(&header("alice", "typo"))), Verdict::Denied);
+        }
+        assert_eq!(
+            gate.failures_paid_at, paid_at,
+            "no check ran, nothing was charged"
+        );
+        assert_eq!(
+            gate.check(Some(&header("alice", "secret"))),
+            Verdict::Allowed
+        );
     }
 
     #[test]
