@@ -763,6 +763,38 @@ fn serve<S: PrometheusExporterScript>(
 mod tests {
     use super::*;
 
+    /// `--basic-auth-users` exists only with the `basic-auth` feature: without it, the flag is
+    /// refused rather than taken and ignored, which would serve without the asked-for auth.
+    #[test]
+    fn basic_auth_users_is_an_option_only_with_its_feature() {
+        struct Script;
+        impl PrometheusExporterScript for Script {
+            const NAME: &'static str = "t";
+            const DESCRIPTION: &'static str = "";
+            const ENV_PREFIX: Option<&'static str> = Some("T");
+        }
+        let parser = script_parser(&mut Script);
+        let parsed = parser.parse_from(["--basic-auth-users", "users"], |_| None);
+        if cfg!(feature = "basic-auth") {
+            let Ok(Parsed::Run(args)) = parsed else {
+                panic!("{parsed:?}");
+            };
+            assert_eq!(args.get("basic-auth-users"), Some("users"));
+            let from_env = parser.parse_from(std::iter::empty::<&str>(), |key| {
+                (key == "T_BASIC_AUTH_USERS").then(|| OsString::from("env-users"))
+            });
+            let Ok(Parsed::Run(args)) = from_env else {
+                panic!("{from_env:?}");
+            };
+            assert_eq!(args.get("basic-auth-users"), Some("env-users"));
+        } else {
+            assert_eq!(
+                parsed.map(|_| ()).map_err(|e| e.to_string()),
+                Err("unrecognized option '--basic-auth-users'".to_string())
+            );
+        }
+    }
+
     #[test]
     fn hosts_split_on_commas_and_white_space_in_the_environment_only() {
         let mut parser = ArgParser::new("t", "");
