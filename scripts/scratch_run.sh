@@ -6,13 +6,15 @@
 # `--process-stats` there, with no /proc, is refused at start (exit 1) rather than exporting zeros.
 # Then the same with the secure features below: serving HTTPS with a key and certificate made
 # here by openssl (copied into the root, as a volume would mount them), scraped with
-# `curl --cacert`. Prints both binaries' sizes.
+# `curl --cacert`, and behind basic auth with an htpasswd file made by `htpasswd -B`: a scrape
+# without credentials gets 401. Prints both binaries' sizes.
 # Needs root (chroot), the x86_64-unknown-linux-musl target, openssl, and a C compiler for musl
-# (Debian's musl-tools: ring, under rustls, has C and assembly parts).
+# (Debian's musl-tools: ring, under rustls, has C and assembly parts), and htpasswd (Debian's
+# apache2-utils) for the basic-auth build.
 set -euo pipefail
 
 # The features of the secured build, space-separated.
-secure_features="tls"
+secure_features="tls basic-auth"
 
 cd "$(dirname "$0")/.."
 target=x86_64-unknown-linux-musl
@@ -119,7 +121,7 @@ cat "$log"
     || { echo "--process-stats without /proc: exit $status, expected 1 and the reason"; exit 1; }
 echo "scratch run without /proc: --process-stats refused (exit 1)"
 
-echo "--- the build with --features \"$secure_features\", serving HTTPS"
+echo "--- the build with --features \"$secure_features\", serving HTTPS behind basic auth"
 pki="$work/pki"
 mkdir "$pki"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=test-ca \
@@ -133,10 +135,15 @@ root="$work/secure-root"
 mkdir -p "$root/tls"
 cp "$work/secure" "$root/exporter"
 cp "$pki/server.key" "$pki/server.pem" "$root/tls/"
+htpasswd -nbB -C 4 prometheus scratch-secret >"$root/tls/users"
 echo "scratch root holds: $(cd "$root" && find . -mindepth 1 | sort | tr '\n' ' ')"
-tls=(--ssl-private-key /tls/server.key --ssl-public-key /tls/server.pem)
+tls=(--ssl-private-key /tls/server.key --ssl-public-key /tls/server.pem
+    --basic-auth-users /tls/users)
 start "$root" https -H localhost -p 0 -L info "${tls[@]}"
-scrape --cacert "$pki/ca.pem"
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$pki/ca.pem" "$url")"
+[ "$code" = 401 ] || { cat "$log"; echo "a scrape without credentials got $code, expected 401"; exit 1; }
+echo "a scrape without credentials: 401"
+scrape --cacert "$pki/ca.pem" -u prometheus:scratch-secret
 port="$(port_of "$url")"
 chroot "$root" /exporter --healthcheck -H localhost -p "$port" "${tls[@]}" \
     || { cat "$log"; echo "--healthcheck over TLS failed against a running exporter"; exit 1; }

@@ -109,6 +109,8 @@ mod script;
 mod server;
 mod wire;
 
+#[cfg(feature = "basic-auth")]
+pub use exporter::{BasicAuth, BasicAuthError};
 #[cfg(feature = "server")]
 pub use exporter::{
     BoundExporter, Exporter, ExporterError, RunningExporter, Scrape, UpdateHandler,

@@ -84,8 +84,14 @@ fn help_lists_every_option_and_environment_variable() {
         } else {
             ""
         };
+        // And `basic-auth` its one after them.
+        let auth = if cfg!(feature = "basic-auth") {
+            "[--basic-auth-users FILE] "
+        } else {
+            ""
+        };
         let usage = format!(
-            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--log-format FORMAT] [--process-stats] [--metrics-path PATH] {tls}[--healthcheck]\n"
+            "usage: {SAMPLE} [-h] [-V] [-H HOST [HOST ...]] [-p PORT] [-L LEVEL] [--log-format FORMAT] [--process-stats] [--metrics-path PATH] {tls}{auth}[--healthcheck]\n"
         );
         assert!(stdout.starts_with(&usage), "{flag}: {stdout}");
         for expected in [

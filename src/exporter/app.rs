@@ -32,6 +32,9 @@ const BUSY_WARNING_EVERY: Duration = Duration::from_secs(10);
 /// The [`Service`] a bound exporter's server asks: what the exporter was built with, fixed,
 /// and the state of its scrapes.
 pub(super) struct App {
+    /// Asks every request for credentials, when basic auth is on.
+    #[cfg(feature = "basic-auth")]
+    pub(super) gate: Option<super::basic_auth::Gate>,
     pub(super) registry: Registry,
     pub(super) handler: Option<UpdateHandler>,
     #[cfg(feature = "process-stats")]
@@ -276,6 +279,11 @@ impl App {
 
 impl Service for App {
     fn respond(&mut self, request: &Request<'_>, context: &Context<'_>, response: &mut Response) {
+        #[cfg(feature = "basic-auth")]
+        if let Some(status) = self.refuse_unauthenticated(request, context, response) {
+            log_access(request, context, response, status);
+            return;
+        }
         let status = match self.route(request) {
             Route::Landing => self.landing(request, context, response),
             Route::Metrics => self.metrics(request, context, response),
@@ -303,6 +311,53 @@ impl Service for App {
             }
         };
         log_access(request, context, response, status);
+    }
+}
+
+impl App {
+    /// With basic auth on, answers a request without the right credentials (401, or 503 when
+    /// failed checks have used their share of the thread) and says with which status.
+    #[cfg(feature = "basic-auth")]
+    fn refuse_unauthenticated(
+        &mut self,
+        request: &Request<'_>,
+        context: &Context<'_>,
+        response: &mut Response,
+    ) -> Option<Status> {
+        use super::basic_auth::Verdict;
+        let gate = self.gate.as_mut()?;
+        let (status, text) = match gate.check(request.authorization) {
+            Verdict::Allowed => return None,
+            Verdict::Denied => (Status::UNAUTHORIZED, "401 Unauthorized\n"),
+            Verdict::Busy => (
+                Status::SERVICE_UNAVAILABLE,
+                "too many failed logins: credentials not checked, try again\n",
+            ),
+        };
+        let challenge = [("WWW-Authenticate", gate.challenge())];
+        let retry = [("Retry-After", "1")];
+        let extra: &[(&str, &str)] = if status == Status::UNAUTHORIZED {
+            &challenge
+        } else {
+            &retry
+        };
+        http::write_response_head(
+            &mut response.head,
+            &ResponseHead {
+                status,
+                content_type: "text/plain; charset=utf-8",
+                content_length: text.len(),
+                keep_alive: request.keep_alive,
+                minor_version: request.minor_version,
+                common: context.common,
+                allow: None,
+                extra,
+            },
+        );
+        if request.method != Method::Head {
+            response.head.extend_from_slice(text.as_bytes());
+        }
+        Some(status)
     }
 }
 

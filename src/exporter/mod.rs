@@ -15,6 +15,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 mod app;
+#[cfg(feature = "basic-auth")]
+mod basic_auth;
+#[cfg(feature = "basic-auth")]
+mod bcrypt;
 mod bound;
 #[cfg(feature = "gzip")]
 mod gzip;
@@ -23,6 +27,8 @@ mod scrape;
 use app::App;
 #[cfg(feature = "script")]
 pub(crate) use app::HEALTH_PATH;
+#[cfg(feature = "basic-auth")]
+pub use basic_auth::{BasicAuth, BasicAuthError};
 pub use bound::{BoundExporter, RunningExporter};
 use scrape::BodyPool;
 pub use scrape::{Scrape, UpdateHandler};
@@ -117,6 +123,8 @@ pub struct Exporter {
     max_scrape_timeout: Option<Duration>,
     #[cfg(feature = "tls")]
     tls: Option<server::TlsConfig>,
+    #[cfg(feature = "basic-auth")]
+    basic_auth: Option<BasicAuth>,
 }
 
 impl fmt::Debug for Exporter {
@@ -154,6 +162,8 @@ impl Exporter {
             max_scrape_timeout: None,
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "basic-auth")]
+            basic_auth: None,
         }
     }
 
@@ -326,6 +336,28 @@ impl Exporter {
         self.tls.as_ref()
     }
 
+    /// Asks every request, on every path, for the user and password of one of `users`
+    /// (HTTP basic auth), or asks none with `None`, the default. Needs the `basic-auth` feature.
+    ///
+    /// A request without them, or with wrong ones, is answered 401 with
+    /// `WWW-Authenticate: Basic realm="<name>"`, the exporter's name. Credentials that verified
+    /// are remembered (as a keyed digest) until the exporter stops, so a scraper pays for
+    /// bcrypt once; so are the last 64 that failed, answered 401 at once. Other failed checks
+    /// may take at most 1/20 of the server's time, and credentials that would need one more are
+    /// answered 503. Serve HTTPS too ([`set_tls`](Self::set_tls)),
+    /// or the password crosses the network readable.
+    #[cfg(feature = "basic-auth")]
+    pub fn set_basic_auth(&mut self, users: Option<BasicAuth>) -> &mut Self {
+        self.basic_auth = users;
+        self
+    }
+
+    /// The users asked for credentials, if basic auth is on.
+    #[cfg(feature = "basic-auth")]
+    pub fn basic_auth(&self) -> Option<&BasicAuth> {
+        self.basic_auth.as_ref()
+    }
+
     /// Resolves the hosts and binds every address, logging a line per URL.
     ///
     /// # Errors
@@ -449,8 +481,15 @@ impl Exporter {
 
     /// What serves the requests once bound.
     fn into_app(self) -> App {
+        let landing_page = self.landing_page();
+        #[cfg(feature = "basic-auth")]
+        let gate = self
+            .basic_auth
+            .map(|users| basic_auth::Gate::new(users, &self.name));
         App {
-            landing_page: self.landing_page(),
+            #[cfg(feature = "basic-auth")]
+            gate,
+            landing_page,
             registry: self.registry,
             handler: self.handler,
             #[cfg(feature = "process-stats")]

@@ -12,11 +12,15 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(feature = "basic-auth")]
+mod basic_auth;
 mod date;
 mod request;
 mod response;
 mod session;
 
+#[cfg(feature = "basic-auth")]
+pub use basic_auth::{basic_credentials, Credentials, MAX_CREDENTIALS_BYTES};
 pub use date::HttpDate;
 pub use request::{parse_request, path_is, Method, Parse, Request, RequestLimits, MAX_HEADERS};
 pub use response::{

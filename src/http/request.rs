@@ -90,6 +90,8 @@ pub struct Request<'b> {
     pub scrape_timeout: Option<&'b [u8]>,
     /// The raw value of the first `User-Agent` header.
     pub user_agent: Option<&'b [u8]>,
+    /// The raw value of the first `Authorization` header, for basic auth.
+    pub authorization: Option<&'b [u8]>,
 }
 
 /// What to do with the bytes read so far on a connection.
@@ -202,6 +204,7 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
     let mut accept_encoding = None;
     let mut scrape_timeout = None;
     let mut user_agent = None;
+    let mut authorization = None;
     let mut chunked_last = false;
 
     for header in parsed.headers.iter() {
@@ -243,6 +246,8 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
             scrape_timeout = scrape_timeout.or(Some(value));
         } else if name.eq_ignore_ascii_case("user-agent") {
             user_agent = user_agent.or(Some(value));
+        } else if name.eq_ignore_ascii_case("authorization") {
+            authorization = authorization.or(Some(value));
         }
     }
 
@@ -269,6 +274,7 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
             accept_encoding,
             scrape_timeout,
             user_agent,
+            authorization,
         },
         head_len,
     }

@@ -22,6 +22,8 @@ impl Status {
     pub const OK: Status = Status(200);
     /// 400 Bad Request.
     pub const BAD_REQUEST: Status = Status(400);
+    /// 401 Unauthorized (send `WWW-Authenticate`).
+    pub const UNAUTHORIZED: Status = Status(401);
     /// 404 Not Found.
     pub const NOT_FOUND: Status = Status(404);
     /// 405 Method Not Allowed (send `Allow`).

@@ -2,7 +2,9 @@
 //! `HEALTHCHECK` in a `FROM scratch` image, which has no `curl`.
 //!
 //! It asks `GET /-/healthy` of the first configured host (a wildcard as its loopback address)
-//! on the configured port, and succeeds on a `200` within [`HEALTHCHECK_TIMEOUT`].
+//! on the configured port, and succeeds on a `200` within [`HEALTHCHECK_TIMEOUT`]; with basic
+//! auth on, also on a `401` that asks for Basic credentials (the server answered; the check
+//! has no password to send, as the htpasswd file holds only hashes).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
@@ -38,18 +40,27 @@ pub(super) type Tls = Option<std::sync::Arc<rustls::ClientConfig>>;
 #[cfg(not(feature = "tls"))]
 pub(super) type Tls = Option<std::convert::Infallible>;
 
-/// Asks `GET /-/healthy` of `addr`; `Ok` if a 200 came within `timeout`, else the reason. In
-/// both cases the text starts with the URL asked.
-pub(super) fn check(addr: SocketAddr, timeout: Duration, tls: Tls) -> Result<String, String> {
+/// Asks `GET /-/healthy` of `addr`; `Ok` if a 200 (or, with `basic_auth_on`, a 401 asking
+/// for Basic credentials) came within `timeout`, else the reason. In both cases the text starts
+/// with the URL asked.
+pub(super) fn check(
+    addr: SocketAddr,
+    timeout: Duration,
+    tls: Tls,
+    basic_auth_on: bool,
+) -> Result<String, String> {
     let scheme = if tls.is_some() { "https://" } else { "http://" };
     let url = [scheme, &Addr(addr).to_string(), HEALTH_PATH].concat();
     match ask(addr, timeout, tls) {
-        Ok(Some(line))
-            if line.starts_with("HTTP/1.1 200 ") || line.starts_with("HTTP/1.0 200 ") =>
-        {
-            Ok([&url, ": ", &line].concat())
-        }
-        Ok(Some(line)) => Err([&url, ": ", &line].concat()),
+        Ok(Some(answer)) if answer.status == 200 => Ok([&url, ": ", &answer.line].concat()),
+        Ok(Some(answer)) if basic_auth_on && answer.status == 401 && answer.asks_basic => Ok([
+            &url,
+            ": ",
+            &answer.line,
+            " (basic auth on: the server answers)",
+        ]
+        .concat()),
+        Ok(Some(answer)) => Err([&url, ": ", &answer.line].concat()),
         Ok(None) => Err([&url, ": closed without an answer"].concat()),
         Err(err)
             if matches!(
@@ -63,8 +74,18 @@ pub(super) fn check(addr: SocketAddr, timeout: Duration, tls: Tls) -> Result<Str
     }
 }
 
-/// The status line `addr` answers with, if any, within `timeout`.
-fn ask(addr: SocketAddr, timeout: Duration, tls: Tls) -> io::Result<Option<String>> {
+/// What the check read of an answer.
+struct Answer {
+    /// The status line.
+    line: String,
+    /// Its code, 0 if it is not `HTTP/1.x NNN …`.
+    status: u16,
+    /// `true` if a `WWW-Authenticate` header of the head read asks for Basic credentials.
+    asks_basic: bool,
+}
+
+/// The answer `addr` gives, if any, within `timeout`.
+fn ask(addr: SocketAddr, timeout: Duration, tls: Tls) -> io::Result<Option<Answer>> {
     let deadline = Instant::now() + timeout;
     let left = || {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -91,13 +112,13 @@ fn ask(addr: SocketAddr, timeout: Duration, tls: Tls) -> io::Result<Option<Strin
     }
 }
 
-/// Sends the request on `stream` and reads the status line, each read within what `left`
-/// says of the time; `tcp` is the socket under the stream.
+/// Sends the request on `stream` and reads the head (its first 2 KiB), each read within what
+/// `left` says of the time; `tcp` is the socket under the stream.
 fn exchange<S: Read + Write>(
     mut stream: S,
     tcp: impl Fn(&S) -> &TcpStream,
     left: impl Fn() -> io::Result<Duration>,
-) -> io::Result<Option<String>> {
+) -> io::Result<Option<Answer>> {
     stream.write_all(
         [
             "GET ",
@@ -109,7 +130,7 @@ fn exchange<S: Read + Write>(
     )?;
     let mut head = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
-    while !head.contains(&b'\n') && head.len() <= 1024 {
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() <= 2048 {
         tcp(&stream).set_read_timeout(Some(left()?))?;
         match stream.read(&mut chunk)? {
             0 => break,
@@ -119,6 +140,23 @@ fn exchange<S: Read + Write>(
     let Some(end) = head.iter().position(|&b| b == b'\n') else {
         return Ok(None);
     };
-    let line = head.get(..end).unwrap_or_default();
-    Ok(Some(String::from_utf8_lossy(line).trim_end().to_owned()))
+    let line = String::from_utf8_lossy(head.get(..end).unwrap_or_default())
+        .trim_end()
+        .to_owned();
+    let status = line
+        .strip_prefix("HTTP/1.1 ")
+        .or_else(|| line.strip_prefix("HTTP/1.0 "))
+        .and_then(|rest| rest.get(..3))
+        .filter(|code| code.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let asks_basic = String::from_utf8_lossy(&head).lines().any(|field| {
+        let field = field.to_ascii_lowercase();
+        field.starts_with("www-authenticate:") && field.contains("basic")
+    });
+    Ok(Some(Answer {
+        line,
+        status,
+        asks_basic,
+    }))
 }

@@ -234,6 +234,13 @@ pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
             .metavar("FILE")
             .help("require client certificates signed by these CA certificates (PEM)");
     }
+    #[cfg(feature = "basic-auth")]
+    parser
+        .add_argument("--basic-auth-users")
+        .metavar("FILE")
+        .help(
+            "ask every request for a user and password of this htpasswd file (bcrypt, htpasswd -B)",
+        );
     // Never from the environment: a variable meant for the check would turn the exporter
     // itself into one.
     parser
@@ -256,6 +263,8 @@ struct BuiltinOptions {
     metrics_path: String,
     #[cfg(feature = "tls")]
     tls: Option<TlsFiles>,
+    #[cfg(feature = "basic-auth")]
+    basic_auth_users: Option<String>,
 }
 
 /// The key and certificate files of `--ssl-private-key`, `--ssl-public-key` and `--ssl-ca`.
@@ -303,6 +312,13 @@ fn tls_files(args: &Args) -> Result<Option<TlsFiles>, CliError> {
             None => Ok(None),
         },
     }
+}
+
+/// The htpasswd file of `--basic-auth-users`, if one is named (an empty value names none, as
+/// an empty environment variable does for the other options).
+#[cfg(feature = "basic-auth")]
+fn basic_auth_users(args: &Args) -> Option<&str> {
+    args.get("basic-auth-users").filter(|v| !v.is_empty())
 }
 
 /// A TCP port as the command line spells it: decimal digits only (`u16`'s parser would also
@@ -366,6 +382,8 @@ fn builtin_options(args: &Args, default_port: u16) -> Result<BuiltinOptions, Cli
         metrics_path,
         #[cfg(feature = "tls")]
         tls: tls_files(args)?,
+        #[cfg(feature = "basic-auth")]
+        basic_auth_users: basic_auth_users(args).map(str::to_string),
     })
 }
 
@@ -572,10 +590,18 @@ fn run_healthcheck(parser: &ArgParser, args: &Args, default_port: u16) -> i32 {
     };
     #[cfg(not(feature = "tls"))]
     let tls: Result<healthcheck::Tls, String> = Ok(None);
+    // With basic auth on, a 401 asking for Basic credentials shows the exporter answering: the
+    // htpasswd file holds hashes, so the check has no password to send.
+    #[cfg(feature = "basic-auth")]
+    let basic_auth_on = basic_auth_users(args).is_some();
+    #[cfg(not(feature = "basic-auth"))]
+    let basic_auth_on = false;
     let checked = tls.and_then(|tls| {
         healthcheck::target(host, port)
             .map_err(|err| ["cannot check '", host, "': ", &err.to_string()].concat())
-            .and_then(|addr| healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT, tls))
+            .and_then(|addr| {
+                healthcheck::check(addr, healthcheck::HEALTHCHECK_TIMEOUT, tls, basic_auth_on)
+            })
     });
     // On stderr either way, as the rest of what the exporter says.
     let (code, verdict, text) = match &checked {
@@ -689,6 +715,14 @@ fn configure<S: PrometheusExporterScript>(
         })?;
         exporter.set_tls(Some(tls));
     }
+    #[cfg(feature = "basic-auth")]
+    if let Some(path) = &options.basic_auth_users {
+        let users = crate::exporter::BasicAuth::from_htpasswd_file(path).map_err(|err| {
+            log_critical!("cannot ask for basic auth: {err}");
+            EXIT_FAILURE
+        })?;
+        exporter.set_basic_auth(Some(users));
+    }
     script
         .configure_exporter(&mut exporter)
         .map_err(configuration_failed)?;
@@ -728,6 +762,38 @@ fn serve<S: PrometheusExporterScript>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--basic-auth-users` exists only with the `basic-auth` feature: without it, the flag is
+    /// refused rather than taken and ignored, which would serve without the asked-for auth.
+    #[test]
+    fn basic_auth_users_is_an_option_only_with_its_feature() {
+        struct Script;
+        impl PrometheusExporterScript for Script {
+            const NAME: &'static str = "t";
+            const DESCRIPTION: &'static str = "";
+            const ENV_PREFIX: Option<&'static str> = Some("T");
+        }
+        let parser = script_parser(&mut Script);
+        let parsed = parser.parse_from(["--basic-auth-users", "users"], |_| None);
+        if cfg!(feature = "basic-auth") {
+            let Ok(Parsed::Run(args)) = parsed else {
+                panic!("{parsed:?}");
+            };
+            assert_eq!(args.get("basic-auth-users"), Some("users"));
+            let from_env = parser.parse_from(std::iter::empty::<&str>(), |key| {
+                (key == "T_BASIC_AUTH_USERS").then(|| OsString::from("env-users"))
+            });
+            let Ok(Parsed::Run(args)) = from_env else {
+                panic!("{from_env:?}");
+            };
+            assert_eq!(args.get("basic-auth-users"), Some("env-users"));
+        } else {
+            assert_eq!(
+                parsed.map(|_| ()).map_err(|e| e.to_string()),
+                Err("unrecognized option '--basic-auth-users'".to_string())
+            );
+        }
+    }
 
     #[test]
     fn hosts_split_on_commas_and_white_space_in_the_environment_only() {

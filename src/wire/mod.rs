@@ -8,6 +8,8 @@
 
 #[cfg(feature = "server")]
 pub(crate) mod ascii;
+#[cfg(feature = "basic-auth")]
+pub(crate) mod base64;
 pub(crate) mod date;
 pub(crate) mod decimal;
 pub(crate) mod dtoa;

@@ -52,6 +52,7 @@ fn build_examples() -> Result<(), String> {
         ("process-stats", cfg!(feature = "process-stats")),
         ("gzip", cfg!(feature = "gzip")),
         ("tls", cfg!(feature = "tls")),
+        ("basic-auth", cfg!(feature = "basic-auth")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))

@@ -1,0 +1,501 @@
+//! Basic auth (`basic-auth` feature): the users of an htpasswd file of bcrypt hashes
+//! ([`BasicAuth`]), and the check every request passes before it is routed (`Gate`).
+//!
+//! bcrypt is slow on purpose, and the server has one thread, so the gate spends bcrypt time
+//! sparingly: credentials that verified once are remembered as a keyed 128-bit digest per user
+//! (SipHash under two random keys of this process, not the password) and then cost a hash and a
+//! constant-time comparison; the last [`REMEMBERED_FAILURES`] credentials that failed are
+//! remembered likewise and answered 401 at once (a scraper with a wrong password in its
+//! configuration retries every scrape); failed checks may take at most [`FAILURE_SHARE`] of the thread's
+//! time, in bursts of at most [`FAILURE_BURST`], and credentials that would need a check beyond
+//! that are answered 503 without one. So a flood of wrong passwords delays a scrape whose
+//! credentials are remembered by at most one burst plus one check.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::bcrypt::Hash;
+use crate::http::{basic_credentials, MAX_CREDENTIALS_BYTES};
+use crate::log::log_warning;
+
+/// The share of the server thread's time that failed bcrypt checks may take: 1/20.
+const FAILURE_SHARE: u32 = 20;
+/// The most bcrypt time failed checks may take at once, after a quiet spell.
+const FAILURE_BURST: Duration = Duration::from_millis(50);
+/// How many credentials that failed are remembered, so that a scraper configured with a wrong
+/// password costs one bcrypt check, not one per scrape.
+const REMEMBERED_FAILURES: usize = 64;
+/// How often, at most, refused checks are logged.
+const REFUSED_WARNING_EVERY: Duration = Duration::from_secs(10);
+
+/// What an htpasswd line must look like, for error messages.
+const EXPECTED: &str = "expected 'user:hash' lines with bcrypt hashes ($2y$, $2b$ or $2a$, \
+                        cost 04 to 12), as `htpasswd -B` writes them";
+
+/// Why an htpasswd file cannot be used.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BasicAuthError {
+    /// The file cannot be read (missing, unreadable, or not UTF-8).
+    Read {
+        /// The file.
+        path: String,
+        /// What reading it said.
+        source: io::Error,
+    },
+    /// A line is not `user:bcrypt-hash`, or names a user again.
+    Line {
+        /// The file (or what the text was called).
+        path: String,
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file names no user, which would lock every client out.
+    NoUsers {
+        /// The file.
+        path: String,
+    },
+}
+
+impl fmt::Display for BasicAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BasicAuthError::Read { path, source } => write!(f, "cannot read {path}: {source}"),
+            BasicAuthError::Line { path, line, reason } => {
+                write!(f, "{path}, line {line}: {reason}; {EXPECTED}")
+            }
+            BasicAuthError::NoUsers { path } => write!(f, "{path} names no user; {EXPECTED}"),
+        }
+    }
+}
+
+impl std::error::Error for BasicAuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BasicAuthError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The users an exporter lets in, each with a bcrypt hash of their password: what
+/// [`Exporter::set_basic_auth`](crate::Exporter::set_basic_auth) takes.
+///
+/// ```
+/// use prometheus_aioexporter::{BasicAuth, Exporter};
+///
+/// // As `htpasswd -nbB prometheus secret` prints it.
+/// let users = "prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+/// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+/// exporter.set_basic_auth(Some(BasicAuth::from_htpasswd(users, "users")?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct BasicAuth {
+    users: Vec<User>,
+}
+
+#[derive(Clone)]
+struct User {
+    name: Vec<u8>,
+    hash: Hash,
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Names only: the hashes are for checking, not for logs.
+        let names: Vec<_> = self
+            .users
+            .iter()
+            .map(|u| String::from_utf8_lossy(&u.name))
+            .collect();
+        f.debug_struct("BasicAuth").field("users", &names).finish()
+    }
+}
+
+impl BasicAuth {
+    /// Reads an htpasswd file: one `user:hash` per line, bcrypt hashes only (`htpasswd -B`);
+    /// empty lines and lines starting with `#` are skipped.
+    ///
+    /// # Errors
+    /// [`BasicAuthError::Read`] naming the file; [`BasicAuthError::Line`] naming the file and
+    /// line that is not `user:bcrypt-hash` (an MD5, SHA-1 or crypt hash, a cost outside 4–12,
+    /// a user named twice); [`BasicAuthError::NoUsers`].
+    pub fn from_htpasswd_file(path: impl AsRef<Path>) -> Result<BasicAuth, BasicAuthError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| BasicAuthError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        BasicAuth::from_htpasswd(&text, &shown)
+    }
+
+    /// Parses htpasswd lines as [`from_htpasswd_file`](Self::from_htpasswd_file) does; `source`
+    /// names the text in errors.
+    ///
+    /// # Errors
+    /// As [`from_htpasswd_file`](Self::from_htpasswd_file), except reading.
+    pub fn from_htpasswd(text: &str, source: &str) -> Result<BasicAuth, BasicAuthError> {
+        let mut users: Vec<User> = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let refused = |reason: String| BasicAuthError::Line {
+                path: source.to_string(),
+                line: number + 1,
+                reason,
+            };
+            let Some((name, hash)) = line.split_once(':') else {
+                return Err(refused("no ':' between user and hash".to_string()));
+            };
+            if name.is_empty() {
+                return Err(refused("empty user name".to_string()));
+            }
+            if users.iter().any(|u| u.name == name.as_bytes()) {
+                return Err(refused(format!("user '{name}' is named twice")));
+            }
+            let hash = Hash::parse(hash).map_err(|err| refused(err.to_string()))?;
+            users.push(User {
+                name: name.as_bytes().to_vec(),
+                hash,
+            });
+        }
+        if users.is_empty() {
+            return Err(BasicAuthError::NoUsers {
+                path: source.to_string(),
+            });
+        }
+        Ok(BasicAuth { users })
+    }
+
+    /// How many users the file names.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Always `false`: a `BasicAuth` names at least one user.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+}
+
+/// What the gate says of a request's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// A user's, with the right password.
+    Allowed,
+    /// None, malformed, an unknown user or a wrong password: 401.
+    Denied,
+    /// Not checked: failed checks have used their share of the thread. 503.
+    Busy,
+}
+
+/// The check every request passes, with what it remembers between requests.
+pub(super) struct Gate {
+    users: Vec<User>,
+    /// Per user, the keyed digest of the password that last verified.
+    verified: Vec<Option<u128>>,
+    /// Keyed digests of credentials that failed, the oldest overwritten first.
+    failed: [u128; REMEMBERED_FAILURES],
+    next_failed: usize,
+    keys: [RandomState; 2],
+    challenge: String,
+    /// When the bcrypt time of failed checks so far is paid off, at [`FAILURE_SHARE`].
+    failures_paid_at: Option<Instant>,
+    refused: u64,
+    refused_warned_at: Option<Instant>,
+}
+
+impl Gate {
+    /// A gate for `auth`'s users, whose 401s name `realm` (made quotable if it is not).
+    pub(super) fn new(auth: BasicAuth, realm: &str) -> Gate {
+        let realm: String = realm
+            .chars()
+            .map(|c| match c {
+                ' ' | '!' | '#'..='[' | ']'..='~' => c,
+                _ => '_',
+            })
+            .collect();
+        Gate {
+            verified: vec![None; auth.users.len()],
+            users: auth.users,
+            failed: [0; REMEMBERED_FAILURES],
+            next_failed: 0,
+            keys: [RandomState::new(), RandomState::new()],
+            challenge: format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
+            failures_paid_at: None,
+            refused: 0,
+            refused_warned_at: None,
+        }
+    }
+
+    /// The `WWW-Authenticate` value of a 401.
+    pub(super) fn challenge(&self) -> &str {
+        &self.challenge
+    }
+
+    /// Checks an `Authorization` header value (`None` if the request had none).
+    pub(super) fn check(&mut self, authorization: Option<&[u8]>) -> Verdict {
+        let mut buf = [0u8; MAX_CREDENTIALS_BYTES];
+        let Some(credentials) = authorization.and_then(|v| basic_credentials(v, &mut buf)) else {
+            return Verdict::Denied;
+        };
+        let user = self.find_user(credentials.user);
+        let digest = self.keyed_digest(user, credentials.password);
+        let remembered = user.and_then(|i| self.verified.get(i).copied().flatten());
+        if remembered.is_some_and(|r| constant_time_eq(&r.to_le_bytes(), &digest.to_le_bytes())) {
+            return Verdict::Allowed;
+        }
+        // Zero is the empty slot: a digest of zero is merely never remembered.
+        if digest != 0 && self.failed.contains(&digest) {
+            return Verdict::Denied;
+        }
+        let now = Instant::now();
+        if self
+            .failures_paid_at
+            .is_some_and(|paid| paid.saturating_duration_since(now) > FAILURE_BURST * FAILURE_SHARE)
+        {
+            self.warn_refused();
+            return Verdict::Busy;
+        }
+        // An unknown user costs a check too, against the first user's hash, so that the time
+        // of the answer does not tell which users exist.
+        let (hash, known) = match user.and_then(|i| self.users.get(i)) {
+            Some(found) => (&found.hash, true),
+            None => match self.users.first() {
+                Some(first) => (&first.hash, false),
+                None => return Verdict::Denied,
+            },
+        };
+        let right = hash.verify(credentials.password) && known;
+        if let (true, Some(slot)) = (right, user.and_then(|i| self.verified.get_mut(i))) {
+            *slot = Some(digest);
+            return Verdict::Allowed;
+        }
+        let spent = now.elapsed();
+        let start = self.failures_paid_at.map_or(now, |paid| paid.max(now));
+        self.failures_paid_at = Some(start + spent * FAILURE_SHARE);
+        if let Some(slot) = self.failed.get_mut(self.next_failed) {
+            *slot = digest;
+        }
+        self.next_failed = (self.next_failed + 1) % REMEMBERED_FAILURES;
+        Verdict::Denied
+    }
+
+    /// The index of the user named `name`, comparing it with every user's name in constant
+    /// time, so that the time taken says nothing of which names exist.
+    fn find_user(&self, name: &[u8]) -> Option<usize> {
+        let mut found = None;
+        for (i, user) in self.users.iter().enumerate() {
+            if constant_time_eq(&user.name, name) {
+                found = Some(i);
+            }
+        }
+        found
+    }
+
+    /// A digest of `password` for `user` under this process's random keys: what is remembered
+    /// of credentials that verified, in place of the password.
+    fn keyed_digest(&self, user: Option<usize>, password: &[u8]) -> u128 {
+        let [first, second] = &self.keys;
+        let half = |keys: &RandomState| {
+            let mut hasher = keys.build_hasher();
+            hasher.write_usize(user.unwrap_or(usize::MAX));
+            hasher.write(password);
+            hasher.finish()
+        };
+        (u128::from(half(first)) << 64) | u128::from(half(second))
+    }
+
+    /// Counts a check refused for the failure budget, and logs the count at most once per
+    /// [`REFUSED_WARNING_EVERY`].
+    fn warn_refused(&mut self) {
+        self.refused += 1;
+        if crate::log::due(&mut self.refused_warned_at, REFUSED_WARNING_EVERY) {
+            log_warning!(
+                "{} credential check(s) answered 503: failed checks (wrong passwords) used their \
+                 share of the server's time; remembered credentials are still let in",
+                self.refused
+            );
+            self.refused = 0;
+        }
+    }
+}
+
+/// `true` if `a` and `b` hold the same bytes, in a time that depends on their lengths only.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut difference = u8::from(a.len() != b.len());
+    for (x, y) in a.iter().zip(b) {
+        difference |= x ^ y;
+    }
+    // Keeps the compiler from turning the loop into one that stops at the first difference.
+    std::hint::black_box(difference) == 0
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// `htpasswd -nbB -C 5 alice secret`.
+    const ALICE: &str = "alice:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG";
+
+    fn header(user: &str, password: &str) -> Vec<u8> {
+        let raw = format!("{user}:{password}");
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = b"Basic ".to_vec();
+        for chunk in raw.as_bytes().chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+            for i in 0..4 {
+                out.push(if i <= chunk.len() {
+                    ALPHABET[(n >> (18 - 6 * i) & 63) as usize]
+                } else {
+                    b'='
+                });
+            }
+        }
+        out
+    }
+
+    fn gate(text: &str) -> Gate {
+        Gate::new(
+            BasicAuth::from_htpasswd(text, "users").unwrap(),
+            "my \"exporter\"",
+        )
+    }
+
+    #[test]
+    fn right_credentials_pass_and_are_remembered() {
+        let mut gate = gate(ALICE);
+        assert_eq!(
+            gate.check(Some(&header("alice", "secret"))),
+            Verdict::Allowed
+        );
+        assert!(gate.verified[0].is_some());
+        assert_eq!(
+            gate.check(Some(&header("alice", "secret"))),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            gate.check(Some(&header("alice", "Secret"))),
+            Verdict::Denied
+        );
+        assert_eq!(gate.check(Some(&header("bob", "secret"))), Verdict::Denied);
+        assert_eq!(gate.check(None), Verdict::Denied);
+        assert_eq!(gate.check(Some(b"Bearer x")), Verdict::Denied);
+        assert_eq!(
+            gate.challenge(),
+            "Basic realm=\"my _exporter_\", charset=\"UTF-8\""
+        );
+    }
+
+    #[test]
+    fn failed_checks_beyond_their_share_are_refused_but_remembered_users_pass() {
+        let mut gate = gate(ALICE);
+        assert_eq!(
+            gate.check(Some(&header("alice", "secret"))),
+            Verdict::Allowed
+        );
+        let mut verdicts = Vec::new();
+        let started = Instant::now();
+        // A cost-5 check takes about 2 ms: the burst allows a few dozen, then refusals come.
+        // Each guess is new: one tried before would be answered from memory.
+        while verdicts.last() != Some(&Verdict::Busy) && started.elapsed() < Duration::from_secs(5)
+        {
+            let guess = format!("guess-{}", verdicts.len());
+            verdicts.push(gate.check(Some(&header("alice", &guess))));
+        }
+        assert_eq!(
+            verdicts.last(),
+            Some(&Verdict::Busy),
+            "after {} guesses",
+            verdicts.len()
+        );
+        assert!(verdicts.len() > 1, "at least one wrong password is checked");
+        assert_eq!(
+            gate.check(Some(&header("alice", "secret"))),
+            Verdict::Allowed
+        );
+        assert_eq!(gate.check(Some(&header("nobody", "x"))), Verdict::Busy);
+    }
+
+    #[test]
+    fn a_wrong_password_tried_again_costs_no_check() {
+        let mut gate = gate(ALICE);
+        assert_eq!(gate.check(Some(&header("alice", "typo"))), Verdict::Denied);
+        let paid_at = gate.failures_paid_at;
+        assert!(paid_at.is_some());
+        for _ in 0..100 {
+            assert_eq!(gate.check(Some(&header("alice", "typo"))), Verdict::Denied);
+        }
+        assert_eq!(
+            gate.failures_paid_at, paid_at,
+            "no check ran, nothing was charged"
+        );
+        assert_eq!(
+            gate.check(Some(&header("alice", "secret"))),
+            Verdict::Allowed
+        );
+    }
+
+    #[test]
+    fn htpasswd_errors_name_the_line() {
+        let err = |text: &str| {
+            BasicAuth::from_htpasswd(text, "users.htpasswd")
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("# comment\n\nalice"),
+            format!("users.htpasswd, line 3: no ':' between user and hash; {EXPECTED}")
+        );
+        assert!(err(&format!("{ALICE}\nbob:$apr1$x$y"))
+            .starts_with("users.htpasswd, line 2: MD5 ($apr1$) hash, not bcrypt; expected"));
+        assert!(err(&format!("{ALICE}\n{ALICE}"))
+            .starts_with("users.htpasswd, line 2: user 'alice' is named twice"));
+        assert!(err(":$2y$05$x").starts_with("users.htpasswd, line 1: empty user name"));
+        assert!(
+            err("alice:$2y$13$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG")
+                .contains("bcrypt cost '13' out of range")
+        );
+        assert_eq!(
+            err("\n# none\n"),
+            format!("users.htpasswd names no user; {EXPECTED}")
+        );
+        assert!(
+            BasicAuth::from_htpasswd(&format!("{ALICE}\r\n"), "x").is_ok(),
+            "CRLF lines"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_bytes_and_lengths() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+
+    #[test]
+    fn debug_shows_no_hash() {
+        let auth = BasicAuth::from_htpasswd(ALICE, "x").unwrap();
+        assert_eq!(format!("{auth:?}"), "BasicAuth { users: [\"alice\"] }");
+    }
+}
