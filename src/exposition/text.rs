@@ -343,31 +343,32 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
         }),
         Metric::Histogram(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
-            let value = &s.inner().value;
             let openmetrics = style.format == Format::OpenMetrics;
-            let mut cumulative = 0u64;
-            for (count, bound) in value.counts.iter().zip(desc.bucket_labels(openmetrics)) {
-                cumulative += count.load(Ordering::Relaxed);
-                write_bucket(out, style, desc, labels, bound, cumulative);
-            }
-            let sum = value.sum.get();
-            let negative_bucket = desc.buckets.first().is_some_and(|&b| b < 0.0);
-            if !openmetrics || (!negative_bucket && sum >= 0.0) {
-                write_sample(out, style, desc, "_sum", labels, sum);
-                // The count is the `+Inf` bucket as read above, so the two always agree.
-                write_count(out, style, desc, "_count", labels, "", cumulative);
-            }
+            // Buckets, sum and count as of one moment, whoever observes meanwhile.
+            s.inner().value.observations.read(|snapshot| {
+                let mut cumulative = 0u64;
+                for (n, bound) in snapshot.counts().zip(desc.bucket_labels(openmetrics)) {
+                    cumulative += n;
+                    write_bucket(out, style, desc, labels, bound, cumulative);
+                }
+                let sum = snapshot.sum;
+                let negative_bucket = desc.buckets.first().is_some_and(|&b| b < 0.0);
+                if !openmetrics || (!negative_bucket && sum >= 0.0) {
+                    write_sample(out, style, desc, "_sum", labels, sum);
+                    write_count(out, style, desc, "_count", labels, "", snapshot.count);
+                }
+            });
         }),
         Metric::Summary(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
             if desc.quantiles.is_some() {
                 write_quantiles(out, style, desc, s);
             }
-            let sum = s.sum();
+            let (sum, count) = s.inner().value.observations.read(|s| (s.sum, s.count));
             if counter_like_ok(style, sum) {
                 write_sample(out, style, desc, "_sum", labels, sum);
             }
-            write_count(out, style, desc, "_count", labels, "", s.count());
+            write_count(out, style, desc, "_count", labels, "", count);
         }),
         Metric::Info(f) => encode_series_family(out, f, style, |out, desc, s| {
             let pairs = lock(&s.inner().value.pairs);
