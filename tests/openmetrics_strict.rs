@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use prometheus_aioexporter::{
-    BoxError, CollectedFamily, Collector, Format, MetricConfig, Metrics, Registry,
+    BoxError, CollectedFamily, Collector, Counter, Format, MetricConfig, Metrics, Registry,
 };
 
 use crate::support::exposition::{check_openmetrics_semantics, parse, show};
@@ -96,28 +96,50 @@ fn declare(registry: &mut Registry) -> Metrics {
         .unwrap()
 }
 
+/// Sets a counter to `v`, which it refuses when negative, NaN or `-Inf`, naming itself.
+#[track_caller]
+fn set_counter(counter: &Counter, v: f64) {
+    let before = counter.get();
+    match counter.set(v) {
+        Ok(()) => assert!(v >= 0.0, "set to {v} accepted"),
+        Err(e) => {
+            assert!(v < 0.0 || v.is_nan(), "set to {v} refused: {e}");
+            assert!(e.to_string().starts_with("counter '"), "{e}");
+            assert_eq!(
+                counter.get().to_bits(),
+                before.to_bits(),
+                "unchanged after {e}"
+            );
+        }
+    }
+}
+
 /// One random API call.
 fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
     let label = rng.pick(&["a", "b", "c"]);
     let v = any_float(rng);
     match rng.below(16) {
-        14 => metrics
-            .counter_family("utf8.events")
-            .unwrap()
-            .labels(&[label])
-            .unwrap()
-            .set(v),
+        14 => set_counter(
+            &metrics
+                .counter_family("utf8.events")
+                .unwrap()
+                .labels(&[label])
+                .unwrap(),
+            v,
+        ),
         15 => metrics
             .enumeration("état")
             .unwrap()
             .set(rng.pick(&["up", "down"]))
             .unwrap(),
-        0 => metrics
-            .counter_family("jobs")
-            .unwrap()
-            .labels(&[label])
-            .unwrap()
-            .set(v),
+        0 => set_counter(
+            &metrics
+                .counter_family("jobs")
+                .unwrap()
+                .labels(&[label])
+                .unwrap(),
+            v,
+        ),
         1 => {
             // Refused when negative or NaN; the counter is then unchanged.
             let _ = metrics
@@ -127,7 +149,7 @@ fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
                 .unwrap()
                 .inc_by(v);
         }
-        2 => metrics.counter("bytes").unwrap().set(v),
+        2 => set_counter(&metrics.counter("bytes").unwrap(), v),
         3 => metrics.counter("bytes").unwrap().inc(),
         4 => metrics
             .gauge_family("temperature")

@@ -76,7 +76,10 @@ fn register_checks_the_type_and_the_label_count() {
     let err = r
         .register::<Counter, 0>(MetricConfig::new("g", "", "gauge"))
         .unwrap_err();
-    assert_eq!(err.to_string(), "metric 'g' is a gauge, not a counter");
+    assert_eq!(
+        err.to_string(),
+        "metric 'g' is a gauge, not a counter: expected the accessor for a gauge"
+    );
     let err = r
         .register::<Counter, 2>(MetricConfig::new("c", "", "counter").labels(["a"]))
         .unwrap_err();

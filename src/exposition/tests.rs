@@ -237,7 +237,7 @@ fn create_metrics_is_all_or_nothing() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "metric 'h_count' would expose 'h_count', which metric 'h' exposes already"
+        "metric 'h_count' would expose 'h_count', which metric 'h' exposes already: expected a name whose series no other metric exposes"
     );
 }
 
@@ -252,11 +252,11 @@ fn accessors_refuse_wrong_types_and_names() {
         .unwrap();
     assert_eq!(
         m.counter("g").unwrap_err().to_string(),
-        "metric 'g' is a gauge, not a counter"
+        "metric 'g' is a gauge, not a counter: expected the accessor for a gauge"
     );
     assert_eq!(
         m.gauge("nope").unwrap_err().to_string(),
-        "no metric named 'nope'"
+        "no metric named 'nope': expected the name of a declared metric"
     );
     assert_eq!(
         m.gauge("l").unwrap_err().to_string(),

@@ -320,7 +320,8 @@ fn counter_like_ok(style: Style, v: f64) -> bool {
 ///
 /// Every OpenMetrics body parses, whatever values the API was given: a sample the format
 /// forbids is left out of OpenMetrics (and kept in the text format, which allows it):
-/// - a counter set to a negative or NaN value (`Counter::set` takes any value): its `_total`;
+/// - a counter that is negative or NaN: its `_total` (`Counter::set` and `inc_by` refuse
+///   such values; a collected counter may have one);
 /// - a histogram sum that is negative or NaN (negative or NaN observations): its `_sum`, and
 ///   `_count` with it, as OpenMetrics has either both or neither; the buckets stay;
 /// - a histogram with a negative bucket bound: `_sum` and `_count`, always, since the sum of
@@ -372,7 +373,8 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
         }),
         Metric::Info(f) => encode_series_family(out, f, style, |out, desc, s| {
             let pairs = lock(&s.inner().value.pairs);
-            write_count(out, style, desc, "_info", s.labels_rendered(), &pairs, 1);
+            let pairs = &pairs[style.scheme as usize];
+            write_count(out, style, desc, "_info", s.labels_rendered(), pairs, 1);
         }),
         Metric::Enum(f) => encode_series_family(out, f, style, |out, desc, s| {
             let current = s.inner().value.state.load(Ordering::Relaxed);
@@ -707,31 +709,31 @@ mod tests {
                 "a_b",
                 "gauge",
                 "a.b",
-                "metric 'a.b' would expose 'a_b', which metric 'a_b' exposes already",
+                "metric 'a.b' would expose 'a_b', which metric 'a_b' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "a.b",
                 "gauge",
                 "a-b",
-                "metric 'a-b' would expose 'a_b', which metric 'a.b' exposes already",
+                "metric 'a-b' would expose 'a_b', which metric 'a.b' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "a_b_total",
                 "gauge",
                 "a.b",
-                "metric 'a.b' would expose 'a_b_total', which metric 'a_b_total' exposes already",
+                "metric 'a.b' would expose 'a_b_total', which metric 'a_b_total' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "U__a_2e_b",
                 "gauge",
                 "a.b",
-                "metric 'a.b' would expose 'U__a_2e_b', which metric 'U__a_2e_b' exposes already",
+                "metric 'a.b' would expose 'U__a_2e_b', which metric 'U__a_2e_b' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "x.y",
                 "histogram",
                 "x.y_count",
-                "metric 'x.y_count' would expose 'x.y_count', which metric 'x.y' exposes already",
+                "metric 'x.y_count' would expose 'x.y_count', which metric 'x.y' exposes already: expected a name whose series no other metric exposes",
             ),
         ];
         for &(first, kind, second, message) in cases {
@@ -762,13 +764,13 @@ mod tests {
                 crate::registry::MetricConfig::new("s", "S.", "summary"),
             ])
             .unwrap();
-        metrics.counter("c").unwrap().set(-1.0);
+        assert!(metrics.counter("c").unwrap().set(-1.0).is_err());
         metrics.histogram("h").unwrap().observe(-5.0);
         metrics.summary("s").unwrap().observe(f64::NAN);
         let text = body(&mut registry, Format::Text, Escaping::Underscores);
         assert_eq!(
             text,
-            "# HELP c_total C.\n# TYPE c_total counter\nc_total -1\n\
+            "# HELP c_total C.\n# TYPE c_total counter\nc_total 0\n\
              # HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
              h_sum -5\nh_count 1\n\
              # HELP s S.\n# TYPE s summary\ns_sum NaN\ns_count 1\n"
@@ -776,10 +778,11 @@ mod tests {
         let om = body(&mut registry, Format::OpenMetrics, Escaping::Underscores);
         assert_eq!(
             om,
-            "# HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
+            "# HELP c C.\n# TYPE c counter\nc_total 0\n\
+             # HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
              # HELP s S.\n# TYPE s summary\ns_count 1\n# EOF\n"
         );
-        metrics.counter("c").unwrap().set(f64::INFINITY);
+        metrics.counter("c").unwrap().set(f64::INFINITY).unwrap();
         metrics.histogram("h").unwrap().observe(10.0);
         let om = body(&mut registry, Format::OpenMetrics, Escaping::Underscores);
         assert!(

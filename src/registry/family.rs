@@ -750,7 +750,7 @@ mod tests {
 
             (
                 MetricConfig::new("a", "", "gauge").labels(["x", "x"]),
-                "duplicate label name 'x' for metric 'a'",
+                "duplicate label name 'x' for metric 'a': expected each label name once, none of them among the metric's own labels",
             ),
             (
                 MetricConfig::new("a", "", "histogram").labels(["le"]),
@@ -778,7 +778,7 @@ mod tests {
             ),
             (
                 MetricConfig::new("a", "", "gauge").buckets([1.0]),
-                "option 'buckets' does not apply to gauge 'a'",
+                "option 'buckets' does not apply to gauge 'a': expected on a histogram only",
             ),
             (
                 MetricConfig::new("a", "", "enum"),
@@ -941,13 +941,14 @@ mod tests {
         let i = f.labels(&["h1"]).unwrap();
         assert_eq!(
             i.set([("host", "x")]).unwrap_err().to_string(),
-            "duplicate label name 'host' for metric 'i'",
+            "duplicate label name 'host' for metric 'i': expected each label name once, none of them among the metric's own labels",
             "a key that is one of the family's labels"
         );
         assert!(i.set([("a", "x"), ("a", "y")]).is_err());
-        assert!(i.set([("bad-key", "x")]).is_err());
+        assert!(i.set([("__key", "x")]).is_err());
+        assert!(i.set([("", "x")]).is_err());
         i.set([("version", "1\"2")]).unwrap();
-        assert_eq!(*lock(&i.inner().value.pairs), "version=\"1\\\"2\"");
+        assert_eq!(lock(&i.inner().value.pairs)[0], "version=\"1\\\"2\"");
     }
 
     #[test]

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOr
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::config::check_label_name;
+use super::config::{check_declared_label, label_forms};
 use super::quantile::Window;
-use super::{Desc, Family, Metric, MetricError, MetricType};
-use crate::wire::escape::write_label_pair;
+use super::{write_name, Desc, Family, Metric, MetricError, MetricType, Scheme};
+use crate::wire::escape::write_escaped;
 
 /// An `f64` updated atomically through its bit pattern.
 #[derive(Debug, Default)]
@@ -143,8 +143,8 @@ pub(crate) struct SeriesInner<V> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Counter(Arc<SeriesInner<CounterValue>>);
-series!(Counter, CounterValue, MetricType::Counter, |_d| {
-    CounterValue::default()
+series!(Counter, CounterValue, MetricType::Counter, |d| {
+    CounterValue::new(d)
 });
 
 /// When the integer part reaches this, it is moved to the `f64` part, long before it could wrap
@@ -156,13 +156,23 @@ const WHOLE_SPILL: u64 = 1 << 63;
 /// two. So `inc()` never loops on a compare-and-swap, and an `f64` increment is as exact as
 /// adding it to an `f64` (more, when whole and fractional increments mix: the integer part
 /// loses nothing until it is converted at read).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CounterValue {
     whole: AtomicU64,
     fraction: AtomicF64,
+    /// The metric's name, for the errors of `inc_by` and `set`.
+    desc: Arc<Desc>,
 }
 
 impl CounterValue {
+    fn new(desc: &Arc<Desc>) -> CounterValue {
+        CounterValue {
+            whole: AtomicU64::new(0),
+            fraction: AtomicF64::new(0.0),
+            desc: Arc::clone(desc),
+        }
+    }
+
     #[inline]
     fn add_whole(&self, n: u64) {
         let before = self.whole.fetch_add(n, AtomicOrdering::Relaxed);
@@ -218,7 +228,7 @@ impl Counter {
             value.fraction.add(v);
         } else {
             // Negative or NaN.
-            return Err(MetricError::NegativeIncrement { value: v });
+            return Err(self.refused(v, false));
         }
         Ok(())
     }
@@ -245,8 +255,38 @@ impl Counter {
     /// Sets the counter to `v`: for exporters that mirror a total kept elsewhere (a kernel
     /// counter, another service's statistics). The caller keeps it monotonic; an increment
     /// racing with `set` may be lost, as it would be if it came just before.
-    pub fn set(&self, v: f64) {
-        self.0.value.set(v);
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let read = registry.counter("disk_read_bytes", "Bytes read.")?;
+    /// read.set(4096.0)?;
+    /// assert!(read.set(-1.0).is_err());
+    /// assert_eq!(read.get(), 4096.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`MetricError::InvalidCounterValue`] if `v` is negative, NaN or `-Inf`, which no
+    /// counter can be (OpenMetrics forbids them); the counter is unchanged.
+    pub fn set(&self, v: f64) -> Result<(), MetricError> {
+        // `-0.0 >= 0.0`: minus zero is zero, which OpenMetrics accepts.
+        if v >= 0.0 {
+            self.0.value.set(v);
+            Ok(())
+        } else {
+            Err(self.refused(v, true))
+        }
+    }
+
+    /// The error for a refused value: `set` to it, or an increment by it.
+    #[cold]
+    fn refused(&self, value: f64, set: bool) -> MetricError {
+        let metric = self.0.value.desc.name.clone();
+        if set {
+            MetricError::InvalidCounterValue { metric, value }
+        } else {
+            MetricError::NegativeIncrement { metric, value }
+        }
     }
 
     /// The current value.
@@ -677,7 +717,7 @@ impl Summary {
 pub struct Info(Arc<SeriesInner<InfoValue>>);
 series!(Info, InfoValue, MetricType::Info, |d| InfoValue {
     desc: Arc::clone(d),
-    pairs: Mutex::new(String::new()),
+    pairs: Mutex::new(Default::default()),
 });
 
 /// The value of an info series: its key-value pairs, rendered.
@@ -685,43 +725,77 @@ series!(Info, InfoValue, MetricType::Info, |d| InfoValue {
 pub(crate) struct InfoValue {
     /// The metric's name and label names, to check keys against.
     desc: Arc<Desc>,
-    pub(crate) pairs: Mutex<String>,
+    /// The pairs as each [`Scheme`] writes them, indexed by the scheme.
+    pub(crate) pairs: Mutex<[String; 4]>,
 }
 
 impl Info {
-    /// Replaces the key-value pairs.
+    /// Replaces the key-value pairs. A key may be any non-empty UTF-8 name, as label names
+    /// may (`build.version`); a scrape writes it as the scraper's escaping asks.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let build = registry.info("build", "Build facts.")?;
+    /// build.set([("build.version", "1.2.3"), ("commit", "abc")])?;
+    /// assert!(build.set([("a.b", "1"), ("a_b", "2")]).is_err(), "one name once escaped");
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     ///
     /// # Errors
-    /// [`MetricError::InvalidLabelName`] if a key is not a valid label name;
-    /// [`MetricError::DuplicateLabelName`] if a key repeats or is one of the metric's own
-    /// labels.
+    /// [`MetricError::InvalidLabelName`] if a key is empty, starts with `__`, or is written
+    /// as another key or one of the metric's labels once escaped for a scraper (`a.b` and
+    /// `a_b` with underscores); [`MetricError::DuplicateLabelName`] if a key repeats or is
+    /// one of the metric's own labels. The pairs are unchanged then.
     pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let desc = &self.0.value.desc;
-        let mut keys: Vec<String> = Vec::new();
-        let mut rendered = Vec::new();
-        for (k, v) in pairs {
-            let (k, v) = (k.as_ref(), v.as_ref());
-            check_label_name(&desc.name, k, &[])?;
-            if keys.iter().chain(&desc.label_names).any(|seen| seen == k) {
-                return Err(MetricError::DuplicateLabelName {
-                    metric: desc.name.clone(),
-                    label: k.to_string(),
-                });
-            }
-            keys.push(k.to_string());
-            if !rendered.is_empty() {
-                rendered.push(b',');
-            }
-            write_label_pair(&mut rendered, k, v);
-        }
-        *lock(&self.0.value.pairs) = String::from_utf8(rendered).unwrap_or_default();
+        let rendered = render_info_pairs(&self.0.value.desc, pairs)?;
+        *lock(&self.0.value.pairs) = rendered;
         Ok(())
     }
+}
+
+/// Checks an info's keys against each other and the metric's labels, and renders the pairs
+/// as each [`Scheme`] writes them (indexed by the scheme): also what a collected info uses.
+pub(crate) fn render_info_pairs<I, K, V>(desc: &Desc, pairs: I) -> Result<[String; 4], MetricError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let pairs: Vec<(K, V)> = pairs.into_iter().collect();
+    let mut keys: Vec<String> = Vec::with_capacity(pairs.len());
+    for (k, _) in &pairs {
+        let k = k.as_ref();
+        check_declared_label(&desc.name, k, &[])?;
+        if keys.iter().chain(&desc.label_names).any(|seen| seen == k) {
+            return Err(MetricError::DuplicateLabelName {
+                metric: desc.name.clone(),
+                label: k.to_string(),
+            });
+        }
+        keys.push(k.to_string());
+    }
+    // Distinct however escaped, from each other and from the metric's labels.
+    let labels: Vec<&str> = desc.label_names.iter().map(String::as_str).collect();
+    label_forms(&desc.name, &keys, &labels)?;
+    Ok(Scheme::ALL.map(|scheme| {
+        let mut out = Vec::new();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_name(&mut out, &[k.as_ref()], scheme, false);
+            out.extend_from_slice(b"=\"");
+            write_escaped(&mut out, v.as_ref(), true);
+            out.push(b'"');
+        }
+        // Names and values are `str`, and escaping keeps UTF-8 whole.
+        String::from_utf8(out).unwrap_or_default()
+    }))
 }
 
 /// An enum metric: one of a fixed set of states.
@@ -765,6 +839,7 @@ impl Enum {
             MetricError::UnknownState {
                 metric: desc.name.clone(),
                 state: state.to_string(),
+                states: desc.states.clone(),
             }
         })?;
         self.0.value.state.store(i, AtomicOrdering::Relaxed);
@@ -789,12 +864,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
+    fn counter() -> Counter {
+        let desc = super::super::MetricConfig::new("c", "", MetricType::Counter).into_desc();
+        Counter::new_series(&Arc::new(desc.unwrap()), Box::from(""))
+    }
+
     #[test]
     fn counters_keep_whole_and_fractional_increments_exact() {
-        let c = Counter(Arc::new(SeriesInner {
-            labels: Box::from(""),
-            value: CounterValue::default(),
-        }));
+        let c = counter();
         let parts = |c: &Counter| {
             (
                 c.0.value.whole.load(AtomicOrdering::Relaxed),
@@ -810,10 +887,7 @@ mod tests {
         assert_eq!(c.get(), 3.0 + (0.1 + 0.1 + 0.1));
         assert_eq!(parts(&c), (3, 0.1 + 0.1 + 0.1));
         // Not whole, or too large for the integer part: the f64 part; -0 and 0: nothing.
-        let c = Counter(Arc::new(SeriesInner {
-            labels: Box::from(""),
-            value: CounterValue::default(),
-        }));
+        let c = counter();
         for v in [2.5, 1e10, 4294967296.0, f64::INFINITY] {
             c.inc_by(v).unwrap();
             assert_eq!(parts(&c).0, 0, "{v}");
@@ -827,16 +901,22 @@ mod tests {
             assert!(c.inc_by(bad).is_err(), "{bad}");
         }
         assert_eq!(parts(&c), (u64::from(u32::MAX), f64::INFINITY));
-        c.set(7.0);
+        c.set(7.0).unwrap();
         assert_eq!(c.get(), 7.0);
-        c.set(-0.0);
+        c.set(-0.0).unwrap();
         assert!(c.get().is_sign_negative(), "set keeps the value's bits");
+        for bad in [-1.0, -f64::MIN_POSITIVE, f64::NAN, f64::NEG_INFINITY] {
+            let e = c.set(bad).unwrap_err();
+            assert!(e.to_string().starts_with("counter 'c' refused"), "{e}");
+        }
+        c.set(f64::INFINITY).unwrap();
+        assert_eq!(c.get(), f64::INFINITY);
     }
 
     /// The integer part moves to the f64 part at 2^63, long before it could wrap.
     #[test]
     fn counters_spill_the_integer_part_before_it_wraps() {
-        let c = CounterValue::default();
+        let c = CounterValue::new(&counter().inner().value.desc);
         c.whole.store(WHOLE_SPILL - 2, AtomicOrdering::Relaxed);
         c.add_whole(5);
         assert_eq!(c.whole.load(AtomicOrdering::Relaxed), 3);

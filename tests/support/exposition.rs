@@ -1036,7 +1036,7 @@ trait Apply: Series {
 impl Apply for prometheus_aioexporter::Counter {
     fn apply(&self, op: &Op, _: &[String]) -> Result<bool, MetricError> {
         match op {
-            Op::Set(v) => self.set(*v),
+            Op::Set(v) => self.set(*v)?,
             Op::Add(v) => self.inc_by(*v)?,
             _ => return Ok(false),
         }
