@@ -296,7 +296,12 @@ fn invalid_collected_data_fails_the_whole_scrape() {
     for bad in [
         CollectedFamily::new("", "", MetricType::Gauge),
         CollectedFamily::new("g", "", MetricType::Gauge).labels(["a.b", "a_b"]),
-        CollectedFamily::new("h", "", MetricType::Histogram),
+        CollectedFamily::histogram("h", "", [1.0]).sample(CollectedValue::histogram([1], 1.0)),
+        CollectedFamily::histogram("h", "", [1.0]).sample(CollectedValue::histogram([2, 1], 1.0)),
+        CollectedFamily::gauge("g", "").sample(CollectedValue::summary(1, 1.0)),
+        CollectedFamily::stateset("e", "", ["a"]).sample(CollectedValue::state("b")),
+        CollectedFamily::new("e", "", MetricType::Enum),
+        CollectedFamily::gauge("g", "").labels(["k"]).sample(1.0),
         CollectedFamily::new("g", "", MetricType::Gauge).labels(["__x"]),
         CollectedFamily::new("z", "", MetricType::Gauge),
         {

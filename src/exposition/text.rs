@@ -10,12 +10,12 @@ use std::sync::atomic::Ordering;
 
 use super::{Escaping, Format};
 use crate::registry::{
-    is_valid_metric_name, lock, write_name, CollectedFamily, Desc, Family, Metric, MetricType,
-    Scheme, Series,
+    lock, write_name, CollectedFamily, CollectedValue, Desc, Family, Metric, MetricType, Scheme,
+    Series,
 };
 use crate::wire::decimal::{push_short, write_u64};
 use crate::wire::escape::write_escaped;
-use crate::wire::float::write_float;
+use crate::wire::float::{write_bound, write_float};
 
 /// The suffix a family's name carries in its `# HELP` and `# TYPE` lines, and its type there.
 fn family_header(kind: MetricType, format: Format) -> (&'static str, &'static str) {
@@ -156,13 +156,6 @@ impl Style {
             }
         }
     }
-}
-
-/// Appends `="value"`, the value escaped.
-fn write_label_value(out: &mut Vec<u8>, value: &str) {
-    out.extend_from_slice(b"=\"");
-    write_escaped(out, value, true);
-    out.push(b'"');
 }
 
 /// One byte of a legacy name under the `dots` escaping (Prometheus' `EscapeName`): `_` is
@@ -344,20 +337,13 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
         }),
         Metric::Histogram(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
-            let openmetrics = style.format == Format::OpenMetrics;
             // Buckets, sum and count as of one moment, whoever observes meanwhile.
             s.inner().value.observations.read(|snapshot| {
-                let mut cumulative = 0u64;
-                for (n, bound) in snapshot.counts().zip(desc.bucket_labels(openmetrics)) {
-                    cumulative += n;
-                    write_bucket(out, style, desc, labels, bound, cumulative);
-                }
-                let sum = snapshot.sum;
-                let negative_bucket = desc.buckets.first().is_some_and(|&b| b < 0.0);
-                if !openmetrics || (!negative_bucket && sum >= 0.0) {
-                    write_sample(out, style, desc, "_sum", labels, sum);
-                    write_count(out, style, desc, "_count", labels, "", snapshot.count);
-                }
+                let cumulative = snapshot.counts().scan(0u64, |total, n| {
+                    *total += n;
+                    Some(*total)
+                });
+                write_histogram(out, style, desc, labels, cumulative, snapshot.sum);
             });
         }),
         Metric::Summary(f) => encode_series_family(out, f, style, |out, desc, s| {
@@ -386,6 +372,29 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
     }
 }
 
+/// Appends a histogram's bucket lines from its cumulative counts (`+Inf` last), then `_sum`
+/// and `_count` (the `+Inf` count), which OpenMetrics leaves out for a negative sum or bound.
+fn write_histogram(
+    out: &mut Vec<u8>,
+    style: Style,
+    desc: &Desc,
+    labels: &str,
+    cumulative: impl Iterator<Item = u64>,
+    sum: f64,
+) {
+    let openmetrics = style.format == Format::OpenMetrics;
+    let mut count = 0;
+    for (n, bound) in cumulative.zip(desc.bucket_labels(openmetrics)) {
+        write_bucket(out, style, desc, labels, bound, n);
+        count = n;
+    }
+    let negative_bucket = desc.buckets.first().is_some_and(|&b| b < 0.0);
+    if !openmetrics || (!negative_bucket && sum >= 0.0) {
+        write_sample(out, style, desc, "_sum", labels, sum);
+        write_count(out, style, desc, "_count", labels, "", count);
+    }
+}
+
 /// Appends a summary's `name{labels,quantile="…"} value` lines; a negative value is left out
 /// of OpenMetrics (the Python client's strict parser refuses it), NaN (no observations) kept.
 /// Out of line: once in the binary, however many encoders inline `encode_metric`.
@@ -408,47 +417,69 @@ fn write_quantiles(out: &mut Vec<u8>, style: Style, desc: &Desc, s: &crate::regi
     });
 }
 
-/// Appends a family yielded by a [`Collector`](crate::Collector), already validated. A
-/// counter sample that is negative or NaN is left out of OpenMetrics, as for registered
-/// counters.
+/// Appends a family yielded by a [`Collector`](crate::Collector), already validated, as a
+/// registered family of its type is written, with the same samples left out of OpenMetrics.
 pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, style: Style) {
+    let Some((desc, samples)) = family.checked() else {
+        return;
+    };
     let start = out.len();
-    let legacy = is_valid_metric_name(&family.name);
-    write_header(out, &family.name, legacy, family.kind, &family.help, style);
-    let counter = family.kind == MetricType::Counter;
-    let suffix = if counter { "_total" } else { "" };
-    let mut left_out = 0;
-    let legacy = is_valid_metric_name(&family.name);
-    for (values, value) in &family.samples {
-        if counter && !counter_like_ok(style, *value) {
-            left_out += 1;
-            continue;
-        }
-        let quoted = style.quotes(legacy);
-        if quoted {
-            out.push(b'{');
-            write_name(out, &[&family.name, suffix], Scheme::Quoted, true);
-        } else {
-            style.metric_name(out, &family.name, legacy, suffix);
-        }
-        if !values.is_empty() {
-            out.push(if quoted { b',' } else { b'{' });
-            for (i, (name, v)) in family.label_names.iter().zip(values).enumerate() {
-                if i > 0 {
-                    out.push(b',');
+    write_header(
+        out,
+        &desc.name,
+        desc.legacy_name,
+        desc.kind,
+        &desc.help,
+        style,
+    );
+    let header_end = out.len();
+    for (value, (labels, info)) in samples {
+        match value {
+            CollectedValue::Number(v) if desc.kind == MetricType::Counter => {
+                if counter_like_ok(style, *v) {
+                    write_sample(out, style, desc, "_total", labels, *v);
                 }
-                write_name(out, &[name], style.scheme, false);
-                write_label_value(out, v);
+            }
+            CollectedValue::Number(v) => write_sample(out, style, desc, "", labels, *v),
+            CollectedValue::Histogram { cumulative, sum } => {
+                write_histogram(out, style, desc, labels, cumulative.iter().copied(), *sum);
+            }
+            CollectedValue::Summary {
+                count,
+                sum,
+                quantiles,
+            } => {
+                let mut pair = Vec::new();
+                for &(q, v) in quantiles {
+                    if style.format == Format::Text || v >= 0.0 || v.is_nan() {
+                        pair.clear();
+                        pair.extend_from_slice(b"quantile=\"");
+                        write_bound(&mut pair, q, style.format == Format::OpenMetrics);
+                        pair.push(b'"');
+                        let pair = std::str::from_utf8(&pair).unwrap_or_default();
+                        write_sample_start(out, style, desc, "", labels, pair);
+                        write_float(out, v);
+                        out.push(b'\n');
+                    }
+                }
+                if counter_like_ok(style, *sum) {
+                    write_sample(out, style, desc, "_sum", labels, *sum);
+                }
+                write_count(out, style, desc, "_count", labels, "", *count);
+            }
+            CollectedValue::Info(_) => {
+                let pairs = info.as_ref().map_or("", |p| &p[style.scheme as usize]);
+                write_count(out, style, desc, "_info", labels, pairs, 1);
+            }
+            CollectedValue::State(state) => {
+                for (s, pair) in desc.states.iter().zip(&desc.state_labels) {
+                    write_count(out, style, desc, "", labels, pair, u64::from(s == state));
+                }
             }
         }
-        if quoted || !values.is_empty() {
-            out.push(b'}');
-        }
-        out.push(b' ');
-        write_float(out, *value);
-        out.push(b'\n');
     }
-    if left_out > 0 && left_out == family.samples.len() {
+    if out.len() == header_end {
+        // No sample, or every one left out: no family rather than an empty one.
         out.truncate(start);
     }
 }

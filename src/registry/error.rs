@@ -137,16 +137,8 @@ pub enum MetricError {
         /// The label values given twice.
         values: Vec<String>,
     },
-    /// A collected family was made with [`CollectedFamily::new`](super::CollectedFamily::new)
-    /// for a type that needs its own constructor (an enum: [`CollectedFamily::stateset`](super::CollectedFamily::stateset)).
-    InvalidCollectedType {
-        /// The collected family.
-        metric: String,
-        /// Its type.
-        kind: MetricType,
-    },
-    /// A collected sample does not fit its family: a histogram's buckets whose bounds are not
-    /// the family's, a stateset sample without exactly one value per state, a NaN count.
+    /// A collected sample does not fit its family: a value of another type, a histogram's
+    /// counts not one per bucket or decreasing, a quantile outside [0, 1].
     InvalidSample {
         /// The collected family.
         metric: String,
@@ -238,11 +230,6 @@ impl fmt::Display for MetricError {
                 };
                 write!(f, ": expected on {applies_to} only")
             }
-            MetricError::InvalidCollectedType { metric, kind } => write!(
-                f,
-                "collected family '{metric}' is a {kind}: expected a counter, gauge, \
-                 histogram, summary, info or stateset built by CollectedFamily"
-            ),
             MetricError::InvalidSample { metric, reason } => {
                 write!(
                     f,
@@ -409,20 +396,12 @@ mod tests {
                  quantiles only",
             ),
             (
-                MetricError::InvalidCollectedType {
-                    metric: s("e"),
-                    kind: MetricType::Enum,
-                },
-                "collected family 'e' is a enum: expected a counter, gauge, histogram, \
-                 summary, info or stateset built by CollectedFamily",
-            ),
-            (
                 MetricError::InvalidSample {
                     metric: s("h"),
-                    reason: "expected one cumulative count per bucket, +Inf included",
+                    reason: "expected cumulative counts that never decrease",
                 },
-                "invalid sample for collected family 'h': expected one cumulative count per \
-                 bucket, +Inf included",
+                "invalid sample for collected family 'h': expected cumulative counts that \
+                 never decrease",
             ),
             (
                 MetricError::LabelCount {
