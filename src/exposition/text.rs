@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 
 use super::{Escaping, Format};
 use crate::registry::{
-    lock, write_name, CollectedFamily, CollectedValue, Desc, Family, Metric, MetricType, Scheme,
-    Series,
+    lock, write_name, CollectedFamily, CollectedValue, Desc, Family, Metric, MetricType, Rendered,
+    Scheme, Series,
 };
 use crate::wire::decimal::{push_short, write_u64};
 use crate::wire::escape::write_escaped;
@@ -433,7 +433,7 @@ pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, styl
         style,
     );
     let header_end = out.len();
-    for (value, (labels, info)) in samples {
+    for (value, Rendered { labels, info }) in samples {
         match value {
             CollectedValue::Number(v) if desc.kind == MetricType::Counter => {
                 if counter_like_ok(style, *v) {

@@ -152,9 +152,15 @@ pub struct CollectedFamily {
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
     pub(crate) desc: Arc<Desc>,
-    /// Per sample, in order: its label pairs as a series renders them, and for an info its
-    /// pairs per scheme.
-    pub(crate) rendered: Vec<(Box<str>, Option<Box<[String; 4]>>)>,
+    /// Per sample, in order.
+    pub(crate) rendered: Vec<Rendered>,
+}
+
+/// A collected sample's labels as a series renders them, and an info's pairs per scheme.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered {
+    pub(crate) labels: Box<str>,
+    pub(crate) info: Option<Box<[String; 4]>>,
 }
 
 /// Families compare by what their collector gave them.
@@ -276,10 +282,7 @@ impl CollectedFamily {
     /// The family as checked by `validate`, with each sample's value and rendered labels.
     pub(crate) fn checked(
         &self,
-    ) -> Option<(
-        &Desc,
-        impl Iterator<Item = (&CollectedValue, &(Box<str>, Option<Box<[String; 4]>>))>,
-    )> {
+    ) -> Option<(&Desc, impl Iterator<Item = (&CollectedValue, &Rendered)>)> {
         let checked = self.checked.as_ref()?;
         let values = self.samples.iter().map(|(_, v)| v);
         Some((&*checked.desc, values.zip(&checked.rendered)))
@@ -311,7 +314,10 @@ impl CollectedFamily {
         for (values, value) in &self.samples {
             self.check_count(values.len())?;
             let info = check_value(&desc, value)?;
-            rendered.push((render(desc.rendered_names(), values), info));
+            rendered.push(Rendered {
+                labels: render(desc.rendered_names(), values),
+                info,
+            });
         }
         self.checked = Some(Checked {
             desc: Arc::new(desc),

@@ -23,6 +23,7 @@ mod quantile;
 mod typed;
 mod value;
 
+pub(crate) use collector::Rendered;
 pub use collector::{CollectError, CollectedFamily, CollectedValue, Collector};
 pub(crate) use config::{describe_exposed, exposed_names, write_name, Desc, NameForms, Scheme};
 pub use config::{
