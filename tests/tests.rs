@@ -15,6 +15,8 @@ mod support;
 // Installs the binary's global allocator, which counts only the threads that ask to be counted;
 // for the other tests' threads it only forwards to the system allocator.
 mod alloc;
+#[cfg(feature = "server")]
+mod collectors;
 mod consistency;
 #[cfg(feature = "server")]
 mod embedding;

@@ -224,7 +224,12 @@ fn write_sample_start(
         if !labels.is_empty() && !extra.is_empty() {
             out.push(b',');
         }
-        style.labels(out, extra, &desc.state_forms);
+        if desc.kind == MetricType::Info {
+            // An info's pairs come written for the scheme already.
+            push_short(out, extra.as_bytes());
+        } else {
+            style.labels(out, extra, &desc.state_forms);
+        }
         out.push(b'}');
     } else if quoted {
         out.push(b'}');
