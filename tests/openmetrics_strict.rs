@@ -1,15 +1,16 @@
 //! Every OpenMetrics scrape is valid OpenMetrics, whatever the public API was asked to do: a
 //! property test. Random sequences of API calls (negative, NaN and infinite values everywhere
 //! a float goes: `Counter::set`, `inc_by`, `Gauge::set`, `observe` on histograms with and
-//! without negative buckets and on summaries, collected counters; label sets added, removed and
-//! cleared), with a scrape after every few calls; every scrape is parsed by the strict parser of
+//! without negative buckets and on summaries, collected families of every type; label sets added,
+//! removed and cleared; info keys in UTF-8), with a scrape after every few calls; every scrape is parsed by the strict parser of
 //! the official Python client (`prometheus_client.openmetrics.parser`), and by ours. Two of the
 //! metrics have UTF-8 names, which `encode_format` escapes with underscores.
 
 use std::sync::{Arc, Mutex};
 
 use prometheus_aioexporter::{
-    BoxError, CollectedFamily, Collector, Counter, Format, MetricConfig, Metrics, Registry,
+    BoxError, CollectedFamily, CollectedValue, Collector, Counter, Format, MetricConfig, Metrics,
+    Registry,
 };
 
 use crate::support::exposition::{check_openmetrics_semantics, parse, show};
@@ -66,13 +67,28 @@ impl Collector for Shared {
         let values = self.0.lock().unwrap();
         let mut counter = CollectedFamily::counter("collected_events", "Events.").labels(["id"]);
         let mut gauge = CollectedFamily::gauge("collected_level", "Level.").labels(["id"]);
+        let mut histogram =
+            CollectedFamily::histogram("collected_seconds", "S.", [-1.0, 1.0]).labels(["id"]);
+        let mut summary = CollectedFamily::summary("collected_size", "S.").labels(["id"]);
+        let mut info = CollectedFamily::info("collected.build", "B.").labels(["id"]);
+        let mut state =
+            CollectedFamily::stateset("collected_state", "S.", ["a", "b"]).labels(["id"]);
         for (id, v) in values.iter() {
+            let n = v.abs().min(1e6) as u64;
             counter.add_sample(&[id], *v)?;
             gauge.add_sample(&[id], *v)?;
+            histogram.add_sample(&[id], CollectedValue::histogram([0, n, 2 * n], *v))?;
+            let quantiles = [(0.5, *v), (0.9, v.abs())];
+            summary.add_sample(
+                &[id],
+                CollectedValue::summary_with_quantiles(n, *v, quantiles),
+            )?;
+            info.add_sample(&[id], CollectedValue::info([("build.ü", id.as_str())]))?;
+            let on = if v.is_sign_negative() { "a" } else { "b" };
+            state.add_sample(&[id], CollectedValue::state(on))?;
         }
         if !values.is_empty() {
-            out.push(counter);
-            out.push(gauge);
+            out.extend([counter, gauge, histogram, summary, info, state]);
         }
         Ok(())
     }
@@ -173,7 +189,7 @@ fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
         8 => metrics
             .info("build")
             .unwrap()
-            .set([("version", label)])
+            .set([("version", label), ("build.ü", label)])
             .unwrap(),
         9 => metrics
             .enumeration("state")
