@@ -109,15 +109,16 @@ pub enum MetricError {
     },
     /// A counter was asked to go down (negative or NaN increment).
     NegativeIncrement {
-        /// The counter.
-        metric: String,
+        /// The counter series' label pairs, `a="x",b="y"`; empty without labels. (A counter
+        /// series does not keep its metric's name: 8 bytes more per series.)
+        labels: String,
         /// The increment that was refused.
         value: f64,
     },
     /// A counter was set to a value no counter has: negative, NaN or `-Inf`.
     InvalidCounterValue {
-        /// The counter.
-        metric: String,
+        /// The counter series' label pairs, as for [`MetricError::NegativeIncrement`].
+        labels: String,
         /// The value that was refused.
         value: f64,
     },
@@ -262,15 +263,17 @@ impl fmt::Display for MetricError {
                 "metric '{metric}' has labels [{}]: use its family and labels(...)",
                 labels.join(", ")
             ),
-            MetricError::NegativeIncrement { metric, value } => write!(
+            MetricError::NegativeIncrement { labels, value } => write!(
                 f,
-                "counter '{metric}' refused increment {}: expected an increment >= 0 \
-                 (counters only go up)",
+                "counter{} refused increment {}: expected an increment >= 0 (counters only \
+                 go up)",
+                Series(labels),
                 Float(*value)
             ),
-            MetricError::InvalidCounterValue { metric, value } => write!(
+            MetricError::InvalidCounterValue { labels, value } => write!(
                 f,
-                "counter '{metric}' refused value {}: expected a value >= 0 or +Inf",
+                "counter{} refused value {}: expected a value >= 0 or +Inf",
+                Series(labels),
                 Float(*value)
             ),
             MetricError::UnknownState {
@@ -282,6 +285,18 @@ impl fmt::Display for MetricError {
                 "enum '{metric}' has no state '{state}': expected one of {}",
                 states.join(", ")
             ),
+        }
+    }
+}
+
+/// A series' label pairs as `{a="x"}`, or nothing without labels.
+struct Series<'a>(&'a str);
+
+impl fmt::Display for Series<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            "" => Ok(()),
+            labels => write!(f, " {{{labels}}}"),
         }
     }
 }
@@ -304,8 +319,8 @@ impl std::error::Error for MetricError {}
 mod tests {
     use super::*;
 
-    /// Every variant's message, whole: each names the metric (but a type parsed alone), the
-    /// culprit, and what is accepted.
+    /// Every variant's message, whole: each names the metric (but a type parsed alone, and a
+    /// counter's series, which names itself by its labels), the culprit, and what is accepted.
     #[test]
     fn messages_name_the_metric_the_culprit_and_the_accepted_form() {
         let s = String::from;
@@ -432,18 +447,18 @@ mod tests {
             ),
             (
                 MetricError::NegativeIncrement {
-                    metric: s("c"),
+                    labels: s("code=\"200\""),
                     value: -1.5,
                 },
-                "counter 'c' refused increment -1.5: expected an increment >= 0 (counters \
-                 only go up)",
+                "counter {code=\"200\"} refused increment -1.5: expected an increment >= 0 \
+                 (counters only go up)",
             ),
             (
                 MetricError::InvalidCounterValue {
-                    metric: s("c"),
+                    labels: s(""),
                     value: f64::NAN,
                 },
-                "counter 'c' refused value NaN: expected a value >= 0 or +Inf",
+                "counter refused value NaN: expected a value >= 0 or +Inf",
             ),
             (
                 MetricError::UnknownState {
