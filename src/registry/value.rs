@@ -369,6 +369,7 @@ impl Gauge {
 pub(crate) struct Observations {
     /// `true` while a thread updates or reads.
     held: AtomicBool,
+    /// The number of observations of a summary; a histogram's is what its buckets add up to.
     count: AtomicU64,
     sum: AtomicF64,
     /// A count per bucket (not cumulative); none for a summary.
@@ -451,14 +452,14 @@ impl Observations {
         self.held.store(false, AtomicOrdering::Release);
     }
 
-    /// Counts `v` in `bucket` (none past the last) and adds it to the sum.
+    /// Counts `v` in `bucket` (in `count` when there are no buckets) and adds it to the sum.
     #[inline]
     fn observe(&self, bucket: usize, v: f64) {
         self.lock();
-        if let Some(n) = self.buckets.get(bucket) {
-            bump(n);
+        match self.buckets.get(bucket) {
+            Some(n) => bump(n),
+            None => bump(&self.count),
         }
-        bump(&self.count);
         self.sum.set(self.sum.get() + v);
         self.unlock();
     }
@@ -474,10 +475,15 @@ impl Observations {
         }
         self.lock();
         let _held = Held(self);
+        let buckets = self.buckets.iter().map(|n| n.load(AtomicOrdering::Relaxed));
+        let count = match self.buckets.is_empty() {
+            true => self.count.load(AtomicOrdering::Relaxed),
+            false => buckets.fold(0, u64::wrapping_add),
+        };
         f(&Snapshot {
             buckets: &self.buckets,
             sum: self.sum.get(),
-            count: self.count.load(AtomicOrdering::Relaxed),
+            count,
         })
     }
 
