@@ -594,7 +594,7 @@ fn serve(args: Vec<String>) -> Result<(), String> {
         let labels = [format!("host-{i}"), format!("/api/v{}", i % 10)];
         let counter = counters.labels(&labels).map_err(|e| e.to_string())?;
         let gauge = gauges.labels(&labels).map_err(|e| e.to_string())?;
-        counter.set((i * 7) as f64);
+        counter.set((i * 7) as f64).map_err(|e| e.to_string())?;
         gauge.set(i as f64 * 0.25 + 0.5);
         handles.push((counter, gauge));
     }

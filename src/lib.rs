@@ -120,10 +120,10 @@ pub use exposition::{Format, WriteError};
 pub use registry::process::{ProcessMetrics, ProcessStatsError};
 pub use registry::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, BoxError,
-    CollectError, CollectedFamily, Collector, Counter, CounterFamily, Enum, EnumFamily, Family,
-    Gauge, GaugeFamily, Histogram, HistogramFamily, Info, InfoFamily, IntoMetricType, Metric,
-    MetricConfig, MetricError, MetricType, Metrics, Registry, Series, Summary, SummaryFamily,
-    TypedFamily, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_MAX_AGE,
+    CollectError, CollectedFamily, CollectedValue, Collector, Counter, CounterFamily, Enum,
+    EnumFamily, Family, Gauge, GaugeFamily, Histogram, HistogramFamily, Info, InfoFamily,
+    IntoMetricType, Metric, MetricConfig, MetricError, MetricType, Metrics, Registry, Series,
+    Summary, SummaryFamily, TypedFamily, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_MAX_AGE,
 };
 #[cfg(feature = "script")]
 pub use script::{

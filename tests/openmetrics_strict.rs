@@ -1,15 +1,16 @@
 //! Every OpenMetrics scrape is valid OpenMetrics, whatever the public API was asked to do: a
 //! property test. Random sequences of API calls (negative, NaN and infinite values everywhere
 //! a float goes: `Counter::set`, `inc_by`, `Gauge::set`, `observe` on histograms with and
-//! without negative buckets and on summaries, collected counters; label sets added, removed and
-//! cleared), with a scrape after every few calls; every scrape is parsed by the strict parser of
+//! without negative buckets and on summaries, collected families of every type; label sets added,
+//! removed and cleared; info keys in UTF-8), with a scrape after every few calls; every scrape is parsed by the strict parser of
 //! the official Python client (`prometheus_client.openmetrics.parser`), and by ours. Two of the
 //! metrics have UTF-8 names, which `encode_format` escapes with underscores.
 
 use std::sync::{Arc, Mutex};
 
 use prometheus_aioexporter::{
-    BoxError, CollectedFamily, Collector, Format, MetricConfig, Metrics, Registry,
+    BoxError, CollectedFamily, CollectedValue, Collector, Counter, Format, MetricConfig, Metrics,
+    Registry,
 };
 
 use crate::support::exposition::{check_openmetrics_semantics, parse, show};
@@ -66,13 +67,28 @@ impl Collector for Shared {
         let values = self.0.lock().unwrap();
         let mut counter = CollectedFamily::counter("collected_events", "Events.").labels(["id"]);
         let mut gauge = CollectedFamily::gauge("collected_level", "Level.").labels(["id"]);
+        let mut histogram =
+            CollectedFamily::histogram("collected_seconds", "S.", [-1.0, 1.0]).labels(["id"]);
+        let mut summary = CollectedFamily::summary("collected_size", "S.").labels(["id"]);
+        let mut info = CollectedFamily::info("collected.build", "B.").labels(["id"]);
+        let mut state =
+            CollectedFamily::stateset("collected_state", "S.", ["a", "b"]).labels(["id"]);
         for (id, v) in values.iter() {
+            let n = v.abs().min(1e6) as u64;
             counter.add_sample(&[id], *v)?;
             gauge.add_sample(&[id], *v)?;
+            histogram.add_sample(&[id], CollectedValue::histogram([0, n, 2 * n], *v))?;
+            let quantiles = [(0.5, *v), (0.9, v.abs())];
+            summary.add_sample(
+                &[id],
+                CollectedValue::summary_with_quantiles(n, *v, quantiles),
+            )?;
+            info.add_sample(&[id], CollectedValue::info([("build.ü", id.as_str())]))?;
+            let on = if v.is_sign_negative() { "a" } else { "b" };
+            state.add_sample(&[id], CollectedValue::state(on))?;
         }
         if !values.is_empty() {
-            out.push(counter);
-            out.push(gauge);
+            out.extend([counter, gauge, histogram, summary, info, state]);
         }
         Ok(())
     }
@@ -96,28 +112,50 @@ fn declare(registry: &mut Registry) -> Metrics {
         .unwrap()
 }
 
+/// Sets a counter to `v`, which it refuses when negative, NaN or `-Inf`.
+#[track_caller]
+fn set_counter(counter: &Counter, v: f64) {
+    let before = counter.get();
+    match counter.set(v) {
+        Ok(()) => assert!(v >= 0.0, "set to {v} accepted"),
+        Err(e) => {
+            assert!(v < 0.0 || v.is_nan(), "set to {v} refused: {e}");
+            assert!(e.to_string().starts_with("counter"), "{e}");
+            assert_eq!(
+                counter.get().to_bits(),
+                before.to_bits(),
+                "unchanged after {e}"
+            );
+        }
+    }
+}
+
 /// One random API call.
 fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
     let label = rng.pick(&["a", "b", "c"]);
     let v = any_float(rng);
     match rng.below(16) {
-        14 => metrics
-            .counter_family("utf8.events")
-            .unwrap()
-            .labels(&[label])
-            .unwrap()
-            .set(v),
+        14 => set_counter(
+            &metrics
+                .counter_family("utf8.events")
+                .unwrap()
+                .labels(&[label])
+                .unwrap(),
+            v,
+        ),
         15 => metrics
             .enumeration("état")
             .unwrap()
             .set(rng.pick(&["up", "down"]))
             .unwrap(),
-        0 => metrics
-            .counter_family("jobs")
-            .unwrap()
-            .labels(&[label])
-            .unwrap()
-            .set(v),
+        0 => set_counter(
+            &metrics
+                .counter_family("jobs")
+                .unwrap()
+                .labels(&[label])
+                .unwrap(),
+            v,
+        ),
         1 => {
             // Refused when negative or NaN; the counter is then unchanged.
             let _ = metrics
@@ -127,7 +165,7 @@ fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
                 .unwrap()
                 .inc_by(v);
         }
-        2 => metrics.counter("bytes").unwrap().set(v),
+        2 => set_counter(&metrics.counter("bytes").unwrap(), v),
         3 => metrics.counter("bytes").unwrap().inc(),
         4 => metrics
             .gauge_family("temperature")
@@ -151,7 +189,7 @@ fn any_call(rng: &mut Rng, metrics: &Metrics, shared: &Shared) {
         8 => metrics
             .info("build")
             .unwrap()
-            .set([("version", label)])
+            .set([("version", label), ("build.ü", label)])
             .unwrap(),
         9 => metrics
             .enumeration("state")

@@ -100,7 +100,11 @@ fn add_counters(r: &mut Registry) {
         .expect("labels")
         .inc_by(1e20)
         .expect("inc_by");
-    requests.labels(&["GET", "404"]).expect("labels").set(7.0);
+    requests
+        .labels(&["GET", "404"])
+        .expect("labels")
+        .set(7.0)
+        .expect("set");
 }
 
 fn add_gauges(r: &mut Registry) {

@@ -188,15 +188,15 @@ fn quantile_options_are_checked_at_declaration() {
         ),
         (
             summary().max_age(Duration::from_secs(60)),
-            "option 'max_age' does not apply to summary 's'",
+            "option 'max_age' does not apply to summary 's': expected on a summary with quantiles only",
         ),
         (
             summary().age_buckets(3),
-            "option 'age_buckets' does not apply to summary 's'",
+            "option 'age_buckets' does not apply to summary 's': expected on a summary with quantiles only",
         ),
         (
             MetricConfig::new("h", "H.", "histogram").quantiles([(0.5, 0.1)]),
-            "option 'quantiles' does not apply to histogram 'h'",
+            "option 'quantiles' does not apply to histogram 'h': expected on a summary only",
         ),
     ];
     for (config, want) in cases {

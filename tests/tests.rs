@@ -18,6 +18,9 @@ mod alloc;
 #[cfg(all(feature = "basic-auth", feature = "script"))]
 mod basic_auth;
 #[cfg(feature = "server")]
+mod collectors;
+mod consistency;
+#[cfg(feature = "server")]
 mod embedding;
 #[cfg(feature = "script")]
 mod hostile;

@@ -237,7 +237,7 @@ fn create_metrics_is_all_or_nothing() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "metric 'h_count' would expose 'h_count', which metric 'h' exposes already"
+        "metric 'h_count' would expose 'h_count', which metric 'h' exposes already: expected a name whose series no other metric exposes"
     );
 }
 
@@ -252,11 +252,11 @@ fn accessors_refuse_wrong_types_and_names() {
         .unwrap();
     assert_eq!(
         m.counter("g").unwrap_err().to_string(),
-        "metric 'g' is a gauge, not a counter"
+        "metric 'g' is a gauge, not a counter: expected the accessor for a gauge"
     );
     assert_eq!(
         m.gauge("nope").unwrap_err().to_string(),
-        "no metric named 'nope'"
+        "no metric named 'nope': expected the name of a declared metric"
     );
     assert_eq!(
         m.gauge("l").unwrap_err().to_string(),
@@ -296,7 +296,12 @@ fn invalid_collected_data_fails_the_whole_scrape() {
     for bad in [
         CollectedFamily::new("", "", MetricType::Gauge),
         CollectedFamily::new("g", "", MetricType::Gauge).labels(["a.b", "a_b"]),
-        CollectedFamily::new("h", "", MetricType::Histogram),
+        CollectedFamily::histogram("h", "", [1.0]).sample(CollectedValue::histogram([1], 1.0)),
+        CollectedFamily::histogram("h", "", [1.0]).sample(CollectedValue::histogram([2, 1], 1.0)),
+        CollectedFamily::gauge("g", "").sample(CollectedValue::summary(1, 1.0)),
+        CollectedFamily::stateset("e", "", ["a"]).sample(CollectedValue::state("b")),
+        CollectedFamily::new("e", "", MetricType::Enum),
+        CollectedFamily::gauge("g", "").labels(["k"]).sample(1.0),
         CollectedFamily::new("g", "", MetricType::Gauge).labels(["__x"]),
         CollectedFamily::new("z", "", MetricType::Gauge),
         {

@@ -10,12 +10,12 @@ use std::sync::atomic::Ordering;
 
 use super::{Escaping, Format};
 use crate::registry::{
-    is_valid_metric_name, lock, write_name, CollectedFamily, Desc, Family, Metric, MetricType,
+    lock, write_name, CollectedFamily, CollectedValue, Desc, Family, Metric, MetricType, Rendered,
     Scheme, Series,
 };
 use crate::wire::decimal::{push_short, write_u64};
 use crate::wire::escape::write_escaped;
-use crate::wire::float::write_float;
+use crate::wire::float::{write_bound, write_float};
 
 /// The suffix a family's name carries in its `# HELP` and `# TYPE` lines, and its type there.
 fn family_header(kind: MetricType, format: Format) -> (&'static str, &'static str) {
@@ -158,13 +158,6 @@ impl Style {
     }
 }
 
-/// Appends `="value"`, the value escaped.
-fn write_label_value(out: &mut Vec<u8>, value: &str) {
-    out.extend_from_slice(b"=\"");
-    write_escaped(out, value, true);
-    out.push(b'"');
-}
-
 /// One byte of a legacy name under the `dots` escaping (Prometheus' `EscapeName`): `_` is
 /// `__`, `.` is `_dot_`; the other bytes of a legacy name, `=` and `,` stay.
 fn write_dots_byte(out: &mut Vec<u8>, b: u8) {
@@ -231,7 +224,12 @@ fn write_sample_start(
         if !labels.is_empty() && !extra.is_empty() {
             out.push(b',');
         }
-        style.labels(out, extra, &desc.state_forms);
+        if desc.kind == MetricType::Info {
+            // An info's pairs come written for the scheme already.
+            push_short(out, extra.as_bytes());
+        } else {
+            style.labels(out, extra, &desc.state_forms);
+        }
         out.push(b'}');
     } else if quoted {
         out.push(b'}');
@@ -320,7 +318,8 @@ fn counter_like_ok(style: Style, v: f64) -> bool {
 ///
 /// Every OpenMetrics body parses, whatever values the API was given: a sample the format
 /// forbids is left out of OpenMetrics (and kept in the text format, which allows it):
-/// - a counter set to a negative or NaN value (`Counter::set` takes any value): its `_total`;
+/// - a counter that is negative or NaN: its `_total` (`Counter::set` and `inc_by` refuse
+///   such values; a collected counter may have one);
 /// - a histogram sum that is negative or NaN (negative or NaN observations): its `_sum`, and
 ///   `_count` with it, as OpenMetrics has either both or neither; the buckets stay;
 /// - a histogram with a negative bucket bound: `_sum` and `_count`, always, since the sum of
@@ -343,35 +342,30 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
         }),
         Metric::Histogram(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
-            let value = &s.inner().value;
-            let openmetrics = style.format == Format::OpenMetrics;
-            let mut cumulative = 0u64;
-            for (count, bound) in value.counts.iter().zip(desc.bucket_labels(openmetrics)) {
-                cumulative += count.load(Ordering::Relaxed);
-                write_bucket(out, style, desc, labels, bound, cumulative);
-            }
-            let sum = value.sum.get();
-            let negative_bucket = desc.buckets.first().is_some_and(|&b| b < 0.0);
-            if !openmetrics || (!negative_bucket && sum >= 0.0) {
-                write_sample(out, style, desc, "_sum", labels, sum);
-                // The count is the `+Inf` bucket as read above, so the two always agree.
-                write_count(out, style, desc, "_count", labels, "", cumulative);
-            }
+            // Buckets, sum and count as of one moment, whoever observes meanwhile.
+            s.inner().value.observations.read(|snapshot| {
+                let cumulative = snapshot.counts().scan(0u64, |total, n| {
+                    *total += n;
+                    Some(*total)
+                });
+                write_histogram(out, style, desc, labels, cumulative, snapshot.sum);
+            });
         }),
         Metric::Summary(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
             if desc.quantiles.is_some() {
                 write_quantiles(out, style, desc, s);
             }
-            let sum = s.sum();
+            let (sum, count) = s.inner().value.observations.read(|s| (s.sum, s.count));
             if counter_like_ok(style, sum) {
                 write_sample(out, style, desc, "_sum", labels, sum);
             }
-            write_count(out, style, desc, "_count", labels, "", s.count());
+            write_count(out, style, desc, "_count", labels, "", count);
         }),
         Metric::Info(f) => encode_series_family(out, f, style, |out, desc, s| {
             let pairs = lock(&s.inner().value.pairs);
-            write_count(out, style, desc, "_info", s.labels_rendered(), &pairs, 1);
+            let pairs = &pairs[style.scheme as usize];
+            write_count(out, style, desc, "_info", s.labels_rendered(), pairs, 1);
         }),
         Metric::Enum(f) => encode_series_family(out, f, style, |out, desc, s| {
             let current = s.inner().value.state.load(Ordering::Relaxed);
@@ -380,6 +374,29 @@ pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
                 write_count(out, style, desc, "", s.labels_rendered(), state, n);
             }
         }),
+    }
+}
+
+/// Appends a histogram's bucket lines from its cumulative counts (`+Inf` last), then `_sum`
+/// and `_count` (the `+Inf` count), which OpenMetrics leaves out for a negative sum or bound.
+fn write_histogram(
+    out: &mut Vec<u8>,
+    style: Style,
+    desc: &Desc,
+    labels: &str,
+    cumulative: impl Iterator<Item = u64>,
+    sum: f64,
+) {
+    let openmetrics = style.format == Format::OpenMetrics;
+    let mut count = 0;
+    for (n, bound) in cumulative.zip(desc.bucket_labels(openmetrics)) {
+        write_bucket(out, style, desc, labels, bound, n);
+        count = n;
+    }
+    let negative_bucket = desc.buckets.first().is_some_and(|&b| b < 0.0);
+    if !openmetrics || (!negative_bucket && sum >= 0.0) {
+        write_sample(out, style, desc, "_sum", labels, sum);
+        write_count(out, style, desc, "_count", labels, "", count);
     }
 }
 
@@ -405,47 +422,69 @@ fn write_quantiles(out: &mut Vec<u8>, style: Style, desc: &Desc, s: &crate::regi
     });
 }
 
-/// Appends a family yielded by a [`Collector`](crate::Collector), already validated. A
-/// counter sample that is negative or NaN is left out of OpenMetrics, as for registered
-/// counters.
+/// Appends a family yielded by a [`Collector`](crate::Collector), already validated, as a
+/// registered family of its type is written, with the same samples left out of OpenMetrics.
 pub(crate) fn encode_collected(out: &mut Vec<u8>, family: &CollectedFamily, style: Style) {
+    let Some((desc, samples)) = family.checked() else {
+        return;
+    };
     let start = out.len();
-    let legacy = is_valid_metric_name(&family.name);
-    write_header(out, &family.name, legacy, family.kind, &family.help, style);
-    let counter = family.kind == MetricType::Counter;
-    let suffix = if counter { "_total" } else { "" };
-    let mut left_out = 0;
-    let legacy = is_valid_metric_name(&family.name);
-    for (values, value) in &family.samples {
-        if counter && !counter_like_ok(style, *value) {
-            left_out += 1;
-            continue;
-        }
-        let quoted = style.quotes(legacy);
-        if quoted {
-            out.push(b'{');
-            write_name(out, &[&family.name, suffix], Scheme::Quoted, true);
-        } else {
-            style.metric_name(out, &family.name, legacy, suffix);
-        }
-        if !values.is_empty() {
-            out.push(if quoted { b',' } else { b'{' });
-            for (i, (name, v)) in family.label_names.iter().zip(values).enumerate() {
-                if i > 0 {
-                    out.push(b',');
+    write_header(
+        out,
+        &desc.name,
+        desc.legacy_name,
+        desc.kind,
+        &desc.help,
+        style,
+    );
+    let header_end = out.len();
+    for (value, Rendered { labels, info }) in samples {
+        match value {
+            CollectedValue::Number(v) if desc.kind == MetricType::Counter => {
+                if counter_like_ok(style, *v) {
+                    write_sample(out, style, desc, "_total", labels, *v);
                 }
-                write_name(out, &[name], style.scheme, false);
-                write_label_value(out, v);
+            }
+            CollectedValue::Number(v) => write_sample(out, style, desc, "", labels, *v),
+            CollectedValue::Histogram { cumulative, sum } => {
+                write_histogram(out, style, desc, labels, cumulative.iter().copied(), *sum);
+            }
+            CollectedValue::Summary {
+                count,
+                sum,
+                quantiles,
+            } => {
+                let mut pair = Vec::new();
+                for &(q, v) in quantiles {
+                    if style.format == Format::Text || v >= 0.0 || v.is_nan() {
+                        pair.clear();
+                        pair.extend_from_slice(b"quantile=\"");
+                        write_bound(&mut pair, q, style.format == Format::OpenMetrics);
+                        pair.push(b'"');
+                        let pair = std::str::from_utf8(&pair).unwrap_or_default();
+                        write_sample_start(out, style, desc, "", labels, pair);
+                        write_float(out, v);
+                        out.push(b'\n');
+                    }
+                }
+                if counter_like_ok(style, *sum) {
+                    write_sample(out, style, desc, "_sum", labels, *sum);
+                }
+                write_count(out, style, desc, "_count", labels, "", *count);
+            }
+            CollectedValue::Info(_) => {
+                let pairs = info.as_ref().map_or("", |p| &p[style.scheme as usize]);
+                write_count(out, style, desc, "_info", labels, pairs, 1);
+            }
+            CollectedValue::State(state) => {
+                for (s, pair) in desc.states.iter().zip(&desc.state_labels) {
+                    write_count(out, style, desc, "", labels, pair, u64::from(s == state));
+                }
             }
         }
-        if quoted || !values.is_empty() {
-            out.push(b'}');
-        }
-        out.push(b' ');
-        write_float(out, *value);
-        out.push(b'\n');
     }
-    if left_out > 0 && left_out == family.samples.len() {
+    if out.len() == header_end {
+        // No sample, or every one left out: no family rather than an empty one.
         out.truncate(start);
     }
 }
@@ -706,31 +745,31 @@ mod tests {
                 "a_b",
                 "gauge",
                 "a.b",
-                "metric 'a.b' would expose 'a_b', which metric 'a_b' exposes already",
+                "metric 'a.b' would expose 'a_b', which metric 'a_b' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "a.b",
                 "gauge",
                 "a-b",
-                "metric 'a-b' would expose 'a_b', which metric 'a.b' exposes already",
+                "metric 'a-b' would expose 'a_b', which metric 'a.b' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "a_b_total",
                 "gauge",
                 "a.b",
-                "metric 'a.b' would expose 'a_b_total', which metric 'a_b_total' exposes already",
+                "metric 'a.b' would expose 'a_b_total', which metric 'a_b_total' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "U__a_2e_b",
                 "gauge",
                 "a.b",
-                "metric 'a.b' would expose 'U__a_2e_b', which metric 'U__a_2e_b' exposes already",
+                "metric 'a.b' would expose 'U__a_2e_b', which metric 'U__a_2e_b' exposes already: expected a name whose series no other metric exposes",
             ),
             (
                 "x.y",
                 "histogram",
                 "x.y_count",
-                "metric 'x.y_count' would expose 'x.y_count', which metric 'x.y' exposes already",
+                "metric 'x.y_count' would expose 'x.y_count', which metric 'x.y' exposes already: expected a name whose series no other metric exposes",
             ),
         ];
         for &(first, kind, second, message) in cases {
@@ -761,13 +800,13 @@ mod tests {
                 crate::registry::MetricConfig::new("s", "S.", "summary"),
             ])
             .unwrap();
-        metrics.counter("c").unwrap().set(-1.0);
+        assert!(metrics.counter("c").unwrap().set(-1.0).is_err());
         metrics.histogram("h").unwrap().observe(-5.0);
         metrics.summary("s").unwrap().observe(f64::NAN);
         let text = body(&mut registry, Format::Text, Escaping::Underscores);
         assert_eq!(
             text,
-            "# HELP c_total C.\n# TYPE c_total counter\nc_total -1\n\
+            "# HELP c_total C.\n# TYPE c_total counter\nc_total 0\n\
              # HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
              h_sum -5\nh_count 1\n\
              # HELP s S.\n# TYPE s summary\ns_sum NaN\ns_count 1\n"
@@ -775,10 +814,11 @@ mod tests {
         let om = body(&mut registry, Format::OpenMetrics, Escaping::Underscores);
         assert_eq!(
             om,
-            "# HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
+            "# HELP c C.\n# TYPE c counter\nc_total 0\n\
+             # HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 1\n\
              # HELP s S.\n# TYPE s summary\ns_count 1\n# EOF\n"
         );
-        metrics.counter("c").unwrap().set(f64::INFINITY);
+        metrics.counter("c").unwrap().set(f64::INFINITY).unwrap();
         metrics.histogram("h").unwrap().observe(10.0);
         let om = body(&mut registry, Format::OpenMetrics, Escaping::Underscores);
         assert!(

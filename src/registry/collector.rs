@@ -1,32 +1,46 @@
-//! Collectors: families added at scrape time, checked before anything is written.
+//! Collectors: families added at scrape time, of every type, checked before anything is
+//! written.
 
 use std::fmt;
+use std::sync::Arc;
 
-use super::config::{check_declared_label, label_forms};
-use super::{is_valid_label_name, BoxError, MetricError, MetricType};
+use super::value::render_info_pairs;
+use super::{BoxError, Desc, MetricConfig, MetricError, MetricType};
+use crate::wire::escape::write_label_pair;
 
 /// Adds metric families at scrape time: the analogue of Python's
 /// `register_additional_collector`, for values that are cheaper to read all at once than to
 /// keep updated (another service's statistics, a kernel table).
 ///
 /// ```
-/// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, Registry};
+/// use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
 ///
-/// struct Uptime;
-/// impl Collector for Uptime {
+/// struct Backend;
+/// impl Collector for Backend {
 ///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
-///         let mut family = CollectedFamily::gauge("uptime_seconds", "Uptime.");
-///         family.add_sample(&[] as &[&str], 12.5)?;
-///         out.push(family);
+///         out.push(CollectedFamily::gauge("uptime_seconds", "Uptime.").sample(12.5));
+///         let mut queries = CollectedFamily::counter("queries", "Queries.").labels(["db"]);
+///         queries.add_sample(&["users"], 42.0)?;
+///         out.push(queries);
+///         // Cumulative counts for the bounds 0.1 and 1, then +Inf (the count); the sum.
+///         let latency = CollectedValue::histogram([3, 7, 8], 2.5);
+///         out.push(CollectedFamily::histogram("query_seconds", "Time.", [0.1, 1.0]).sample(latency));
+///         out.push(CollectedFamily::stateset("mode", "Mode.", ["primary", "replica"]).sample(
+///             CollectedValue::state("replica"),
+///         ));
 ///         Ok(())
 ///     }
 /// }
 ///
 /// let mut registry = Registry::new();
-/// registry.register_collector(Uptime);
+/// registry.register_collector(Backend);
 /// let mut body = Vec::new();
 /// registry.encode(&mut body)?;
-/// assert!(String::from_utf8(body)?.contains("uptime_seconds 12.5\n"));
+/// let body = String::from_utf8(body)?;
+/// assert!(body.contains("uptime_seconds 12.5\n"));
+/// assert!(body.contains("queries_total{db=\"users\"} 42\n"));
+/// assert!(body.contains("query_seconds_bucket{le=\"+Inf\"} 8\nquery_seconds_sum 2.5\n"));
+/// assert!(body.contains("mode{mode=\"replica\"} 1\n"));
 /// # Ok::<(), BoxError>(())
 /// ```
 pub trait Collector: Send {
@@ -35,14 +49,128 @@ pub trait Collector: Send {
     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError>;
 }
 
-/// A family yielded by a [`Collector`]: counter or gauge samples with label values.
+/// The value of one collected sample: what its family's type takes.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CollectedValue {
+    /// A counter's or a gauge's value (`From<f64>`).
+    Number(f64),
+    /// A histogram's cumulative counts, one per bound of the family and a last one for
+    /// `+Inf` (which is also the `_count`), and the sum of the observations.
+    Histogram {
+        /// Cumulative counts, `+Inf` last.
+        cumulative: Vec<u64>,
+        /// The sum of the observations.
+        sum: f64,
+    },
+    /// A summary's count and sum, and `(quantile, value)` pairs, if any.
+    Summary {
+        /// The number of observations.
+        count: u64,
+        /// Their sum.
+        sum: f64,
+        /// `(quantile, value)` pairs, quantiles in [0, 1].
+        quantiles: Vec<(f64, f64)>,
+    },
+    /// An info's key-value pairs.
+    Info(Vec<(String, String)>),
+    /// A stateset's current state: one of the family's states.
+    State(String),
+}
+
+impl From<f64> for CollectedValue {
+    fn from(v: f64) -> CollectedValue {
+        CollectedValue::Number(v)
+    }
+}
+
+impl CollectedValue {
+    /// A histogram's value: cumulative counts (the family's bounds, then `+Inf`) and the sum.
+    pub fn histogram(cumulative: impl IntoIterator<Item = u64>, sum: f64) -> CollectedValue {
+        CollectedValue::Histogram {
+            cumulative: cumulative.into_iter().collect(),
+            sum,
+        }
+    }
+
+    /// A summary's value without quantiles: its count and sum.
+    pub fn summary(count: u64, sum: f64) -> CollectedValue {
+        CollectedValue::Summary {
+            count,
+            sum,
+            quantiles: Vec::new(),
+        }
+    }
+
+    /// A summary's value with `(quantile, value)` pairs.
+    pub fn summary_with_quantiles(
+        count: u64,
+        sum: f64,
+        quantiles: impl IntoIterator<Item = (f64, f64)>,
+    ) -> CollectedValue {
+        CollectedValue::Summary {
+            count,
+            sum,
+            quantiles: quantiles.into_iter().collect(),
+        }
+    }
+
+    /// An info's value: key-value pairs, exposed as labels of `name_info`.
+    pub fn info<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> CollectedValue {
+        CollectedValue::Info(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+
+    /// A stateset's value: the state that is on (the others are off).
+    pub fn state(state: impl Into<String>) -> CollectedValue {
+        CollectedValue::State(state.into())
+    }
+}
+
+/// A family yielded by a [`Collector`]: a counter, gauge, histogram, summary, info or
+/// stateset, and its samples, each with label values (none for an unlabelled family:
+/// [`CollectedFamily::sample`]). Checked when the scrape collects it, as a declaration is.
+#[derive(Debug, Clone)]
 pub struct CollectedFamily {
     pub(crate) name: String,
-    pub(crate) help: String,
+    help: String,
     pub(crate) kind: MetricType,
-    pub(crate) label_names: Vec<String>,
-    pub(crate) samples: Vec<(Vec<String>, f64)>,
+    label_names: Vec<String>,
+    buckets: Option<Vec<f64>>,
+    states: Vec<String>,
+    samples: Vec<(Vec<String>, CollectedValue)>,
+    /// Set by `validate`: the family as a declaration, and each sample's labels rendered.
+    checked: Option<Checked>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub(crate) desc: Arc<Desc>,
+    /// Per sample, in order.
+    pub(crate) rendered: Vec<Rendered>,
+}
+
+/// A collected sample's labels as a series renders them, and an info's pairs per scheme.
+#[derive(Debug, Clone)]
+pub(crate) struct Rendered {
+    pub(crate) labels: Box<str>,
+    pub(crate) info: Option<Box<[String; 4]>>,
+}
+
+/// Families compare by what their collector gave them.
+impl PartialEq for CollectedFamily {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.help, self.kind, &self.label_names)
+            == (&other.name, &other.help, other.kind, &other.label_names)
+            && (&self.buckets, &self.states, &self.samples)
+                == (&other.buckets, &other.states, &other.samples)
+    }
 }
 
 impl CollectedFamily {
@@ -56,16 +184,53 @@ impl CollectedFamily {
         CollectedFamily::new(name, help, MetricType::Counter)
     }
 
-    /// A family of `kind` [`MetricType::Counter`] (exposed as `name_total`) or
-    /// [`MetricType::Gauge`]; other types fail the scrape when it validates the family
-    /// ([`CollectedFamily::gauge`] and [`CollectedFamily::counter`] cannot go wrong).
+    /// A histogram family with these bucket bounds (`+Inf` is added); its samples are
+    /// [`CollectedValue::histogram`].
+    pub fn histogram(
+        name: impl Into<String>,
+        help: impl Into<String>,
+        bounds: impl IntoIterator<Item = f64>,
+    ) -> Self {
+        let mut family = CollectedFamily::new(name, help, MetricType::Histogram);
+        family.buckets = Some(bounds.into_iter().collect());
+        family
+    }
+
+    /// A summary family; its samples are [`CollectedValue::summary`].
+    pub fn summary(name: impl Into<String>, help: impl Into<String>) -> Self {
+        CollectedFamily::new(name, help, MetricType::Summary)
+    }
+
+    /// An info family, exposed as `name_info`; its samples are [`CollectedValue::info`].
+    pub fn info(name: impl Into<String>, help: impl Into<String>) -> Self {
+        CollectedFamily::new(name, help, MetricType::Info)
+    }
+
+    /// A stateset family (an enum: one state on at a time), whose states are exposed in a
+    /// label named like the family; its samples are [`CollectedValue::state`].
+    pub fn stateset<S: Into<String>>(
+        name: impl Into<String>,
+        help: impl Into<String>,
+        states: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let mut family = CollectedFamily::new(name, help, MetricType::Enum);
+        family.states = states.into_iter().map(Into::into).collect();
+        family
+    }
+
+    /// A family of `kind`: a histogram made so has the [default
+    /// buckets](super::DEFAULT_BUCKETS), an enum no states (which the scrape refuses: use
+    /// [`CollectedFamily::stateset`]).
     pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricType) -> Self {
         CollectedFamily {
             name: name.into(),
             help: help.into(),
             kind,
             label_names: Vec::new(),
+            buckets: None,
+            states: Vec::new(),
             samples: Vec::new(),
+            checked: None,
         }
     }
 
@@ -79,77 +244,167 @@ impl CollectedFamily {
         self
     }
 
+    /// Adds the sample of an unlabelled family: `CollectedFamily::gauge("x", "X.").sample(1.5)`.
+    /// On a family with labels, the scrape fails with [`MetricError::LabelCount`].
+    pub fn sample(mut self, value: impl Into<CollectedValue>) -> Self {
+        self.samples.push((Vec::new(), value.into()));
+        self
+    }
+
     /// Adds a sample with these label values.
     ///
     /// # Errors
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
+    /// A value that does not fit the family's type fails the scrape when it checks the
+    /// family ([`MetricError::InvalidSample`]).
     pub fn add_sample<V: AsRef<str>>(
         &mut self,
         values: &[V],
-        value: f64,
+        value: impl Into<CollectedValue>,
     ) -> Result<(), MetricError> {
-        if values.len() != self.label_names.len() {
-            return Err(MetricError::LabelCount {
-                metric: self.name.clone(),
-                expected: self.label_names.len(),
-                got: values.len(),
-            });
-        }
+        self.check_count(values.len())?;
         let values = values.iter().map(|v| v.as_ref().to_string()).collect();
-        self.samples.push((values, value));
+        self.samples.push((values, value.into()));
         Ok(())
     }
 
-    /// Checks what the encoder relies on: names, type, label names, unique label sets.
+    fn check_count(&self, got: usize) -> Result<(), MetricError> {
+        if got == self.label_names.len() {
+            return Ok(());
+        }
+        Err(MetricError::LabelCount {
+            metric: self.name.clone(),
+            expected: self.label_names.len(),
+            got,
+        })
+    }
+
+    /// The family as checked by `validate`, with each sample's value and rendered labels.
+    pub(crate) fn checked(
+        &self,
+    ) -> Option<(&Desc, impl Iterator<Item = (&CollectedValue, &Rendered)>)> {
+        let checked = self.checked.as_ref()?;
+        let values = self.samples.iter().map(|(_, v)| v);
+        Some((&*checked.desc, values.zip(&checked.rendered)))
+    }
+
+    /// Checks what the encoder relies on, as a declaration of the same family would be
+    /// checked (names, labels, buckets, states), then each sample against the type, and
+    /// that no two have the same label values.
     pub(super) fn validate(&mut self) -> Result<(), MetricError> {
-        if self.kind == MetricType::Counter {
-            if let Some(base) = self.name.strip_suffix("_total").filter(|b| !b.is_empty()) {
-                self.name = base.to_string();
-            }
+        let mut config = MetricConfig::new(self.name.as_str(), self.help.as_str(), self.kind)
+            .labels(self.label_names.iter().map(String::as_str));
+        if let Some(bounds) = &self.buckets {
+            config = config.buckets(bounds.iter().copied());
         }
-        if self.name.is_empty() {
-            return Err(MetricError::InvalidMetricName(self.name.clone()));
+        if self.kind == MetricType::Enum {
+            config = config.states(self.states.iter().map(String::as_str));
         }
-        if !matches!(self.kind, MetricType::Counter | MetricType::Gauge) {
-            return Err(MetricError::InvalidOption {
+        let desc = config.into_desc()?;
+        // `jobs_total` for a counter is `jobs`, as for a declaration.
+        self.name.clone_from(&desc.name);
+        sort_samples(&mut self.samples);
+        if let Some(w) = self.samples.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(MetricError::DuplicateSeries {
                 metric: self.name.clone(),
-                option: "collected type (collectors yield counters and gauges)",
-                kind: self.kind,
+                values: w[0].0.clone(),
             });
         }
-        for (i, label) in self.label_names.iter().enumerate() {
-            check_declared_label(&self.name, label, &[])?;
-            if self.label_names[..i].contains(label) {
-                return Err(MetricError::DuplicateLabelName {
-                    metric: self.name.clone(),
-                    label: label.clone(),
-                });
-            }
+        let mut rendered = Vec::with_capacity(self.samples.len());
+        for (values, value) in &self.samples {
+            self.check_count(values.len())?;
+            let info = check_value(&desc, value)?;
+            rendered.push(Rendered {
+                labels: render(desc.rendered_names(), values),
+                info,
+            });
         }
-        if !self.label_names.iter().all(|l| is_valid_label_name(l)) {
-            // Names outside the legacy set: distinct once escaped, too (the legacy ones are).
-            label_forms(&self.name, &self.label_names, &[])?;
-        }
-        sort_samples(&mut self.samples);
-        if self.samples.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(MetricError::DuplicateMetric(format!(
-                "{} (two samples with the same label values)",
-                self.name
-            )));
-        }
+        self.checked = Some(Checked {
+            desc: Arc::new(desc),
+            rendered,
+        });
         Ok(())
     }
+}
+
+/// Checks a sample's value against its family; returns an info's pairs rendered per scheme.
+fn check_value(
+    desc: &Desc,
+    value: &CollectedValue,
+) -> Result<Option<Box<[String; 4]>>, MetricError> {
+    let invalid = |reason| MetricError::InvalidSample {
+        metric: desc.name.clone(),
+        reason,
+    };
+    match (desc.kind, value) {
+        (MetricType::Counter | MetricType::Gauge, CollectedValue::Number(_)) => Ok(None),
+        (MetricType::Histogram, CollectedValue::Histogram { cumulative, .. }) => {
+            if cumulative.len() != desc.buckets.len() {
+                return Err(invalid(
+                    "expected one cumulative count per bucket bound, then one for +Inf",
+                ));
+            }
+            if cumulative.windows(2).any(|w| w[0] > w[1]) {
+                return Err(invalid("expected cumulative counts that never decrease"));
+            }
+            Ok(None)
+        }
+        (MetricType::Summary, CollectedValue::Summary { quantiles, .. }) => {
+            if quantiles.iter().any(|&(q, _)| !(0.0..=1.0).contains(&q)) {
+                return Err(invalid("expected quantiles between 0 and 1"));
+            }
+            Ok(None)
+        }
+        (MetricType::Info, CollectedValue::Info(pairs)) => {
+            let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            Ok(Some(Box::new(render_info_pairs(desc, pairs)?)))
+        }
+        (MetricType::Enum, CollectedValue::State(state)) => {
+            if !desc.states.contains(state) {
+                return Err(MetricError::UnknownState {
+                    metric: desc.name.clone(),
+                    state: state.clone(),
+                    states: desc.states.clone(),
+                });
+            }
+            Ok(None)
+        }
+        (MetricType::Counter | MetricType::Gauge, _) => Err(invalid(
+            "a counter or a gauge takes a number (CollectedValue::Number)",
+        )),
+        (MetricType::Histogram, _) => Err(invalid(
+            "a histogram takes CollectedValue::histogram(cumulative counts, sum)",
+        )),
+        (MetricType::Summary, _) => Err(invalid(
+            "a summary takes CollectedValue::summary(count, sum)",
+        )),
+        (MetricType::Info, _) => Err(invalid("an info takes CollectedValue::info(pairs)")),
+        (MetricType::Enum, _) => Err(invalid("a stateset takes CollectedValue::state(state)")),
+    }
+}
+
+/// Renders label values as a registered series renders them (see `Desc::rendered_names`).
+fn render(names: &[String], values: &[String]) -> Box<str> {
+    let mut out = Vec::new();
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_label_pair(&mut out, name, value);
+    }
+    // Names and values are `str`, and escaping keeps UTF-8 whole.
+    String::from_utf8(out).unwrap_or_default().into_boxed_str()
 }
 
 /// Sorts samples by their label values. A heapsort of a few lines instead of the standard
 /// library's sort, whose generic code would be linked for this one use; input already in order, as collectors usually yield it, is seen in one pass.
 /// Unstable, like the sort it replaces: `validate` refuses equal label values anyway.
-pub(super) fn sort_samples(samples: &mut [(Vec<String>, f64)]) {
+pub(super) fn sort_samples<T>(samples: &mut [(Vec<String>, T)]) {
     if samples.windows(2).all(|w| w[0].0 <= w[1].0) {
         return;
     }
     // Moves the element at `root` down the max-heap `heap`.
-    fn sift_down(heap: &mut [(Vec<String>, f64)], mut root: usize) {
+    fn sift_down<T>(heap: &mut [(Vec<String>, T)], mut root: usize) {
         loop {
             let mut child = 2 * root + 1;
             if child >= heap.len() {

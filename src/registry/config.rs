@@ -749,21 +749,6 @@ fn check_quantiles(
     }))
 }
 
-pub(super) fn check_label_name(
-    metric: &str,
-    label: &str,
-    reserved: &[&str],
-) -> Result<(), MetricError> {
-    if !is_valid_label_name(label) {
-        return Err(MetricError::InvalidLabelName {
-            metric: metric.to_string(),
-            label: label.to_string(),
-            reason: "expected [a-zA-Z_][a-zA-Z0-9_]*",
-        });
-    }
-    check_declared_label(metric, label, reserved)
-}
-
 fn check_buckets(metric: &str, buckets: Option<Vec<f64>>) -> Result<Vec<f64>, MetricError> {
     let mut buckets = buckets.unwrap_or_else(|| DEFAULT_BUCKETS.to_vec());
     let invalid = |reason| MetricError::InvalidBuckets {

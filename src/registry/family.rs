@@ -669,7 +669,6 @@ impl<S: Series> Family<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering as AtomicOrdering;
 
     use super::*;
     use crate::registry::*;
@@ -751,7 +750,7 @@ mod tests {
 
             (
                 MetricConfig::new("a", "", "gauge").labels(["x", "x"]),
-                "duplicate label name 'x' for metric 'a'",
+                "duplicate label name 'x' for metric 'a': expected each label name once, none of them among the metric's own labels",
             ),
             (
                 MetricConfig::new("a", "", "histogram").labels(["le"]),
@@ -779,7 +778,7 @@ mod tests {
             ),
             (
                 MetricConfig::new("a", "", "gauge").buckets([1.0]),
-                "option 'buckets' does not apply to gauge 'a'",
+                "option 'buckets' does not apply to gauge 'a': expected on a histogram only",
             ),
             (
                 MetricConfig::new("a", "", "enum"),
@@ -854,7 +853,7 @@ mod tests {
         assert_eq!((h.count(), s.count()), (1, 1));
         // At least the pause: above the 1 ms bucket, so counted only in +Inf.
         assert!(h.sum() >= 0.005, "{}", h.sum());
-        assert_eq!(h.inner().value.counts[0].load(AtomicOrdering::Relaxed), 0);
+        assert_eq!(h.bucket_counts()[0], 0);
         let panicked = std::panic::catch_unwind(|| s.time(|| panic!("deliberate, in a test")));
         assert!(panicked.is_err());
         assert_eq!(s.count(), 2, "a call that panicked is timed too");
@@ -920,14 +919,7 @@ mod tests {
         for v in [0.5, 1.0, 1.5, 3.0, f64::NAN] {
             h.observe(v);
         }
-        let counts: Vec<u64> = h
-            .inner()
-            .value
-            .counts
-            .iter()
-            .map(|c| c.load(AtomicOrdering::Relaxed))
-            .collect();
-        assert_eq!(counts, vec![2, 1, 2]);
+        assert_eq!(h.bucket_counts(), vec![2, 1, 2]);
         assert_eq!(h.count(), 5);
         assert!(h.sum().is_nan());
     }
@@ -949,13 +941,14 @@ mod tests {
         let i = f.labels(&["h1"]).unwrap();
         assert_eq!(
             i.set([("host", "x")]).unwrap_err().to_string(),
-            "duplicate label name 'host' for metric 'i'",
+            "duplicate label name 'host' for metric 'i': expected each label name once, none of them among the metric's own labels",
             "a key that is one of the family's labels"
         );
         assert!(i.set([("a", "x"), ("a", "y")]).is_err());
-        assert!(i.set([("bad-key", "x")]).is_err());
+        assert!(i.set([("__key", "x")]).is_err());
+        assert!(i.set([("", "x")]).is_err());
         i.set([("version", "1\"2")]).unwrap();
-        assert_eq!(*lock(&i.inner().value.pairs), "version=\"1\\\"2\"");
+        assert_eq!(lock(&i.inner().value.pairs)[0], "version=\"1\\\"2\"");
     }
 
     #[test]

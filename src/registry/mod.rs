@@ -23,7 +23,8 @@ mod quantile;
 mod typed;
 mod value;
 
-pub use collector::{CollectError, CollectedFamily, Collector};
+pub(crate) use collector::Rendered;
+pub use collector::{CollectError, CollectedFamily, CollectedValue, Collector};
 pub(crate) use config::{describe_exposed, exposed_names, write_name, Desc, NameForms, Scheme};
 pub use config::{
     exponential_buckets, is_valid_label_name, is_valid_metric_name, linear_buckets, IntoMetricType,

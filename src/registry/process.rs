@@ -373,7 +373,10 @@ impl ProcessMetrics {
                 let mut gauges = self.gauges.iter();
                 for (_, _, kind, value) in stats.rows() {
                     match kind {
-                        ProcessMetricKind::Counter => self.cpu.set(value),
+                        ProcessMetricKind::Counter => {
+                            // CPU seconds are never negative; one that were keeps the old value.
+                            let _ = self.cpu.set(value);
+                        }
                         ProcessMetricKind::Gauge => {
                             if let Some(gauge) = gauges.next() {
                                 gauge.set(value);

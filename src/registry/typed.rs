@@ -34,6 +34,16 @@ use super::{
 /// requests.labels(&["GET"]).inc(); // expected `&[_; 2]`, found `&[&str; 1]`
 /// # Ok::<(), prometheus_aioexporter::MetricError>(())
 /// ```
+///
+/// So is a counter family used as a histogram, at the caller's line:
+///
+/// ```compile_fail
+/// # use prometheus_aioexporter::Registry;
+/// # let mut registry = Registry::new();
+/// let requests = registry.counter_family("requests", "Requests.", ["method", "code"])?;
+/// requests.labels(&["GET", "200"]).observe(0.5); // no method named `observe` for `Counter`
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 #[derive(Debug)]
 pub struct TypedFamily<S: Series, const N: usize> {
     family: Family<S>,

@@ -4,14 +4,14 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::config::check_label_name;
+use super::config::{check_declared_label, label_forms};
 use super::quantile::Window;
-use super::{Desc, Family, Metric, MetricError, MetricType};
-use crate::wire::escape::write_label_pair;
+use super::{write_name, Desc, Family, Metric, MetricError, MetricType, Scheme};
+use crate::wire::escape::write_escaped;
 
 /// An `f64` updated atomically through its bit pattern.
 #[derive(Debug, Default)]
@@ -156,6 +156,10 @@ const WHOLE_SPILL: u64 = 1 << 63;
 /// two. So `inc()` never loops on a compare-and-swap, and an `f64` increment is as exact as
 /// adding it to an `f64` (more, when whole and fractional increments mix: the integer part
 /// loses nothing until it is converted at read).
+///
+/// It holds no pointer to the metric's descriptor, unlike the other types: a counter series
+/// is the commonest, and 8 bytes more each would take a labelled one past 100 bytes of heap.
+/// So its errors name the series by its labels, not the metric by its name.
 #[derive(Debug, Default)]
 pub(crate) struct CounterValue {
     whole: AtomicU64,
@@ -218,7 +222,7 @@ impl Counter {
             value.fraction.add(v);
         } else {
             // Negative or NaN.
-            return Err(MetricError::NegativeIncrement { value: v });
+            return Err(self.refused(v, false));
         }
         Ok(())
     }
@@ -245,8 +249,38 @@ impl Counter {
     /// Sets the counter to `v`: for exporters that mirror a total kept elsewhere (a kernel
     /// counter, another service's statistics). The caller keeps it monotonic; an increment
     /// racing with `set` may be lost, as it would be if it came just before.
-    pub fn set(&self, v: f64) {
-        self.0.value.set(v);
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let read = registry.counter("disk_read_bytes", "Bytes read.")?;
+    /// read.set(4096.0)?;
+    /// assert!(read.set(-1.0).is_err());
+    /// assert_eq!(read.get(), 4096.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`MetricError::InvalidCounterValue`] if `v` is negative, NaN or `-Inf`, which no
+    /// counter can be (OpenMetrics forbids them); the counter is unchanged.
+    pub fn set(&self, v: f64) -> Result<(), MetricError> {
+        // `-0.0 >= 0.0`: minus zero is zero, which OpenMetrics accepts.
+        if v >= 0.0 {
+            self.0.value.set(v);
+            Ok(())
+        } else {
+            Err(self.refused(v, true))
+        }
+    }
+
+    /// The error for a refused value: `set` to it, or an increment by it.
+    #[cold]
+    fn refused(&self, value: f64, set: bool) -> MetricError {
+        let labels = self.0.labels.to_string();
+        if set {
+            MetricError::InvalidCounterValue { labels, value }
+        } else {
+            MetricError::NegativeIncrement { labels, value }
+        }
     }
 
     /// The current value.
@@ -321,14 +355,156 @@ impl Gauge {
     }
 }
 
+/// The counts and sum of a histogram's or a summary's observations, read as of one moment
+/// while other threads observe: they sit behind a spin lock. An observation takes it with one
+/// compare-and-swap, updates the counts and the sum with plain loads and stores, and releases
+/// it with a plain store: one locked instruction, where client_golang's hot and cold halves
+/// take three (and atomic adds alone, inconsistent when read, two). Observers of one series
+/// contend on one cache line either way; one descheduled while holding the lock delays the
+/// others (they yield after a few spins).
+///
+/// A reader takes the same lock while it writes one series' lines: the observers of that
+/// series wait that long (a few hundred nanoseconds for the default buckets).
+#[derive(Debug)]
+pub(crate) struct Observations {
+    /// `true` while a thread updates or reads.
+    held: AtomicBool,
+    /// The number of observations of a summary; a histogram's is what its buckets add up to.
+    count: AtomicU64,
+    sum: AtomicF64,
+    /// A count per bucket (not cumulative); none for a summary.
+    buckets: Box<[AtomicU64]>,
+}
+
+/// The observations as of one moment, while [`Observations::read`] holds them still.
+#[derive(Debug)]
+pub(crate) struct Snapshot<'a> {
+    buckets: &'a [AtomicU64],
+    /// The sum of the observations.
+    pub(crate) sum: f64,
+    /// The number of observations: what the bucket counts add up to.
+    pub(crate) count: u64,
+}
+
+impl Snapshot<'_> {
+    /// The count per bucket (not cumulative), in the order of the bounds.
+    pub(crate) fn counts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.buckets.iter().map(|c| c.load(AtomicOrdering::Relaxed))
+    }
+}
+
+/// Adds one to an atomic that only the lock's holder writes: a plain load and store.
+#[inline]
+fn bump(n: &AtomicU64) {
+    n.store(
+        n.load(AtomicOrdering::Relaxed).wrapping_add(1),
+        AtomicOrdering::Relaxed,
+    );
+}
+
+impl Observations {
+    fn new(buckets: usize) -> Observations {
+        Observations {
+            held: AtomicBool::new(false),
+            count: AtomicU64::new(0),
+            sum: AtomicF64::new(0.0),
+            buckets: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// `Acquire`: the previous holder's stores are seen, as its `Release` published them.
+    #[inline]
+    fn try_lock(&self) -> bool {
+        self.held
+            .compare_exchange_weak(
+                false,
+                true,
+                AtomicOrdering::Acquire,
+                AtomicOrdering::Relaxed,
+            )
+            .is_ok()
+    }
+
+    #[inline]
+    fn lock(&self) {
+        if !self.try_lock() {
+            self.lock_contended();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
+        let mut spins = 0u32;
+        while self.held.load(AtomicOrdering::Relaxed) || !self.try_lock() {
+            // The holder runs a few instructions; if it was descheduled, let it run.
+            if spins < 64 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    #[inline]
+    fn unlock(&self) {
+        self.held.store(false, AtomicOrdering::Release);
+    }
+
+    /// Counts `v` in `bucket` (in `count` when there are no buckets) and adds it to the sum.
+    #[inline]
+    fn observe(&self, bucket: usize, v: f64) {
+        self.lock();
+        match self.buckets.get(bucket) {
+            Some(n) => bump(n),
+            None => bump(&self.count),
+        }
+        self.sum.set(self.sum.get() + v);
+        self.unlock();
+    }
+
+    /// Runs `f` on the observations as of one moment, however many threads observe meanwhile.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Snapshot<'_>) -> R) -> R {
+        /// Unlocks when dropped, so that a panic in `f` does not leave the series locked.
+        struct Held<'a>(&'a Observations);
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                self.0.unlock();
+            }
+        }
+        self.lock();
+        let _held = Held(self);
+        let buckets = self.buckets.iter().map(|n| n.load(AtomicOrdering::Relaxed));
+        let count = match self.buckets.is_empty() {
+            true => self.count.load(AtomicOrdering::Relaxed),
+            false => buckets.fold(0, u64::wrapping_add),
+        };
+        f(&Snapshot {
+            buckets: &self.buckets,
+            sum: self.sum.get(),
+            count,
+        })
+    }
+
+    /// Forgets every observation.
+    fn reset(&self) {
+        self.lock();
+        for n in self.buckets.iter().chain([&self.count]) {
+            n.store(0, AtomicOrdering::Relaxed);
+        }
+        self.sum.set(0.0);
+        self.unlock();
+    }
+}
+
 /// The values of a histogram series: a count per bucket (not cumulative; the encoder sums),
 /// and the sum of observations.
 #[derive(Debug)]
 pub(crate) struct HistogramValue {
     /// The bucket bounds live in the family's descriptor.
     pub(crate) desc: Arc<Desc>,
-    pub(crate) counts: Box<[AtomicU64]>,
-    pub(crate) sum: AtomicF64,
+    pub(crate) observations: Observations,
 }
 
 /// A histogram: observations counted into buckets, with their sum and count.
@@ -352,8 +528,7 @@ pub struct Histogram(Arc<SeriesInner<HistogramValue>>);
 series!(Histogram, HistogramValue, MetricType::Histogram, |d| {
     HistogramValue {
         desc: Arc::clone(d),
-        counts: d.buckets.iter().map(|_| AtomicU64::new(0)).collect(),
-        sum: AtomicF64::new(0.0),
+        observations: Observations::new(d.buckets.len()),
     }
 });
 
@@ -369,15 +544,11 @@ impl Histogram {
         } else {
             bounds.iter().fold(0, |i, &b| i + usize::from(v > b))
         };
-        if let Some(count) = value.counts.get(i) {
-            count.fetch_add(1, AtomicOrdering::Relaxed);
-        }
-        value.sum.add(v);
+        value.observations.observe(i, v);
     }
 
     /// Forgets every observation (client_golang's `Reset`): counts and sum back to zero. An
-    /// `observe` racing with it may be kept in part (its bucket but not its sum, or the
-    /// reverse).
+    /// `observe` racing with it comes wholly before or wholly after.
     ///
     /// ```
     /// # use prometheus_aioexporter::Registry;
@@ -389,10 +560,7 @@ impl Histogram {
     /// # Ok::<(), prometheus_aioexporter::MetricError>(())
     /// ```
     pub fn reset(&self) {
-        for count in self.0.value.counts.iter() {
-            count.store(0, AtomicOrdering::Relaxed);
-        }
-        self.0.value.sum.set(0.0);
+        self.0.value.observations.reset();
     }
 
     /// Runs `f` and observes how long it took, in seconds, as Python's `Histogram.time()`
@@ -413,17 +581,18 @@ impl Histogram {
 
     /// The number of observations.
     pub fn count(&self) -> u64 {
-        self.0
-            .value
-            .counts
-            .iter()
-            .map(|c| c.load(AtomicOrdering::Relaxed))
-            .sum()
+        self.0.value.observations.read(|s| s.count)
     }
 
     /// The sum of observations.
     pub fn sum(&self) -> f64 {
-        self.0.value.sum.get()
+        self.0.value.observations.read(|s| s.sum)
+    }
+
+    /// The count per bucket (not cumulative), as of one moment.
+    #[cfg(test)]
+    pub(crate) fn bucket_counts(&self) -> Vec<u64> {
+        self.0.value.observations.read(|s| s.counts().collect())
     }
 }
 
@@ -453,8 +622,8 @@ fn timed<T, O: FnOnce(f64)>(f: impl FnOnce() -> T, observe: O) -> T {
 /// summary was declared with [`MetricConfig::quantiles`](super::MetricConfig::quantiles).
 #[derive(Debug)]
 pub(crate) struct SummaryValue {
-    pub(crate) count: AtomicU64,
-    pub(crate) sum: AtomicF64,
+    /// Count and sum (no buckets), read as of one moment.
+    pub(crate) observations: Observations,
     /// `None` without quantiles: one pointer more per series, and one predicted branch.
     pub(crate) window: Option<Box<Mutex<Window>>>,
 }
@@ -466,8 +635,7 @@ pub(crate) struct SummaryValue {
 pub struct Summary(Arc<SeriesInner<SummaryValue>>);
 series!(Summary, SummaryValue, MetricType::Summary, |d| {
     SummaryValue {
-        count: AtomicU64::new(0),
-        sum: AtomicF64::new(0.0),
+        observations: Observations::new(0),
         window: d.quantiles.as_ref().map(|q| {
             Box::new(Mutex::new(Window::new(
                 &q.objectives,
@@ -499,13 +667,12 @@ fn observe_quantiles(window: &Mutex<Window>, v: f64) {
 }
 
 impl Summary {
-    /// Records one observation: two atomic adds, and with quantiles, a lock, a clock read and
-    /// a buffer push (every 128 observations, a merge into the window's streams). NaN counts in `_count`
+    /// Records one observation: a spin lock taken with one compare-and-swap and released
+    /// with a store, and with quantiles, a lock, a clock read and a buffer push (every 128 observations, a merge into the window's streams). NaN counts in `_count`
     /// and makes `_sum` NaN, but has no rank: the quantiles leave it out.
     pub fn observe(&self, v: f64) {
         let value = &self.0.value;
-        value.sum.add(v);
-        value.count.fetch_add(1, AtomicOrdering::Relaxed);
+        value.observations.observe(0, v);
         if let Some(window) = &value.window {
             observe_quantiles(window, v);
         }
@@ -518,14 +685,13 @@ impl Summary {
 
     /// The number of observations.
     pub fn count(&self) -> u64 {
-        self.0.value.count.load(AtomicOrdering::Relaxed)
+        self.0.value.observations.read(|s| s.count)
     }
 
     /// Forgets every observation (client_golang's `Reset`): count and sum back to zero, and
     /// the quantiles' window emptied.
     pub fn reset(&self) {
-        self.0.value.count.store(0, AtomicOrdering::Relaxed);
-        self.0.value.sum.set(0.0);
+        self.0.value.observations.reset();
         if let Some(window) = &self.0.value.window {
             lock(window).clear();
         }
@@ -533,7 +699,7 @@ impl Summary {
 
     /// The sum of observations.
     pub fn sum(&self) -> f64 {
-        self.0.value.sum.get()
+        self.0.value.observations.read(|s| s.sum)
     }
 }
 
@@ -551,7 +717,7 @@ impl Summary {
 pub struct Info(Arc<SeriesInner<InfoValue>>);
 series!(Info, InfoValue, MetricType::Info, |d| InfoValue {
     desc: Arc::clone(d),
-    pairs: Mutex::new(String::new()),
+    pairs: Mutex::new(Default::default()),
 });
 
 /// The value of an info series: its key-value pairs, rendered.
@@ -559,43 +725,77 @@ series!(Info, InfoValue, MetricType::Info, |d| InfoValue {
 pub(crate) struct InfoValue {
     /// The metric's name and label names, to check keys against.
     desc: Arc<Desc>,
-    pub(crate) pairs: Mutex<String>,
+    /// The pairs as each [`Scheme`] writes them, indexed by the scheme.
+    pub(crate) pairs: Mutex<[String; 4]>,
 }
 
 impl Info {
-    /// Replaces the key-value pairs.
+    /// Replaces the key-value pairs. A key may be any non-empty UTF-8 name, as label names
+    /// may (`build.version`); a scrape writes it as the scraper's escaping asks.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let build = registry.info("build", "Build facts.")?;
+    /// build.set([("build.version", "1.2.3"), ("commit", "abc")])?;
+    /// assert!(build.set([("a.b", "1"), ("a_b", "2")]).is_err(), "one name once escaped");
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     ///
     /// # Errors
-    /// [`MetricError::InvalidLabelName`] if a key is not a valid label name;
-    /// [`MetricError::DuplicateLabelName`] if a key repeats or is one of the metric's own
-    /// labels.
+    /// [`MetricError::InvalidLabelName`] if a key is empty, starts with `__`, or is written
+    /// as another key or one of the metric's labels once escaped for a scraper (`a.b` and
+    /// `a_b` with underscores); [`MetricError::DuplicateLabelName`] if a key repeats or is
+    /// one of the metric's own labels. The pairs are unchanged then.
     pub fn set<I, K, V>(&self, pairs: I) -> Result<(), MetricError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let desc = &self.0.value.desc;
-        let mut keys: Vec<String> = Vec::new();
-        let mut rendered = Vec::new();
-        for (k, v) in pairs {
-            let (k, v) = (k.as_ref(), v.as_ref());
-            check_label_name(&desc.name, k, &[])?;
-            if keys.iter().chain(&desc.label_names).any(|seen| seen == k) {
-                return Err(MetricError::DuplicateLabelName {
-                    metric: desc.name.clone(),
-                    label: k.to_string(),
-                });
-            }
-            keys.push(k.to_string());
-            if !rendered.is_empty() {
-                rendered.push(b',');
-            }
-            write_label_pair(&mut rendered, k, v);
-        }
-        *lock(&self.0.value.pairs) = String::from_utf8(rendered).unwrap_or_default();
+        let rendered = render_info_pairs(&self.0.value.desc, pairs)?;
+        *lock(&self.0.value.pairs) = rendered;
         Ok(())
     }
+}
+
+/// Checks an info's keys against each other and the metric's labels, and renders the pairs
+/// as each [`Scheme`] writes them (indexed by the scheme): also what a collected info uses.
+pub(crate) fn render_info_pairs<I, K, V>(desc: &Desc, pairs: I) -> Result<[String; 4], MetricError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let pairs: Vec<(K, V)> = pairs.into_iter().collect();
+    let mut keys: Vec<String> = Vec::with_capacity(pairs.len());
+    for (k, _) in &pairs {
+        let k = k.as_ref();
+        check_declared_label(&desc.name, k, &[])?;
+        if keys.iter().chain(&desc.label_names).any(|seen| seen == k) {
+            return Err(MetricError::DuplicateLabelName {
+                metric: desc.name.clone(),
+                label: k.to_string(),
+            });
+        }
+        keys.push(k.to_string());
+    }
+    // Distinct however escaped, from each other and from the metric's labels.
+    let labels: Vec<&str> = desc.label_names.iter().map(String::as_str).collect();
+    label_forms(&desc.name, &keys, &labels)?;
+    Ok(Scheme::ALL.map(|scheme| {
+        let mut out = Vec::new();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_name(&mut out, &[k.as_ref()], scheme, false);
+            out.extend_from_slice(b"=\"");
+            write_escaped(&mut out, v.as_ref(), true);
+            out.push(b'"');
+        }
+        // Names and values are `str`, and escaping keeps UTF-8 whole.
+        String::from_utf8(out).unwrap_or_default()
+    }))
 }
 
 /// An enum metric: one of a fixed set of states.
@@ -639,6 +839,7 @@ impl Enum {
             MetricError::UnknownState {
                 metric: desc.name.clone(),
                 state: state.to_string(),
+                states: desc.states.clone(),
             }
         })?;
         self.0.value.state.store(i, AtomicOrdering::Relaxed);
@@ -663,12 +864,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
+    fn counter() -> Counter {
+        let desc = super::super::MetricConfig::new("c", "", MetricType::Counter).into_desc();
+        Counter::new_series(&Arc::new(desc.unwrap()), Box::from(""))
+    }
+
     #[test]
     fn counters_keep_whole_and_fractional_increments_exact() {
-        let c = Counter(Arc::new(SeriesInner {
-            labels: Box::from(""),
-            value: CounterValue::default(),
-        }));
+        let c = counter();
         let parts = |c: &Counter| {
             (
                 c.0.value.whole.load(AtomicOrdering::Relaxed),
@@ -684,10 +887,7 @@ mod tests {
         assert_eq!(c.get(), 3.0 + (0.1 + 0.1 + 0.1));
         assert_eq!(parts(&c), (3, 0.1 + 0.1 + 0.1));
         // Not whole, or too large for the integer part: the f64 part; -0 and 0: nothing.
-        let c = Counter(Arc::new(SeriesInner {
-            labels: Box::from(""),
-            value: CounterValue::default(),
-        }));
+        let c = counter();
         for v in [2.5, 1e10, 4294967296.0, f64::INFINITY] {
             c.inc_by(v).unwrap();
             assert_eq!(parts(&c).0, 0, "{v}");
@@ -701,10 +901,16 @@ mod tests {
             assert!(c.inc_by(bad).is_err(), "{bad}");
         }
         assert_eq!(parts(&c), (u64::from(u32::MAX), f64::INFINITY));
-        c.set(7.0);
+        c.set(7.0).unwrap();
         assert_eq!(c.get(), 7.0);
-        c.set(-0.0);
+        c.set(-0.0).unwrap();
         assert!(c.get().is_sign_negative(), "set keeps the value's bits");
+        for bad in [-1.0, -f64::MIN_POSITIVE, f64::NAN, f64::NEG_INFINITY] {
+            let e = c.set(bad).unwrap_err();
+            assert!(e.to_string().starts_with("counter refused value "), "{e}");
+        }
+        c.set(f64::INFINITY).unwrap();
+        assert_eq!(c.get(), f64::INFINITY);
     }
 
     /// The integer part moves to the f64 part at 2^63, long before it could wrap.

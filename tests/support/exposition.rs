@@ -997,7 +997,13 @@ fn model_op(
     counter: bool,
 ) -> Result<bool, ()> {
     match (state, op) {
-        (State::Value(v), Op::Set(x)) => *v = *x,
+        (State::Value(v), Op::Set(x)) => {
+            // A counter is never set below zero (nor to NaN).
+            if counter && (x.is_nan() || *x < 0.0) {
+                return Err(());
+            }
+            *v = *x;
+        }
         (State::Value(v), Op::Add(x)) => {
             if counter && (x.is_nan() || *x < 0.0) {
                 return Err(());
@@ -1036,7 +1042,7 @@ trait Apply: Series {
 impl Apply for prometheus_aioexporter::Counter {
     fn apply(&self, op: &Op, _: &[String]) -> Result<bool, MetricError> {
         match op {
-            Op::Set(v) => self.set(*v),
+            Op::Set(v) => self.set(*v)?,
             Op::Add(v) => self.inc_by(*v)?,
             _ => return Ok(false),
         }

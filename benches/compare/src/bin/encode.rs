@@ -126,7 +126,8 @@ fn ours(n: usize, format: Format) -> Subject {
         counters
             .labels(&labels)
             .expect("labels")
-            .set(counter_value(i));
+            .set(counter_value(i))
+            .expect("a counter value >= 0");
         gauges.labels(&labels).expect("labels").set(gauge_value(i));
     }
     let histogram = metrics
