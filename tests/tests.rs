@@ -17,6 +17,7 @@ mod support;
 mod alloc;
 #[cfg(feature = "server")]
 mod embedding;
+mod expiry;
 #[cfg(feature = "script")]
 mod hostile;
 #[cfg(all(feature = "log", feature = "server"))]
