@@ -45,3 +45,5 @@ mod tls;
 mod typed;
 #[cfg(feature = "server")]
 mod utf8_names;
+#[cfg(feature = "server")]
+mod victoriametrics_e2e;
