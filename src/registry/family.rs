@@ -9,6 +9,7 @@
 //! sorted by their rendered labels, rebuilt only after series were added or removed, so the
 //! encoder's order is the one a sorted set would give and an unchanged family costs no sort.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -76,6 +77,10 @@ pub(crate) struct FamilyInner<S> {
 /// Shards of a labelled family: enough that 2–8 threads seldom meet on one lock.
 const SHARDS: usize = 16;
 
+/// Slots a scrape's copy or a sweep walks per lock of a shard: bounds how long it keeps a
+/// creation (copy) or a lookup (sweep) in that shard waiting.
+const CHUNK: usize = 512;
+
 /// One shard, on a cache line of its own so that its lock does not share one with another's.
 #[derive(Debug)]
 #[repr(align(64))]
@@ -110,6 +115,9 @@ struct Table<S> {
     len: usize,
     /// Full slots and tombstones.
     used: usize,
+    /// Counts the times the slots were rebuilt (grown or cleared): a scrape that walks the
+    /// table a chunk at a time starts the table again when it changed.
+    generation: u64,
 }
 
 impl<S> Default for Table<S> {
@@ -120,6 +128,7 @@ impl<S> Default for Table<S> {
             marks: Vec::new(),
             len: 0,
             used: 0,
+            generation: 0,
         }
     }
 }
@@ -157,6 +166,7 @@ impl<S: Series> Table<S> {
         if (self.used + 1) * 8 > self.slots.len() * 7 {
             let capacity = ((self.len + 1) * 2).next_power_of_two().max(8);
             let old = std::mem::take(self);
+            self.generation = old.generation.wrapping_add(1);
             self.tags = vec![EMPTY; capacity];
             self.slots = (0..capacity).map(|_| None).collect();
             if marked {
@@ -205,11 +215,11 @@ impl<S: Series> Table<S> {
         }
     }
 
-    /// Brings the marks up to `now`; removes the series that went `after` ms without an
-    /// update if `remove`, and returns how many expired.
-    fn sweep(&mut self, now: u64, after: u64, remove: bool) -> usize {
+    /// Brings the marks of the slots in `range` up to `now`; removes the series that went
+    /// `after` ms without an update if `remove`, and returns how many expired.
+    fn sweep(&mut self, range: Range<usize>, now: u64, after: u64, remove: bool) -> usize {
         let mut expired = 0;
-        for i in 0..self.slots.len() {
+        for i in range {
             let (Some(series), Some(mark)) = (&self.slots[i], self.marks.get_mut(i)) else {
                 continue;
             };
@@ -507,6 +517,7 @@ impl<S: Series> Family<S> {
                 marks: Vec::new(),
                 len: 0,
                 used: 0,
+                generation: 0,
             };
             if desc.expire_after.is_some() {
                 table.marks = (0..8).map(|_| Mark::default()).collect();
@@ -655,13 +666,29 @@ impl<S: Series> Family<S> {
         let labelled = inner.single.is_none();
         let mut expired = 0;
         for shard in inner.shards.iter() {
-            let mut table = write(&shard.0);
-            let before = table.len;
-            expired += table.sweep(now, expiry.after, labelled);
-            let removed = before - table.len;
-            if removed > 0 {
-                inner.len.fetch_sub(removed, Ordering::Relaxed);
-                inner.changed.store(true, Ordering::Release);
+            let mut at = 0;
+            let mut generation = None;
+            // A chunk per write lock, so that lookups in the shard wait one chunk at most.
+            loop {
+                let mut table = write(&shard.0);
+                // Grown or cleared meanwhile: the rest waits for the next sweep (slots seen
+                // twice would count one sweep as two).
+                if generation.is_some_and(|g| g != table.generation) {
+                    break;
+                }
+                generation = Some(table.generation);
+                let end = (at + CHUNK).min(table.slots.len());
+                let before = table.len;
+                expired += table.sweep(at..end, now, expiry.after, labelled);
+                let removed = before - table.len;
+                if removed > 0 {
+                    inner.len.fetch_sub(removed, Ordering::Relaxed);
+                    inner.changed.store(true, Ordering::Release);
+                }
+                at = end;
+                if at >= table.slots.len() {
+                    break;
+                }
             }
         }
         if !labelled {
@@ -709,7 +736,9 @@ impl<S: Series> Family<S> {
         for shard in inner.shards.iter() {
             let mut table = write(&shard.0);
             inner.len.fetch_sub(table.len, Ordering::Relaxed);
+            let generation = table.generation.wrapping_add(1);
             *table = Table::default();
+            table.generation = generation;
         }
         lock(&inner.sorted).clear();
         inner.changed.store(true, Ordering::Release);
@@ -779,16 +808,38 @@ impl<S: Series> Family<S> {
         }
     }
 
-    /// Rebuilds the scrape's copy: every series, sorted.
+    /// Rebuilds the scrape's copy: every series, sorted. The handles are copied a chunk of
+    /// slots per read lock, so that a creation in the shard waits for one chunk at most, not
+    /// for the whole shard (nor for the sort, or the encoding, which hold no shard lock).
     #[inline(never)]
     fn copy_sorted(&self, sorted: &mut Vec<S>) {
         sorted.clear();
         // Exactly the handles (8 bytes each), not a doubled capacity.
         sorted.reserve_exact(self.inner.len.load(Ordering::Relaxed));
         for shard in self.inner.shards.iter() {
-            sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
+            let first = sorted.len();
+            let mut at = 0;
+            let mut generation = None;
+            loop {
+                let table = read(&shard.0);
+                // Grown or cleared between two chunks: the slots moved, copy the shard again.
+                if generation.is_some_and(|g| g != table.generation) {
+                    sorted.truncate(first);
+                    at = 0;
+                }
+                generation = Some(table.generation);
+                let end = (at + CHUNK).min(table.slots.len());
+                sorted.extend(table.slots[at..end].iter().flatten().cloned());
+                at = end;
+                if at >= table.slots.len() {
+                    break;
+                }
+            }
         }
         heapsort_by_labels(sorted);
+        // A series removed after its chunk was copied and created again in a later chunk is
+        // there twice: the scrape shows one of them (both are recent values).
+        sorted.dedup_by(|a, b| a.labels_rendered() == b.labels_rendered());
     }
 
     pub(crate) fn desc(&self) -> &Desc {
@@ -1462,5 +1513,46 @@ mod tests {
         let marks: usize = e.inner.shards.iter().map(|s| read(&s.0).marks.len()).sum();
         let slots: usize = e.inner.shards.iter().map(|s| read(&s.0).slots.len()).sum();
         assert_eq!(marks, slots);
+    }
+    /// Scrapes copy the handles a chunk at a time while another thread creates, removes and
+    /// re-creates series (growing the tables): every scrape has each stable series once, and
+    /// no series twice.
+    #[test]
+    fn chunked_copies_stay_whole_under_churn() {
+        let f: Family<Gauge> =
+            Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["id"])).unwrap());
+        let stable: Vec<String> = (0..3000).map(|i| format!("s{i:05}")).collect();
+        for id in &stable {
+            f.labels(&[id]).unwrap();
+        }
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let churn = {
+            let (f, stop) = (f.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut round = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    for i in 0..2000 {
+                        f.labels(&[format!("c{}", i % 500)]).unwrap();
+                        f.labels(&[format!("g{round}-{i}")]).unwrap();
+                        if i % 3 == 0 {
+                            f.remove(&[format!("c{}", (i + 250) % 500)]).unwrap();
+                        }
+                    }
+                    for i in 0..2000 {
+                        f.remove(&[format!("g{round}-{i}")]).unwrap();
+                    }
+                    round += 1;
+                }
+            })
+        };
+        for _ in 0..200 {
+            let mut seen: Vec<String> = Vec::new();
+            f.for_each_series(|s| seen.push(s.labels_rendered().to_string()));
+            assert!(seen.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicate");
+            let stable_seen = seen.iter().filter(|l| l.starts_with("id=\"s")).count();
+            assert_eq!(stable_seen, stable.len());
+        }
+        stop.store(true, Ordering::Relaxed);
+        churn.join().unwrap();
     }
 }
