@@ -507,15 +507,13 @@ fn main() {
                 lookups,
                 [
                     &mut |n| {
-                        (0..n)
-                            .for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
+                        (0..n).for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
                     },
                     &mut |n| {
                         (0..n).for_each(|i| expiring.labels(&strs(&sets[order[i & mask]])).inc())
                     },
                     &mut |n| {
-                        (0..n)
-                            .for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
+                        (0..n).for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
                     },
                 ],
             ),
