@@ -640,18 +640,26 @@ impl<S: Series> Family<S> {
         drop(table);
         inner.len.fetch_add(1, Ordering::Relaxed);
         inner.changed.store(true, Ordering::Release);
-        if let Some(expiry) = &inner.expiry {
-            let now = now_ms();
-            if expiry.creation_sweep_due(now) && self.sweep(now) > 0 {
-                // Frees the expired series now, unless a scrape walks the copy (it rebuilds
-                // it next, as the family changed).
-                if let Ok(mut sorted) = inner.sorted.try_lock() {
-                    sorted.clear();
-                    inner.changed.store(true, Ordering::Release);
-                }
-            }
+        if inner.expiry.is_some() {
+            self.sweep_on_creation(now_ms());
         }
         created
+    }
+
+    /// A creation's sweep, when one is due (see `Expiry::creation_sweep_due`).
+    fn sweep_on_creation(&self, now: u64) {
+        let inner = &*self.inner;
+        let Some(expiry) = &inner.expiry else {
+            return;
+        };
+        if expiry.creation_sweep_due(now) && self.sweep(now) > 0 {
+            // Frees the expired series now, unless a scrape walks the copy (it rebuilds it
+            // next, as the family changed).
+            if let Ok(mut sorted) = inner.sorted.try_lock() {
+                sorted.clear();
+                inner.changed.store(true, Ordering::Release);
+            }
+        }
     }
 
     /// Sweeps a family with expiry at `now`: removes the labelled series that went without
@@ -1554,5 +1562,35 @@ mod tests {
         }
         stop.store(true, Ordering::Relaxed);
         churn.join().unwrap();
+    }
+    /// Without scrapes, creations sweep (at most once per duration or second): memory stays
+    /// bounded, and the scrape's copy lets go of the expired series.
+    #[test]
+    fn creations_sweep_when_nobody_scrapes() {
+        let f: Family<Gauge> = expiring(&["id"], 0);
+        let start = f
+            .inner
+            .expiry
+            .as_ref()
+            .unwrap()
+            .last_sweep
+            .load(Ordering::Relaxed);
+        f.labels(&["old"]).unwrap();
+        assert_eq!(
+            seen_at(&f, start + 1).len(),
+            1,
+            "a scrape: the copy holds it"
+        );
+        f.labels(&["new"]).unwrap();
+        f.sweep_on_creation(start + 999);
+        assert_eq!(
+            f.len(),
+            2,
+            "a second after the last sweep at the least: none yet"
+        );
+        f.sweep_on_creation(start + 1001);
+        assert_eq!(f.len(), 1, "`old` expired at the creation's sweep");
+        assert!(lock(&f.inner.sorted).is_empty(), "the copy let go of it");
+        assert!(!f.remove(&["old"]).unwrap());
     }
 }
