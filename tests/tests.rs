@@ -22,6 +22,7 @@ mod collectors;
 mod consistency;
 #[cfg(feature = "server")]
 mod embedding;
+mod expiry;
 #[cfg(feature = "script")]
 mod hostile;
 #[cfg(all(feature = "log", feature = "server"))]
@@ -49,3 +50,5 @@ mod tls;
 mod typed;
 #[cfg(feature = "server")]
 mod utf8_names;
+#[cfg(feature = "server")]
+mod victoriametrics_e2e;

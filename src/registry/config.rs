@@ -433,6 +433,7 @@ pub struct MetricConfig {
     quantiles: Option<Vec<(f64, f64)>>,
     max_age: Option<Duration>,
     age_buckets: Option<usize>,
+    expire_after: Option<Duration>,
 }
 
 /// client_golang's `DefMaxAge`: a summary's quantiles cover the last 10 minutes.
@@ -458,6 +459,7 @@ impl MetricConfig {
             quantiles: None,
             max_age: None,
             age_buckets: None,
+            expire_after: None,
         }
     }
 
@@ -526,6 +528,55 @@ impl MetricConfig {
     /// [`MetricConfig::quantiles`].
     pub fn age_buckets(mut self, age_buckets: usize) -> MetricConfig {
         self.age_buckets = Some(age_buckets);
+        self
+    }
+
+    /// Series expiry, as query-exporter's `expiration`: a series not updated for `after`
+    /// leaves the scrapes, and a labelled one is freed, so that an exporter mirroring a
+    /// changing set of things does not expose the ones gone. Any type, labelled or not.
+    ///
+    /// A series counts as updated when it is found or created through its family
+    /// ([`Family::labels`](crate::Family::labels), an unlabelled metric's accessor in
+    /// [`Metrics`](crate::Metrics)), or when its value changed (what a scrape would show:
+    /// a counter's or gauge's value, a histogram's or summary's count and sum, an info's
+    /// pairs, an enum's state). A write through a kept handle that leaves the value as it was
+    /// (a gauge set to the value it holds) does not count: look the series up instead, or
+    /// keep no handle. Updates are noticed by a sweep, run before each scrape of the family
+    /// (and at a series' creation, at most once per `after` or per second, so that memory
+    /// stays bounded without scrapes): a series leaves between `after` and `after` plus the
+    /// time to the next sweep after its last update, never before. With `Duration::ZERO`,
+    /// only what was updated since the previous scrape is exposed.
+    ///
+    /// An expired labelled series is removed as by [`Family::remove`](crate::Family::remove):
+    /// a handle still kept writes to a series no longer exposed, and the next lookup of its
+    /// label values creates a new one. An unlabelled series is hidden instead, and comes back
+    /// when it is updated. Families without expiry pay nothing for it: no memory, and no
+    /// instruction on a handle's update.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("job_rows", "Rows per job.", "gauge")
+    ///         .labels(["job"])
+    ///         .expire_after(Duration::ZERO),
+    /// ])?;
+    /// let rows = metrics.gauge_family("job_rows")?;
+    /// rows.labels(&["a"])?.set(3.0);
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body).unwrap();
+    /// assert!(String::from_utf8_lossy(&body).contains("job_rows{job=\"a\"} 3"));
+    /// // Not updated since that scrape: gone from the next one, and freed.
+    /// body.clear();
+    /// registry.encode(&mut body).unwrap();
+    /// assert!(!String::from_utf8_lossy(&body).contains("job=\"a\""));
+    /// assert!(rows.is_empty());
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn expire_after(mut self, after: Duration) -> MetricConfig {
+        self.expire_after = Some(after);
         self
     }
 
@@ -620,6 +671,7 @@ impl MetricConfig {
             label_forms,
         );
         desc.quantiles = quantiles;
+        desc.expire_after = self.expire_after;
         Ok(desc)
     }
 }
@@ -824,6 +876,8 @@ pub struct Desc {
     pub(crate) legacy_name: bool,
     /// A summary's quantile options, when it has quantiles.
     pub(crate) quantiles: Option<Quantiles>,
+    /// How long a series may go without an update before it expires, if it may.
+    pub(crate) expire_after: Option<Duration>,
 }
 
 impl Desc {
@@ -878,6 +932,7 @@ impl Desc {
             state_forms,
             blank_names,
             quantiles: None,
+            expire_after: None,
         }
     }
 

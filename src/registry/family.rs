@@ -9,10 +9,12 @@
 //! sorted by their rendered labels, rebuilt only after series were added or removed, so the
 //! encoder's order is the one a sorted set would give and an unchanged family costs no sort.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::expiry::{now_ms, Expiry, Mark, Verdict, DIRTY};
 use super::value::{lock, Series};
 use super::{Desc, MetricError};
 use crate::wire::escape::write_label_pair;
@@ -68,10 +70,16 @@ pub(crate) struct FamilyInner<S> {
     changed: AtomicBool,
     /// What the scrape walks: every series, ordered by rendered labels.
     sorted: Mutex<Vec<S>>,
+    /// Series expiry, if declared: the tables then keep a [`Mark`] per slot.
+    expiry: Option<Expiry>,
 }
 
 /// Shards of a labelled family: enough that 2–8 threads seldom meet on one lock.
 const SHARDS: usize = 16;
+
+/// Slots a scrape's copy or a sweep walks per lock of a shard: bounds how long it keeps a
+/// creation (copy) or a lookup (sweep) in that shard waiting.
+const CHUNK: usize = 512;
 
 /// One shard, on a cache line of its own so that its lock does not share one with another's.
 #[derive(Debug)]
@@ -102,9 +110,14 @@ fn tag(hash: u64) -> u8 {
 struct Table<S> {
     tags: Vec<u8>,
     slots: Vec<Option<S>>,
+    /// One per slot in a family with expiry; empty otherwise.
+    marks: Vec<Mark>,
     len: usize,
     /// Full slots and tombstones.
     used: usize,
+    /// Counts the times the slots were rebuilt (grown or cleared): a scrape that walks the
+    /// table a chunk at a time starts the table again when it changed.
+    generation: u64,
 }
 
 impl<S> Default for Table<S> {
@@ -112,8 +125,10 @@ impl<S> Default for Table<S> {
         Table {
             tags: Vec::new(),
             slots: Vec::new(),
+            marks: Vec::new(),
             len: 0,
             used: 0,
+            generation: 0,
         }
     }
 }
@@ -145,22 +160,36 @@ impl<S: Series> Table<S> {
         }
     }
 
-    /// Adds a series known to be absent; `rehash` gives the hash of a stored one.
-    fn insert(&mut self, hash: u64, series: S, rehash: impl Fn(&S) -> u64) {
+    /// Adds a series known to be absent; `rehash` gives the hash of a stored one. `marked`:
+    /// the family has expiry, so the table keeps a mark per slot.
+    fn insert(&mut self, hash: u64, series: S, rehash: impl Fn(&S) -> u64, marked: bool) {
         if (self.used + 1) * 8 > self.slots.len() * 7 {
             let capacity = ((self.len + 1) * 2).next_power_of_two().max(8);
             let old = std::mem::take(self);
+            self.generation = old.generation.wrapping_add(1);
             self.tags = vec![EMPTY; capacity];
             self.slots = (0..capacity).map(|_| None).collect();
-            for s in old.slots.into_iter().flatten() {
-                let h = rehash(&s);
-                self.place(h, s);
+            if marked {
+                self.marks = (0..capacity).map(|_| Mark::default()).collect();
+            }
+            let mut marks = old.marks.into_iter();
+            for s in old.slots {
+                let mark = marks.next();
+                if let Some(s) = s {
+                    let h = rehash(&s);
+                    let i = self.place(h, s);
+                    if let (Some(slot), Some(mark)) = (self.marks.get_mut(i), mark) {
+                        *slot = mark;
+                    }
+                }
             }
         }
         self.place(hash, series);
     }
 
-    fn place(&mut self, hash: u64, series: S) {
+    /// Puts a series in the first free slot of its probe sequence, marked as just updated;
+    /// returns the slot.
+    fn place(&mut self, hash: u64, series: S) -> usize {
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         while self.tags[i] & 0x80 != 0 {
@@ -171,7 +200,37 @@ impl<S: Series> Table<S> {
         }
         self.tags[i] = tag(hash);
         self.slots[i] = Some(series);
+        if let Some(mark) = self.marks.get_mut(i) {
+            *mark = Mark::default();
+        }
         self.len += 1;
+        i
+    }
+
+    /// Marks the series in slot `i` as updated, in a family with expiry.
+    #[inline]
+    fn touch(&self, i: usize) {
+        if let Some(mark) = self.marks.get(i) {
+            mark.at.store(DIRTY, Ordering::Relaxed);
+        }
+    }
+
+    /// Brings the marks of the slots in `range` up to `now`; removes the series that went
+    /// `after` ms without an update if `remove`, and returns how many expired.
+    fn sweep(&mut self, range: Range<usize>, now: u64, after: u64, remove: bool) -> usize {
+        let mut expired = 0;
+        for i in range {
+            let (Some(series), Some(mark)) = (&self.slots[i], self.marks.get_mut(i)) else {
+                continue;
+            };
+            if mark.sweep(series.fingerprint(), now, after) == Verdict::Expired {
+                expired += 1;
+                if remove {
+                    self.remove(i);
+                }
+            }
+        }
+        expired
     }
 
     fn remove(&mut self, i: usize) -> Option<S> {
@@ -455,9 +514,14 @@ impl<S: Series> Family<S> {
             let mut table = Table {
                 tags: vec![EMPTY; 8],
                 slots: vec![None, None, None, None, None, None, None, None],
+                marks: Vec::new(),
                 len: 0,
                 used: 0,
+                generation: 0,
             };
+            if desc.expire_after.is_some() {
+                table.marks = (0..8).map(|_| Mark::default()).collect();
+            }
             table.place(hash, single.clone());
             (Box::new([Shard(RwLock::new(table))]), Some(single))
         } else {
@@ -467,6 +531,7 @@ impl<S: Series> Family<S> {
             (shards, None)
         };
         let len = AtomicUsize::new(usize::from(single.is_some()));
+        let expiry = desc.expire_after.map(Expiry::new);
         Family {
             inner: Arc::new(FamilyInner {
                 desc,
@@ -476,6 +541,7 @@ impl<S: Series> Family<S> {
                 len,
                 changed: AtomicBool::new(true),
                 sorted: Mutex::new(Vec::new()),
+                expiry,
             }),
         }
     }
@@ -538,6 +604,7 @@ impl<S: Series> Family<S> {
             let table = read(shard);
             if let Some(i) = table.find(hash, matches) {
                 if let Some(found) = &table.slots[i] {
+                    table.touch(i);
                     return found.clone();
                 }
             }
@@ -557,17 +624,85 @@ impl<S: Series> Family<S> {
         // Another thread may have created it between the two locks.
         if let Some(i) = table.find(hash, matches) {
             if let Some(found) = &table.slots[i] {
+                table.touch(i);
                 return found.clone();
             }
         }
         let created = S::new_series(&inner.desc, render(names, values));
         let seeds = inner.seeds;
-        table.insert(hash, created.clone(), |s| {
-            hash_rendered(seeds, s.labels_rendered(), names)
-        });
+        let marked = inner.expiry.is_some();
+        table.insert(
+            hash,
+            created.clone(),
+            |s| hash_rendered(seeds, s.labels_rendered(), names),
+            marked,
+        );
+        drop(table);
         inner.len.fetch_add(1, Ordering::Relaxed);
         inner.changed.store(true, Ordering::Release);
+        if inner.expiry.is_some() {
+            self.sweep_on_creation(now_ms());
+        }
         created
+    }
+
+    /// A creation's sweep, when one is due (see `Expiry::creation_sweep_due`).
+    fn sweep_on_creation(&self, now: u64) {
+        let inner = &*self.inner;
+        let Some(expiry) = &inner.expiry else {
+            return;
+        };
+        if expiry.creation_sweep_due(now) && self.sweep(now) > 0 {
+            // Frees the expired series now, unless a scrape walks the copy (it rebuilds it
+            // next, as the family changed).
+            if let Ok(mut sorted) = inner.sorted.try_lock() {
+                sorted.clear();
+                inner.changed.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Sweeps a family with expiry at `now`: removes the labelled series that went without
+    /// an update for the family's duration, or hides an unlabelled one (shows it again once
+    /// updated). Returns how many expired.
+    fn sweep(&self, now: u64) -> usize {
+        let inner = &*self.inner;
+        let Some(expiry) = &inner.expiry else {
+            return 0;
+        };
+        expiry.last_sweep.fetch_max(now, Ordering::Relaxed);
+        let labelled = inner.single.is_none();
+        let mut expired = 0;
+        for shard in inner.shards.iter() {
+            let mut at = 0;
+            let mut generation = None;
+            // A chunk per write lock, so that lookups in the shard wait one chunk at most.
+            loop {
+                let mut table = write(&shard.0);
+                // Grown or cleared meanwhile: the rest waits for the next sweep (slots seen
+                // twice would count one sweep as two).
+                if generation.is_some_and(|g| g != table.generation) {
+                    break;
+                }
+                generation = Some(table.generation);
+                let end = (at + CHUNK).min(table.slots.len());
+                let before = table.len;
+                expired += table.sweep(at..end, now, expiry.after, labelled);
+                let removed = before - table.len;
+                if removed > 0 {
+                    inner.len.fetch_sub(removed, Ordering::Relaxed);
+                    inner.changed.store(true, Ordering::Release);
+                }
+                at = end;
+                if at >= table.slots.len() {
+                    break;
+                }
+            }
+        }
+        if !labelled {
+            expiry.single_hidden.store(expired > 0, Ordering::Relaxed);
+        }
+        expired
     }
 
     /// Removes the series with these label values; `Ok(true)` if it existed. Handles to it
@@ -609,7 +744,9 @@ impl<S: Series> Family<S> {
         for shard in inner.shards.iter() {
             let mut table = write(&shard.0);
             inner.len.fetch_sub(table.len, Ordering::Relaxed);
+            let generation = table.generation.wrapping_add(1);
             *table = Table::default();
+            table.generation = generation;
         }
         lock(&inner.sorted).clear();
         inner.changed.store(true, Ordering::Release);
@@ -625,8 +762,17 @@ impl<S: Series> Family<S> {
         self.len() == 0
     }
 
-    /// The single series of a metric without labels.
+    /// The single series of a metric without labels. In a family with expiry, this counts
+    /// as an update of it, as a lookup does.
     pub(crate) fn single(&self) -> Result<S, MetricError> {
+        if self.inner.expiry.is_some() {
+            if let Some(shard) = self.inner.shards.first() {
+                let table = read(&shard.0);
+                if let Some(i) = table.slots.iter().position(Option::is_some) {
+                    table.touch(i);
+                }
+            }
+        }
         self.inner
             .single
             .clone()
@@ -639,9 +785,29 @@ impl<S: Series> Family<S> {
     /// Calls `f` for every series, in label order. The order is kept in a copy, rebuilt (and
     /// sorted) only when series were added or removed since the last call; the shards are
     /// read-locked one at a time while copying, so lookups go on meanwhile.
-    pub(crate) fn for_each_series(&self, mut f: impl FnMut(&S)) {
+    /// A family with expiry is swept first (see [`MetricConfig::expire_after`]).
+    ///
+    /// [`MetricConfig::expire_after`]: super::MetricConfig::expire_after
+    pub(crate) fn for_each_series(&self, f: impl FnMut(&S)) {
+        let now = if self.inner.expiry.is_some() {
+            now_ms()
+        } else {
+            0
+        };
+        self.for_each_series_at(now, f);
+    }
+
+    /// [`Family::for_each_series`] with the clock read by the caller (`now`, from
+    /// `expiry::now_ms`): tests set it.
+    fn for_each_series_at(&self, now: u64, mut f: impl FnMut(&S)) {
         let inner = &*self.inner;
         let mut sorted = lock(&inner.sorted);
+        if let Some(expiry) = &inner.expiry {
+            self.sweep(now);
+            if expiry.single_hidden.load(Ordering::Relaxed) {
+                return;
+            }
+        }
         if inner.changed.swap(false, Ordering::Acquire) {
             self.copy_sorted(&mut sorted);
         }
@@ -650,16 +816,38 @@ impl<S: Series> Family<S> {
         }
     }
 
-    /// Rebuilds the scrape's copy: every series, sorted.
+    /// Rebuilds the scrape's copy: every series, sorted. The handles are copied a chunk of
+    /// slots per read lock, so that a creation in the shard waits for one chunk at most, not
+    /// for the whole shard (nor for the sort, or the encoding, which hold no shard lock).
     #[inline(never)]
     fn copy_sorted(&self, sorted: &mut Vec<S>) {
         sorted.clear();
         // Exactly the handles (8 bytes each), not a doubled capacity.
         sorted.reserve_exact(self.inner.len.load(Ordering::Relaxed));
         for shard in self.inner.shards.iter() {
-            sorted.extend(read(&shard.0).slots.iter().flatten().cloned());
+            let first = sorted.len();
+            let mut at = 0;
+            let mut generation = None;
+            loop {
+                let table = read(&shard.0);
+                // Grown or cleared between two chunks: the slots moved, copy the shard again.
+                if generation.is_some_and(|g| g != table.generation) {
+                    sorted.truncate(first);
+                    at = 0;
+                }
+                generation = Some(table.generation);
+                let end = (at + CHUNK).min(table.slots.len());
+                sorted.extend(table.slots[at..end].iter().flatten().cloned());
+                at = end;
+                if at >= table.slots.len() {
+                    break;
+                }
+            }
         }
         heapsort_by_labels(sorted);
+        // A series removed after its chunk was copied and created again in a later chunk is
+        // there twice: the scrape shows one of them (both are recent values).
+        sorted.dedup_by(|a, b| a.labels_rendered() == b.labels_rendered());
     }
 
     pub(crate) fn desc(&self) -> &Desc {
@@ -1133,7 +1321,7 @@ mod tests {
         for i in 0..n {
             let s = Gauge::new_series(&d, render(&names, &[i.to_string()]));
             s.set(i as f64);
-            table.insert(42 + (i % 3) as u64, s, |s| 42 + s.get() as u64 % 3);
+            table.insert(42 + (i % 3) as u64, s, |s| 42 + s.get() as u64 % 3, false);
         }
         let find = |table: &Table<Gauge>, i: usize| {
             let v = [i.to_string()];
@@ -1184,5 +1372,218 @@ mod tests {
             "{slots} slots for 1000 live series at most"
         );
         assert!(f.is_empty());
+    }
+    fn expiring<S: Series>(labels: &[&str], after_ms: u64) -> Family<S> {
+        let config = MetricConfig::new("x", "", S::TYPE)
+            .labels(labels.iter().copied())
+            .expire_after(std::time::Duration::from_millis(after_ms));
+        Family::new(desc(config).unwrap())
+    }
+
+    fn seen_at<S: Series>(f: &Family<S>, now: u64) -> Vec<String> {
+        let mut seen = Vec::new();
+        f.for_each_series_at(now, |s| seen.push(s.labels_rendered().to_string()));
+        seen
+    }
+
+    /// With a clock the test sets: a series updated (through a kept handle, by a lookup, or
+    /// by a change) stays; one left alone leaves the scrape after the duration and is freed.
+    #[test]
+    fn series_left_alone_expire_and_are_freed() {
+        let f: Family<Gauge> = expiring(&["id"], 100);
+        let kept = f.labels(&["kept"]).unwrap();
+        let looked_up = f.labels(&["looked_up"]).unwrap();
+        f.labels(&["alone"]).unwrap().set(1.0);
+        assert_eq!(seen_at(&f, 1000).len(), 3, "created: updated");
+        kept.set(2.0);
+        f.labels(&["looked_up"]).unwrap();
+        assert_eq!(seen_at(&f, 1099).len(), 3, "99 ms: not yet");
+        kept.set(3.0);
+        looked_up.set(0.0); // the value it holds: not an update
+        f.labels(&["looked_up"]).unwrap();
+        f.labels(&["alone"]).unwrap();
+        // `alone` was just looked up, so it stays one more period.
+        assert_eq!(seen_at(&f, 1100).len(), 3);
+        kept.set(4.0);
+        f.labels(&["looked_up"]).unwrap();
+        assert_eq!(
+            seen_at(&f, 1200),
+            ["id=\"kept\"", "id=\"looked_up\""],
+            "alone: 100 ms without an update"
+        );
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            lock(&f.inner.sorted).len(),
+            2,
+            "no copy keeps the expired series"
+        );
+        // A handle kept to an expired series writes to a series no longer exposed; the next
+        // lookup makes a new one.
+        assert_eq!(seen_at(&f, 1400), Vec::<String>::new());
+        assert!(f.is_empty());
+        kept.set(9.0);
+        assert!(seen_at(&f, 1401).is_empty());
+        assert_eq!(f.labels(&["kept"]).unwrap().get(), 0.0);
+        assert_eq!(seen_at(&f, 1402), ["id=\"kept\""]);
+    }
+
+    #[test]
+    fn an_unlabelled_series_is_hidden_and_comes_back_when_updated() {
+        let f: Family<Counter> = expiring(&[], 50);
+        let c = f.single().unwrap();
+        assert_eq!(seen_at(&f, 10).len(), 1);
+        assert_eq!(seen_at(&f, 59).len(), 1);
+        assert!(seen_at(&f, 60).is_empty(), "50 ms alone");
+        assert_eq!(f.len(), 1, "kept: an unlabelled metric keeps its series");
+        c.inc();
+        assert_eq!(seen_at(&f, 61).len(), 1, "a change is an update");
+        assert!(seen_at(&f, 111).is_empty());
+        f.single().unwrap();
+        assert_eq!(seen_at(&f, 112).len(), 1, "a lookup is an update");
+        assert_eq!(c.get(), 1.0);
+    }
+
+    /// Every type's change is seen: histogram and summary counts, info pairs, enum states.
+    #[test]
+    fn every_type_changes_its_fingerprint() {
+        let h: Family<Histogram> = expiring(&[], 10);
+        let s: Family<Summary> = expiring(&[], 10);
+        let i: Family<Info> = expiring(&[], 10);
+        let e: Family<Enum> = Family::new(
+            desc(
+                MetricConfig::new("e", "", "enum")
+                    .states(["a", "b"])
+                    .expire_after(std::time::Duration::from_millis(10)),
+            )
+            .unwrap(),
+        );
+        let (hh, sh, ih, eh) = (
+            h.single().unwrap(),
+            s.single().unwrap(),
+            i.single().unwrap(),
+            e.single().unwrap(),
+        );
+        let visible = |now| {
+            [
+                seen_at(&h, now).len(),
+                seen_at(&s, now).len(),
+                seen_at(&i, now).len(),
+                seen_at(&e, now).len(),
+            ]
+        };
+        assert_eq!(visible(1), [1; 4]);
+        assert_eq!(visible(11), [0; 4]);
+        hh.observe(1.0);
+        sh.observe(1.0);
+        ih.set([("v", "1")]).unwrap();
+        eh.set("b").unwrap();
+        assert_eq!(visible(12), [1; 4]);
+        eh.set("b").unwrap();
+        assert_eq!(visible(22), [0; 4], "the same state again is no change");
+    }
+
+    /// remove and clear work as without expiry; series created after a clear are marked.
+    #[test]
+    fn expiry_works_beside_remove_and_clear() {
+        let f: Family<Counter> = expiring(&["id"], 100);
+        for i in 0..100 {
+            f.labels(&[i.to_string()]).unwrap().inc();
+        }
+        assert_eq!(seen_at(&f, 1).len(), 100);
+        assert!(f.remove(&["5"]).unwrap());
+        assert_eq!(seen_at(&f, 2).len(), 99);
+        f.clear();
+        assert!(seen_at(&f, 3).is_empty());
+        f.labels(&["new"]).unwrap();
+        assert_eq!(seen_at(&f, 4), ["id=\"new\""]);
+        assert!(seen_at(&f, 104).is_empty());
+        assert!(!f.remove(&["new"]).unwrap(), "expired: already removed");
+    }
+
+    /// Families without expiry keep no marks.
+    #[test]
+    fn families_without_expiry_keep_no_marks() {
+        let f: Family<Gauge> =
+            Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["id"])).unwrap());
+        for i in 0..100 {
+            f.labels(&[i.to_string()]).unwrap();
+        }
+        assert!(f.inner.shards.iter().all(|s| read(&s.0).marks.is_empty()));
+        let e: Family<Gauge> = expiring(&["id"], 1);
+        e.labels(&["a"]).unwrap();
+        let marks: usize = e.inner.shards.iter().map(|s| read(&s.0).marks.len()).sum();
+        let slots: usize = e.inner.shards.iter().map(|s| read(&s.0).slots.len()).sum();
+        assert_eq!(marks, slots);
+    }
+    /// Scrapes copy the handles a chunk at a time while another thread creates, removes and
+    /// re-creates series (growing the tables): every scrape has each stable series once, and
+    /// no series twice.
+    #[test]
+    fn chunked_copies_stay_whole_under_churn() {
+        let f: Family<Gauge> =
+            Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["id"])).unwrap());
+        let stable: Vec<String> = (0..3000).map(|i| format!("s{i:05}")).collect();
+        for id in &stable {
+            f.labels(&[id]).unwrap();
+        }
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let churn = {
+            let (f, stop) = (f.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut round = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    for i in 0..2000 {
+                        f.labels(&[format!("c{}", i % 500)]).unwrap();
+                        f.labels(&[format!("g{round}-{i}")]).unwrap();
+                        if i % 3 == 0 {
+                            f.remove(&[format!("c{}", (i + 250) % 500)]).unwrap();
+                        }
+                    }
+                    for i in 0..2000 {
+                        f.remove(&[format!("g{round}-{i}")]).unwrap();
+                    }
+                    round += 1;
+                }
+            })
+        };
+        for _ in 0..200 {
+            let mut seen: Vec<String> = Vec::new();
+            f.for_each_series(|s| seen.push(s.labels_rendered().to_string()));
+            assert!(seen.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicate");
+            let stable_seen = seen.iter().filter(|l| l.starts_with("id=\"s")).count();
+            assert_eq!(stable_seen, stable.len());
+        }
+        stop.store(true, Ordering::Relaxed);
+        churn.join().unwrap();
+    }
+    /// Without scrapes, creations sweep (at most once per duration or second): memory stays
+    /// bounded, and the scrape's copy lets go of the expired series.
+    #[test]
+    fn creations_sweep_when_nobody_scrapes() {
+        let f: Family<Gauge> = expiring(&["id"], 0);
+        let start = f
+            .inner
+            .expiry
+            .as_ref()
+            .unwrap()
+            .last_sweep
+            .load(Ordering::Relaxed);
+        f.labels(&["old"]).unwrap();
+        assert_eq!(
+            seen_at(&f, start + 1).len(),
+            1,
+            "a scrape: the copy holds it"
+        );
+        f.labels(&["new"]).unwrap();
+        f.sweep_on_creation(start + 999);
+        assert_eq!(
+            f.len(),
+            2,
+            "a second after the last sweep at the least: none yet"
+        );
+        f.sweep_on_creation(start + 1001);
+        assert_eq!(f.len(), 1, "`old` expired at the creation's sweep");
+        assert!(lock(&f.inner.sorted).is_empty(), "the copy let go of it");
+        assert!(!f.remove(&["old"]).unwrap());
     }
 }

@@ -16,6 +16,7 @@ use std::fmt;
 mod collector;
 mod config;
 mod error;
+mod expiry;
 mod family;
 #[cfg(feature = "process-stats")]
 pub(crate) mod process;

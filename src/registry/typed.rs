@@ -3,6 +3,7 @@
 //! type, so that a misspelt metric or a wrong number of label values does not compile.
 
 use std::iter;
+use std::time::Duration;
 
 use super::{
     Counter, Enum, Family, Gauge, Histogram, Info, MetricConfig, MetricError, MetricType, Registry,
@@ -97,6 +98,27 @@ impl<S: Series, const N: usize> TypedFamily<S, N> {
     /// `true` if the family has no series.
     pub fn is_empty(&self) -> bool {
         self.family.is_empty()
+    }
+
+    /// How long a series may go without an update before it expires, if the family was
+    /// declared with [`MetricConfig::expire_after`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::{Gauge, MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let config = MetricConfig::new("queue_depth", "Jobs queued.", "gauge")
+    ///     .labels(["queue"])
+    ///     .expire_after(Duration::from_secs(300));
+    /// let depth = registry.register::<Gauge, 1>(config)?;
+    /// // Look the series up on each update: a lookup counts as one, even with the same value.
+    /// depth.labels(&["mail"]).set(4.0);
+    /// assert_eq!(depth.expire_after(), Some(Duration::from_secs(300)));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    pub fn expire_after(&self) -> Option<Duration> {
+        self.family.desc().expire_after
     }
 
     /// The family with its label count checked at run time, as [`Metrics`](crate::Metrics)

@@ -61,6 +61,10 @@ pub trait Series:
     fn labels_rendered(&self) -> &str;
     #[doc(hidden)]
     fn family_of(metric: &Metric) -> Option<&Family<Self>>;
+    /// What a scrape would show of the series, hashed: series expiry notices an update by a
+    /// change of it (see `registry/expiry.rs`).
+    #[doc(hidden)]
+    fn fingerprint(&self) -> u64;
 }
 
 mod sealed {
@@ -86,6 +90,9 @@ macro_rules! series {
                     Metric::$ty(f) => Some(f),
                     _ => None,
                 }
+            }
+            fn fingerprint(&self) -> u64 {
+                self.state_print()
             }
         }
         impl Borrow<str> for $ty {

@@ -22,6 +22,12 @@
 //! - the unlabelled `inc()` and the lookup again from 2 threads at once (both threads on the
 //!   same counter; for the lookup, each thread its own random order over the same series).
 //!
+//! A second table is ours alone: the price of series expiry (`MetricConfig::expire_after`).
+//! The same 2-label family is declared twice, without and with expiry (an hour, so that
+//! nothing expires during the run), and each row measures `inc()` on a kept series handle, or
+//! the lookup + `inc()`, on the family without expiry, the one with it, and the one without
+//! again, the samples of the three interleaved (the two "without" columns show the noise).
+//!
 //! Each figure is the median of `--samples` samples (default 9) of ns per operation (per thread
 //! for the 2-thread rows), after a warm-up. `ratio` is the fastest peer's time divided by ours:
 //! above 1 means ours is faster.
@@ -36,7 +42,7 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::Instant;
 
-use prometheus_aioexporter::{Registry, DEFAULT_BUCKETS};
+use prometheus_aioexporter::{Counter, MetricConfig, Registry, DEFAULT_BUCKETS};
 
 /// Inputs cycle through this many pre-generated values (a power of two).
 const INPUTS: usize = 1 << 14;
@@ -236,6 +242,22 @@ fn main() {
     }
     for v in &churn {
         ours_family.remove(&strs(v));
+    }
+    let expiring = registry
+        .register::<Counter, 2>(
+            MetricConfig::new("hot_expiring", "Requests.", "counter")
+                .labels(["route", "instance"])
+                .expire_after(std::time::Duration::from_secs(3600)),
+        )
+        .unwrap();
+    for v in &churn {
+        expiring.labels(&strs(v)).inc();
+    }
+    for &i in &creation {
+        expiring.labels(&strs(&sets[i])).inc();
+    }
+    for v in &churn {
+        expiring.remove(&strs(v));
     }
 
     // prometheus-client.
@@ -463,6 +485,41 @@ fn main() {
         ),
     ));
 
+    let kept = ours_family.labels(&strs(&sets[0]));
+    let kept_expiring = expiring.labels(&strs(&sets[0]));
+    let expiry_rows = [
+        Row::new(
+            "inc() on a kept series",
+            measure(
+                samples,
+                fast,
+                [
+                    &mut |n| (0..n).for_each(|_| kept.inc()),
+                    &mut |n| (0..n).for_each(|_| kept_expiring.inc()),
+                    &mut |n| (0..n).for_each(|_| kept.inc()),
+                ],
+            ),
+        ),
+        Row::new(
+            "labels(2 of 1000) + inc()",
+            measure(
+                samples,
+                lookups,
+                [
+                    &mut |n| {
+                        (0..n).for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
+                    },
+                    &mut |n| {
+                        (0..n).for_each(|i| expiring.labels(&strs(&sets[order[i & mask]])).inc())
+                    },
+                    &mut |n| {
+                        (0..n).for_each(|i| ours_family.labels(&strs(&sets[order[i & mask]])).inc())
+                    },
+                ],
+            ),
+        ),
+    ];
+
     // The values must add up, or a loop was optimised away or an update lost.
     black_box((ours_counter.get(), ours_float.get(), ours_histogram.count()));
     black_box((ours_summary.count(), ours_quantiles.count()));
@@ -485,6 +542,22 @@ fn main() {
             r.client,
             r.prometheus,
             best / r.ours
+        );
+    }
+    println!();
+    println!("series expiry, ours only: ns per operation (median of {samples}); ratio = with / without (A)");
+    println!(
+        "{:<30} {:>12} {:>12} {:>12} {:>7}",
+        "operation", "without (A)", "with expiry", "without (B)", "ratio"
+    );
+    for r in &expiry_rows {
+        println!(
+            "{:<30} {:>12.1} {:>12.1} {:>12.1} {:>7.2}",
+            r.name,
+            r.ours,
+            r.client,
+            r.prometheus,
+            r.client / r.ours
         );
     }
     let mut check = Vec::new();
