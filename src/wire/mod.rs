@@ -8,8 +8,11 @@
 
 #[cfg(feature = "server")]
 pub(crate) mod ascii;
+#[cfg(test)]
+mod bignum;
 pub(crate) mod date;
 pub(crate) mod decimal;
 pub(crate) mod dtoa;
 pub(crate) mod escape;
 pub mod float;
+mod pow10;
