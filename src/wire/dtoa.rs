@@ -406,12 +406,7 @@ mod tests {
             values.push(base + (2 * (next() % (1 << 20)) + 1) as f64 * 0.25);
         }
         values.extend((1..100_000).map(f64::from_bits));
-        values.extend([
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            down(f64::MIN_POSITIVE),
-            5e-324,
-        ]);
+        values.extend([f64::MAX, f64::MIN_POSITIVE, down(f64::MIN_POSITIVE), 5e-324]);
         let mut checked = 0;
         for v in values {
             if !v.is_finite() || v == 0.0 {
