@@ -228,10 +228,13 @@ fn write_sample_start(
     if !labels.is_empty() || !extra.is_empty() {
         out.push(if quoted { b',' } else { b'{' });
         style.labels(out, labels, &desc.label_forms);
-        if !labels.is_empty() && !extra.is_empty() {
-            out.push(b',');
+        // Most lines have no extra pairs: no call for them.
+        if !extra.is_empty() {
+            if !labels.is_empty() {
+                out.push(b',');
+            }
+            style.labels(out, extra, &desc.state_forms);
         }
-        style.labels(out, extra, &desc.state_forms);
         out.push(b'}');
     } else if quoted {
         out.push(b'}');

@@ -126,7 +126,13 @@ impl Digits {
         put(&mut buf, 16, eight_digits(lowest));
         if upper > 0 {
             put(&mut buf, 8, eight_digits((upper % 100_000_000) as u32));
-            put(&mut buf, 0, eight_digits((upper / 100_000_000) as u32));
+            // At most 57: two digits.
+            let top = (upper / 100_000_000) as usize % 100 * 2;
+            let pair: [u8; 2] = DIGIT_PAIRS
+                .get(top..top + 2)
+                .and_then(|pair| pair.try_into().ok())
+                .unwrap_or(*b"00");
+            put(&mut buf, 6, pair);
         }
         let len = decimal_len(n);
         Digits {
