@@ -260,44 +260,31 @@ fn write_scientific(out: &mut Vec<u8>, digits: &Digits, exponent: i32, go: bool)
         put(&mut text, 2, digits.chunk::<24>(1));
         len = digits.len + 1;
     }
-    let sign: &[u8] = match (exponent < 0, go) {
-        (true, _) => b"e-",
-        (false, true) => b"e+",
-        (false, false) => b"e",
-    };
-    let e = exponent.unsigned_abs() as usize;
-    let pair = |i: usize| -> [u8; 2] {
-        let i = i % 100 * 2;
-        [
-            DIGIT_PAIRS.get(i).copied().unwrap_or(b'0'),
-            DIGIT_PAIRS.get(i + 1).copied().unwrap_or(b'0'),
-        ]
-    };
-    let mut exp = [b'e', b'-', b'0', b'0', b'0'];
-    let mut exp_len = sign.len();
-    if let Some(slot) = exp.get_mut(..exp_len) {
-        slot.copy_from_slice(sign);
+    // One byte or one pair at a time: a copy of a variable length would be a `memcpy` call.
+    put(&mut text, len, [b'e']);
+    len += 1;
+    if exponent < 0 || go {
+        put(&mut text, len, [if exponent < 0 { b'-' } else { b'+' }]);
+        len += 1;
     }
+    let e = exponent.unsigned_abs() as usize;
     if e >= 100 {
-        put_small(&mut exp, exp_len, &[b'0' + (e / 100) as u8]);
-        exp_len += 1;
+        put(&mut text, len, [b'0' + (e / 100) as u8]);
+        len += 1;
     }
     if e >= 10 || go {
-        put_small(&mut exp, exp_len, &pair(e));
-        exp_len += 2;
+        let i = e % 100 * 2;
+        let pair: [u8; 2] = DIGIT_PAIRS
+            .get(i..i + 2)
+            .and_then(|pair| pair.try_into().ok())
+            .unwrap_or(*b"00");
+        put(&mut text, len, pair);
+        len += 2;
     } else {
-        put_small(&mut exp, exp_len, &[b'0' + e as u8]);
-        exp_len += 1;
+        put(&mut text, len, [b'0' + e as u8]);
+        len += 1;
     }
-    put(&mut text, len, exp);
-    emit(out, &text, len + exp_len);
-}
-
-/// Copies `piece` into the exponent's bytes at `at`.
-fn put_small(exp: &mut [u8; 5], at: usize, piece: &[u8]) {
-    if let Some(slot) = exp.get_mut(at..at + piece.len()) {
-        slot.copy_from_slice(piece);
-    }
+    emit(out, &text, len);
 }
 
 /// For tests: `n` random bit patterns (from `seed`), then every power of two and its two
