@@ -18,11 +18,15 @@
 //! `-d` seconds (default 10, at most 3600) or `-n` requests, whichever comes first. Only
 //! loopback addresses are accepted (`127.0.0.0/8`, `::1`, `localhost`).
 //!
-//! Serve mode: `load serve [--series N] [--port P] [--host H]` serves a sample-like exporter
-//! with the data of benches/compare's `encode`: a counter family and a gauge family of N
-//! children each, labelled `instance="host-{i}"`, `path="/api/v{i%10}"`, plus one histogram;
-//! before every scrape the handler increments every counter and sets every gauge (on handles
-//! fetched at startup). It stops on SIGTERM or SIGINT.
+//! Serve mode: `load serve [--series N] [--port P] [--host H] [--data tidy|realistic]
+//! [--churn M]` serves a sample-like exporter with the data of benches/compare's `encode`: a
+//! counter family and a gauge family of N children each, plus one histogram; before every
+//! scrape the handler increments every counter and sets every gauge (on handles fetched at
+//! startup). `tidy` (the default) labels them `instance="host-{i}"`, `path="/api/v{i%10}"`
+//! in label order with quarter-step gauges; `realistic` uses pod names and API paths of 20 to
+//! 40 characters, creates the series in a random order with M others (default 1 000 000)
+//! created between them and removed (a churned heap), and sets arbitrary `f64` values. It
+//! stops on SIGTERM or SIGINT.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -561,6 +565,8 @@ fn serve(args: Vec<String>) -> Result<(), String> {
     let mut series = 10usize;
     let mut port = 9101u16;
     let mut host = "127.0.0.1".to_string();
+    let mut realistic = false;
+    let mut churn = 1_000_000usize;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -568,6 +574,14 @@ fn serve(args: Vec<String>) -> Result<(), String> {
             "--series" | "-n" => series = value()?.parse().map_err(|e| format!("{arg}: {e}"))?,
             "--port" | "-p" => port = value()?.parse().map_err(|e| format!("{arg}: {e}"))?,
             "--host" | "-H" => host = value()?,
+            "--data" => {
+                realistic = match value()?.as_str() {
+                    "tidy" => false,
+                    "realistic" => true,
+                    other => return Err(format!("--data: '{other}': expected tidy or realistic")),
+                }
+            }
+            "--churn" => churn = value()?.parse().map_err(|e| format!("{arg}: {e}"))?,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -590,13 +604,63 @@ fn serve(args: Vec<String>) -> Result<(), String> {
         .gauge_family("bench_temperature")
         .map_err(|e| e.to_string())?;
     let mut handles: Vec<(Counter, Gauge)> = Vec::with_capacity(series);
-    for i in 0..series {
-        let labels = [format!("host-{i}"), format!("/api/v{}", i % 10)];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut random = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut order: Vec<usize> = (0..series).collect();
+    if realistic {
+        for i in (1..series).rev() {
+            order.swap(i, (random() % (i as u64 + 1)) as usize);
+        }
+    }
+    let per_series = if realistic {
+        (churn + series.max(1) - 1) / series.max(1)
+    } else {
+        0
+    };
+    let churned = |i: usize, j: usize| {
+        [
+            format!("churn-{i}-{j}-job-7d9f8b6c5d-x2k4p"),
+            ROUTES[j % 8].to_string(),
+        ]
+    };
+    for &i in &order {
+        for j in 0..per_series {
+            let labels = churned(i, j);
+            counters.labels(&labels).map_err(|e| e.to_string())?;
+            gauges.labels(&labels).map_err(|e| e.to_string())?;
+        }
+        let labels = if realistic {
+            [
+                realistic_pod(i, random()),
+                ROUTES[random() as usize % 8].to_string(),
+            ]
+        } else {
+            [format!("host-{i}"), format!("/api/v{}", i % 10)]
+        };
         let counter = counters.labels(&labels).map_err(|e| e.to_string())?;
         let gauge = gauges.labels(&labels).map_err(|e| e.to_string())?;
-        counter.set((i * 7) as f64).map_err(|e| e.to_string())?;
-        gauge.set(i as f64 * 0.25 + 0.5);
+        if realistic {
+            counter
+                .set((i as f64 * 0.618).cos().abs() * 1e5)
+                .map_err(|e| e.to_string())?;
+            gauge.set((i as f64 * 1.618).sin() * 1e3);
+        } else {
+            counter.set((i * 7) as f64).map_err(|e| e.to_string())?;
+            gauge.set(i as f64 * 0.25 + 0.5);
+        }
         handles.push((counter, gauge));
+    }
+    for i in 0..series {
+        for j in 0..per_series {
+            let labels = churned(i, j);
+            counters.remove(&labels).map_err(|e| e.to_string())?;
+            gauges.remove(&labels).map_err(|e| e.to_string())?;
+        }
     }
     let histogram = metrics
         .histogram("bench_latency_seconds")
@@ -611,8 +675,13 @@ fn serve(args: Vec<String>) -> Result<(), String> {
             state ^= state >> 7;
             state ^= state << 17;
             counter.inc();
-            // Quarter steps below 100: a short, exact decimal, as a temperature would be.
-            gauge.set((state % 400) as f64 * 0.25);
+            if realistic {
+                // An arbitrary f64 in [512, 1024): 52 random bits of significand.
+                gauge.set(f64::from_bits((state >> 12) | 0x4080_0000_0000_0000));
+            } else {
+                // Quarter steps below 100: a short, exact decimal, as a temperature would be.
+                gauge.set((state % 400) as f64 * 0.25);
+            }
         }
         Ok(())
     });
@@ -626,6 +695,35 @@ fn serve(args: Vec<String>) -> Result<(), String> {
     bound.serve(Some(&mut signals)).map_err(|e| e.to_string())
 }
 
+/// API paths of 20 to 40 characters, for `--data realistic`.
+#[cfg(feature = "server")]
+const ROUTES: [&str; 8] = [
+    "/api/v2/orders/{id}/items",
+    "/api/v2/users/{id}/preferences",
+    "/api/v1/catalog/search",
+    "/api/v3/payments/{id}/refunds",
+    "/internal/healthz/dependencies",
+    "/api/v2/carts/{id}/checkout",
+    "/api/v1/inventory/{sku}/reservations",
+    "/static/assets/{bundle}.js",
+];
+
+/// A pod name as Kubernetes makes them (service, replica-set hash, pod suffix), unique by `i`.
+#[cfg(feature = "server")]
+fn realistic_pod(i: usize, mut bits: u64) -> String {
+    const SERVICES: [&str; 4] = ["checkout", "payments-api", "inventory-sync", "frontend-web"];
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut name = SERVICES[(bits % 4) as usize].to_string();
+    for len in [10, 5] {
+        name.push('-');
+        for _ in 0..len {
+            bits = bits.rotate_right(5) ^ 0x9E37_79B9_7F4A_7C15;
+            name.push(ALPHABET[(bits % ALPHABET.len() as u64) as usize] as char);
+        }
+    }
+    format!("{name}-{i:x}")
+}
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("serve") {
@@ -635,7 +733,8 @@ fn main() {
         Err(
             "usage: load URL [-c CONNS] [-t THREADS] [-d SECONDS] [-n MAX_REQUESTS] \
              [--accept VALUE] [--timeout SECONDS]\n       \
-             load serve [--series N] [--port P] [--host H]"
+             load serve [--series N] [--port P] [--host H] [--data tidy|realistic] \
+             [--churn M]"
                 .to_string(),
         )
     } else {

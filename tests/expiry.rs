@@ -91,10 +91,10 @@ fn lookups_with_the_same_value_keep_a_series() {
         .expire_after(AFTER);
     let seen = registry.register::<Counter, 1>(config).unwrap();
     assert_eq!(seen.expire_after(), Some(AFTER));
-    seen.labels(&["a"]).set(7.0);
-    seen.labels(&["b"]).set(7.0);
+    seen.labels(&["a"]).set(7.0).unwrap();
+    seen.labels(&["b"]).set(7.0).unwrap();
     let (_, after) = scrape_until_gone(&mut registry, "id=\"b\"", || {
-        seen.labels(&["a"]).set(7.0);
+        seen.labels(&["a"]).set(7.0).unwrap();
     });
     assert!(after.contains("exp_seen_total{id=\"a\"} 7\n"), "{after}");
     assert_eq!(seen.len(), 1);

@@ -1,6 +1,7 @@
-//! Any `f64` (8 input bytes as its bits) is written by `write_float` as text that Rust's
-//! parser, which is exact, reads back as the same bits (NaN as a NaN), with at most 17
-//! significant digits, and in the layouts the text format accepts.
+//! Any `f64` (8 input bytes as its bits) is written by `write_float` as std writes it (the
+//! shortest digits that read back, the closest of those): `Display` between 1e-5 and 1e21,
+//! `{:e}` outside, `NaN`, `+Inf` and `-Inf` as Go spells them; and Rust's parser, which is
+//! exact, reads the text back as the same bits.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,24 +15,19 @@ fuzz_target!(|data: &[u8]| {
         let mut out = Vec::new();
         write_float(&mut out, v);
         let text = std::str::from_utf8(&out).expect("ASCII");
-        let back: f64 = match text {
-            "+Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            other => other.parse().expect("parses"),
-        };
-        if v.is_nan() {
-            assert!(back.is_nan(), "{text}");
+        let want = if v.is_nan() {
+            "NaN".to_string()
+        } else if v.is_infinite() {
+            if v > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+        } else if v == 0.0 || (1e-5..1e21).contains(&v.abs()) {
+            format!("{v}")
         } else {
+            format!("{v:e}")
+        };
+        assert_eq!(text, want, "{v:e}");
+        if v.is_finite() {
+            let back: f64 = text.parse().expect("parses");
             assert_eq!(back.to_bits(), v.to_bits(), "{text} for {v:e}");
         }
-        let mantissa = text.split('e').next().unwrap_or("");
-        let digits = mantissa
-            .trim_start_matches(['-', '0', '.'])
-            .trim_end_matches(['0', '.'])
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .count();
-        assert!(digits <= 17, "{text}");
-        assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)), "{text}");
     }
 });

@@ -221,14 +221,17 @@ fn write_sample_start(
     if !labels.is_empty() || !extra.is_empty() {
         out.push(if quoted { b',' } else { b'{' });
         style.labels(out, labels, &desc.label_forms);
-        if !labels.is_empty() && !extra.is_empty() {
-            out.push(b',');
-        }
-        if desc.kind == MetricType::Info {
-            // An info's pairs come written for the scheme already.
-            push_short(out, extra.as_bytes());
-        } else {
-            style.labels(out, extra, &desc.state_forms);
+        // Most lines have no extra pairs: no call for them.
+        if !extra.is_empty() {
+            if !labels.is_empty() {
+                out.push(b',');
+            }
+            if desc.kind == MetricType::Info {
+                // An info's pairs come written for the scheme already.
+                push_short(out, extra.as_bytes());
+            } else {
+                style.labels(out, extra, &desc.state_forms);
+            }
         }
         out.push(b'}');
     } else if quoted {
@@ -239,6 +242,54 @@ fn write_sample_start(
 
 fn write_sample(out: &mut Vec<u8>, style: Style, desc: &Desc, suffix: &str, labels: &str, v: f64) {
     write_sample_start(out, style, desc, suffix, labels, "");
+    write_float(out, v);
+    out.push(b'\n');
+}
+
+/// The start of a family's sample lines up to their labels, `name_suffix{`, made once per
+/// family and scrape when the name is written as it is (a legacy name, not under `dots`, label
+/// names in the rendered pairs): then a line is this, the rendered labels and the value, two
+/// copies instead of a walk through the escaping for every line.
+struct LinePrefix {
+    bytes: [u8; 128],
+    len: usize,
+}
+
+impl LinePrefix {
+    /// `None` when the name needs escaping or is too long for the buffer.
+    fn new(style: Style, desc: &Desc, suffix: &str) -> Option<LinePrefix> {
+        if !desc.legacy_name || style.dots() || desc.label_forms.is_some() {
+            return None;
+        }
+        let (name, suffix) = (desc.name.as_bytes(), suffix.as_bytes());
+        let len = name.len() + suffix.len() + 1;
+        let mut bytes = [0u8; 128];
+        let (head, tail) = bytes.get_mut(..len)?.split_at_mut(name.len());
+        head.copy_from_slice(name);
+        let (middle, brace) = tail.split_at_mut(suffix.len());
+        middle.copy_from_slice(suffix);
+        brace.copy_from_slice(b"{");
+        Some(LinePrefix { bytes, len })
+    }
+}
+
+/// [`write_sample`] with the family's [`LinePrefix`], if it has one.
+#[inline]
+fn write_prefixed_sample(
+    out: &mut Vec<u8>,
+    prefix: Option<&LinePrefix>,
+    (style, desc, suffix): (Style, &Desc, &str),
+    labels: &str,
+    v: f64,
+) {
+    let Some(prefix) = prefix.filter(|_| !labels.is_empty()) else {
+        return write_sample(out, style, desc, suffix, labels, v);
+    };
+    // The line at its longest: a value is at most 24 bytes, with `} ` and the newline.
+    out.reserve(prefix.len + labels.len() + 27);
+    push_short(out, prefix.bytes.get(..prefix.len).unwrap_or_default());
+    push_short(out, labels.as_bytes());
+    out.extend_from_slice(b"} ");
     write_float(out, v);
     out.push(b'\n');
 }
@@ -331,15 +382,23 @@ fn counter_like_ok(style: Style, v: f64) -> bool {
 /// A family all of whose samples are left out is left out too.
 pub(crate) fn encode_metric(out: &mut Vec<u8>, metric: &Metric, style: Style) {
     match metric {
-        Metric::Counter(f) => encode_series_family(out, f, style, |out, desc, s| {
-            let v = s.get();
-            if counter_like_ok(style, v) {
-                write_sample(out, style, desc, "_total", s.labels_rendered(), v);
-            }
-        }),
-        Metric::Gauge(f) => encode_series_family(out, f, style, |out, desc, s| {
-            write_sample(out, style, desc, "", s.labels_rendered(), s.get());
-        }),
+        Metric::Counter(f) => {
+            let prefix = LinePrefix::new(style, f.desc(), "_total");
+            encode_series_family(out, f, style, |out, desc, s| {
+                let v = s.get();
+                if counter_like_ok(style, v) {
+                    let line = (style, desc, "_total");
+                    write_prefixed_sample(out, prefix.as_ref(), line, s.labels_rendered(), v);
+                }
+            });
+        }
+        Metric::Gauge(f) => {
+            let prefix = LinePrefix::new(style, f.desc(), "");
+            encode_series_family(out, f, style, |out, desc, s| {
+                let line = (style, desc, "");
+                write_prefixed_sample(out, prefix.as_ref(), line, s.labels_rendered(), s.get());
+            });
+        }
         Metric::Histogram(f) => encode_series_family(out, f, style, |out, desc, s| {
             let labels = s.labels_rendered();
             // Buckets, sum and count as of one moment, whoever observes meanwhile.

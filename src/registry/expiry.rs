@@ -141,9 +141,9 @@ impl Summary {
 }
 
 impl Info {
-    /// FNV-1a of the rendered pairs.
+    /// FNV-1a of the pairs as one scheme renders them (all schemes change together).
     pub(super) fn state_print(&self) -> u64 {
-        lock(&self.inner().value.pairs)
+        lock(&self.inner().value.pairs)[0]
             .bytes()
             .fold(0xcbf2_9ce4_8422_2325, |h, b| {
                 (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)

@@ -40,8 +40,24 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
     push_short(out, Decimal::new(n).as_bytes());
 }
 
+/// The eight decimal digits of `n < 10^8`, leading zeros included, computed in the lanes of
+/// one `u64`: the two halves of four digits, then the pairs, then the digits, each split by a
+/// multiplication and a shift that divide exactly in the range (`x / 100 ==
+/// x * 10486 >> 20` for `x < 10^4`, `y / 10 == y * 103 >> 10` for `y < 100`).
+#[inline]
+pub(super) fn eight_digits(n: u32) -> [u8; 8] {
+    let n = u64::from(n);
+    // Little-endian: the first digits go to the low lanes.
+    let halves = (n / 10_000) | ((n % 10_000) << 32);
+    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let pairs = hundreds | ((halves - hundreds * 100) << 16);
+    let tens = ((pairs * 103) >> 10) & 0x000f_000f_000f_000f;
+    let digits = tens | ((pairs - tens * 10) << 8);
+    (digits + 0x3030_3030_3030_3030).to_le_bytes()
+}
+
 /// "00", "01", …, "99".
-const DIGIT_PAIRS: [u8; 200] = {
+pub(super) const DIGIT_PAIRS: [u8; 200] = {
     let mut table = [0u8; 200];
     let mut i = 0;
     while i < 100 {
@@ -107,6 +123,9 @@ mod tests {
                 assert_eq!(out, v.to_string().as_bytes());
             }
             n = next;
+        }
+        for n in (0..100_000_000u32).step_by(7).chain([99_999_999]) {
+            assert_eq!(eight_digits(n), *format!("{n:08}").as_bytes());
         }
         for v in 0..100_000u64 {
             let mut out = Vec::new();

@@ -10,8 +10,11 @@
 pub(crate) mod ascii;
 #[cfg(feature = "basic-auth")]
 pub(crate) mod base64;
+#[cfg(test)]
+mod bignum;
 pub(crate) mod date;
 pub(crate) mod decimal;
 pub(crate) mod dtoa;
 pub(crate) mod escape;
 pub mod float;
+mod pow10;

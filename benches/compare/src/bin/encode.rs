@@ -2,11 +2,26 @@
 //! the `prometheus` crate (`TextEncoder`, after `gather`) and by `prometheus-client`
 //! (`text::encode`), against a plain `memcpy` of as many bytes as our text exposition.
 //!
-//! The data: a counter family and a gauge family of N children each, labelled
-//! `instance="host-{i}"` and `path="/api/v{i%10}"`, plus one unlabelled histogram with the
-//! default buckets. Every implementation writes into an output buffer that is cleared and reused
-//! from run to run (that is what the exporter does with its body), and each measurement is the
-//! median of several samples taken after warm-up runs; a sample of a small N is a batch of runs.
+//! The data: a counter family and a gauge family of N series each, labelled `instance` and
+//! `path`, plus one unlabelled histogram with the default buckets, in one of three cases
+//! (`--cases`, default `fresh,churned`):
+//!
+//! - `fresh`: what a real exporter holds. Label values of 20 to 40 characters (pod names such
+//!   as `checkout-7d9f8b6c5d-x2k4p`, paths such as `/api/v2/orders/{id}/items`), values
+//!   arbitrary `f64`s (gauges `(i × 1.618).sin() × 1000`, counters `|cos(i × 0.618)| × 10^5`),
+//!   series created in a random order.
+//! - `churned`: the same, in a heap that has seen heavy churn: while the N series are created,
+//!   a million others (`--churn`) are created between them in the same families and then
+//!   removed, through each implementation's own API, so that the N left are scattered over the
+//!   heap as in a long-running process whose series come and go.
+//! - `tidy`: the convenient data of earlier versions of this benchmark: short labels
+//!   (`instance="host-{i}"`, `path="/api/v{i%10}"`) created in label order, small integer and
+//!   quarter values.
+//!
+//! Every implementation gets the same data, in the same order. Every implementation writes into
+//! an output buffer that is cleared and reused from run to run (that is what the exporter does
+//! with its body), and each measurement is the median of several samples taken after warm-up
+//! runs; a sample of a small N is a batch of runs.
 //!
 //! A package of its own (benches/compare), so that the crate's builds and tests do not compile
 //! the two peers. From the repository's root:
@@ -14,6 +29,7 @@
 //! ```text
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode -- --sizes 10,1000 --samples 15
+//! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode -- --cases tidy
 //! # the same with musl's allocator:
 //! cargo run --release --manifest-path benches/compare/Cargo.toml --bin encode --target x86_64-unknown-linux-musl
 //! ```
@@ -83,21 +99,149 @@ const COUNTER_HELP: &str = "Requests served.";
 const GAUGE_HELP: &str = "A temperature.";
 const HISTOGRAM_HELP: &str = "Request latency.";
 
-fn instance(i: usize) -> String {
-    format!("host-{i}")
+/// Which data the families hold (see the header).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Case {
+    Fresh,
+    Churned,
+    Tidy,
 }
 
-fn path(i: usize) -> String {
-    format!("/api/v{}", i % 10)
+impl Case {
+    fn name(self) -> &'static str {
+        match self {
+            Case::Fresh => "fresh",
+            Case::Churned => "churned",
+            Case::Tidy => "tidy",
+        }
+    }
 }
 
-/// The values every implementation is given.
-fn counter_value(i: usize) -> f64 {
-    (i * 7) as f64
+/// The data of one run: the series in creation order, and how many to create and remove
+/// between them.
+struct Data {
+    /// (instance, path, counter value, gauge value), in the order they are created.
+    series: Vec<(String, String, f64, f64)>,
+    /// Series created (then removed) before each kept one.
+    churn_per_series: usize,
 }
 
-fn gauge_value(i: usize) -> f64 {
-    i as f64 * 0.25 + 0.5
+/// A xorshift generator: the same data for every implementation and every run.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const SERVICES: [&str; 8] = [
+    "checkout",
+    "payments-api",
+    "inventory-sync",
+    "frontend-web",
+    "search-indexer",
+    "auth-gateway",
+    "notifications-worker",
+    "recommendations",
+];
+const ROUTES: [&str; 8] = [
+    "/api/v2/orders/{id}/items",
+    "/api/v2/users/{id}/preferences",
+    "/api/v1/catalog/search",
+    "/api/v3/payments/{id}/refunds",
+    "/internal/healthz/dependencies",
+    "/api/v2/carts/{id}/checkout",
+    "/api/v1/inventory/{sku}/reservations",
+    "/static/assets/{bundle}.js",
+];
+
+/// A pod name as Kubernetes makes them: service, replica-set hash, pod suffix (20 to 40
+/// characters).
+fn pod(random: &mut Random) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut name = SERVICES[random.below(SERVICES.len())].to_string();
+    for len in [10, 5] {
+        name.push('-');
+        for _ in 0..len {
+            name.push(ALPHABET[random.below(ALPHABET.len())] as char);
+        }
+    }
+    name
+}
+
+impl Data {
+    fn new(case: Case, n: usize, churn: usize) -> Data {
+        let mut random = Random(0x2545_f491_4f6c_dd1d);
+        let mut series: Vec<_> = (0..n)
+            .map(|i| match case {
+                Case::Tidy => (
+                    format!("host-{i}"),
+                    format!("/api/v{}", i % 10),
+                    (i * 7) as f64,
+                    i as f64 * 0.25 + 0.5,
+                ),
+                Case::Fresh | Case::Churned => (
+                    // Unique: the index, then a realistic name.
+                    format!("{}-{i:x}", pod(&mut random)),
+                    ROUTES[random.below(ROUTES.len())].to_string(),
+                    (i as f64 * 0.618).cos().abs() * 1e5,
+                    (i as f64 * 1.618).sin() * 1e3,
+                ),
+            })
+            .collect();
+        if case != Case::Tidy {
+            // Fisher-Yates: created in a random order.
+            for i in (1..series.len()).rev() {
+                series.swap(i, random.below(i + 1));
+            }
+        }
+        let churn_per_series = match case {
+            Case::Churned => churn.div_ceil(n.max(1)),
+            _ => 0,
+        };
+        Data {
+            series,
+            churn_per_series,
+        }
+    }
+
+    /// Labels of the `j`th series created and removed before series `i`.
+    fn churn_labels(i: usize, j: usize) -> [String; 2] {
+        [
+            format!("churn-{i}-{j}-job-7d9f8b6c5d-x2k4p"),
+            ROUTES[j % ROUTES.len()].to_string(),
+        ]
+    }
+
+    /// Creates the series through `create`, with the churn between them removed through
+    /// `remove` afterwards (each called with instance and path).
+    fn populate(
+        &self,
+        mut create: impl FnMut(&str, &str, f64, f64),
+        mut remove: impl FnMut(&str, &str),
+    ) {
+        for (i, (instance, path, counter, gauge)) in self.series.iter().enumerate() {
+            for j in 0..self.churn_per_series {
+                let [a, b] = Data::churn_labels(i, j);
+                create(&a, &b, 1.0, 1.0);
+            }
+            create(instance, path, *counter, *gauge);
+        }
+        for i in 0..self.series.len() {
+            for j in 0..self.churn_per_series {
+                let [a, b] = Data::churn_labels(i, j);
+                remove(&a, &b);
+            }
+        }
+    }
 }
 
 const OBSERVATIONS: [f64; 6] = [0.003, 0.02, 0.2, 0.7, 3.0, 12.0];
@@ -108,7 +252,7 @@ struct Subject {
     run: Box<dyn FnMut() -> usize>,
 }
 
-fn ours(n: usize, format: Format) -> Subject {
+fn ours(data: &Data, format: Format) -> Subject {
     let mut registry = Registry::new();
     let metrics = registry
         .create_metrics([
@@ -121,15 +265,21 @@ fn ours(n: usize, format: Format) -> Subject {
         .expect("valid metrics");
     let counters = metrics.counter_family("bench_requests").expect("counter");
     let gauges = metrics.gauge_family("bench_temperature").expect("gauge");
-    for i in 0..n {
-        let labels = [instance(i), path(i)];
-        counters
-            .labels(&labels)
-            .expect("labels")
-            .set(counter_value(i))
-            .expect("a counter value >= 0");
-        gauges.labels(&labels).expect("labels").set(gauge_value(i));
-    }
+    data.populate(
+        |instance, path, counter, gauge| {
+            let labels = [instance, path];
+            counters
+                .labels(&labels)
+                .expect("labels")
+                .set(counter)
+                .expect("a counter value >= 0");
+            gauges.labels(&labels).expect("labels").set(gauge);
+        },
+        |instance, path| {
+            counters.remove(&[instance, path]).expect("labels");
+            gauges.remove(&[instance, path]).expect("labels");
+        },
+    );
     let histogram = metrics
         .histogram("bench_latency_seconds")
         .expect("histogram");
@@ -153,7 +303,7 @@ fn ours(n: usize, format: Format) -> Subject {
     }
 }
 
-fn prometheus(n: usize) -> Subject {
+fn prometheus(data: &Data) -> Subject {
     use prometheus::{CounterVec, Encoder, GaugeVec, Histogram, HistogramOpts, Opts, TextEncoder};
     let registry = prometheus::Registry::new();
     let counters = CounterVec::new(
@@ -180,15 +330,22 @@ fn prometheus(n: usize) -> Subject {
     registry
         .register(Box::new(histogram.clone()))
         .expect("register");
-    for i in 0..n {
-        let (inst, p) = (instance(i), path(i));
-        counters
-            .with_label_values(&[inst.as_str(), p.as_str()])
-            .inc_by(counter_value(i));
-        gauges
-            .with_label_values(&[inst.as_str(), p.as_str()])
-            .set(gauge_value(i));
-    }
+    data.populate(
+        |instance, path, counter, gauge| {
+            counters
+                .with_label_values(&[instance, path])
+                .inc_by(counter);
+            gauges.with_label_values(&[instance, path]).set(gauge);
+        },
+        |instance, path| {
+            counters
+                .remove_label_values(&[instance, path])
+                .expect("created");
+            gauges
+                .remove_label_values(&[instance, path])
+                .expect("created");
+        },
+    );
     for v in OBSERVATIONS {
         histogram.observe(v);
     }
@@ -212,7 +369,7 @@ struct Labels {
     path: String,
 }
 
-fn prometheus_client(n: usize) -> Subject {
+fn prometheus_client(data: &Data) -> Subject {
     use prometheus_client::metrics::counter::Counter;
     use prometheus_client::metrics::family::Family;
     use prometheus_client::metrics::gauge::Gauge;
@@ -226,14 +383,22 @@ fn prometheus_client(n: usize) -> Subject {
     registry.register("bench_requests", COUNTER_HELP, counters.clone());
     registry.register("bench_temperature", GAUGE_HELP, gauges.clone());
     registry.register("bench_latency_seconds", HISTOGRAM_HELP, histogram.clone());
-    for i in 0..n {
-        let labels = Labels {
-            instance: instance(i),
-            path: path(i),
-        };
-        counters.get_or_create(&labels).inc_by(counter_value(i));
-        gauges.get_or_create(&labels).set(gauge_value(i));
-    }
+    let labels = |instance: &str, path: &str| Labels {
+        instance: instance.to_string(),
+        path: path.to_string(),
+    };
+    data.populate(
+        |instance, path, counter, gauge| {
+            let labels = labels(instance, path);
+            counters.get_or_create(&labels).inc_by(counter);
+            gauges.get_or_create(&labels).set(gauge);
+        },
+        |instance, path| {
+            let labels = labels(instance, path);
+            counters.remove(&labels);
+            gauges.remove(&labels);
+        },
+    );
     for v in OBSERVATIONS {
         histogram.observe(v);
     }
@@ -263,8 +428,8 @@ fn memcpy(len: usize) -> Subject {
     }
 }
 
-/// Sets an implementation up with N children per family.
-type Constructor = fn(usize) -> Subject;
+/// Sets an implementation up with the data.
+type Constructor = fn(&Data) -> Subject;
 
 struct Measurement {
     name: &'static str,
@@ -322,11 +487,16 @@ struct Options {
     target: Duration,
     /// Only the implementations whose name contains this (memcpy is always run).
     only: Option<String>,
+    cases: Vec<Case>,
+    /// Series created and removed in the churned case.
+    churn: usize,
 }
 
 fn parse_args() -> Result<Options, String> {
     let mut sizes = vec![10, 1_000, 100_000];
     let mut only = None;
+    let mut cases = vec![Case::Fresh, Case::Churned];
+    let mut churn = 1_000_000;
     let mut samples = 9;
     let mut target = Duration::from_millis(20);
     let mut args = std::env::args().skip(1);
@@ -347,22 +517,39 @@ fn parse_args() -> Result<Options, String> {
                 target = Duration::from_millis(ms);
             }
             "--only" => only = Some(value()?),
+            "--cases" => {
+                cases = value()?
+                    .split(',')
+                    .map(|name| match name.trim() {
+                        "fresh" => Ok(Case::Fresh),
+                        "churned" => Ok(Case::Churned),
+                        "tidy" => Ok(Case::Tidy),
+                        other => Err(format!(
+                            "--cases: unknown case '{other}': expected fresh, churned or tidy"
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "--churn" => churn = value()?.parse().map_err(|e| format!("--churn: {e}"))?,
             "-h" | "--help" => {
                 return Err("usage: encode [--sizes 10,1000,100000] [--samples 9] \
-                            [--sample-ms 20] [--only NAME]"
+                            [--sample-ms 20] [--only NAME] [--cases fresh,churned,tidy] \
+                            [--churn 1000000]"
                     .into())
             }
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if samples == 0 || sizes.is_empty() {
-        return Err("--samples and --sizes must not be empty".into());
+    if samples == 0 || sizes.is_empty() || cases.is_empty() {
+        return Err("--samples, --sizes and --cases must not be empty".into());
     }
     Ok(Options {
         sizes,
         samples,
         target,
         only,
+        cases,
+        churn,
     })
 }
 
@@ -372,6 +559,8 @@ fn main() {
         samples,
         target,
         only,
+        cases,
+        churn,
     } = match parse_args() {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -395,8 +584,9 @@ fn main() {
         target.as_millis()
     );
     println!(
-        "{:<26} {:>7} {:>8} {:>10} {:>10} {:>9} {:>14} {:>8} {:>9} {:>8}",
+        "{:<26} {:<8} {:>7} {:>8} {:>10} {:>10} {:>9} {:>14} {:>8} {:>9} {:>8}",
         "implementation",
+        "case",
         "N",
         "series",
         "bytes",
@@ -407,11 +597,15 @@ fn main() {
         "x memcpy",
         "allocs"
     );
-    for &n in &sizes {
+    let runs = cases
+        .iter()
+        .flat_map(|&case| sizes.iter().map(move |&n| (case, n)));
+    for (case, n) in runs {
+        let data = Data::new(case, n, churn);
         let series = 2 * n + 1;
         let constructors: [(&str, Constructor); 4] = [
-            ("ours text", |n| ours(n, Format::Text)),
-            ("ours openmetrics", |n| ours(n, Format::OpenMetrics)),
+            ("ours text", |data| ours(data, Format::Text)),
+            ("ours openmetrics", |data| ours(data, Format::OpenMetrics)),
             ("prometheus-client 0.24", prometheus_client),
             ("prometheus 0.14", prometheus),
         ];
@@ -419,14 +613,14 @@ fn main() {
             .iter()
             .filter(|(name, _)| only.as_deref().is_none_or(|o| name.contains(o)))
             .map(|(_, make)| {
-                let mut subject = make(n);
+                let mut subject = make(&data);
                 measure(&mut subject, samples, target)
             })
             .collect();
         // As many bytes as our text exposition (or the first implementation measured).
         let len = match results.first() {
             Some(first) => first.bytes,
-            None => ours(n, Format::Text).run.as_mut()(),
+            None => ours(&data, Format::Text).run.as_mut()(),
         };
         let copy = measure(&mut memcpy(len), samples, target);
         let copy_time = copy.median.as_secs_f64();
@@ -438,8 +632,9 @@ fn main() {
         for m in &results {
             let t = m.median.as_secs_f64();
             println!(
-                "{:<26} {:>7} {:>8} {:>10} {:>10.4} {:>9.1} {:>14} {:>8} {:>9.1} {:>8}",
+                "{:<26} {:<8} {:>7} {:>8} {:>10} {:>10.4} {:>9.1} {:>14} {:>8} {:>9.1} {:>8}",
                 m.name,
+                case.name(),
                 n,
                 series,
                 m.bytes,
