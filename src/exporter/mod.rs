@@ -526,6 +526,37 @@ impl Exporter {
     /// Serves HTTPS with `tls` (a key, its certificate chain and, for mutual TLS, the client
     /// certificates' authorities, read by [`TlsConfig::from_pem_files`](server::TlsConfig::from_pem_files)),
     /// or plain HTTP with `None`, the default. Needs the `tls` feature.
+    ///
+    /// ```
+    /// # fn get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut response = String::new();
+    /// #     conn.read_to_string(&mut response)?;
+    /// #     Ok(response)
+    /// # }
+    /// # let dir = std::env::temp_dir().join(format!("doc-tls-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    /// # let made = std::process::Command::new("openssl")
+    /// #     .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    /// #     .args(["-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+    /// #     .arg(&key).arg("-out").arg(&cert).output()?;
+    /// # assert!(made.status.success(), "openssl makes the example's certificate");
+    /// use prometheus_aioexporter::{Exporter, TlsConfig};
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// exporter.set_tls(Some(TlsConfig::from_pem_files(&key, &cert, None)?));
+    /// let running = exporter.spawn()?;
+    /// // Plain HTTP is answered with a hint, then the connection is closed.
+    /// let response = get(running.local_addrs()[0], "/metrics")?;
+    /// assert!(response.ends_with("Client sent an HTTP request to an HTTPS server.\n"));
+    /// running.shutdown()?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "tls")]
     pub fn set_tls(&mut self, tls: Option<server::TlsConfig>) -> &mut Self {
         self.tls = tls;
@@ -533,6 +564,13 @@ impl Exporter {
     }
 
     /// The TLS configuration, if the exporter serves HTTPS.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let exporter = Exporter::new("my-exporter", "My exporter.");
+    /// assert!(exporter.tls().is_none()); // plain HTTP unless `set_tls` was given one
+    /// ```
     #[cfg(feature = "tls")]
     pub fn tls(&self) -> Option<&server::TlsConfig> {
         self.tls.as_ref()
