@@ -30,14 +30,16 @@ use crate::server::{Server, ShutdownHandle, ShutdownSignals};
 /// [`handle_event`](BoundExporter::handle_event) and call [`tick`](BoundExporter::tick)
 /// after every poll.
 ///
-/// ```no_run
+/// ```
 /// use mio::{Events, Poll};
 /// use prometheus_aioexporter::Exporter;
 ///
 /// let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
 /// exporter.set_hosts(["127.0.0.1"]).set_port(9100);
+/// # exporter.set_port(0);
 /// let mut poll = Poll::new()?;
 /// let mut bound = exporter.bind_in(poll.registry(), 1000..2000)?;
+/// # bound.shutdown_handle().shutdown(); // so that the example ends
 /// let mut events = Events::with_capacity(128);
 /// loop {
 ///     poll.poll(&mut events, bound.timeout())?;

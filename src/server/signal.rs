@@ -133,7 +133,7 @@ fn handler_action() -> libc::sigaction {
 /// Only one instance may exist at a time. Dropping it restores the dispositions SIGTERM and
 /// SIGINT had before [`ShutdownSignals::install`]. SIGPIPE is left alone.
 ///
-/// ```no_run
+/// ```
 /// use mio::{Events, Poll, Token};
 /// use prometheus_aioexporter::ShutdownSignals;
 ///
@@ -141,6 +141,7 @@ fn handler_action() -> libc::sigaction {
 /// let mut poll = Poll::new()?;
 /// let mut signals = ShutdownSignals::install()?;
 /// signals.register(poll.registry(), SIGNALS)?;
+/// # std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status()?;
 /// let mut events = Events::with_capacity(64);
 /// 'run: loop {
 ///     match poll.poll(&mut events, None) {
