@@ -1,10 +1,86 @@
-//! Write Prometheus exporters as a script with a few hooks: the Rust shape of Python's
-//! `prometheus-aioexporter`, on a small single-threaded server (mio, httparse, lexopt; no
-//! async runtime, no HTTP or CLI framework).
+//! Prometheus metrics for Rust programs, served by a small single-threaded server (mio,
+//! httparse; no async runtime, no HTTP framework); and exporters written as a script with a few
+//! hooks, the Rust shape of Python's `prometheus-aioexporter`.
 //!
-//! An exporter is one type implementing [`PrometheusExporterScript`] and a one-line `main`:
+//! # Instrumenting a program
+//!
+//! A program declares each metric once with a typed constructor, keeps the handles (in a
+//! struct, say), updates them on its hot path from any thread, and serves them with an
+//! [`Exporter`]:
 //!
 // The examples need the features they use; without them they are shown, not compiled.
+#![cfg_attr(feature = "server", doc = "```")]
+#![cfg_attr(not(feature = "server"), doc = "```ignore")]
+//! use prometheus_aioexporter::{CounterFamily, Exporter, Histogram, DEFAULT_BUCKETS};
+//!
+//! /// The program's metrics, declared once.
+//! struct Metrics {
+//!     requests: CounterFamily<2>,
+//!     latency: Histogram,
+//! }
+//!
+//! let mut exporter = Exporter::new("my-server", "My server.");
+//! exporter.set_hosts(["127.0.0.1"]).set_port(0); // a free port; 9100 or so in a real program
+//! let registry = exporter.registry_mut();
+//! let metrics = Metrics {
+//!     requests: registry.counter_family("http_requests", "Requests served.", ["method", "code"])?,
+//!     latency: registry.histogram("http_latency_seconds", "Request latency.", DEFAULT_BUCKETS)?,
+//! };
+//! let running = exporter.spawn()?; // serves GET /metrics on a thread of its own
+//!
+//! // The hot path, from any thread: atomics, no lookup by name.
+//! metrics.requests.labels(&["GET", "200"]).inc();
+//! metrics.latency.observe(0.0042);
+//! # use std::io::{Read, Write};
+//! # let mut conn = std::net::TcpStream::connect(running.local_addrs()[0])?;
+//! # conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+//! # let mut response = String::new();
+//! # conn.read_to_string(&mut response)?;
+//! # assert!(response.contains("http_requests_total{method=\"GET\",code=\"200\"} 1\n"));
+//! # assert!(response.contains("http_latency_seconds_count 1\n"));
+//!
+//! running.shutdown()?; // graceful; or let it serve until the program exits
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - A misspelt metric does not compile, nor does a wrong number of label values: a
+//!   [`TypedFamily`] (`CounterFamily<2>`) takes exactly its `N` values, borrowed, and finding a
+//!   series that exists allocates nothing. Keep the handle of a series used again and again
+//!   (`let get_ok = metrics.requests.labels(&["GET", "200"])`) and each update is one atomic
+//!   operation.
+//! - The constructors: [`Registry::counter`], [`gauge`](Registry::gauge),
+//!   [`histogram`](Registry::histogram), [`summary`](Registry::summary),
+//!   [`info`](Registry::info), [`enumeration`](Registry::enumeration), each with a `_family`
+//!   form that takes label names; [`Registry::register`] takes any [`MetricConfig`].
+//!   [`Collector`]s add families read at scrape time.
+//! - Three ways to serve, each with nothing it does not use (see the cargo features in the
+//!   README): a background thread, [`Exporter::spawn`], as above; the program's own mio loop,
+//!   [`Exporter::bind_in`] and [`BoundExporter`] (`examples/own_loop.rs`), with no thread; a
+//!   textfile or any writer for batch jobs, [`Registry::write_textfile`] and
+//!   [`Registry::write_to`], which need no dependency at all (`default-features = false`):
+//!
+//! ```
+//! use prometheus_aioexporter::Registry;
+//!
+//! let mut registry = Registry::new();
+//! let temperature = registry.gauge_family("temperature_celsius", "Temperature.", ["room"])?;
+//! temperature.labels(&["kitchen"]).set(21.5);
+//!
+//! let mut body = Vec::new();
+//! registry.encode(&mut body)?;
+//! assert!(body.ends_with(b"temperature_celsius{room=\"kitchen\"} 21.5\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Writing an exporter
+//!
+//! An exporter is one type implementing [`PrometheusExporterScript`] and a one-line `main`:
+//! [`run`](PrometheusExporterScript::run) parses the command line (`-H`, `-p`, `-L`, … and
+//! the script's own options, from arguments or environment variables), calls the hooks, serves
+//! until SIGTERM or SIGINT, and exits 0, 1 or 2. Metrics are declared from configuration as
+//! the Python library declares them, and found by name in the update handler that runs before
+//! each scrape:
+//!
 #![cfg_attr(feature = "script", doc = "```no_run")]
 #![cfg_attr(not(feature = "script"), doc = "```ignore")]
 //! use prometheus_aioexporter::cli::Args;
@@ -38,52 +114,13 @@
 //! }
 //!
 //! fn main() {
-//!     MyExporter.run()
+//!     MyExporter.run() // until SIGTERM; `run_script` runs one with given arguments
 //! }
 //! ```
 //!
-//! Without the script, a program declares each metric once with a typed constructor
-//! ([`Registry::counter`], [`Registry::histogram`], [`Registry::counter_family`], …) and keeps
-//! the handle: a misspelt metric does not compile, nor does a wrong number of label values
-//! for a [`TypedFamily`], and updates are atomics (a counter's `inc()` is one atomic add).
-//! There are three ways to serve them, each with nothing it does not use (see the cargo
-//! features in the README):
+//! A script may declare typed handles too, in `configure`, and keep them in its fields.
 //!
-//! - **A background thread**: [`Exporter::spawn`] serves on one thread of its own while the
-//!   program updates metrics from any thread.
-//!
-#![cfg_attr(feature = "server", doc = "```")]
-#![cfg_attr(not(feature = "server"), doc = "```ignore")]
-//! use prometheus_aioexporter::Exporter;
-//!
-//! let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
-//! exporter.set_hosts(["127.0.0.1"]).set_port(0);
-//! let uptime = exporter.registry_mut().gauge("uptime_seconds", "Uptime.")?;
-//! let running = exporter.spawn()?;
-//! uptime.set(12.0);
-//! running.shutdown()?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! - **The program's own mio loop**: [`Exporter::bind_in`] registers the server's sockets in
-//!   the program's `Poll` under a token range it chooses; see [`BoundExporter`] and
-//!   `examples/own_loop.rs`. No thread is created.
-//! - **A textfile or any writer**, for batch jobs: [`Registry::write_textfile`] for
-//!   node_exporter's textfile collector, [`Registry::write_to`] for any `io::Write`. This needs
-//!   no dependency at all (`default-features = false`).
-//!
-//! ```
-//! use prometheus_aioexporter::Registry;
-//!
-//! let mut registry = Registry::new();
-//! let temperature = registry.gauge_family("temperature_celsius", "Temperature.", ["room"])?;
-//! temperature.labels(&["kitchen"]).set(21.5);
-//!
-//! let mut body = Vec::new();
-//! registry.encode(&mut body)?;
-//! assert!(body.ends_with(b"temperature_celsius{room=\"kitchen\"} 21.5\n"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! # Layers
 //!
 //! The crate is built in layers, each a module that uses only those below it (see
 //! `ARCHITECTURE.md`): the registry and metric values; the exposition formats; HTTP bytes and

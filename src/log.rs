@@ -55,6 +55,14 @@ use crate::wire::decimal::Decimal;
 ///
 /// An event is shown when its level is `<=` the configured level ([`set_level`]), so the
 /// default, `Warning`, shows critical, error and warning events.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, Level};
+///
+/// log::set_level(Level::Info);
+/// assert!(Level::Warning <= log::level()); // more severe: shown
+/// assert!(Level::Debug > log::level()); // more verbose: filtered out
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// The exporter cannot continue.
@@ -72,6 +80,13 @@ pub enum Level {
 impl Level {
     /// The lowercase names accepted by [`Level::from_str`], most severe first; for command-line
     /// help and error messages.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::log::Level;
+    ///
+    /// // What `-L` accepts, for a help text.
+    /// assert_eq!(Level::NAMES.join(", "), "critical, error, warning, info, debug");
+    /// ```
     pub const NAMES: [&'static str; 5] = ["critical", "error", "warning", "info", "debug"];
 
     const ALL: [Level; 5] = [
@@ -84,6 +99,13 @@ impl Level {
 
     /// The level as written in log lines: `"CRITICAL"`, `"ERROR"`, `"WARNING"`, `"INFO"` or
     /// `"DEBUG"`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::log::Level;
+    ///
+    /// assert_eq!(Level::Warning.as_str(), "WARNING");
+    /// assert_eq!("warning".parse::<Level>(), Ok(Level::Warning)); // any case
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Critical => "CRITICAL",
@@ -128,6 +150,16 @@ impl FromStr for Level {
 /// A string that is not one of [`Level::NAMES`].
 ///
 /// Displays as "invalid log level 'loud': expected one of critical, error, warning, info, debug".
+///
+/// ```
+/// use prometheus_aioexporter::log::Level;
+///
+/// let err = "loud".parse::<Level>().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid log level 'loud': expected one of critical, error, warning, info, debug"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseLevelError {
     input: String,
@@ -135,6 +167,13 @@ pub struct ParseLevelError {
 
 impl ParseLevelError {
     /// The rejected input.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::log::Level;
+    ///
+    /// let err = "verbose".parse::<Level>().unwrap_err();
+    /// assert_eq!(err.input(), "verbose");
+    /// ```
     pub fn input(&self) -> &str {
         &self.input
     }
@@ -157,17 +196,42 @@ impl Error for ParseLevelError {}
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Warning as u8);
 
 /// Sets the most verbose level that is written, for the whole process.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, log_debug, Level};
+///
+/// log::set_level(Level::Debug); // as `-L debug` does
+/// log_debug!("connecting to {}", "db:5432"); // now written
+/// assert_eq!(log::level(), Level::Debug);
+/// ```
 pub fn set_level(level: Level) {
     LEVEL.store(level as u8, Ordering::Relaxed);
 }
 
 /// The most verbose level that is written; `Level::Warning` unless [`set_level`] changed it.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, Level};
+///
+/// assert_eq!(log::level(), Level::Warning); // until `set_level`
+/// ```
 pub fn level() -> Level {
     Level::from_u8(LEVEL.load(Ordering::Relaxed))
 }
 
 /// Returns `true` if events of `level` are written, i.e. `level <= level()` (and, with the
 /// `log` feature, the `log` crate's maximum level lets them through).
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, log_debug, Level};
+///
+/// let rows = vec![1, 2, 3];
+/// if log::enabled(Level::Debug) {
+///     // Only build what the line needs when it will be written.
+///     let summary: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+///     log_debug!("rows: {}", summary.join(","));
+/// }
+/// ```
 pub fn enabled(level: Level) -> bool {
     let ours = level as u8 <= LEVEL.load(Ordering::Relaxed);
     #[cfg(feature = "log")]
@@ -176,6 +240,15 @@ pub fn enabled(level: Level) -> bool {
 }
 
 /// How log lines are written: plain text or one JSON object per line.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, log_warning, LogFormat};
+///
+/// log::set_format("json".parse::<LogFormat>()?); // as `--log-format json` does
+/// log_warning!("disk almost full"); // {"time":"…","level":"warning",…,"message":"disk almost full"}
+/// assert_eq!(log::format(), LogFormat::Json);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// `<timestamp> <LEVEL> <message>`, as the module documentation shows.
@@ -186,9 +259,23 @@ pub enum LogFormat {
 
 impl LogFormat {
     /// The names accepted by [`LogFormat::from_str`]: `plain`, `json`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::log::LogFormat;
+    ///
+    /// for name in LogFormat::NAMES {
+    ///     assert_eq!(name.parse::<LogFormat>().map(LogFormat::as_str), Ok(name));
+    /// }
+    /// ```
     pub const NAMES: [&'static str; 2] = ["plain", "json"];
 
     /// The name: `"plain"` or `"json"`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::log::LogFormat;
+    ///
+    /// assert_eq!(LogFormat::Json.as_str(), "json");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             LogFormat::Plain => "plain",
@@ -217,6 +304,13 @@ impl FromStr for LogFormat {
 /// A string that is not one of [`LogFormat::NAMES`].
 ///
 /// Displays as "invalid log format 'xml': expected one of plain, json".
+///
+/// ```
+/// use prometheus_aioexporter::log::LogFormat;
+///
+/// let err = "xml".parse::<LogFormat>().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid log format 'xml': expected one of plain, json");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseLogFormatError {
     input: String,
@@ -239,11 +333,24 @@ impl Error for ParseLogFormatError {}
 static JSON: AtomicBool = AtomicBool::new(false);
 
 /// Sets how lines are written, for the whole process; [`LogFormat::Plain`] until called.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, LogFormat};
+///
+/// log::set_format(LogFormat::Json);
+/// assert_eq!(log::format(), LogFormat::Json);
+/// ```
 pub fn set_format(format: LogFormat) {
     JSON.store(format == LogFormat::Json, Ordering::Relaxed);
 }
 
 /// How lines are written.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, LogFormat};
+///
+/// assert_eq!(log::format(), LogFormat::Plain); // until `set_format`
+/// ```
 pub fn format() -> LogFormat {
     if JSON.load(Ordering::Relaxed) {
         LogFormat::Json
@@ -289,6 +396,14 @@ fn facade_level(level: Level) -> ::log::Level {
 /// With the `log` cargo feature, the event goes to the `log` crate's logger instead, at its
 /// level (critical as error), with the target as the module that logged; the logger decides
 /// whether and where it is written. [`set_level`] still filters first.
+///
+/// ```
+/// use prometheus_aioexporter::log::{self, Level};
+///
+/// // A level chosen at run time; the macros fix theirs.
+/// let level = if 3 > 2 { Level::Error } else { Level::Info };
+/// log::log(level, format_args!("backup failed after {} tries", 3));
+/// ```
 pub fn log(level: Level, args: fmt::Arguments<'_>) {
     event(level, "prometheus_aioexporter", args, &[]);
 }
@@ -427,6 +542,14 @@ fn push_json(out: &mut String, s: &str) {
 /// Text from the network, for a quoted field of a log line: `"`, `\` and control characters are
 /// written as `\xHH`, as nginx does in its access log, so a client cannot end the field early
 /// and forge the ones after it.
+///
+/// ```
+/// use prometheus_aioexporter::log::{log_info, Quoted};
+///
+/// let user_agent = "curl\" injected=\"1";
+/// log_info!("user_agent=\"{}\"", Quoted(user_agent));
+/// assert_eq!(Quoted(user_agent).to_string(), r"curl\x22 injected=\x221");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Quoted<'a>(pub &'a str);
 
@@ -589,6 +712,15 @@ impl fmt::Write for EscapeLineBreaks<'_> {
 /// Sub-millisecond parts are truncated towards the past (also before 1970). Years are written with
 /// at least four digits; times before year 0 or after 9999 are outside RFC 3339 but still written.
 /// Errors from `out` are ignored (writing to a `String` cannot fail).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use prometheus_aioexporter::log::format_timestamp;
+///
+/// let mut out = String::new();
+/// format_timestamp(UNIX_EPOCH + Duration::from_millis(1_795_919_316_123), &mut out);
+/// assert_eq!(out, "2026-11-29T02:28:36.123Z");
+/// ```
 pub fn format_timestamp(t: SystemTime, out: &mut impl fmt::Write) {
     let millis: i64 = match t.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
@@ -617,6 +749,13 @@ pub fn format_timestamp(t: SystemTime, out: &mut impl fmt::Write) {
 }
 
 /// Logs at [`Level::Critical`](crate::log::Level::Critical): `log_critical!("cannot bind {}: {}", addr, err)`.
+///
+/// ```
+/// use prometheus_aioexporter::log::log_critical;
+///
+/// let path = "/var/lib/exporter/state";
+/// log_critical!("cannot open {path}: disk is read-only");
+/// ```
 #[macro_export]
 macro_rules! log_critical {
     ($($arg:tt)*) => {
@@ -631,6 +770,13 @@ macro_rules! log_critical {
 }
 
 /// Logs at [`Level::Error`](crate::log::Level::Error): `log_error!("scrape failed: {}", err)`.
+///
+/// ```
+/// use prometheus_aioexporter::log::log_error;
+///
+/// let err = std::io::Error::from(std::io::ErrorKind::TimedOut);
+/// log_error!("backend query failed: {err}");
+/// ```
 #[macro_export]
 macro_rules! log_error {
     ($($arg:tt)*) => {
@@ -645,6 +791,15 @@ macro_rules! log_error {
 }
 
 /// Logs at [`Level::Warning`](crate::log::Level::Warning): `log_warning!("closing idle connection from {}", peer)`.
+///
+/// ```
+/// use prometheus_aioexporter::log::log_warning;
+///
+/// let (took, limit) = (2.1, 2.0);
+/// if took > limit {
+///     log_warning!("scrape took {took}s, over {limit}s");
+/// }
+/// ```
 #[macro_export]
 macro_rules! log_warning {
     ($($arg:tt)*) => {
@@ -659,6 +814,13 @@ macro_rules! log_warning {
 }
 
 /// Logs at [`Level::Info`](crate::log::Level::Info): `log_info!("listening on {}", addr)`.
+///
+/// ```
+/// use prometheus_aioexporter::log::log_info;
+///
+/// let rows = 42;
+/// log_info!("read {rows} rows"); // shown with `-L info` or more verbose
+/// ```
 #[macro_export]
 macro_rules! log_info {
     ($($arg:tt)*) => {
@@ -673,6 +835,13 @@ macro_rules! log_info {
 }
 
 /// Logs at [`Level::Debug`](crate::log::Level::Debug): `log_debug!("{} {} from {}", method, path, peer)`.
+///
+/// ```
+/// use prometheus_aioexporter::log::log_debug;
+///
+/// let query = "SELECT count(*) FROM jobs";
+/// log_debug!("query: {query}");
+/// ```
 #[macro_export]
 macro_rules! log_debug {
     ($($arg:tt)*) => {

@@ -5,6 +5,15 @@ use super::CliError;
 
 /// The declaration of one option or positional, configured with chained builder calls on the
 /// `&mut Arg` that [`ArgParser::add_argument`](super::ArgParser::add_argument) returns.
+///
+/// ```
+/// use prometheus_aioexporter::cli::ArgParser;
+///
+/// let mut parser = ArgParser::new("my-exporter", "My exporter.");
+/// let arg = parser.add_argument("--timeout").short('t').default("5").help("seconds to wait");
+/// assert_eq!(arg.key(), "timeout");
+/// assert!(parser.help().contains("-t TIMEOUT, --timeout TIMEOUT"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Arg {
     pub(super) key: String,
@@ -43,18 +52,46 @@ impl Arg {
     }
 
     /// Adds a short form `-c` (options only).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--timeout").short('t');
+    /// let Parsed::Run(args) = parser.parse_from(["-t", "3"], |_| None)? else { unreachable!() };
+    /// assert_eq!(args.get("timeout"), Some("3"));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn short(&mut self, c: char) -> &mut Self {
         self.short = Some(c);
         self
     }
 
     /// Sets the help text.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--timeout").help("seconds to wait for the backend");
+    /// assert!(parser.help().contains("seconds to wait for the backend"));
+    /// ```
     pub fn help(&mut self, text: &str) -> &mut Self {
         self.help = text.to_owned();
         self
     }
 
     /// Makes the option a flag that takes no value; [`Args::flag`](super::Args::flag) says whether it was given.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--dry-run").flag().help("read, but change nothing");
+    /// let Parsed::Run(args) = parser.parse_from(["--dry-run"], |_| None)? else { unreachable!() };
+    /// assert!(args.flag("dry-run"));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn flag(&mut self) -> &mut Self {
         self.flag = true;
         self
@@ -63,6 +100,16 @@ impl Arg {
     /// Sets the value used when neither the command line nor the environment gives one; shown
     /// in the help. For a [`multiple`](Arg::multiple) argument it is split on `,` like an
     /// environment variable. A positional with a default is optional.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--timeout").default("5");
+    /// let Parsed::Run(args) = parser.parse_from::<[&str; 0], _>([], |_| None)? else { unreachable!() };
+    /// assert_eq!(args.value_of::<u64>("timeout")?, Some(5));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn default(&mut self, value: &str) -> &mut Self {
         self.default = Some(value.to_owned());
         self
@@ -70,6 +117,14 @@ impl Arg {
 
     /// Sets the name of the value in the help (default: an option's key uppercased with `-`
     /// replaced by `_`, or its choices as `{a,b}`; a positional's key).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--config").metavar("FILE");
+    /// assert!(parser.usage().contains("[--config FILE]"));
+    /// ```
     pub fn metavar(&mut self, m: &str) -> &mut Self {
         self.metavar = Some(m.to_owned());
         self
@@ -77,6 +132,17 @@ impl Arg {
 
     /// Restricts the values to these choices, matched case-insensitively; the value stored is
     /// the declared spelling.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--mode").choices(["fast", "full"]).default("fast");
+    /// let Parsed::Run(args) = parser.parse_from(["--mode", "FULL"], |_| None)? else { unreachable!() };
+    /// assert_eq!(args.get("mode"), Some("full")); // the declared spelling
+    /// assert!(parser.parse_from(["--mode", "slow"], |_| None).is_err());
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn choices<I: IntoIterator<Item = S>, S: AsRef<str>>(&mut self, c: I) -> &mut Self {
         self.choices = c.into_iter().map(|s| s.as_ref().to_owned()).collect();
         self
@@ -94,6 +160,17 @@ impl Arg {
     ///
     /// Lets a positional take all remaining values (one or more; it must be the last
     /// positional). From the environment, values are split on `,`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--target").multiple();
+    /// let Parsed::Run(args) = parser.parse_from(["--target", "a", "b", "--target", "c"], |_| None)?
+    /// else { unreachable!() };
+    /// assert_eq!(args.get_all("target"), ["a", "b", "c"]);
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn multiple(&mut self) -> &mut Self {
         self.multiple = true;
         self
@@ -101,6 +178,15 @@ impl Arg {
 
     /// Makes an option required: parsing fails unless the command line or the environment gives
     /// it. Positionals without a default are always required.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--config").required();
+    /// let err = parser.parse_from::<[&str; 0], _>([], |_| None).unwrap_err();
+    /// assert_eq!(err.to_string(), "missing required argument '--config'");
+    /// ```
     pub fn required(&mut self) -> &mut Self {
         self.required = true;
         self
@@ -108,23 +194,58 @@ impl Arg {
 
     /// Reads the environment variable `var` (the whole name, no prefix added) instead of
     /// `<PREFIX>_<KEY>`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--password").env("DB_PASSWORD"); // not MY_EXPORTER_PASSWORD
+    /// let env = |key: &str| (key == "DB_PASSWORD").then(|| "s3cret".into());
+    /// let Parsed::Run(args) = parser.parse_from::<[&str; 0], _>([], env)? else { unreachable!() };
+    /// assert_eq!(args.get("password"), Some("s3cret"));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn env(&mut self, var: &str) -> &mut Self {
         self.env = EnvSetting::Named(var.to_owned());
         self
     }
 
     /// Never reads the environment for this argument.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--once").flag().no_env();
+    /// assert_eq!(parser.env_var("once"), None);
+    /// ```
     pub fn no_env(&mut self) -> &mut Self {
         self.env = EnvSetting::Disabled;
         self
     }
 
     /// Returns the key: the name without leading `--`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// assert_eq!(parser.add_argument("--log-file").key(), "log-file");
+    /// assert_eq!(parser.add_argument("target").key(), "target");
+    /// ```
     pub fn key(&self) -> &str {
         &self.key
     }
 
     /// Returns `true` if this is a positional, `false` if an option.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// assert!(parser.add_argument("target").is_positional());
+    /// assert!(!parser.add_argument("--port").is_positional());
+    /// ```
     pub fn is_positional(&self) -> bool {
         self.positional
     }

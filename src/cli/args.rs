@@ -6,6 +6,18 @@ use std::fmt;
 use super::CliError;
 
 /// The outcome of a successful parse.
+///
+/// ```
+/// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+///
+/// let mut parser = ArgParser::new("my-exporter", "My exporter.");
+/// parser.version("1.0.0");
+/// match parser.parse_from(["--version"], |_| None)? {
+///     Parsed::Run(_args) => unreachable!("-V was given"),
+///     Parsed::Help(text) | Parsed::Version(text) => assert_eq!(text, "my-exporter 1.0.0\n"),
+/// }
+/// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     /// The arguments to run with.
@@ -20,6 +32,19 @@ pub enum Parsed {
 ///
 /// Each argument's values come from the command line if it gave any, else from the
 /// environment, else from the default.
+///
+/// ```
+/// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+///
+/// let mut parser = ArgParser::new("my-exporter", "");
+/// parser.add_argument("--port").default("9090");
+/// parser.add_argument("--verbose").flag();
+/// let env = |key: &str| (key == "MY_EXPORTER_PORT").then(|| "9100".into());
+/// let Parsed::Run(args) = parser.parse_from(["--verbose"], env)? else { unreachable!() };
+/// assert_eq!(args.value_of::<u16>("port")?, Some(9100)); // from the environment
+/// assert!(args.flag("verbose"));
+/// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Args {
     values: Keyed<Values>,
@@ -125,6 +150,17 @@ impl Args {
 
     /// Returns the value of `key` (the last one of a multiple argument), or `None` if it has no
     /// value. Always `None` for flags.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("target");
+    /// let Parsed::Run(args) = parser.parse_from(["db:5432"], |_| None)? else { unreachable!() };
+    /// assert_eq!(args.get("target"), Some("db:5432"));
+    /// assert_eq!(args.get("tagret"), None);
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values
             .get(key)
@@ -134,17 +170,53 @@ impl Args {
 
     /// Returns all values of `key`: those of the command line if it gave any, else those of the
     /// environment, else the default. Empty if it has none.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--label").multiple();
+    /// let Parsed::Run(args) = parser.parse_from(["--label", "a=1", "--label", "b=2"], |_| None)?
+    /// else { unreachable!() };
+    /// assert_eq!(args.get_all("label"), ["a=1", "b=2"]);
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn get_all(&self, key: &str) -> &[String] {
         self.values.get(key).map_or(&[], |v| v.values.as_slice())
     }
 
     /// Returns `true` if the flag `key` was given on the command line or set to a true value in
     /// the environment.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--dry-run").flag();
+    /// let env = |key: &str| (key == "MY_EXPORTER_DRY_RUN").then(|| "true".into());
+    /// let Parsed::Run(args) = parser.parse_from::<[&str; 0], _>([], env)? else { unreachable!() };
+    /// assert!(args.flag("dry-run"));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn flag(&self, key: &str) -> bool {
         self.flags.contains_key(key)
     }
 
     /// Parses the value of `key` (as [`get`](Args::get)); `Ok(None)` if it has no value.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--timeout").default("2.5");
+    /// let Parsed::Run(args) = parser.parse_from::<[&str; 0], _>([], |_| None)? else { unreachable!() };
+    /// let timeout = Duration::from_secs_f64(args.value_of::<f64>("timeout")?.unwrap_or(5.0));
+    /// assert_eq!(timeout, Duration::from_millis(2500));
+    /// let Parsed::Run(bad) = parser.parse_from(["--timeout", "soon"], |_| None)? else { unreachable!() };
+    /// assert!(bad.value_of::<f64>("timeout").unwrap_err().to_string().contains("'soon'"));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -164,6 +236,16 @@ impl Args {
 
     /// Parses every value of `key` (as [`get_all`](Args::get_all)).
     ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--port").multiple();
+    /// let Parsed::Run(args) = parser.parse_from(["--port", "80", "443"], |_| None)? else { unreachable!() };
+    /// assert_eq!(args.values_of::<u16>("port")?, [80, 443]);
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`CliError::InvalidValue`] for the first value that does not parse.
@@ -181,12 +263,36 @@ impl Args {
     /// command line or the default): for an argument whose one environment value may hold
     /// several, as click splits `EXP_HOST="127.0.0.1 ::1"` where a command-line value stays
     /// one.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--target").multiple();
+    /// let env = |key: &str| (key == "MY_EXPORTER_TARGET").then(|| "a b".into());
+    /// let Parsed::Run(args) = parser.parse_from::<[&str; 0], _>([], env)? else { unreachable!() };
+    /// assert!(args.is_from_env("target"));
+    /// // One environment value may hold several, split on white space here:
+    /// let targets: Vec<&str> = args.get_all("target").iter().flat_map(|v| v.split_whitespace()).collect();
+    /// assert_eq!(targets, ["a", "b"]);
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn is_from_env(&self, key: &str) -> bool {
         self.values.get(key).is_some_and(|v| v.from_env)
     }
 
     /// Returns `true` if `key` has a value from any source (command line, environment or
     /// default), or is a flag that is set.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--config");
+    /// let Parsed::Run(args) = parser.parse_from::<[&str; 0], _>([], |_| None)? else { unreachable!() };
+    /// assert!(!args.is_present("config")); // no value from any source: use the built-in settings
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn is_present(&self, key: &str) -> bool {
         self.values.contains_key(key) || self.flags.contains_key(key)
     }

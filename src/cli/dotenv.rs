@@ -18,6 +18,13 @@ use std::fmt;
 /// A line of a `.env` file that is not `KEY=value`, a comment or blank.
 ///
 /// Displays as "line 3: expected KEY=value, found 'oops'".
+///
+/// ```
+/// use prometheus_aioexporter::cli::parse_dotenv;
+///
+/// let err = parse_dotenv("MY_EXPORTER_PORT=9200\noops\n").unwrap_err();
+/// assert_eq!(err.to_string(), "line 2: expected KEY=value, found 'oops'");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotenvError {
     line: usize,
@@ -26,11 +33,25 @@ pub struct DotenvError {
 
 impl DotenvError {
     /// The line, counted from 1.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::parse_dotenv;
+    ///
+    /// let err = parse_dotenv("# settings\n\noops\n").unwrap_err();
+    /// assert_eq!(err.line(), 3); // counted from 1, comments and blank lines too
+    /// ```
     pub fn line(&self) -> usize {
         self.line
     }
 
     /// What is wrong with it.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::parse_dotenv;
+    ///
+    /// let err = parse_dotenv("oops\n").unwrap_err();
+    /// assert_eq!(err.reason(), "expected KEY=value, found 'oops'");
+    /// ```
     pub fn reason(&self) -> &str {
         &self.reason
     }

@@ -9,6 +9,16 @@ use std::fmt;
 ///
 /// Messages are lowercase and name the culprit; `Debug` shows the same message, so
 /// `fn main() -> Result<(), CliError>` prints it readably.
+///
+/// ```
+/// use prometheus_aioexporter::cli::{ArgParser, CliError};
+///
+/// let mut parser = ArgParser::new("my-exporter", "");
+/// parser.add_argument("--port");
+/// let err = parser.parse_from(["--prot", "9100"], |_| None).unwrap_err();
+/// assert_eq!(err, CliError::UnknownOption("--prot".into()));
+/// assert_eq!(err.to_string(), "unrecognized option '--prot'");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CliError {

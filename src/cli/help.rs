@@ -11,6 +11,16 @@ const HELP_INDENT: usize = 2;
 impl ArgParser {
     /// Returns the full help text: usage line, description, then positionals and options with
     /// their help, default, choices and environment variable. Ends with a newline.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "My exporter.");
+    /// parser.add_argument("--port").short('p').default("9090").help("port to listen on");
+    /// let help = parser.help();
+    /// assert!(help.starts_with("usage: my-exporter [-h] [-p PORT]\n\nMy exporter.\n"));
+    /// assert!(help.contains("-p PORT, --port PORT  port to listen on (default: 9090)"));
+    /// ```
     pub fn help(&self) -> String {
         let mut out = self.usage();
         out.push_str("\n\n");
@@ -49,6 +59,15 @@ impl ArgParser {
 
     /// Returns the usage line, e.g. `usage: my-exporter [-h] [-H HOST [HOST ...]] [--process-stats] target`,
     /// without a trailing newline. Optional arguments are bracketed.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--port").short('p');
+    /// parser.add_argument("target");
+    /// assert_eq!(parser.usage(), "usage: my-exporter [-h] [-p PORT] target");
+    /// ```
     pub fn usage(&self) -> String {
         let mut out = format!("usage: {} [-h]", self.prog);
         if self.version.is_some() {

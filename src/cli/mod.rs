@@ -12,6 +12,19 @@
 //!
 //! It uses std and [`lexopt`] only, nothing else of this crate, so that it can be read, tested
 //! and reused on its own.
+//!
+//! ```
+//! use prometheus_aioexporter::cli::{ArgParser, Parsed};
+//!
+//! let mut parser = ArgParser::new("my-exporter", "My Prometheus exporter.");
+//! parser.add_argument("--port").short('p').default("9090").help("port to listen on");
+//! let env = |key: &str| (key == "MY_EXPORTER_PORT").then(|| "9100".into());
+//! match parser.parse_from(std::iter::empty::<&str>(), env)? {
+//!     Parsed::Run(args) => assert_eq!(args.value_of::<u16>("port")?, Some(9100)),
+//!     Parsed::Help(text) | Parsed::Version(text) => print!("{text}"),
+//! }
+//! # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+//! ```
 
 // One concept per file:
 // - `arg.rs`: `Arg`, one declaration: builder methods, names, splitting and choices.
@@ -96,6 +109,15 @@ impl ArgParser {
     ///
     /// The environment-variable prefix defaults to `prog` uppercased, with every character that
     /// is not an ASCII letter or digit replaced by `_` (`"my-exporter"` gives `MY_EXPORTER`).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "My Prometheus exporter.");
+    /// parser.add_argument("--port");
+    /// assert_eq!(parser.env_var("port").as_deref(), Some("MY_EXPORTER_PORT"));
+    /// assert!(parser.help().contains("My Prometheus exporter."));
+    /// ```
     pub fn new(prog: &str, description: &str) -> ArgParser {
         ArgParser {
             prog: prog.to_owned(),
@@ -108,6 +130,16 @@ impl ArgParser {
 
     /// Sets the version, and so enables `-V`/`--version`, which yields
     /// [`Parsed::Version`] holding `"<prog> <version>\n"`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.version(env!("CARGO_PKG_VERSION"));
+    /// let parsed = parser.parse_from(["-V"], |_| None)?;
+    /// assert_eq!(parsed, Parsed::Version(format!("my-exporter {}\n", env!("CARGO_PKG_VERSION"))));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn version(&mut self, version: &str) -> &mut Self {
         self.version = Some(version.to_owned());
         self
@@ -116,6 +148,15 @@ impl ArgParser {
     /// Sets the prefix of the environment variables arguments fall back to (`<PREFIX>_<KEY>`).
     /// The prefix is used as given. An empty prefix disables environment variables entirely,
     /// including names set with [`Arg::env`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.env_prefix("MYEXP");
+    /// parser.add_argument("--port");
+    /// assert_eq!(parser.env_var("port").as_deref(), Some("MYEXP_PORT"));
+    /// ```
     pub fn env_prefix(&mut self, prefix: &str) -> &mut Self {
         self.env_prefix = prefix.to_owned();
         self
@@ -133,6 +174,17 @@ impl ArgParser {
     /// Declarations are checked when parsing: a bad one (an empty key, a short option on a
     /// positional, a default outside the choices...) makes parsing fail with
     /// [`CliError::InvalidDeclaration`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--custom-option").default("1").help("a custom option"); // an option
+    /// parser.add_argument("target").help("what to export"); // a positional
+    /// let Parsed::Run(args) = parser.parse_from(["db:5432"], |_| None)? else { unreachable!() };
+    /// assert_eq!((args.get("custom-option"), args.get("target")), (Some("1"), Some("db:5432")));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     pub fn add_argument(&mut self, name: &str) -> &mut Arg {
         let arg = Arg::new(name);
         let index = match self.args.iter().position(|a| a.key == arg.key) {
@@ -149,11 +201,27 @@ impl ArgParser {
     }
 
     /// Returns the program name given to [`ArgParser::new`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let parser = ArgParser::new("my-exporter", "");
+    /// assert_eq!(parser.prog(), "my-exporter");
+    /// ```
     pub fn prog(&self) -> &str {
         &self.prog
     }
 
     /// Returns the declared argument with this key, if any.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("target");
+    /// assert!(parser.argument("target").is_some_and(|arg| arg.is_positional()));
+    /// assert!(parser.argument("--target").is_none()); // by key, without dashes
+    /// ```
     pub fn argument(&self, key: &str) -> Option<&Arg> {
         self.args.iter().find(|a| a.key == key)
     }
@@ -194,6 +262,14 @@ impl ArgParser {
 
     /// Returns the name of the environment variable the argument `key` falls back to, or `None`
     /// if there is no such argument or it does not read the environment.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--log-level");
+    /// assert_eq!(parser.env_var("log-level").as_deref(), Some("MY_EXPORTER_LOG_LEVEL"));
+    /// ```
     pub fn env_var(&self, key: &str) -> Option<String> {
         self.argument(key).and_then(|arg| self.env_var_of(arg))
     }

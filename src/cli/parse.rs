@@ -21,6 +21,21 @@ use super::{Arg, ArgParser, Args, CliError, Parsed};
 impl ArgParser {
     /// Parses the process's command line (without `argv[0]`) and environment.
     ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "My exporter.");
+    /// parser.add_argument("--port").default("9090");
+    /// match parser.parse() {
+    ///     Ok(Parsed::Run(args)) => println!("port {}", args.get("port").unwrap_or_default()),
+    ///     Ok(Parsed::Help(text) | Parsed::Version(text)) => print!("{text}"),
+    ///     Err(err) => {
+    ///         eprintln!("{}\n{err}", parser.usage());
+    ///         std::process::exit(2);
+    ///     }
+    /// }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`parse_from`](ArgParser::parse_from).
@@ -34,6 +49,18 @@ impl ArgParser {
     /// `-h`/`--help` anywhere returns [`Parsed::Help`] at once, as does `-V`/`--version`
     /// [`Parsed::Version`], even after a malformed argument (but not when they are the value of
     /// an option, as in `--metrics-path -h`, nor after `--`). Otherwise the first error wins.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, CliError, Parsed};
+    ///
+    /// let mut parser = ArgParser::new("my-exporter", "");
+    /// parser.add_argument("--port").short('p');
+    /// let env = |key: &str| std::env::var_os(key); // or a map, in tests
+    /// assert!(matches!(parser.parse_from(["-p", "9100"], env)?, Parsed::Run(_)));
+    /// assert!(matches!(parser.parse_from(["--help"], env)?, Parsed::Help(_)));
+    /// assert!(matches!(parser.parse_from(["-p"], env), Err(CliError::MissingValue(_))));
+    /// # Ok::<(), CliError>(())
+    /// ```
     ///
     /// # Errors
     ///

@@ -39,6 +39,15 @@ use crate::registry::{BoxError, MetricError, Metrics, Registry};
 use crate::server::{self, Limits, Server, ShutdownSignals};
 
 /// Why the exporter could not start or keep serving.
+///
+/// ```
+/// use prometheus_aioexporter::{Exporter, ExporterError};
+///
+/// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+/// let err = exporter.set_metrics_path("metrics").unwrap_err(); // no leading '/'
+/// assert!(matches!(err, ExporterError::InvalidMetricsPath(_)));
+/// assert!(err.to_string().starts_with("invalid metrics path 'metrics': "));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ExporterError {
@@ -144,6 +153,13 @@ impl fmt::Debug for Exporter {
 impl Exporter {
     /// An exporter named `name` (shown on the landing page and in the `Server` header),
     /// listening on `localhost:9090` with metrics at `/metrics`, with an empty registry.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let exporter = Exporter::new("my-exporter", "My Prometheus exporter.");
+    /// assert_eq!(exporter.metrics_path(), "/metrics");
+    /// ```
     pub fn new(name: &str, description: &str) -> Exporter {
         Exporter {
             name: name.to_string(),
@@ -168,6 +184,27 @@ impl Exporter {
     }
 
     /// Sets the version shown in the `Server` header (`name/version`).
+    ///
+    /// ```
+    /// # fn get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut response = String::new();
+    /// #     conn.read_to_string(&mut response)?;
+    /// #     Ok(response)
+    /// # }
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_version(env!("CARGO_PKG_VERSION"));
+    /// # exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// # let running = exporter.spawn()?;
+    /// # let response = get(running.local_addrs()[0], "/metrics")?;
+    /// # running.shutdown()?;
+    /// # assert!(response.contains(&format!("Server: my-exporter/{}\r\n", env!("CARGO_PKG_VERSION"))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_version(&mut self, version: &str) -> &mut Self {
         self.version = version.to_string();
         self
@@ -175,6 +212,17 @@ impl Exporter {
 
     /// Sets the hosts to listen on: names or address literals (`::1`, `[::1]`), resolved when
     /// the exporter binds; `localhost` needs no resolver.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1", "::1"]).set_port(0);
+    /// let running = exporter.spawn()?;
+    /// assert!(running.local_addrs()[0].ip().is_loopback());
+    /// running.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_hosts<I, S>(&mut self, hosts: I) -> &mut Self
     where
         I: IntoIterator<Item = S>,
@@ -186,12 +234,33 @@ impl Exporter {
 
     /// Sets the port (0 picks a free one, the same on every address the hosts resolve to; see
     /// [`Exporter::bind`]).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0); // any free port
+    /// let running = exporter.spawn()?;
+    /// assert_ne!(running.local_addrs()[0].port(), 0);
+    /// running.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_port(&mut self, port: u16) -> &mut Self {
         self.port = port;
         self
     }
 
     /// Sets the path of the metrics (default `/metrics`).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_metrics_path("/probe/metrics")?;
+    /// assert_eq!(exporter.metrics_path(), "/probe/metrics");
+    /// assert!(exporter.set_metrics_path("/a b").is_err()); // a space is not a path byte
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`ExporterError::InvalidMetricsPath`] unless it starts with `/` and holds only what a
@@ -207,38 +276,102 @@ impl Exporter {
 
     /// Sets the level of the crate's log lines on stderr (one setting for the process; the
     /// default is warning).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::log::{self, Level};
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_log_level(Level::Info); // log "listening on …" when bound
+    /// assert_eq!(log::level(), Level::Info);
+    /// ```
     pub fn set_log_level(&mut self, level: crate::log::Level) -> &mut Self {
         crate::log::set_level(level);
         self
     }
 
     /// Sets the connection limits and timeouts, which the server binds with.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::{Exporter, Limits};
+    ///
+    /// let mut limits = Limits::default();
+    /// limits.max_connections = 64;
+    /// limits.idle_timeout = Duration::from_secs(30);
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_limits(limits);
+    /// assert_eq!(exporter.limits().max_connections, 64);
+    /// ```
     pub fn set_limits(&mut self, limits: Limits) -> &mut Self {
         self.limits = limits;
         self
     }
 
     /// The connection limits and timeouts.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Exporter, Limits};
+    ///
+    /// let exporter = Exporter::new("my-exporter", "My exporter.");
+    /// assert_eq!(*exporter.limits(), Limits::default());
+    /// ```
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
 
     /// The metrics path.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_metrics_path("/stats")?;
+    /// assert_eq!(exporter.metrics_path(), "/stats");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics_path(&self) -> &str {
         &self.metrics_path
     }
 
     /// The registry.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.registry_mut().gauge("temp", "Temperature.")?;
+    /// assert_eq!(exporter.registry().metrics().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
     /// The registry, to add metrics or collectors.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// let requests = exporter.registry_mut().counter("requests", "Requests.")?;
+    /// requests.inc(); // the handle stays valid once the exporter serves
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn registry_mut(&mut self) -> &mut Registry {
         &mut self.registry
     }
 
     /// Every registered metric by name.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.registry_mut().gauge("temp", "Temperature.")?;
+    /// exporter.metrics().gauge("temp")?.set(21.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics(&self) -> &Metrics {
         self.registry.metrics()
     }
@@ -246,6 +379,33 @@ impl Exporter {
     /// Sets the update handler, called with every metric by name before each metrics response
     /// (on the server's thread). If it returns an error, that scrape is answered with HTTP 500
     /// and a one-line message, the error is logged, and the exporter keeps serving.
+    ///
+    /// ```
+    /// # fn get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut response = String::new();
+    /// #     conn.read_to_string(&mut response)?;
+    /// #     Ok(response)
+    /// # }
+    /// use prometheus_aioexporter::{Exporter, MetricConfig};
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// exporter
+    ///     .registry_mut()
+    ///     .create_metrics([MetricConfig::new("scrapes", "Scrapes answered.", "counter")])?;
+    /// exporter.set_metric_update_handler(|metrics| {
+    ///     metrics.counter("scrapes")?.inc();
+    ///     Ok(())
+    /// });
+    /// let running = exporter.spawn()?;
+    /// let response = get(running.local_addrs()[0], "/metrics")?;
+    /// assert!(response.ends_with("scrapes_total 1\n"));
+    /// running.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_metric_update_handler<F>(&mut self, mut handler: F) -> &mut Self
     where
         F: FnMut(&Metrics) -> Result<(), BoxError> + Send + 'static,
@@ -279,6 +439,27 @@ impl Exporter {
 
     /// Whether OpenMetrics is served to scrapers that prefer it (default `true`); `false`
     /// always answers in the text format.
+    ///
+    /// ```
+    /// # fn get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut response = String::new();
+    /// #     conn.read_to_string(&mut response)?;
+    /// #     Ok(response)
+    /// # }
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// exporter.set_openmetrics(false); // the text format, even to a scraper that prefers OpenMetrics
+    /// let running = exporter.spawn()?;
+    /// let response = get(running.local_addrs()[0], "/metrics")?;
+    /// assert!(response.contains("Content-Type: text/plain; version=0.0.4"));
+    /// running.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_openmetrics(&mut self, enabled: bool) -> &mut Self {
         self.openmetrics = enabled;
         self
@@ -287,6 +468,15 @@ impl Exporter {
     /// How much earlier than the scraper's timeout the handler's [`Scrape::deadline`] falls, to
     /// leave time for encoding and sending (default 0.5 s, as the blackbox exporter's
     /// `--timeout-offset`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// // Encoding and sending take little here: give the handler all but 100 ms.
+    /// exporter.set_scrape_timeout_offset(Duration::from_millis(100));
+    /// ```
     pub fn set_scrape_timeout_offset(&mut self, offset: Duration) -> &mut Self {
         self.scrape_timeout_offset = offset;
         self
@@ -294,6 +484,19 @@ impl Exporter {
 
     /// The longest scrape timeout believed from a request (default: none), and the timeout
     /// assumed when a request announces none.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// // A handler never gets more than 10 s, whatever a scraper announces.
+    /// exporter.set_max_scrape_timeout(Some(Duration::from_secs(10)));
+    /// exporter.set_metric_update_handler_with_scrape(|_metrics, scrape| {
+    ///     assert!(scrape.deadline().is_some());
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn set_max_scrape_timeout(&mut self, max: Option<Duration>) -> &mut Self {
         self.max_scrape_timeout = max;
         self
@@ -305,6 +508,15 @@ impl Exporter {
     /// `/proc` is read once here, so that an exporter that cannot read it says so at start
     /// rather than exporting zeros (a start time of 1970, no open files). A second call does
     /// nothing.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.enable_process_stats()?; // fails at once if /proc cannot be read
+    /// assert!(exporter.metrics().gauge("process_open_fds").is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`ExporterError::ProcessStatsUnreadable`] if `/proc/self` cannot be read;
@@ -324,6 +536,37 @@ impl Exporter {
     /// Serves HTTPS with `tls` (a key, its certificate chain and, for mutual TLS, the client
     /// certificates' authorities, read by [`TlsConfig::from_pem_files`](server::TlsConfig::from_pem_files)),
     /// or plain HTTP with `None`, the default. Needs the `tls` feature.
+    ///
+    /// ```
+    /// # fn get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut response = String::new();
+    /// #     conn.read_to_string(&mut response)?;
+    /// #     Ok(response)
+    /// # }
+    /// # let dir = std::env::temp_dir().join(format!("doc-tls-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    /// # let made = std::process::Command::new("openssl")
+    /// #     .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    /// #     .args(["-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+    /// #     .arg(&key).arg("-out").arg(&cert).output()?;
+    /// # assert!(made.status.success(), "openssl makes the example's certificate");
+    /// use prometheus_aioexporter::{Exporter, TlsConfig};
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// exporter.set_tls(Some(TlsConfig::from_pem_files(&key, &cert, None)?));
+    /// let running = exporter.spawn()?;
+    /// // Plain HTTP is answered with a hint, then the connection is closed.
+    /// let response = get(running.local_addrs()[0], "/metrics")?;
+    /// assert!(response.ends_with("Client sent an HTTP request to an HTTPS server.\n"));
+    /// running.shutdown()?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "tls")]
     pub fn set_tls(&mut self, tls: Option<server::TlsConfig>) -> &mut Self {
         self.tls = tls;
@@ -331,6 +574,13 @@ impl Exporter {
     }
 
     /// The TLS configuration, if the exporter serves HTTPS.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let exporter = Exporter::new("my-exporter", "My exporter.");
+    /// assert!(exporter.tls().is_none()); // plain HTTP unless `set_tls` was given one
+    /// ```
     #[cfg(feature = "tls")]
     pub fn tls(&self) -> Option<&server::TlsConfig> {
         self.tls.as_ref()
@@ -360,6 +610,18 @@ impl Exporter {
 
     /// Resolves the hosts and binds every address, logging a line per URL.
     ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// let mut bound = exporter.bind()?;
+    /// println!("listening on {:?}", bound.local_addrs());
+    /// bound.shutdown(); // from a hook, or another thread's `ShutdownHandle`
+    /// bound.serve(None)?; // returns at once: shut down already
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`ExporterError::Bind`] naming the host or address that failed.
     pub fn bind(self) -> Result<BoundExporter, ExporterError> {
@@ -372,6 +634,29 @@ impl Exporter {
     /// tokens from `tokens` only, for a loop the caller owns: it passes the events of those
     /// tokens to [`BoundExporter::handle_event`] and calls [`BoundExporter::tick`] after every
     /// poll (see `examples/own_loop.rs`). No thread is created.
+    ///
+    /// ```
+    /// use mio::{Events, Poll};
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("device-agent", "Metrics of the device.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// let mut poll = Poll::new()?;
+    /// // Tokens 1000 to 1999 are the exporter's; the program keeps the others for its own sockets.
+    /// let mut bound = exporter.bind_in(poll.registry(), 1000..2000)?;
+    /// let mut events = Events::with_capacity(128);
+    /// bound.shutdown(); // so that this example ends; a program polls until it is done
+    /// while !bound.is_shut_down() {
+    ///     poll.poll(&mut events, bound.timeout())?;
+    ///     for event in events.iter() {
+    ///         if bound.owns(event.token()) {
+    ///             bound.handle_event(event);
+    ///         } // else: one of the program's own sockets
+    ///     }
+    ///     bound.tick();
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`ExporterError::Bind`] naming the host or address that failed, or a token range too
@@ -422,6 +707,21 @@ impl Exporter {
     /// should install [`ShutdownSignals`] first and then [`bind`](Exporter::bind) and
     /// [`serve`](BoundExporter::serve) with them: the kernel discards a SIGTERM sent to PID 1
     /// before it has a handler. `run_script` does so.
+    ///
+    /// ```no_run
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_port(9100);
+    /// let uptime = exporter.registry_mut().gauge("uptime_seconds", "Uptime.")?;
+    /// let started = std::time::Instant::now();
+    /// exporter.set_metric_update_handler(move |_| {
+    ///     uptime.set(started.elapsed().as_secs_f64());
+    ///     Ok(())
+    /// });
+    /// exporter.run()?; // until SIGTERM or SIGINT
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Exporter::bind`] and [`BoundExporter::serve`]; also if the signal handlers cannot

@@ -14,9 +14,51 @@ use crate::registry::{BoxError, Metrics};
 
 /// The update handler: given every metric by name and what is known of the scrape, it brings
 /// the metrics up to date before the response.
+///
+/// ```
+/// use prometheus_aioexporter::{Metrics, Scrape, UpdateHandler};
+///
+/// // The shape both `set_metric_update_handler` forms are stored as.
+/// let handler: UpdateHandler = Box::new(|metrics: &Metrics, _scrape: &Scrape| {
+///     let _ = metrics.len();
+///     Ok(())
+/// });
+/// # drop(handler);
+/// ```
 pub type UpdateHandler = Box<dyn FnMut(&Metrics, &Scrape) -> Result<(), BoxError> + Send>;
 
 /// What is known of the scrape an update handler runs for.
+///
+/// ```
+/// # fn get(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
+/// #     use std::io::{Read, Write};
+/// #     let mut conn = std::net::TcpStream::connect(addr)?;
+/// #     write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+/// #                   Accept: application/openmetrics-text; version=1.0.0\r\n\
+/// #                   X-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n")?;
+/// #     let mut response = String::new();
+/// #     conn.read_to_string(&mut response)?;
+/// #     Ok(response)
+/// # }
+/// use std::sync::{Arc, Mutex};
+/// use prometheus_aioexporter::{Exporter, Format, Scrape};
+///
+/// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+/// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+/// let seen: Arc<Mutex<Option<Scrape>>> = Arc::default();
+/// let record = Arc::clone(&seen);
+/// exporter.set_metric_update_handler_with_scrape(move |_metrics, scrape| {
+///     *record.lock().unwrap() = Some(*scrape);
+///     Ok(())
+/// });
+/// let running = exporter.spawn()?;
+/// get(running.local_addrs()[0], "/metrics")?; // as Prometheus asks, with a 10 s timeout
+/// running.shutdown()?;
+/// let scrape = seen.lock().unwrap().expect("the handler ran");
+/// assert_eq!(scrape.format(), Format::OpenMetrics);
+/// assert!(scrape.remaining().unwrap() < std::time::Duration::from_secs(10));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scrape {
     pub(super) format: Format,
@@ -25,6 +67,17 @@ pub struct Scrape {
 
 impl Scrape {
     /// The format the response will be in.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Exporter, Format};
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_metric_update_handler_with_scrape(|_metrics, scrape| {
+    ///     let openmetrics = scrape.format() == Format::OpenMetrics;
+    ///     let _ = openmetrics; // e.g. fill exemplars only then
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn format(&self) -> Format {
         self.format
     }
@@ -39,11 +92,40 @@ impl Scrape {
     /// it, so time spent waiting behind other scrapes' handlers in that turn counts, as it
     /// does for the scraper. (A request a keep-alive client sent during that turn, read in
     /// it, is thus told less time than it has; Prometheus does not send one.)
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_metric_update_handler_with_scrape(|_metrics, scrape| {
+    ///     for _target in ["a", "b", "c"] {
+    ///         if scrape.deadline().is_some_and(|d| Instant::now() >= d) {
+    ///             return Err("out of time: the scraper gave up".into());
+    ///         }
+    ///         // … query the target …
+    ///     }
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 
     /// The time left until [`Scrape::deadline`] (zero once it has passed).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_metric_update_handler_with_scrape(|_metrics, scrape| {
+    ///     let timeout = scrape.remaining().unwrap_or(Duration::from_secs(5));
+    ///     // … query the backend with `timeout` …
+    ///     # let _ = timeout;
+    ///     Ok(())
+    /// });
+    /// ```
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))

@@ -36,6 +36,20 @@ const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// An exposition format.
+///
+/// ```
+/// use prometheus_aioexporter::{Format, Registry};
+///
+/// let mut registry = Registry::new();
+/// registry.counter("jobs", "Jobs done.")?.inc();
+/// let mut text = Vec::new();
+/// registry.encode_format(&mut text, Format::Text)?;
+/// let mut openmetrics = Vec::new();
+/// registry.encode_format(&mut openmetrics, Format::OpenMetrics)?;
+/// assert!(text.ends_with(b"jobs_total 1\n"));
+/// assert!(openmetrics.ends_with(b"jobs_total 1\n# EOF\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// The Prometheus text format: version 0.0.4, or 1.0.0 when a scraper asks for it (the
@@ -68,9 +82,32 @@ pub enum Escaping {
 
 impl Format {
     /// Both formats: text, then OpenMetrics.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Format, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// registry.gauge("temp", "Temperature.")?.set(21.5);
+    /// for format in Format::ALL {
+    ///     let mut body = Vec::new();
+    ///     registry.encode_format(&mut body, format)?;
+    ///     assert!(String::from_utf8(body)?.contains("temp 21.5\n"));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const ALL: [Format; 2] = [Format::Text, Format::OpenMetrics];
 
     /// The `Content-Type` header value of a response in this format.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Format;
+    ///
+    /// assert_eq!(Format::Text.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+    /// assert_eq!(
+    ///     Format::OpenMetrics.content_type(),
+    ///     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    /// );
+    /// ```
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Text => TEXT_CONTENT_TYPE,
@@ -83,6 +120,20 @@ impl Format {
 impl Registry {
     /// Appends the text-format exposition of everything to `out`.
     ///
+    /// ```
+    /// use prometheus_aioexporter::Registry;
+    ///
+    /// let mut registry = Registry::new();
+    /// let temp = registry.gauge_family("temperature_celsius", "Temperature.", ["room"])?;
+    /// temp.labels(&["kitchen"]).set(21.5);
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body)?;
+    /// let expected = "# HELP temperature_celsius Temperature.\n# TYPE temperature_celsius gauge\n\
+    ///                 temperature_celsius{room=\"kitchen\"} 21.5\n";
+    /// assert_eq!(String::from_utf8(body)?, expected);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// A [`CollectError`] if a collector fails or yields invalid data; `out` then holds only
     /// what it held before.
@@ -92,6 +143,20 @@ impl Registry {
 
     /// Appends the exposition of everything to `out` in `format` (OpenMetrics ends with
     /// `# EOF`).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Format, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// registry.counter("jobs", "Jobs done.")?.inc_by_u64(3);
+    /// let mut body = Vec::new();
+    /// registry.encode_format(&mut body, Format::OpenMetrics)?;
+    /// assert_eq!(
+    ///     String::from_utf8(body)?,
+    ///     "# HELP jobs Jobs done.\n# TYPE jobs counter\njobs_total 3\n# EOF\n"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Registry::encode`].

@@ -19,6 +19,17 @@ use super::Format;
 use crate::registry::{CollectError, Registry};
 
 /// Why the exposition could not be written.
+///
+/// ```
+/// use prometheus_aioexporter::{Registry, WriteError};
+///
+/// let mut registry = Registry::new();
+/// registry.gauge("rows", "Rows.")?.set(1.0);
+/// let err = registry.write_textfile("/nonexistent/dir/rows.prom").unwrap_err();
+/// assert!(matches!(err, WriteError::Io { .. }));
+/// assert!(err.to_string().starts_with("cannot write /nonexistent/dir/rows.prom"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WriteError {

@@ -46,6 +46,26 @@ use crate::wire::escape::write_label_pair;
 pub trait Collector: Send {
     /// Appends this scrape's families to `out`. An `Err` fails the scrape (HTTP 500), as
     /// client_golang's promhttp does by default, rather than exposing half the data.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector};
+    ///
+    /// struct Queues(Vec<(String, usize)>);
+    /// impl Collector for Queues {
+    ///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    ///         let mut family = CollectedFamily::gauge("queue_length", "Jobs waiting.").labels(["queue"]);
+    ///         for (queue, length) in &self.0 {
+    ///             family.add_sample(&[queue], *length as f64)?;
+    ///         }
+    ///         out.push(family);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut out = Vec::new();
+    /// Queues(vec![("mail".into(), 3)]).collect(&mut out)?;
+    /// assert_eq!(out.len(), 1);
+    /// # Ok::<(), BoxError>(())
+    /// ```
     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError>;
 }
 
@@ -136,6 +156,22 @@ impl CollectedValue {
 /// A family yielded by a [`Collector`]: a counter, gauge, histogram, summary, info or
 /// stateset, and its samples, each with label values (none for an unlabelled family:
 /// [`CollectedFamily::sample`]). Checked when the scrape collects it, as a declaration is.
+///
+/// ```
+/// use prometheus_aioexporter::{CollectedFamily, MetricType};
+///
+/// let mut requests = CollectedFamily::new("requests", "Requests.", MetricType::Counter)
+///     .labels(["code"]);
+/// requests.add_sample(&["200"], 1027.0)?;
+/// requests.add_sample(&["500"], 3.0)?;
+/// assert_eq!(requests, {
+///     let mut same = CollectedFamily::counter("requests", "Requests.").labels(["code"]);
+///     same.add_sample(&["200"], 1027.0)?;
+///     same.add_sample(&["500"], 3.0)?;
+///     same
+/// });
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct CollectedFamily {
     pub(crate) name: String,
@@ -175,11 +211,39 @@ impl PartialEq for CollectedFamily {
 
 impl CollectedFamily {
     /// A gauge family.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::CollectedFamily;
+    ///
+    /// let mut temp = CollectedFamily::gauge("temperature_celsius", "Temperature.").labels(["sensor"]);
+    /// temp.add_sample(&["cpu"], 54.0)?;
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn gauge(name: impl Into<String>, help: impl Into<String>) -> Self {
         CollectedFamily::new(name, help, MetricType::Gauge)
     }
 
     /// A counter family, exposed as `name_total`.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, Registry};
+    ///
+    /// struct Rx(f64);
+    /// impl Collector for Rx {
+    ///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    ///         let mut rx = CollectedFamily::counter("rx_bytes", "Bytes received.");
+    ///         rx.add_sample(&[] as &[&str], self.0)?;
+    ///         out.push(rx);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut registry = Registry::new();
+    /// registry.register_collector(Rx(1500.0));
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body)?;
+    /// assert!(body.ends_with(b"# TYPE rx_bytes_total counter\nrx_bytes_total 1500\n"));
+    /// # Ok::<(), BoxError>(())
+    /// ```
     pub fn counter(name: impl Into<String>, help: impl Into<String>) -> Self {
         CollectedFamily::new(name, help, MetricType::Counter)
     }
@@ -221,6 +285,15 @@ impl CollectedFamily {
     /// A family of `kind`: a histogram made so has the [default
     /// buckets](super::DEFAULT_BUCKETS), an enum no states (which the scrape refuses: use
     /// [`CollectedFamily::stateset`]).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{CollectedFamily, MetricType};
+    ///
+    /// let kind = MetricType::Gauge; // e.g. chosen from what an upstream API says
+    /// let mut family = CollectedFamily::new("upstream_value", "A value read upstream.", kind);
+    /// family.add_sample(&[] as &[&str], 7.0)?;
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn new(name: impl Into<String>, help: impl Into<String>, kind: MetricType) -> Self {
         CollectedFamily {
             name: name.into(),
@@ -235,6 +308,15 @@ impl CollectedFamily {
     }
 
     /// Label names of the family's samples.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::CollectedFamily;
+    ///
+    /// let mut usage = CollectedFamily::gauge("disk_used_bytes", "Used space.").labels(["device", "mount"]);
+    /// usage.add_sample(&["sda1", "/"], 1.2e10)?;
+    /// assert!(usage.add_sample(&["sda1"], 0.0).is_err()); // two labels, one value
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn labels<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -252,6 +334,16 @@ impl CollectedFamily {
     }
 
     /// Adds a sample with these label values.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::CollectedFamily;
+    ///
+    /// let mut up = CollectedFamily::gauge("backend_up", "Whether a backend answers.").labels(["backend"]);
+    /// let backend = String::from("db-1");
+    /// up.add_sample(&[&backend], 1.0)?;
+    /// up.add_sample(&["db-2"], 0.0)?;
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     ///
     /// # Errors
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
@@ -430,6 +522,21 @@ pub(super) fn sort_samples<T>(samples: &mut [(Vec<String>, T)]) {
 }
 
 /// Why a scrape could not be encoded: a collector failed or yielded invalid data.
+///
+/// ```
+/// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, Registry};
+///
+/// struct Failing;
+/// impl Collector for Failing {
+///     fn collect(&mut self, _: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+///         Err("upstream timed out".into())
+///     }
+/// }
+/// let mut registry = Registry::new();
+/// registry.register_collector(Failing);
+/// let err = registry.encode(&mut Vec::new()).unwrap_err();
+/// assert_eq!(err.to_string(), "collector #1 failed: upstream timed out");
+/// ```
 #[derive(Debug)]
 pub struct CollectError {
     pub(super) collector: usize,

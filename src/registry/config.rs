@@ -12,6 +12,16 @@ use crate::wire::float::write_bound;
 /// Prometheus' default histogram buckets: client_golang's `DefBuckets`, and the Rust
 /// `prometheus` crate's. (Python's `prometheus_client` adds `0.075`, `0.75` and `7.5`; pass
 /// its list to [`MetricConfig::buckets`] to keep a Python exporter's series.)
+///
+/// ```
+/// use prometheus_aioexporter::{Registry, DEFAULT_BUCKETS};
+///
+/// let mut registry = Registry::new();
+/// let latency = registry.histogram("latency_seconds", "Latency.", DEFAULT_BUCKETS)?;
+/// latency.observe(0.3);
+/// assert_eq!(DEFAULT_BUCKETS.last(), Some(&10.0));
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -81,6 +91,13 @@ pub enum MetricType {
 
 impl MetricType {
     /// Every type, in the order help texts and errors list them.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::MetricType;
+    ///
+    /// let names: Vec<&str> = MetricType::ALL.iter().map(|t| t.as_str()).collect();
+    /// assert_eq!(names, ["counter", "gauge", "histogram", "summary", "info", "enum"]);
+    /// ```
     pub const ALL: [MetricType; 6] = [
         MetricType::Counter,
         MetricType::Gauge,
@@ -91,6 +108,13 @@ impl MetricType {
     ];
 
     /// The type's name as written in a [`MetricConfig`] (`"counter"`, `"gauge"`, …).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::MetricType;
+    ///
+    /// assert_eq!(MetricType::Counter.as_str(), "counter");
+    /// assert_eq!(MetricType::Enum.to_string(), "enum");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             MetricType::Counter => "counter",
@@ -125,8 +149,25 @@ impl std::str::FromStr for MetricType {
 /// This lets [`MetricConfig::new`] take `"gauge"` as the Python library does, or
 /// `MetricType::Gauge`; a bad name surfaces as [`MetricError::InvalidMetricType`] from
 /// [`Registry::create_metrics`](crate::Registry::create_metrics).
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, MetricType};
+///
+/// // A type name from a configuration file, or the enum: either declares the metric.
+/// let from_file = String::from("gauge");
+/// let a = MetricConfig::new("a", "A.", from_file);
+/// let b = MetricConfig::new("b", "B.", MetricType::Gauge);
+/// # let _ = (a, b);
+/// ```
 pub trait IntoMetricType {
     /// The type, or the error naming the valid ones.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{IntoMetricType, MetricType};
+    ///
+    /// assert_eq!("summary".into_metric_type(), Ok(MetricType::Summary));
+    /// assert!("sumary".into_metric_type().is_err());
+    /// ```
     fn into_metric_type(self) -> Result<MetricType, MetricError>;
 }
 
@@ -157,6 +198,14 @@ impl IntoMetricType for &String {
 /// `true` if `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`: one every scraper
 /// reads as it is. Any other non-empty UTF-8 name can be declared too; it is quoted for a
 /// scraper that allows UTF-8 and escaped for the others.
+///
+/// ```
+/// use prometheus_aioexporter::is_valid_metric_name;
+///
+/// assert!(is_valid_metric_name("http_requests_total"));
+/// assert!(!is_valid_metric_name("http.requests")); // declarable, but quoted or escaped
+/// assert!(!is_valid_metric_name("2xx"));
+/// ```
 pub fn is_valid_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     match bytes.next() {
@@ -395,6 +444,14 @@ fn collision_reason(scheme: Scheme) -> &'static str {
 
 /// `true` if `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*` (reserved `__` not
 /// checked). Other non-empty UTF-8 names can be declared too, as for metric names.
+///
+/// ```
+/// use prometheus_aioexporter::is_valid_label_name;
+///
+/// assert!(is_valid_label_name("method"));
+/// assert!(!is_valid_label_name("http.method"));
+/// assert!(!is_valid_label_name("0day"));
+/// ```
 pub fn is_valid_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     match bytes.next() {
@@ -437,13 +494,40 @@ pub struct MetricConfig {
 }
 
 /// client_golang's `DefMaxAge`: a summary's quantiles cover the last 10 minutes.
+///
+/// ```
+/// use std::time::Duration;
+/// use prometheus_aioexporter::DEFAULT_MAX_AGE;
+///
+/// assert_eq!(DEFAULT_MAX_AGE, Duration::from_secs(600));
+/// ```
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
 /// client_golang's `DefAgeBuckets`: the window slides in steps of a fifth of its age.
+///
+/// ```
+/// use prometheus_aioexporter::{DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE};
+///
+/// // The quantiles' window slides by a fifth of ten minutes: two minutes.
+/// assert_eq!(DEFAULT_MAX_AGE.as_secs() / DEFAULT_AGE_BUCKETS as u64, 120);
+/// ```
 pub const DEFAULT_AGE_BUCKETS: usize = 5;
 
 impl MetricConfig {
     /// Declares a metric; `kind` is a [`MetricType`] or its name (`"counter"`, `"gauge"`,
     /// `"histogram"`, `"summary"`, `"info"`, `"enum"`).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, MetricType, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// registry.create_metrics([
+    ///     MetricConfig::new("temp", "Temperature.", "gauge"),
+    ///     MetricConfig::new("jobs", "Jobs done.", MetricType::Counter),
+    /// ])?;
+    /// let err = registry.create_metrics([MetricConfig::new("x", "X.", "gauge2")]).unwrap_err();
+    /// assert!(err.to_string().starts_with("invalid metric type 'gauge2'"));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -464,6 +548,17 @@ impl MetricConfig {
     }
 
     /// Label names; each series of the metric then has one value per name.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("requests", "Requests.", "counter").labels(["method", "code"]),
+    /// ])?;
+    /// metrics.counter_family("requests")?.labels(&["GET", "200"])?.inc();
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn labels<I, S>(mut self, names: I) -> MetricConfig
     where
         I: IntoIterator<Item = S>,
@@ -475,12 +570,36 @@ impl MetricConfig {
 
     /// Histogram bucket upper bounds, increasing; `+Inf` is added when missing.
     /// Without this, [`DEFAULT_BUCKETS`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{exponential_buckets, MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("latency_seconds", "Latency.", "histogram").buckets([0.1, 0.5, 1.0]),
+    ///     MetricConfig::new("size_bytes", "Sizes.", "histogram")
+    ///         .buckets(exponential_buckets(100.0, 10.0, 4)),
+    /// ])?;
+    /// metrics.histogram("latency_seconds")?.observe(0.2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn buckets<I: IntoIterator<Item = f64>>(mut self, bounds: I) -> MetricConfig {
         self.buckets = Some(bounds.into_iter().collect());
         self
     }
 
     /// The states of an enum metric; the first is its initial state.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("state", "Service state.", "enum").states(["starting", "running"]),
+    /// ])?;
+    /// metrics.enumeration("state")?.set("running")?;
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn states<I, S>(mut self, states: I) -> MetricConfig
     where
         I: IntoIterator<Item = S>,
@@ -517,6 +636,20 @@ impl MetricConfig {
 
     /// How far back a summary's quantiles look; [`DEFAULT_MAX_AGE`] (10 minutes) without this.
     /// Only with [`MetricConfig::quantiles`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("rpc_seconds", "RPC time.", "summary")
+    ///         .quantiles([(0.99, 0.001)])
+    ///         .max_age(Duration::from_secs(60)),
+    /// ])?;
+    /// metrics.summary("rpc_seconds")?.observe(0.01);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn max_age(mut self, max_age: Duration) -> MetricConfig {
         self.max_age = Some(max_age);
         self
@@ -526,6 +659,21 @@ impl MetricConfig {
     /// `max_age / age_buckets` at a time, and each step keeps one more stream of the
     /// observations per summary; [`DEFAULT_AGE_BUCKETS`] (5) without this. Only with
     /// [`MetricConfig::quantiles`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// // Quantiles of the last minute, sliding every 10 seconds.
+    /// registry.create_metrics([
+    ///     MetricConfig::new("rpc_seconds", "RPC time.", "summary")
+    ///         .quantiles([(0.5, 0.05)])
+    ///         .max_age(Duration::from_secs(60))
+    ///         .age_buckets(6),
+    /// ])?;
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn age_buckets(mut self, age_buckets: usize) -> MetricConfig {
         self.age_buckets = Some(age_buckets);
         self
@@ -581,6 +729,13 @@ impl MetricConfig {
     }
 
     /// The metric's name as declared.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::MetricConfig;
+    ///
+    /// let config = MetricConfig::new("requests_total", "Requests.", "counter");
+    /// assert_eq!(config.name(), "requests_total");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }

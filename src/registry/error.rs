@@ -10,6 +10,17 @@ use crate::wire::float::write_float;
 /// Messages name the culprit and the accepted form, e.g.
 /// `invalid metric name '': expected a non-empty UTF-8 name`. Its `Debug` shows the same
 /// message, as `MetricError(…)`.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, MetricError, Registry};
+///
+/// let mut registry = Registry::new();
+/// let err = registry
+///     .create_metrics([MetricConfig::new("requests", "Requests.", "counter").labels(["__code"])])
+///     .unwrap_err();
+/// assert!(matches!(err, MetricError::InvalidLabelName { .. }));
+/// println!("{err}"); // names the metric, the label and what is wrong
+/// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum MetricError {

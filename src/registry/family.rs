@@ -547,16 +547,42 @@ impl<S: Series> Family<S> {
     }
 
     /// The metric's name (for counters and infos, without the `_total` / `_info` suffix).
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("requests_total", "Requests served.", "counter").labels(["code"]),
+    /// ])?;
+    /// let requests = metrics.counter_family("requests")?;
+    /// assert_eq!(requests.name(), "requests"); // exposed as requests_total
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.inner.desc.name
     }
 
     /// The metric's help text.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([MetricConfig::new("temp", "Temperature.", "gauge")])?;
+    /// assert_eq!(metrics.gauge_family("temp")?.help(), "Temperature.");
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn help(&self) -> &str {
         &self.inner.desc.help
     }
 
     /// The declared label names.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let requests = registry.counter_family("requests", "Requests.", ["method", "code"])?;
+    /// assert_eq!(requests.family().label_names(), ["method", "code"]);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn label_names(&self) -> &[String] {
         &self.inner.desc.label_names
     }
@@ -577,6 +603,21 @@ impl<S: Series> Family<S> {
     /// The series for these label values (in the order of the label names), created on first
     /// use. Keep the returned handle to update it without a lookup. Finding a series that
     /// exists allocates nothing.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("requests", "Requests served.", "counter").labels(["method", "code"]),
+    /// ])?;
+    /// let requests = metrics.counter_family("requests")?;
+    /// requests.labels(&["GET", "200"])?.inc();
+    /// let code = 404.to_string();
+    /// requests.labels(&["GET", code.as_str()])?.inc();
+    /// assert!(requests.labels(&["GET"]).is_err()); // one value for two labels
+    /// assert_eq!(requests.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     ///
     /// # Errors
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
@@ -708,6 +749,20 @@ impl<S: Series> Family<S> {
     /// Removes the series with these label values; `Ok(true)` if it existed. Handles to it
     /// still work but are no longer exposed. An unlabelled metric keeps its single series.
     ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("disk_free_bytes", "Free space.", "gauge").labels(["mount"]),
+    /// ])?;
+    /// let free = metrics.gauge_family("disk_free_bytes")?;
+    /// free.labels(&["/mnt/usb"])?.set(1e9);
+    /// // The disk was unplugged: stop exposing its series.
+    /// assert!(free.remove(&["/mnt/usb"])?);
+    /// assert!(!free.remove(&["/mnt/usb"])?);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`MetricError::LabelCount`] if the number of values differs from the label names.
     pub fn remove<V: AsRef<str>>(&self, values: &[V]) -> Result<bool, MetricError> {
@@ -736,6 +791,22 @@ impl<S: Series> Family<S> {
     }
 
     /// Removes every series (of a labelled metric; an unlabelled one keeps its single series).
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("job_running", "Jobs running now.", "gauge").labels(["job"]),
+    /// ])?;
+    /// let running = metrics.gauge_family("job_running")?;
+    /// // Rebuilt on each scrape, so that jobs that ended leave no stale series.
+    /// running.clear();
+    /// for job in ["backup", "report"] {
+    ///     running.labels(&[job])?.set(1.0);
+    /// }
+    /// assert_eq!(running.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn clear(&self) {
         let inner = &*self.inner;
         if inner.single.is_some() {
@@ -753,11 +824,34 @@ impl<S: Series> Family<S> {
     }
 
     /// The number of series.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("queue_length", "Jobs waiting.", "gauge").labels(["queue"]),
+    /// ])?;
+    /// let queues = metrics.gauge_family("queue_length")?;
+    /// queues.labels(&["mail"])?.set(3.0);
+    /// queues.labels(&["sms"])?.set(0.0);
+    /// assert_eq!(queues.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.inner.len.load(Ordering::Relaxed)
     }
 
     /// `true` if the family has no series.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("queue_length", "Jobs waiting.", "gauge").labels(["queue"]),
+    /// ])?;
+    /// assert!(metrics.gauge_family("queue_length")?.is_empty()); // no series until labels()
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -40,9 +40,31 @@ pub(crate) use value::lock;
 pub use value::{Counter, Enum, Gauge, Histogram, Info, Series, Summary};
 
 /// The error type of user hooks: any error, boxed.
+///
+/// ```
+/// use prometheus_aioexporter::BoxError;
+///
+/// fn read_temperature() -> Result<f64, BoxError> {
+///     let text = "21.5"; // e.g. std::fs::read_to_string("/sys/class/thermal/…")?
+///     Ok(text.trim().parse::<f64>()?)
+/// }
+/// assert_eq!(read_temperature().unwrap(), 21.5);
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One registered metric, of any type.
+///
+/// ```
+/// use prometheus_aioexporter::{Metric, Registry};
+///
+/// let mut registry = Registry::new();
+/// registry.histogram("latency_seconds", "Latency.", [0.1, 1.0])?;
+/// match registry.metrics().get("latency_seconds") {
+///     Some(Metric::Histogram(family)) => family.labels(&[] as &[&str])?.observe(0.05),
+///     _ => unreachable!("declared above"),
+/// }
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Metric {
@@ -62,6 +84,15 @@ pub enum Metric {
 
 impl Metric {
     /// The metric's type.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricType, Registry};
+    /// # let mut registry = Registry::new();
+    /// registry.gauge("temp", "Temperature.")?;
+    /// let metric = registry.metrics().get("temp").unwrap();
+    /// assert_eq!(metric.metric_type(), MetricType::Gauge);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn metric_type(&self) -> MetricType {
         match self {
             Metric::Counter(_) => MetricType::Counter,
@@ -74,6 +105,19 @@ impl Metric {
     }
 
     /// Removes every series of a labelled metric (see [`Family::clear`]).
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::Registry;
+    /// # let mut registry = Registry::new();
+    /// let up = registry.gauge_family("target_up", "Whether a target answers.", ["target"])?;
+    /// up.labels(&["a"]).set(1.0);
+    /// // Before each scrape, drop every labelled series of every metric to rebuild them.
+    /// for (_, metric) in registry.metrics().iter() {
+    ///     metric.clear();
+    /// }
+    /// assert!(up.is_empty());
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn clear(&self) {
         match self {
             Metric::Counter(f) => f.clear(),
@@ -112,6 +156,21 @@ impl SortedNames {
 /// Typed accessors return the handle of an unlabelled metric (`gauge`, `counter`, …) or the
 /// family of a labelled one (`gauge_family`, …); asking for the wrong type, an unknown name, or
 /// the single value of a labelled metric is an `Err`, never a panic.
+///
+/// ```
+/// use prometheus_aioexporter::{MetricConfig, Registry};
+///
+/// let mut registry = Registry::new();
+/// let metrics = registry.create_metrics([
+///     MetricConfig::new("temp", "Temperature.", "gauge"),
+///     MetricConfig::new("requests", "Requests.", "counter").labels(["code"]),
+/// ])?;
+/// metrics.gauge("temp")?.set(21.0);
+/// metrics.counter_family("requests")?.labels(&["200"])?.inc();
+/// assert!(metrics.counter("temp").is_err()); // a gauge, not a counter
+/// assert!(metrics.gauge("tmep").is_err()); // no such metric
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     /// Sorted by name: found by binary search, encoded in order.
@@ -121,6 +180,23 @@ pub struct Metrics {
 macro_rules! accessors {
     ($($single:ident, $family:ident, $series:ident, $variant:ident;)*) => {$(
         #[doc = concat!("The family of the ", stringify!($variant), " called `name`.")]
+        ///
+        /// ```
+        /// # use prometheus_aioexporter::Registry;
+        /// # let mut registry = Registry::new();
+        /// # registry.counter_family("counter_family", "", ["kind"])?;
+        /// # registry.gauge_family("gauge_family", "", ["kind"])?;
+        /// # registry.histogram_family("histogram_family", "", ["kind"], [1.0])?;
+        /// # registry.summary_family("summary_family", "", ["kind"])?;
+        /// # registry.info_family("info_family", "", ["kind"])?;
+        /// # registry.enumeration_family("enumeration_family", "", ["kind"], ["on"])?;
+        /// let metrics = registry.metrics();
+        #[doc = concat!("let family = metrics.", stringify!($family), "(\"", stringify!($family), "\")?;")]
+        /// let series = family.labels(&["a"])?; // one value per label name
+        /// assert_eq!(family.len(), 1);
+        /// # let _ = series;
+        /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+        /// ```
         ///
         /// # Errors
         /// [`MetricError::UnknownMetric`] or [`MetricError::WrongType`].
@@ -138,6 +214,23 @@ macro_rules! accessors {
 
         #[doc = concat!("The unlabelled ", stringify!($variant), " called `name`.")]
         ///
+        /// ```
+        /// # use prometheus_aioexporter::Registry;
+        /// # let mut registry = Registry::new();
+        /// # registry.counter("counter", "")?;
+        /// # registry.gauge("gauge", "")?;
+        /// # registry.histogram("histogram", "", [1.0])?;
+        /// # registry.summary("summary", "")?;
+        /// # registry.info("info", "")?;
+        /// # registry.enumeration("enumeration", "", ["on"])?;
+        /// # registry.gauge_family("labelled", "", ["kind"])?;
+        /// let metrics = registry.metrics();
+        #[doc = concat!("let handle = metrics.", stringify!($single), "(\"", stringify!($single), "\")?;")]
+        #[doc = concat!("assert!(metrics.", stringify!($single), "(\"labelled\").is_err()); // has labels, or another type")]
+        /// # let _ = handle;
+        /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+        /// ```
+        ///
         /// # Errors
         /// [`MetricError::UnknownMetric`], [`MetricError::WrongType`], or
         /// [`MetricError::LabelsRequired`] if it has labels.
@@ -151,6 +244,16 @@ impl Metrics {
     /// The metric called `name`. Counters and infos are named without `_total` / `_info`, and
     /// also answer to the name with it, as they may have been declared
     /// (`MetricConfig::new("requests_total", …, "counter")` is `requests` and `requests_total`).
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{Metric, MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([MetricConfig::new("requests", "Requests.", "counter")])?;
+    /// assert!(matches!(metrics.get("requests"), Some(Metric::Counter(_))));
+    /// assert!(metrics.get("requests_total").is_some()); // the name with its suffix works too
+    /// assert!(metrics.get("request").is_none());
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn get(&self, name: &str) -> Option<&Metric> {
         let at = |name: &str| {
             let i = self.position(name).ok()?;
@@ -183,6 +286,18 @@ impl Metrics {
     }
 
     /// Every metric, ordered by name.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("b", "B.", "gauge"),
+    ///     MetricConfig::new("a", "A.", "counter"),
+    /// ])?;
+    /// let names: Vec<&str> = metrics.iter().map(|(name, _)| name).collect();
+    /// assert_eq!(names, ["a", "b"]); // sorted by name
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Metric)> {
         self.by_name
             .iter()
@@ -190,11 +305,28 @@ impl Metrics {
     }
 
     /// The number of metrics.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{MetricConfig, Registry};
+    /// # let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("a", "A.", "gauge"),
+    ///     MetricConfig::new("b", "B.", "gauge"),
+    /// ])?;
+    /// assert_eq!(metrics.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.by_name.len()
     }
 
     /// `true` if there are none.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::Registry;
+    /// let registry = Registry::new();
+    /// assert!(registry.metrics().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
@@ -249,12 +381,45 @@ impl fmt::Debug for Registry {
 
 impl Registry {
     /// An empty registry.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Registry;
+    ///
+    /// let mut registry = Registry::new();
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body)?;
+    /// assert!(body.is_empty()); // nothing declared, nothing exposed
+    /// # Ok::<(), prometheus_aioexporter::CollectError>(())
+    /// ```
     pub fn new() -> Registry {
         Registry::default()
     }
 
     /// Declares metrics and returns them by name. All or nothing: if one declaration is
     /// invalid, none is registered.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{MetricConfig, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let metrics = registry.create_metrics([
+    ///     MetricConfig::new("metric1", "a metric", "gauge"),
+    ///     MetricConfig::new("metric2", "another metric", "counter").labels(["l1", "l2"]),
+    /// ])?;
+    /// metrics.gauge("metric1")?.set(1.0);
+    /// metrics.counter_family("metric2")?.labels(&["a", "b"])?.inc();
+    ///
+    /// // All or nothing: `metric1` is taken, so `metric3` is not registered either.
+    /// let err = registry
+    ///     .create_metrics([
+    ///         MetricConfig::new("metric3", "a third", "gauge"),
+    ///         MetricConfig::new("metric1", "again", "gauge"),
+    ///     ])
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "metric 'metric1' is already registered");
+    /// assert!(registry.metrics().get("metric3").is_none());
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     ///
     /// # Errors
     /// The first invalid declaration's [`MetricError`]: [`MetricError::DuplicateMetric`] for a
@@ -318,11 +483,41 @@ impl Registry {
     }
 
     /// Adds a collector whose families are appended to every scrape.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{BoxError, CollectedFamily, Collector, Registry};
+    ///
+    /// /// Reads the load average once per scrape.
+    /// struct LoadAverage;
+    /// impl Collector for LoadAverage {
+    ///     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    ///         let mut load = CollectedFamily::gauge("load1", "1-minute load average.");
+    ///         load.add_sample(&[] as &[&str], 0.42)?;
+    ///         out.push(load);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut registry = Registry::new();
+    /// registry.register_collector(LoadAverage);
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body)?;
+    /// assert!(body.ends_with(b"load1 0.42\n"));
+    /// # Ok::<(), BoxError>(())
+    /// ```
     pub fn register_collector(&mut self, collector: impl Collector + 'static) {
         self.collectors.push(Box::new(collector));
     }
 
     /// Every registered metric by name.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::Registry;
+    /// let mut registry = Registry::new();
+    /// registry.gauge("temp", "Temperature.")?;
+    /// // Typed metrics are found by name too, as an update handler does.
+    /// registry.metrics().gauge("temp")?.set(20.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }

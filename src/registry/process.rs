@@ -117,6 +117,21 @@ impl ProcessStats {
 /// `Display` names the file: "cannot read /proc/self/stat: No such file or directory (os error 2)"
 /// or "cannot parse /proc/self/stat: expected ...". `source()` is the underlying `io::Error` when
 /// reading failed.
+///
+#[cfg_attr(feature = "server", doc = "```")]
+#[cfg_attr(not(feature = "server"), doc = "```ignore")]
+/// use prometheus_aioexporter::{Exporter, ExporterError};
+///
+/// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+/// match exporter.enable_process_stats() {
+///     Err(ExporterError::ProcessStatsUnreadable(err)) => {
+///         eprintln!("{err}"); // e.g. "cannot read /proc/self/stat: …" in an empty chroot
+///         eprintln!("the file at fault: {}", err.path().display());
+///     }
+///     Err(other) => panic!("{other}"),
+///     Ok(_) => {} // /proc is readable here
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ProcessStatsError {
     path: PathBuf,
@@ -131,6 +146,16 @@ enum Problem {
 
 impl ProcessStatsError {
     /// The file or directory that could not be read or parsed.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::ProcessStatsError;
+    ///
+    /// /// What an exporter logs when process metrics cannot be read.
+    /// fn report(err: &ProcessStatsError) -> String {
+    ///     format!("{err} (check that {} is readable)", err.path().display())
+    /// }
+    /// # let _ = report;
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -339,6 +364,17 @@ pub struct ProcessMetrics {
 impl ProcessMetrics {
     /// Registers the seven metrics in `registry`.
     ///
+    /// ```
+    /// use prometheus_aioexporter::{ProcessMetrics, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let process = ProcessMetrics::register(&mut registry)?;
+    /// process.refresh(); // before each scrape, or before writing a textfile
+    /// assert!(registry.metrics().counter("process_cpu_seconds").is_ok());
+    /// assert!(ProcessMetrics::register(&mut registry).is_err()); // names taken
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`MetricError::DuplicateMetric`] or [`MetricError::SeriesNameTaken`] if metrics of those
     /// names exist already.
@@ -367,6 +403,17 @@ impl ProcessMetrics {
     }
 
     /// Reads `/proc/self` and sets the metrics; a failure is logged and the old values stay.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{ProcessMetrics, Registry};
+    ///
+    /// let mut registry = Registry::new();
+    /// let process = ProcessMetrics::register(&mut registry)?;
+    /// process.refresh();
+    /// let rss = registry.metrics().gauge("process_resident_memory_bytes")?.get();
+    /// assert!(rss > 0.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn refresh(&self) {
         match collect() {
             Ok(stats) => {

@@ -59,21 +59,93 @@ impl<S: Series, const N: usize> Clone for TypedFamily<S, N> {
 }
 
 /// A counter family with `N` labels.
+///
+/// ```
+/// use prometheus_aioexporter::{CounterFamily, Registry};
+///
+/// struct Metrics {
+///     requests: CounterFamily<2>,
+/// }
+/// let mut registry = Registry::new();
+/// let m = Metrics {
+///     requests: registry.counter_family("requests", "Requests.", ["method", "code"])?,
+/// };
+/// m.requests.labels(&["GET", "200"]).inc();
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub type CounterFamily<const N: usize> = TypedFamily<Counter, N>;
 /// A gauge family with `N` labels.
+///
+/// ```
+/// use prometheus_aioexporter::{GaugeFamily, Registry};
+///
+/// let mut registry = Registry::new();
+/// let free: GaugeFamily<1> = registry.gauge_family("disk_free_bytes", "Free space.", ["mount"])?;
+/// free.labels(&["/"]).set(5e9);
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub type GaugeFamily<const N: usize> = TypedFamily<Gauge, N>;
 /// A histogram family with `N` labels.
+///
+/// ```
+/// use prometheus_aioexporter::{HistogramFamily, Registry, DEFAULT_BUCKETS};
+///
+/// let mut registry = Registry::new();
+/// let latency: HistogramFamily<1> =
+///     registry.histogram_family("latency_seconds", "Latency.", ["route"], DEFAULT_BUCKETS)?;
+/// latency.labels(&["/login"]).observe(0.03);
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub type HistogramFamily<const N: usize> = TypedFamily<Histogram, N>;
 /// A summary family with `N` labels.
+///
+/// ```
+/// use prometheus_aioexporter::{Registry, SummaryFamily};
+///
+/// let mut registry = Registry::new();
+/// let sizes: SummaryFamily<1> = registry.summary_family("body_bytes", "Body sizes.", ["route"])?;
+/// sizes.labels(&["/upload"]).observe(4096.0);
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub type SummaryFamily<const N: usize> = TypedFamily<Summary, N>;
 /// An info family with `N` labels.
+///
+/// ```
+/// use prometheus_aioexporter::{InfoFamily, Registry};
+///
+/// let mut registry = Registry::new();
+/// let disks: InfoFamily<1> = registry.info_family("disk", "Disk facts.", ["device"])?;
+/// disks.labels(&["sda"]).set([("model", "XYZ-1000")])?;
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub type InfoFamily<const N: usize> = TypedFamily<Info, N>;
 /// An enum family with `N` labels.
+///
+/// ```
+/// use prometheus_aioexporter::{EnumFamily, Registry};
+///
+/// let mut registry = Registry::new();
+/// let links: EnumFamily<1> = registry.enumeration_family("link", "Link state.", ["nic"], ["down", "up"])?;
+/// links.labels(&["eth0"]).set("up")?;
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub type EnumFamily<const N: usize> = TypedFamily<Enum, N>;
 
 impl<S: Series, const N: usize> TypedFamily<S, N> {
     /// The series for these label values (in the order of the label names), created on first
     /// use. Values are borrowed; finding a series that exists allocates nothing.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let requests = registry.counter_family("requests", "Requests.", ["method", "code"])?;
+    /// // Keep the handle where the same series is updated again and again.
+    /// let get_ok = requests.labels(&["GET", "200"]);
+    /// get_ok.inc();
+    /// let code = String::from("503");
+    /// requests.labels(&["GET", code.as_str()]).inc();
+    /// assert_eq!(requests.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     #[inline]
     pub fn labels<V: AsRef<str>>(&self, values: &[V; N]) -> S {
         self.family.find_or_create(values)
@@ -81,21 +153,57 @@ impl<S: Series, const N: usize> TypedFamily<S, N> {
 
     /// Removes the series with these label values; `true` if it existed (see
     /// [`Family::remove`]).
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let up = registry.gauge_family("backend_up", "Whether a backend answers.", ["backend"])?;
+    /// up.labels(&["db-1"]).set(1.0);
+    /// assert!(up.remove(&["db-1"])); // the backend was decommissioned
+    /// assert!(up.is_empty());
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn remove<V: AsRef<str>>(&self, values: &[V; N]) -> bool {
         self.family.remove_checked(values)
     }
 
     /// Removes every series (client_golang's `Reset` of a vector), as [`Family::clear`].
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let sessions = registry.gauge_family("sessions", "Open sessions.", ["user"])?;
+    /// sessions.labels(&["ann"]).set(2.0);
+    /// sessions.reset();
+    /// assert_eq!(sessions.len(), 0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn reset(&self) {
         self.family.clear();
     }
 
     /// The number of series.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let latency = registry.histogram_family("latency_seconds", "Latency.", ["route"], [0.1, 1.0])?;
+    /// latency.labels(&["/"]).observe(0.02);
+    /// latency.labels(&["/login"]).observe(0.3);
+    /// assert_eq!(latency.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.family.len()
     }
 
     /// `true` if the family has no series.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let errors = registry.counter_family("errors", "Errors.", ["kind"])?;
+    /// assert!(errors.is_empty()); // series appear on first use
+    /// errors.labels(&["timeout"]).inc();
+    /// assert!(!errors.is_empty());
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.family.is_empty()
     }
@@ -123,6 +231,15 @@ impl<S: Series, const N: usize> TypedFamily<S, N> {
 
     /// The family with its label count checked at run time, as [`Metrics`](crate::Metrics)
     /// gives it.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let requests = registry.counter_family("requests", "Requests.", ["code"])?;
+    /// let untyped = requests.family();
+    /// untyped.labels(&["200"])?.inc(); // label count checked at run time
+    /// assert_eq!(requests.labels(&["200"]).get(), 1.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn family(&self) -> &Family<S> {
         &self.family
     }
@@ -151,6 +268,20 @@ macro_rules! constructors {
 
         #[doc = concat!("Declares a ", stringify!($kind), " with labels and returns its family, ")]
         #[doc = concat!("as [`Registry::", stringify!($single), "`] does its handle.")]
+        ///
+        /// ```
+        /// # use prometheus_aioexporter::Registry;
+        /// # let (buckets, quantiles, states) = ([0.1, 1.0], [(0.5, 0.05)], ["off", "on"]);
+        /// let mut registry = Registry::new();
+        #[doc = concat!(
+            "let family = registry.", stringify!($family), "(\"things\", \"Things.\", [\"kind\"]",
+            $(", ", stringify!($extra),)? ")?;"
+        )]
+        /// let series = family.labels(&["a"]); // created on first use
+        /// assert_eq!(family.len(), 1);
+        /// # let _ = series;
+        /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+        /// ```
         ///
         /// # Errors
         /// As [`Registry::create_metrics`]: an invalid declaration, or a name taken.

@@ -50,10 +50,32 @@ impl AtomicF64 {
 
 /// A series' value type: what [`Family`](super::Family) creates for each label set. Series are ordered and
 /// found by their rendered label pairs.
+///
+/// ```
+/// use prometheus_aioexporter::{Counter, Family, MetricConfig, Registry, Series};
+///
+/// // Code generic over the type of a family's series.
+/// fn series_count<S: Series>(family: &Family<S>) -> usize {
+///     family.len()
+/// }
+/// let mut registry = Registry::new();
+/// registry.create_metrics([MetricConfig::new("hits", "Hits.", "counter").labels(["page"])])?;
+/// let hits = registry.metrics().counter_family("hits")?;
+/// hits.labels(&["/"])?.inc();
+/// assert_eq!(series_count(&hits), 1);
+/// assert_eq!(Counter::TYPE.as_str(), "counter");
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 pub trait Series:
     Clone + Send + Sync + fmt::Debug + Ord + Borrow<str> + sealed::Sealed + 'static
 {
     /// The type a family of this series has.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Histogram, MetricType, Series};
+    ///
+    /// assert_eq!(Histogram::TYPE, MetricType::Histogram);
+    /// ```
     const TYPE: MetricType;
     #[doc(hidden)]
     fn new_series(desc: &Arc<Desc>, labels: Box<str>) -> Self;
@@ -206,6 +228,14 @@ impl CounterValue {
 
 impl Counter {
     /// Adds one: a single atomic add.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let requests = registry.counter("requests", "Requests served.")?;
+    /// requests.inc();
+    /// assert_eq!(requests.get(), 1.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     #[inline]
     pub fn inc(&self) {
         self.0.value.add_whole(1);
@@ -213,6 +243,16 @@ impl Counter {
 
     /// Adds `v`. A whole `v` below 2^32 is a single atomic add, like [`Counter::inc`]; any
     /// other is added to the counter's `f64` part, exactly as `f64` addition does.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let cpu = registry.counter("cpu_seconds", "CPU time used.")?;
+    /// cpu.inc_by(0.25)?;
+    /// cpu.inc_by(2.0)?;
+    /// assert_eq!(cpu.get(), 2.25);
+    /// assert!(cpu.inc_by(-1.0).is_err()); // counters only go up
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     ///
     /// # Errors
     /// [`MetricError::NegativeIncrement`] if `v` is negative or NaN; the counter is unchanged.
@@ -291,12 +331,29 @@ impl Counter {
     }
 
     /// The current value.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let jobs = registry.counter("jobs", "Jobs done.")?;
+    /// jobs.inc_by_u64(3);
+    /// assert_eq!(jobs.get(), 3.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn get(&self) -> f64 {
         self.0.value.get()
     }
 
     /// Sets the counter back to zero (client_golang's `Reset`), for a counter that mirrors
     /// one that restarted. Prometheus reads the drop as a counter reset.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let errors = registry.counter("upstream_errors", "Errors the upstream reported.")?;
+    /// errors.set(40.0);
+    /// errors.reset(); // the upstream restarted
+    /// assert_eq!(errors.get(), 0.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn reset(&self) {
         self.0.value.set(0.0);
     }
@@ -323,31 +380,82 @@ series!(Gauge, AtomicF64, MetricType::Gauge, |_d| AtomicF64::new(
 
 impl Gauge {
     /// Sets the value.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let temp = registry.gauge("temperature_celsius", "Temperature.")?;
+    /// temp.set(21.5);
+    /// assert_eq!(temp.get(), 21.5);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn set(&self, v: f64) {
         self.0.value.set(v);
     }
 
     /// Adds one.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let in_flight = registry.gauge("requests_in_flight", "Requests being served.")?;
+    /// in_flight.inc();
+    /// assert_eq!(in_flight.get(), 1.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn inc(&self) {
         self.0.value.add(1.0);
     }
 
     /// Subtracts one.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let in_flight = registry.gauge("requests_in_flight", "Requests being served.")?;
+    /// in_flight.inc();
+    /// in_flight.dec(); // the request is done
+    /// assert_eq!(in_flight.get(), 0.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn dec(&self) {
         self.0.value.add(-1.0);
     }
 
     /// Adds `v` (which may be negative).
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let queued = registry.gauge("queued_bytes", "Bytes waiting to be sent.")?;
+    /// queued.add(1500.0);
+    /// queued.add(-500.0);
+    /// assert_eq!(queued.get(), 1000.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn add(&self, v: f64) {
         self.0.value.add(v);
     }
 
     /// Subtracts `v`.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let queued = registry.gauge("queued_bytes", "Bytes waiting to be sent.")?;
+    /// queued.set(1500.0);
+    /// queued.sub(1000.0);
+    /// assert_eq!(queued.get(), 500.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn sub(&self, v: f64) {
         self.0.value.add(-v);
     }
 
     /// Sets the value to the current Unix time in seconds.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let last_success = registry.gauge("last_success_timestamp_seconds", "When the job last succeeded.")?;
+    /// last_success.set_to_current_time();
+    /// assert!(last_success.get() > 1.6e9); // seconds since 1970
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn set_to_current_time(&self) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -357,6 +465,14 @@ impl Gauge {
     }
 
     /// The current value.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let workers = registry.gauge("workers", "Worker threads.")?;
+    /// workers.set(4.0);
+    /// assert_eq!(workers.get(), 4.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn get(&self) -> f64 {
         self.0.value.get()
     }
@@ -541,6 +657,14 @@ series!(Histogram, HistogramValue, MetricType::Histogram, |d| {
 
 impl Histogram {
     /// Records one observation. NaN counts only in the `+Inf` bucket (and makes the sum NaN).
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let latency = registry.histogram("latency_seconds", "Latency.", [0.01, 0.1, 1.0])?;
+    /// latency.observe(0.042);
+    /// assert_eq!((latency.count(), latency.sum()), (1, 0.042));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn observe(&self, v: f64) {
         let value = &self.0.value;
         let bounds = &value.desc.buckets;
@@ -587,11 +711,29 @@ impl Histogram {
     }
 
     /// The number of observations.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let latency = registry.histogram("latency_seconds", "Latency.", [0.1, 1.0])?;
+    /// latency.observe(0.05);
+    /// latency.observe(5.0); // above every bound: counted in +Inf
+    /// assert_eq!(latency.count(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn count(&self) -> u64 {
         self.0.value.observations.read(|s| s.count)
     }
 
     /// The sum of observations.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let size = registry.histogram("response_bytes", "Response sizes.", [1e3, 1e6])?;
+    /// size.observe(512.0);
+    /// size.observe(2048.0);
+    /// assert_eq!(size.sum(), 2560.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn sum(&self) -> f64 {
         self.0.value.observations.read(|s| s.sum)
     }
@@ -638,6 +780,21 @@ pub(crate) struct SummaryValue {
 /// A summary: observations summed and counted (`_sum`, `_count`), and, when declared with
 /// [`MetricConfig::quantiles`](super::MetricConfig::quantiles), quantiles over a sliding
 /// window (`name{quantile="0.9"}`), as client_golang's summaries.
+///
+/// ```
+/// use prometheus_aioexporter::Registry;
+///
+/// let mut registry = Registry::new();
+/// let size = registry.summary("request_bytes", "Request sizes.")?;
+/// size.observe(512.0);
+/// size.observe(1024.0);
+/// assert_eq!((size.count(), size.sum()), (2, 1536.0));
+///
+/// let mut body = Vec::new();
+/// registry.encode(&mut body).unwrap();
+/// assert!(body.ends_with(b"request_bytes_sum 1536\nrequest_bytes_count 2\n"));
+/// # Ok::<(), prometheus_aioexporter::MetricError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Summary(Arc<SeriesInner<SummaryValue>>);
 series!(Summary, SummaryValue, MetricType::Summary, |d| {
@@ -677,6 +834,14 @@ impl Summary {
     /// Records one observation: a spin lock taken with one compare-and-swap and released
     /// with a store, and with quantiles, a lock, a clock read and a buffer push (every 128 observations, a merge into the window's streams). NaN counts in `_count`
     /// and makes `_sum` NaN, but has no rank: the quantiles leave it out.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let size = registry.summary("request_bytes", "Request sizes.")?;
+    /// size.observe(512.0);
+    /// assert_eq!((size.count(), size.sum()), (1, 512.0));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn observe(&self, v: f64) {
         let value = &self.0.value;
         value.observations.observe(0, v);
@@ -686,17 +851,43 @@ impl Summary {
     }
 
     /// Runs `f` and observes how long it took, in seconds, as [`Histogram::time`] does.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let query = registry.summary("query_seconds", "Query time.")?;
+    /// let rows = query.time(|| 42); // run the query
+    /// assert_eq!((rows, query.count()), (42, 1));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
         timed(f, |seconds| self.observe(seconds))
     }
 
     /// The number of observations.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let size = registry.summary("request_bytes", "Request sizes.")?;
+    /// size.observe(100.0);
+    /// size.observe(200.0);
+    /// assert_eq!(size.count(), 2);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn count(&self) -> u64 {
         self.0.value.observations.read(|s| s.count)
     }
 
     /// Forgets every observation (client_golang's `Reset`): count and sum back to zero, and
     /// the quantiles' window emptied.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let rpc = registry.summary_with_quantiles("rpc_seconds", "RPC time.", [(0.5, 0.05)])?;
+    /// rpc.observe(0.2);
+    /// rpc.reset();
+    /// assert_eq!((rpc.count(), rpc.sum()), (0, 0.0));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn reset(&self) {
         self.0.value.observations.reset();
         if let Some(window) = &self.0.value.window {
@@ -705,6 +896,15 @@ impl Summary {
     }
 
     /// The sum of observations.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let size = registry.summary("request_bytes", "Request sizes.")?;
+    /// size.observe(100.0);
+    /// size.observe(200.0);
+    /// assert_eq!(size.sum(), 300.0);
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn sum(&self) -> f64 {
         self.0.value.observations.read(|s| s.sum)
     }
@@ -745,6 +945,18 @@ impl Info {
     /// let build = registry.info("build", "Build facts.")?;
     /// build.set([("build.version", "1.2.3"), ("commit", "abc")])?;
     /// assert!(build.set([("a.b", "1"), ("a_b", "2")]).is_err(), "one name once escaped");
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let build = registry.info("build", "Build facts.")?;
+    /// build.set([("version", "1.2.3"), ("commit", "abc123")])?;
+    /// assert!(build.set([("not a label", "x")]).is_err());
+    ///
+    /// let mut body = Vec::new();
+    /// registry.encode(&mut body).unwrap();
+    /// assert!(body.ends_with(b"build_info{version=\"1.2.3\",commit=\"abc123\"} 1\n"));
     /// # Ok::<(), prometheus_aioexporter::MetricError>(())
     /// ```
     ///
@@ -838,6 +1050,15 @@ pub(crate) struct EnumValue {
 impl Enum {
     /// Sets the current state.
     ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let state = registry.enumeration("state", "Service state.", ["starting", "running", "stopped"])?;
+    /// state.set("running")?;
+    /// assert_eq!(state.state(), "running");
+    /// assert!(state.set("exploded").is_err()); // not a declared state
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`MetricError::UnknownState`] if `state` is not one of the declared states.
     pub fn set(&self, state: &str) -> Result<(), MetricError> {
@@ -854,6 +1075,13 @@ impl Enum {
     }
 
     /// The current state.
+    ///
+    /// ```
+    /// # let mut registry = prometheus_aioexporter::Registry::new();
+    /// let state = registry.enumeration("state", "Service state.", ["starting", "running"])?;
+    /// assert_eq!(state.state(), "starting"); // the first state is the initial one
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn state(&self) -> &str {
         let desc = &self.0.value.desc;
         let i = self.0.value.state.load(AtomicOrdering::Relaxed);

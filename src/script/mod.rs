@@ -21,10 +21,47 @@ use crate::registry::{BoxError, Registry};
 use crate::server::{raise_open_files_limit, ShutdownSignals};
 
 /// Exit code after a clean shutdown, `--help` or `--version`.
+///
+/// ```
+/// use prometheus_aioexporter::{run_script, PrometheusExporterScript, EXIT_OK};
+///
+/// struct MyExporter;
+/// impl PrometheusExporterScript for MyExporter {
+///     const NAME: &'static str = "my-exporter";
+///     const DESCRIPTION: &'static str = "My exporter.";
+/// }
+/// assert_eq!(run_script(MyExporter, ["--help"], |_| None), EXIT_OK);
+/// ```
 pub const EXIT_OK: i32 = 0;
 /// Exit code when configuration, startup or serving fails.
+///
+/// ```
+/// use prometheus_aioexporter::cli::Args;
+/// use prometheus_aioexporter::{run_script, BoxError, PrometheusExporterScript, Registry, EXIT_FAILURE};
+///
+/// struct Broken;
+/// impl PrometheusExporterScript for Broken {
+///     const NAME: &'static str = "broken";
+///     const DESCRIPTION: &'static str = "Cannot reach its backend.";
+///     fn configure(&mut self, _args: &Args, _registry: &mut Registry) -> Result<(), BoxError> {
+///         Err("cannot connect to the database".into())
+///     }
+/// }
+/// assert_eq!(run_script(Broken, ["-p", "0"], |_| None), EXIT_FAILURE);
+/// ```
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for a command line error (as argparse and BSD's `sysexits` usage convention).
+///
+/// ```
+/// use prometheus_aioexporter::{run_script, PrometheusExporterScript, EXIT_USAGE};
+///
+/// struct MyExporter;
+/// impl PrometheusExporterScript for MyExporter {
+///     const NAME: &'static str = "my-exporter";
+///     const DESCRIPTION: &'static str = "My exporter.";
+/// }
+/// assert_eq!(run_script(MyExporter, ["--port", "http"], |_| None), EXIT_USAGE);
+/// ```
 pub const EXIT_USAGE: i32 = 2;
 
 /// An exporter written as a script: the analogue of Python's `PrometheusExporterScript`.
@@ -79,25 +116,137 @@ pub const EXIT_USAGE: i32 = 2;
 pub trait PrometheusExporterScript: Sized {
     /// The exporter's name: shown in `--help`, the landing page, the `Server` header, and the
     /// default prefix of environment variables (`my-exporter` reads `MY_EXPORTER_PORT`).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    /// }
+    /// let parser = script_parser(&mut MyExporter);
+    /// assert!(parser.usage().starts_with("usage: my-exporter "));
+    /// assert_eq!(parser.env_var("port").as_deref(), Some("MY_EXPORTER_PORT"));
+    /// ```
     const NAME: &'static str;
     /// One paragraph: shown in `--help` and on the landing page.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "Exports the queue lengths of my service.";
+    /// }
+    /// assert!(script_parser(&mut MyExporter).help().contains("Exports the queue lengths"));
+    /// ```
     const DESCRIPTION: &'static str;
     /// The version printed by `--version` and sent in the `Server` header; usually
     /// `env!("CARGO_PKG_VERSION")`. Empty: `--version` prints the library's version instead.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::Parsed;
+    /// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     const VERSION: &'static str = "1.2.3"; // usually env!("CARGO_PKG_VERSION")
+    /// }
+    /// let parsed = script_parser(&mut MyExporter).parse_from(["--version"], |_| None)?;
+    /// assert_eq!(parsed, Parsed::Version("my-exporter 1.2.3\n".into()));
+    /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
+    /// ```
     const VERSION: &'static str = "";
     /// The port used when `-p/--port` is not given.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     const DEFAULT_PORT: u16 = 9456; // pick one from the exporters' port list
+    /// }
+    /// assert!(script_parser(&mut MyExporter).help().contains("(default: 9456)"));
+    /// ```
     const DEFAULT_PORT: u16 = 9090;
     /// The prefix of environment variables, instead of one derived from [`Self::NAME`];
     /// `Some("")` turns environment variables off.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     const ENV_PREFIX: Option<&'static str> = Some("MYEXP");
+    /// }
+    /// let parser = script_parser(&mut MyExporter);
+    /// assert_eq!(parser.env_var("port").as_deref(), Some("MYEXP_PORT"));
+    /// ```
     const ENV_PREFIX: Option<&'static str> = None;
 
     /// Adds the script's own options and positional arguments to the parser (the analogue of
     /// `configure_argument_parser`).
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::ArgParser;
+    /// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+    ///         parser.add_argument("--custom-option").default("1").help("a custom option");
+    ///         parser.argument_mut("port").map(|port| port.default("9100")); // a built-in's default
+    ///     }
+    /// }
+    /// let help = script_parser(&mut MyExporter).help();
+    /// assert!(help.contains("--custom-option CUSTOM_OPTION"));
+    /// ```
     fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
         let _ = parser;
     }
 
     /// Called with the parsed arguments, to configure the script and create its metrics.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::cli::{ArgParser, Args};
+    /// use prometheus_aioexporter::{
+    ///     run_script, BoundExporter, BoxError, Gauge, PrometheusExporterScript, Registry, EXIT_OK,
+    /// };
+    ///
+    /// #[derive(Default)]
+    /// struct MyExporter {
+    ///     step: f64,
+    ///     queue: Option<Gauge>,
+    /// }
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     fn configure_argument_parser(&mut self, parser: &mut ArgParser) {
+    ///         parser.add_argument("--step").default("1");
+    ///     }
+    ///     fn configure(&mut self, args: &Args, registry: &mut Registry) -> Result<(), BoxError> {
+    ///         self.step = args.value_of::<f64>("step")?.unwrap_or(1.0); // bad value: exit 2
+    ///         self.queue = Some(registry.gauge("queue_length", "Jobs waiting.")?);
+    ///         Ok(())
+    ///     }
+    ///     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
+    ///         app.shutdown(); // so that this example stops at once
+    ///         Ok(())
+    ///     }
+    /// }
+    /// assert_eq!(run_script(MyExporter::default(), ["-H", "127.0.0.1", "-p", "0", "--step", "2"], |_| None), EXIT_OK);
+    /// assert_eq!(run_script(MyExporter::default(), ["--step", "two"], |_| None), 2);
+    /// ```
     ///
     /// # Errors
     /// A [`CliError`], as `args.value_of::<T>(..)?` returns for a value that does not parse, is
@@ -140,6 +289,28 @@ pub trait PrometheusExporterScript: Sized {
     /// start whatever the exporter needs. [`BoundExporter::local_addrs`] gives the bound
     /// addresses (with the port chosen for `-p 0`).
     ///
+    /// ```
+    /// use prometheus_aioexporter::{run_script, BoundExporter, BoxError, PrometheusExporterScript, EXIT_OK};
+    ///
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
+    ///         let up = app.registry_mut().gauge("up_seconds", "Uptime.")?;
+    ///         let started = std::time::Instant::now();
+    ///         app.set_metric_update_handler(move |_| {
+    ///             up.set(started.elapsed().as_secs_f64());
+    ///             Ok(())
+    ///         });
+    ///         println!("serving on {:?}", app.local_addrs());
+    ///         app.shutdown(); // so that this example stops at once
+    ///         Ok(())
+    ///     }
+    /// }
+    /// assert_eq!(run_script(MyExporter, ["-H", "127.0.0.1", "-p", "0"], |_| None), EXIT_OK);
+    /// ```
+    ///
     /// # Errors
     /// An error is logged and the exporter exits with status 1.
     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
@@ -148,6 +319,39 @@ pub trait PrometheusExporterScript: Sized {
     }
 
     /// Called after serving stops: stop what startup began.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use prometheus_aioexporter::{run_script, BoundExporter, BoxError, PrometheusExporterScript};
+    ///
+    /// #[derive(Default)]
+    /// struct MyExporter {
+    ///     poller: Option<std::thread::JoinHandle<()>>,
+    ///     stop: Arc<AtomicBool>,
+    /// }
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    ///     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
+    ///         let stop = Arc::clone(&self.stop);
+    ///         self.poller = Some(std::thread::spawn(move || {
+    ///             while !stop.load(Ordering::Relaxed) {
+    ///                 std::thread::yield_now(); // poll the backend, update metrics
+    ///             }
+    ///         }));
+    ///         app.shutdown(); // so that this example stops at once
+    ///         Ok(())
+    ///     }
+    ///     fn on_application_shutdown(&mut self, _app: &mut BoundExporter) {
+    ///         self.stop.store(true, Ordering::Relaxed);
+    ///         if let Some(poller) = self.poller.take() {
+    ///             poller.join().unwrap();
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(run_script(MyExporter::default(), ["-H", "127.0.0.1", "-p", "0"], |_| None), 0);
+    /// ```
     fn on_application_shutdown(&mut self, app: &mut BoundExporter) {
         let _ = app;
     }
@@ -158,6 +362,21 @@ pub trait PrometheusExporterScript: Sized {
     /// Before binding, it raises the soft limit on open files to the hard limit, as Go's
     /// runtime does, so that [`Limits::max_connections`](crate::Limits) fit; processes the
     /// hooks start inherit the raised limit.
+    ///
+    /// ```no_run
+    /// use prometheus_aioexporter::PrometheusExporterScript;
+    ///
+    /// #[derive(Default)]
+    /// struct MyExporter;
+    /// impl PrometheusExporterScript for MyExporter {
+    ///     const NAME: &'static str = "my-exporter";
+    ///     const DESCRIPTION: &'static str = "My exporter.";
+    /// }
+    ///
+    /// fn main() {
+    ///     MyExporter.run() // parses argv, serves until SIGTERM, exits 0, 1 or 2
+    /// }
+    /// ```
     fn run(self) -> ! {
         let (code, signals) =
             run_script_keeping_signals(self, std::env::args_os().skip(1), |key| {
@@ -174,6 +393,20 @@ pub trait PrometheusExporterScript: Sized {
 /// The built-in command line of every script: `-H`, `-p`, `-L`, `--log-format`,
 /// `--process-stats`, `--metrics-path`, `--healthcheck`, plus `-h` and `-V`, which the parser
 /// provides.
+///
+/// ```
+/// use prometheus_aioexporter::{script_parser, PrometheusExporterScript};
+///
+/// struct MyExporter;
+/// impl PrometheusExporterScript for MyExporter {
+///     const NAME: &'static str = "my-exporter";
+///     const DESCRIPTION: &'static str = "My exporter.";
+/// }
+/// // The whole command line, to print it (a man page, a README) without running anything.
+/// let help = script_parser(&mut MyExporter).help();
+/// assert!(help.contains("--metrics-path"));
+/// assert!(help.contains("--healthcheck"));
+/// ```
 pub fn script_parser<S: PrometheusExporterScript>(script: &mut S) -> ArgParser {
     let mut parser = ArgParser::new(S::NAME, S::DESCRIPTION);
     let version = if S::VERSION.is_empty() {
@@ -421,6 +654,23 @@ fn split_hosts(value: &str) -> Vec<String> {
 ///
 /// The SIGTERM and SIGINT handlers are installed first and the previous dispositions restored
 /// before it returns.
+///
+/// ```
+/// use prometheus_aioexporter::{run_script, BoundExporter, BoxError, PrometheusExporterScript, EXIT_OK};
+///
+/// struct MyExporter;
+/// impl PrometheusExporterScript for MyExporter {
+///     const NAME: &'static str = "my-exporter";
+///     const DESCRIPTION: &'static str = "My exporter.";
+///     fn on_application_startup(&mut self, app: &mut BoundExporter) -> Result<(), BoxError> {
+///         app.shutdown(); // so that this example stops at once
+///         Ok(())
+///     }
+/// }
+/// // In a test, with its own arguments and environment:
+/// let env = |key: &str| (key == "MY_EXPORTER_HOST").then(|| "127.0.0.1".into());
+/// assert_eq!(run_script(MyExporter, ["-p", "0", "-L", "error"], env), EXIT_OK);
+/// ```
 pub fn run_script<S, I, A>(script: S, args: I, env: impl Fn(&str) -> Option<OsString>) -> i32
 where
     S: PrometheusExporterScript,

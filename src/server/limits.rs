@@ -15,6 +15,18 @@ use crate::http::RequestLimits;
 /// one, tightened where an exporter's clients (scrapers) make that safe. Binding refuses values
 /// no server can keep: a zero `request_head_timeout`, `idle_timeout` or `write_timeout`
 /// (`Duration::MAX` is none), and sizes out of the ranges given below.
+///
+/// ```
+/// use std::time::Duration;
+/// use prometheus_aioexporter::{Exporter, Limits};
+///
+/// let mut limits = Limits::default(); // non-exhaustive: start from the defaults
+/// limits.max_connections = 64;
+/// limits.max_scrapes_in_flight = 2;
+/// limits.shutdown_timeout = Duration::from_secs(1);
+/// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+/// exporter.set_limits(limits);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -74,10 +86,28 @@ impl Default for Limits {
 impl Limits {
     /// The largest [`Limits::max_connections`]: Linux's default `fs.nr_open`, the most
     /// descriptors one process can have.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{Exporter, Limits};
+    ///
+    /// let mut limits = Limits::default();
+    /// limits.max_connections = Limits::MAX_CONNECTIONS + 1;
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0).set_limits(limits);
+    /// assert!(exporter.bind().is_err()); // refused when binding
+    /// ```
     pub const MAX_CONNECTIONS: usize = 1 << 20;
 
     /// The largest [`Limits::max_request_head_bytes`]: 16 MiB, sixteen times Go's default. Each
     /// connection may buffer that much, so "no limit" would let clients take all memory.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Limits;
+    ///
+    /// let mut limits = Limits::default();
+    /// limits.max_request_head_bytes = 64 * 1024; // long bearer tokens or cookies
+    /// assert!(limits.max_request_head_bytes <= Limits::MAX_REQUEST_HEAD_BYTES);
+    /// ```
     pub const MAX_REQUEST_HEAD_BYTES: usize = 1 << 24;
 }
 

@@ -93,6 +93,18 @@ const ROOM_WARNING_EVERY: Duration = Duration::from_secs(10);
 const READ_CHUNK: usize = 4096;
 
 /// Asks a running server to shut down gracefully, from any thread.
+///
+/// ```
+/// use prometheus_aioexporter::Exporter;
+///
+/// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+/// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+/// let running = exporter.spawn()?;
+/// let handle = running.shutdown_handle(); // Clone + Send: give it to whoever stops the server
+/// handle.shutdown();
+/// running.join()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ShutdownHandle {
     requested: Arc<AtomicBool>,
@@ -102,6 +114,18 @@ pub struct ShutdownHandle {
 impl ShutdownHandle {
     /// Stops accepting, lets responses in flight finish (within
     /// [`Limits::shutdown_timeout`]), then makes the server's `run` return.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::Exporter;
+    ///
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// let mut bound = exporter.bind()?;
+    /// let handle = bound.shutdown_handle();
+    /// std::thread::spawn(move || handle.shutdown());
+    /// bound.serve(None)?; // returns once the other thread asked
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown(&self) {
         self.requested.store(true, Ordering::SeqCst);
         if let Err(err) = self.waker.wake() {

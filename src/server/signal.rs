@@ -133,7 +133,7 @@ fn handler_action() -> libc::sigaction {
 /// Only one instance may exist at a time. Dropping it restores the dispositions SIGTERM and
 /// SIGINT had before [`ShutdownSignals::install`]. SIGPIPE is left alone.
 ///
-/// ```no_run
+/// ```
 /// use mio::{Events, Poll, Token};
 /// use prometheus_aioexporter::ShutdownSignals;
 ///
@@ -141,6 +141,7 @@ fn handler_action() -> libc::sigaction {
 /// let mut poll = Poll::new()?;
 /// let mut signals = ShutdownSignals::install()?;
 /// signals.register(poll.registry(), SIGNALS)?;
+/// # std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status()?;
 /// let mut events = Events::with_capacity(64);
 /// 'run: loop {
 ///     match poll.poll(&mut events, None) {
@@ -186,6 +187,17 @@ impl ShutdownSignals {
     /// Install as early as `main` can: as PID 1, a SIGTERM that arrives before a handler
     /// exists is discarded by the kernel, not deferred. (What comes before `main` cannot be
     /// covered; `docker run --init` can.)
+    ///
+    /// ```
+    /// use prometheus_aioexporter::ShutdownSignals;
+    ///
+    /// let signals = ShutdownSignals::install()?; // first thing in main
+    /// // Handlers are process-wide: a second one is refused while this one lives.
+    /// let again = ShutdownSignals::install().unwrap_err();
+    /// assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+    /// drop(signals); // restores the previous handlers
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -256,6 +268,20 @@ impl ShutdownSignals {
     /// The event is edge-triggered: call [`ShutdownSignals::take`] on each event, since it
     /// drains everything pending.
     ///
+    /// ```
+    /// use mio::{Events, Poll, Token};
+    /// use prometheus_aioexporter::ShutdownSignals;
+    ///
+    /// let mut signals = ShutdownSignals::install()?;
+    /// let mut poll = Poll::new()?;
+    /// signals.register(poll.registry(), Token(0))?;
+    /// # std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status()?;
+    /// let mut events = Events::with_capacity(8);
+    /// poll.poll(&mut events, None)?; // wakes on SIGTERM or SIGINT
+    /// assert_eq!(signals.take(), Some(15)); // SIGTERM
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// Returns the error from `Registry::register`, e.g. if it is already registered.
@@ -264,12 +290,38 @@ impl ShutdownSignals {
     }
 
     /// Removes the read end from the mio registry it was registered with.
+    ///
+    /// ```
+    /// use mio::{Poll, Token};
+    /// use prometheus_aioexporter::ShutdownSignals;
+    ///
+    /// let mut signals = ShutdownSignals::install()?;
+    /// let poll = Poll::new()?;
+    /// signals.register(poll.registry(), Token(0))?;
+    /// signals.deregister(poll.registry())?;
+    /// let other = Poll::new()?; // e.g. the loop moves to another thread
+    /// signals.register(other.registry(), Token(0))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         registry.deregister(&mut self.read_end)
     }
 
     /// `true` if a signal arrived that [`ShutdownSignals::take`] has not taken yet: an atomic
     /// load, cheap enough to check between any two pieces of work.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::ShutdownSignals;
+    ///
+    /// let signals = ShutdownSignals::install()?;
+    /// for _batch in 0..3 {
+    ///     if signals.pending() {
+    ///         break; // SIGTERM or SIGINT: stop between two batches
+    ///     }
+    ///     // … work on a batch …
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn pending(&self) -> bool {
         PENDING.load(Ordering::SeqCst) != 0
     }
@@ -278,13 +330,17 @@ impl ShutdownSignals {
     /// [`ShutdownSignals::take`] has not taken, and returns it: for a program whose main
     /// thread has nothing else to do while an exporter serves on its own thread.
     ///
-    /// ```no_run
+    /// ```
     /// use prometheus_aioexporter::ShutdownSignals;
     /// use prometheus_aioexporter::Exporter;
     ///
     /// let mut signals = ShutdownSignals::install()?;
-    /// let running = Exporter::new("agent", "An agent.").spawn()?;
-    /// signals.wait()?;
+    /// let mut exporter = Exporter::new("agent", "An agent.");
+    /// # exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// let running = exporter.spawn()?;
+    /// # std::process::Command::new("kill").args(["-TERM", &std::process::id().to_string()]).status()?;
+    /// let signal = signals.wait()?; // blocks until SIGTERM or SIGINT
+    /// # assert_eq!(signal, 15);
     /// running.shutdown()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -317,6 +373,20 @@ impl ShutdownSignals {
 
     /// Reads everything pending without blocking and returns the last signal received
     /// (`libc::SIGTERM` or `libc::SIGINT`), or `None` if none arrived since the last call.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::ShutdownSignals;
+    ///
+    /// let mut signals = ShutdownSignals::install()?;
+    /// assert_eq!(signals.take(), None);
+    /// std::process::Command::new("kill").args(["-INT", &std::process::id().to_string()]).status()?;
+    /// while !signals.pending() {
+    ///     std::thread::yield_now(); // the handler runs when the signal is delivered
+    /// }
+    /// assert_eq!(signals.take(), Some(2)); // SIGINT
+    /// assert_eq!(signals.take(), None); // taken
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn take(&mut self) -> Option<i32> {
         let flagged = PENDING.swap(0, Ordering::SeqCst);
         let mut last = (flagged != 0).then_some(flagged);

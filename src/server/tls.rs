@@ -100,6 +100,14 @@ impl fmt::Debug for TlsConfig {
 }
 
 /// A key or certificate file that cannot serve: which file, and what is wrong with it.
+///
+/// ```
+/// use prometheus_aioexporter::TlsConfig;
+///
+/// let err = TlsConfig::from_pem_files("/nonexistent/key.pem", "/nonexistent/cert.pem", None)
+///     .unwrap_err();
+/// assert!(err.to_string().starts_with("/nonexistent/key.pem: cannot read it: "));
+/// ```
 #[derive(Debug)]
 pub struct TlsError {
     path: PathBuf,
@@ -117,6 +125,15 @@ impl TlsError {
     }
 
     /// The file at fault.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use prometheus_aioexporter::TlsConfig;
+    ///
+    /// let err = TlsConfig::from_pem_files("/nonexistent/key.pem", "/nonexistent/cert.pem", None)
+    ///     .unwrap_err();
+    /// assert_eq!(err.path(), Path::new("/nonexistent/key.pem")); // the file to fix
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -162,6 +179,27 @@ impl TlsConfig {
     /// the server's certificate first); with `client_ca`, clients must present a certificate
     /// signed by one of its certificates (mutual TLS). TLS 1.2 and 1.3 are served.
     ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-tls-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    /// # let made = std::process::Command::new("openssl")
+    /// #     .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    /// #     .args(["-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+    /// #     .arg(&key).arg("-out").arg(&cert).output()?;
+    /// # assert!(made.status.success(), "openssl makes the example's certificate");
+    /// use prometheus_aioexporter::TlsConfig;
+    ///
+    /// // `key` and `cert` are the paths of a PEM key and its certificate (chain).
+    /// let tls = TlsConfig::from_pem_files(&key, &cert, None)?;
+    /// assert!(!tls.requires_client_certificates());
+    /// // With a CA file, clients must present a certificate it signed (mutual TLS).
+    /// let mutual = TlsConfig::from_pem_files(&key, &cert, Some(cert.as_path()))?;
+    /// assert!(mutual.requires_client_certificates());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// A [`TlsError`] naming the file that cannot be read, holds no key or certificate, or
     /// whose key does not match the certificate.
@@ -187,17 +225,73 @@ impl TlsConfig {
     }
 
     /// `true` if clients must present a certificate (mutual TLS).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-tls-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    /// # let made = std::process::Command::new("openssl")
+    /// #     .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    /// #     .args(["-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+    /// #     .arg(&key).arg("-out").arg(&cert).output()?;
+    /// # assert!(made.status.success(), "openssl makes the example's certificate");
+    /// # let client_ca = cert.clone();
+    /// use prometheus_aioexporter::TlsConfig;
+    ///
+    /// let tls = TlsConfig::from_pem_files(&key, &cert, Some(client_ca.as_path()))?;
+    /// assert!(tls.requires_client_certificates());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn requires_client_certificates(&self) -> bool {
         self.files.client_ca.is_some()
     }
 
     /// How often, at most, the files are checked for a renewal; `None` if never.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-tls-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    /// # let made = std::process::Command::new("openssl")
+    /// #     .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    /// #     .args(["-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+    /// #     .arg(&key).arg("-out").arg(&cert).output()?;
+    /// # assert!(made.status.success(), "openssl makes the example's certificate");
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::TlsConfig;
+    ///
+    /// let tls = TlsConfig::from_pem_files(&key, &cert, None)?;
+    /// assert_eq!(tls.reload_interval(), Some(Duration::from_secs(5)));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reload_interval(&self) -> Option<Duration> {
         self.reload_interval
     }
 
     /// Sets how often, at most, the files are checked for a renewal (when a connection
     /// arrives); `None` never checks them again.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-tls-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    /// # let made = std::process::Command::new("openssl")
+    /// #     .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    /// #     .args(["-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+    /// #     .arg(&key).arg("-out").arg(&cert).output()?;
+    /// # assert!(made.status.success(), "openssl makes the example's certificate");
+    /// use std::time::Duration;
+    /// use prometheus_aioexporter::TlsConfig;
+    ///
+    /// let mut tls = TlsConfig::from_pem_files(&key, &cert, None)?;
+    /// tls.set_reload_interval(Some(Duration::from_secs(60))); // renewals are rare here
+    /// assert_eq!(tls.reload_interval(), Some(Duration::from_secs(60)));
+    /// tls.set_reload_interval(None); // never read the files again
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_reload_interval(&mut self, interval: Option<Duration>) -> &mut Self {
         self.reload_interval = interval;
         self
