@@ -416,7 +416,10 @@ impl Registry {
     ///         MetricConfig::new("metric1", "again", "gauge"),
     ///     ])
     ///     .unwrap_err();
-    /// assert_eq!(err.to_string(), "metric 'metric1' is already registered");
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "metric 'metric1' is already registered: expected a name no other metric has"
+    /// );
     /// assert!(registry.metrics().get("metric3").is_none());
     /// # Ok::<(), prometheus_aioexporter::MetricError>(())
     /// ```

@@ -952,7 +952,7 @@ impl Info {
     /// # let mut registry = prometheus_aioexporter::Registry::new();
     /// let build = registry.info("build", "Build facts.")?;
     /// build.set([("version", "1.2.3"), ("commit", "abc123")])?;
-    /// assert!(build.set([("not a label", "x")]).is_err());
+    /// assert!(build.set([("__reserved", "x")]).is_err(), "the `__` prefix is Prometheus'");
     ///
     /// let mut body = Vec::new();
     /// registry.encode(&mut body).unwrap();
