@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
 
     let mut parser = ArgParser::new("fuzz-exporter", "Fuzzing.");
     parser.version("1.0");
-    parser.add_argument("--host").short('H').multiple().default("localhost");
+    parser
+        .add_argument("--host")
+        .short('H')
+        .multiple()
+        .default("localhost");
     parser.add_argument("--port").short('p').default("9090");
     parser
         .add_argument("--log-level")

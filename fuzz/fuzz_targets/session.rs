@@ -7,14 +7,18 @@
 use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
-use prometheus_aioexporter::internals::{self as http, parse_request, Parse, Request, RequestLimits};
+use prometheus_aioexporter::internals::{
+    self as http, parse_request, Parse, Request, RequestLimits,
+};
 use prometheus_aioexporter::internals::{Action, Context, Response, Service, Session, Status};
 
 const LIMIT: usize = 512;
 
 /// `Server` and a fixed `Date`, so runs are reproducible.
-const FUZZ: http::CommonHeaders<'static> =
-    http::CommonHeaders { server: "fuzz", date: "Thu, 01 Jan 1970 00:00:00 GMT" };
+const FUZZ: http::CommonHeaders<'static> = http::CommonHeaders {
+    server: "fuzz",
+    date: "Thu, 01 Jan 1970 00:00:00 GMT",
+};
 
 /// Answers with the path as the body, 404 for `/missing`, and a large shared body for `/big`.
 struct Echo;
@@ -39,7 +43,11 @@ impl Service for Echo {
             response.body = Some(std::sync::Arc::new(body));
             return;
         }
-        let status = if request.path == "/missing" { Status::NOT_FOUND } else { Status::OK };
+        let status = if request.path == "/missing" {
+            Status::NOT_FOUND
+        } else {
+            Status::OK
+        };
         http::write_simple_response(
             &mut response.head,
             status,
@@ -74,10 +82,17 @@ fn expected_responses(stream: &[u8], limits: &RequestLimits) -> usize {
 
 /// Drives a session over `input`; returns the bytes written.
 fn converse(input: &[u8], mut read_seed: u32, mut write_seed: u32) -> Vec<u8> {
-    let limits = RequestLimits { max_request_head_bytes: LIMIT };
+    let limits = RequestLimits {
+        max_request_head_bytes: LIMIT,
+    };
     let peer = "127.0.0.1:9".parse().unwrap();
     let mut session = Session::new(peer, limits);
-    let context = Context { peer, arrived: Instant::now(), common: FUZZ, responses_in_flight: 0 };
+    let context = Context {
+        peer,
+        arrived: Instant::now(),
+        common: FUZZ,
+        responses_in_flight: 0,
+    };
     let next_size = |seed: &mut u32| {
         *seed ^= *seed << 13;
         *seed ^= *seed >> 17;
@@ -121,7 +136,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(out, converse(input, 0x7fff_ffff, 0x7fff_ffff));
 
     // Every response is well-formed, and there is one per request owed.
-    let limits = RequestLimits { max_request_head_bytes: LIMIT };
+    let limits = RequestLimits {
+        max_request_head_bytes: LIMIT,
+    };
     let mut responses = 0;
     let mut rest = &out[..];
     while !rest.is_empty() {
