@@ -258,7 +258,7 @@ fn walk_ahead<S: Series>(sorted: &[S], mut f: impl FnMut(&S)) {
     let mut folded = 0usize;
     for (b, series) in sorted.chunks(AHEAD).enumerate() {
         for s in batch(b + 2) {
-            folded ^= s.labels_rendered().len();
+            folded ^= s.read_ahead() as usize;
         }
         for s in batch(b + 1) {
             let labels = s.labels_rendered().as_bytes();

@@ -87,6 +87,52 @@ pub trait Series:
     /// change of it (see `registry/expiry.rs`).
     #[doc(hidden)]
     fn fingerprint(&self) -> u64;
+    /// A word of the series' allocation where its labels' address is, and one of its value
+    /// (the two can be on different cache lines): what a scrape reads of a series ahead of
+    /// encoding it (see `registry/family.rs`).
+    #[doc(hidden)]
+    fn read_ahead(&self) -> u64;
+}
+
+/// The first word of a value, read as cheaply as it can be (one relaxed load).
+trait FirstWord {
+    fn first_word(&self) -> u64;
+}
+
+impl FirstWord for CounterValue {
+    fn first_word(&self) -> u64 {
+        self.whole.load(AtomicOrdering::Relaxed)
+    }
+}
+
+impl FirstWord for AtomicF64 {
+    fn first_word(&self) -> u64 {
+        self.0.load(AtomicOrdering::Relaxed)
+    }
+}
+
+impl FirstWord for HistogramValue {
+    fn first_word(&self) -> u64 {
+        self.observations.count.load(AtomicOrdering::Relaxed)
+    }
+}
+
+impl FirstWord for SummaryValue {
+    fn first_word(&self) -> u64 {
+        self.observations.count.load(AtomicOrdering::Relaxed)
+    }
+}
+
+impl FirstWord for InfoValue {
+    fn first_word(&self) -> u64 {
+        Arc::as_ptr(&self.desc) as u64
+    }
+}
+
+impl FirstWord for EnumValue {
+    fn first_word(&self) -> u64 {
+        self.state.load(AtomicOrdering::Relaxed) as u64
+    }
 }
 
 mod sealed {
@@ -115,6 +161,9 @@ macro_rules! series {
             }
             fn fingerprint(&self) -> u64 {
                 self.state_print()
+            }
+            fn read_ahead(&self) -> u64 {
+                self.0.labels.len() as u64 ^ self.0.value.first_word()
             }
         }
         impl Borrow<str> for $ty {
