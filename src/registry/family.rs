@@ -262,8 +262,10 @@ fn walk_ahead<S: Series>(sorted: &[S], mut f: impl FnMut(&S)) {
         }
         for s in batch(b + 1) {
             let labels = s.labels_rendered().as_bytes();
+            // First, middle and last: every cache line of labels up to 128 bytes long.
             let (first, last) = (labels.first(), labels.last());
             folded ^= usize::from(first.copied().unwrap_or(0) ^ last.copied().unwrap_or(0));
+            folded ^= usize::from(labels.get(labels.len() / 2).copied().unwrap_or(0));
         }
         series.iter().for_each(&mut f);
     }
