@@ -645,7 +645,10 @@ fn connect_from(source: std::net::Ipv4Addr, to: std::net::SocketAddrV4) -> std::
         sin_zero: [0; 8],
     };
     let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    let (from, to_raw) = (sockaddr(std::net::SocketAddrV4::new(source, 0)), sockaddr(to));
+    let (from, to_raw) = (
+        sockaddr(std::net::SocketAddrV4::new(source, 0)),
+        sockaddr(to),
+    );
     // SAFETY: a new socket, owned by the `TcpStream` at once; the addresses are valid
     // `sockaddr_in`s of `len` bytes that outlive the calls.
     let stream = unsafe {
@@ -653,9 +656,19 @@ fn connect_from(source: std::net::Ipv4Addr, to: std::net::SocketAddrV4) -> std::
         assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
         let stream = std::net::TcpStream::from_raw_fd(fd);
         let bound = libc::bind(fd, std::ptr::addr_of!(from).cast(), len);
-        assert_eq!(bound, 0, "bind {source}: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            bound,
+            0,
+            "bind {source}: {}",
+            std::io::Error::last_os_error()
+        );
         let connected = libc::connect(fd, std::ptr::addr_of!(to_raw).cast(), len);
-        assert_eq!(connected, 0, "connect to {to}: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            connected,
+            0,
+            "connect to {to}: {}",
+            std::io::Error::last_os_error()
+        );
         stream
     };
     stream
@@ -668,9 +681,8 @@ fn connect_from(source: std::net::Ipv4Addr, to: std::net::SocketAddrV4) -> std::
 #[track_caller]
 fn get_on(stream: &mut std::net::TcpStream, authorization: &str) -> Response {
     use std::io::Write as _;
-    let request = format!(
-        "GET /metrics HTTP/1.1\r\nHost: test\r\nAuthorization: {authorization}\r\n\r\n"
-    );
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: test\r\nAuthorization: {authorization}\r\n\r\n");
     stream.write_all(request.as_bytes()).expect("send");
     crate::support::http::read_response(stream)
 }
@@ -738,7 +750,10 @@ fn a_new_scraper_from_another_address_is_checked_during_a_flood() {
         let again_status = get_on(&mut { again }, &basic("bob", "builder")).status;
         stop.store(true, Ordering::SeqCst);
         let (checked, refused) = flooder.join().expect("the flood thread");
-        assert!(ready.is_ok(), "the flood never had a 503 ({checked} checked)");
+        assert!(
+            ready.is_ok(),
+            "the flood never had a 503 ({checked} checked)"
+        );
         eprintln!(
             "the new scraper's answers: {statuses:?}; the flood: {checked} checked (401), \
              {refused} refused (503)"
@@ -749,7 +764,10 @@ fn a_new_scraper_from_another_address_is_checked_during_a_flood() {
             "the new scraper is let in within 3 attempts: {statuses:?}"
         );
         assert_eq!(again_status, 200, "and then remembered");
-        assert!(refused > 0 && checked > 0, "{checked} checked, {refused} refused");
+        assert!(
+            refused > 0 && checked > 0,
+            "{checked} checked, {refused} refused"
+        );
     });
     running.shutdown().expect("a clean shutdown");
 }
