@@ -594,6 +594,145 @@ mod tests {
         );
     }
 
+    /// A peer's wrong passwords, each new, until one is answered 503 as of `now` (or 5 s
+    /// pass); how many were checked.
+    fn flood_until_busy(gate: &mut Gate, peer: IpAddr, now: Instant) -> usize {
+        let started = Instant::now();
+        for n in 0.. {
+            let guess = format!("{peer}-guess-{n}");
+            match gate.check_at(Some(&header("alice", &guess)), peer, now) {
+                Verdict::Denied => {}
+                Verdict::Busy => return n,
+                Verdict::Allowed => panic!("{guess} let in"),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "no 503 after {n}"
+            );
+        }
+        unreachable!()
+    }
+
+    /// `user:password` from `peer`, as of `now`.
+    fn at(gate: &mut Gate, user: &str, password: &str, peer: IpAddr, now: Instant) -> Verdict {
+        gate.check_at(Some(&header(user, password)), peer, now)
+    }
+
+    fn v4(last: u8) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, last))
+    }
+
+    #[test]
+    fn a_client_that_never_failed_is_checked_when_offenders_spent_their_budget() {
+        let mut gate = gate(ALICE);
+        // One instant throughout, so that the budgets do not refill while the test runs.
+        let now = Instant::now();
+        assert!(flood_until_busy(&mut gate, PEER, now) > 1);
+        assert!(!gate.offenders_budget.has_room(now));
+        // The flood's address gets 503s, for wrong and right passwords alike.
+        assert_eq!(at(&mut gate, "alice", "new", PEER, now), Verdict::Busy);
+        assert_eq!(at(&mut gate, "alice", "secret", PEER, now), Verdict::Busy);
+        // Another address is checked, from the newcomers' budget, and remembered.
+        assert_eq!(
+            at(&mut gate, "alice", "secret", v4(1), now),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            gate.newcomers_budget.paid_at, None,
+            "a right password costs no budget"
+        );
+        assert_eq!(
+            at(&mut gate, "alice", "secret", PEER, now),
+            Verdict::Allowed
+        );
+        // A newcomer's wrong password is checked once, then that address is an offender.
+        assert_eq!(at(&mut gate, "alice", "x", v4(2), now), Verdict::Denied);
+        assert!(gate.newcomers_budget.paid_at.is_some());
+        assert_eq!(at(&mut gate, "alice", "y", v4(2), now), Verdict::Busy);
+        // A flood from many addresses spends the newcomers' budget too; remembered
+        // credentials still pass.
+        let mut refused_at = None;
+        for last in 3..=255 {
+            let guess = format!("guess-{last}");
+            if at(&mut gate, "alice", &guess, v4(last), now) == Verdict::Busy {
+                refused_at = Some(last);
+                break;
+            }
+        }
+        assert!(refused_at.is_some(), "the newcomers' budget is bounded");
+        assert_eq!(at(&mut gate, "bob", "z", v4(1), now), Verdict::Busy);
+        assert_eq!(
+            at(&mut gate, "alice", "secret", v4(1), now),
+            Verdict::Allowed
+        );
+    }
+
+    #[test]
+    fn budgets_allow_a_burst_then_their_share() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        let mut budget = Budget::new(25, ms(40));
+        assert!(budget.has_room(now));
+        // 40 ms of checks at a share of 1/25 is 1 s of debt: room until it is over 1 s.
+        for _ in 0..4 {
+            budget.charge(now, ms(10));
+            assert!(budget.has_room(now));
+        }
+        budget.charge(now, ms(10));
+        assert_eq!(budget.paid_at, Some(now + ms(1250)));
+        assert!(!budget.has_room(now));
+        assert!(!budget.has_room(now + ms(249)));
+        assert!(budget.has_room(now + ms(250)));
+        // Paid off long ago: a charge counts from now, not from then.
+        budget.charge(now + ms(10_000), ms(10));
+        assert_eq!(budget.paid_at, Some(now + ms(10_250)));
+    }
+
+    #[test]
+    fn offenders_are_told_apart_by_address_and_forgotten() {
+        let mut offenders = Offenders {
+            entries: [None; REMEMBERED_OFFENDERS],
+        };
+        let at = Instant::now();
+        let v6 = |s: &str| IpAddr::V6(s.parse().unwrap());
+        offenders.failed(v4(1), at);
+        offenders.failed(v6("2001:db8:0:1::1"), at);
+        let cases = [
+            (v4(1), at, true, "the address that failed"),
+            (v4(2), at, false, "its neighbour"),
+            (v6("::ffff:198.51.100.1"), at, true, "as IPv4-mapped IPv6"),
+            (v6("2001:db8:0:1:ffff::9"), at, true, "the same /64"),
+            (v6("2001:db8:0:2::1"), at, false, "the next /64"),
+            (
+                v4(1),
+                at + OFFENDER_MEMORY - Duration::from_millis(1),
+                true,
+                "still",
+            ),
+            (
+                v4(1),
+                at + OFFENDER_MEMORY,
+                false,
+                "forgotten after OFFENDER_MEMORY",
+            ),
+        ];
+        for (peer, now, expected, why) in cases {
+            assert_eq!(offenders.failed_lately(peer, now), expected, "{why}");
+        }
+        // A full table forgets the address whose last failure is oldest; the table never grows.
+        let later = at + Duration::from_secs(1);
+        offenders.failed(v4(1), later);
+        for last in 2..=(REMEMBERED_OFFENDERS as u8) {
+            offenders.failed(v4(last), later + Duration::from_millis(u64::from(last)));
+        }
+        assert!(offenders.failed_lately(v4(1), later), "refreshed, so kept");
+        assert!(
+            !offenders.failed_lately(v6("2001:db8:0:1::1"), later),
+            "the oldest: gone"
+        );
+        assert_eq!(offenders.entries.len(), REMEMBERED_OFFENDERS);
+    }
+
     #[test]
     fn htpasswd_errors_name_the_line() {
         let err = |text: &str| {
