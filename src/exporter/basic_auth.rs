@@ -598,19 +598,20 @@ mod tests {
     /// pass); how many were checked.
     fn flood_until_busy(gate: &mut Gate, peer: IpAddr, now: Instant) -> usize {
         let started = Instant::now();
-        for n in 0.. {
-            let guess = format!("{peer}-guess-{n}");
-            match gate.check_at(Some(&header("alice", &guess)), peer, now) {
-                Verdict::Denied => {}
-                Verdict::Busy => return n,
-                Verdict::Allowed => panic!("{guess} let in"),
+        let mut checked = 0;
+        loop {
+            let guess = format!("{peer}-guess-{checked}");
+            let verdict = gate.check_at(Some(&header("alice", &guess)), peer, now);
+            assert_ne!(verdict, Verdict::Allowed, "{guess}");
+            if verdict == Verdict::Busy {
+                return checked;
             }
+            checked += 1;
             assert!(
                 started.elapsed() < Duration::from_secs(5),
-                "no 503 after {n}"
+                "no 503 after {checked}"
             );
         }
-        unreachable!()
     }
 
     /// `user:password` from `peer`, as of `now`.
