@@ -1,7 +1,9 @@
 //! Basic auth with the `basic-auth` feature, against real clients: hashes made by Apache's
 //! `htpasswd -B` (Debian's apache2-utils), raw requests on real sockets, the sample binary's
-//! `--basic-auth-users` and its startup errors, `--healthcheck`, and a real Prometheus
-//! scraping with `basic_auth` (over HTTPS with `tls_config` too when built with `tls`).
+//! `--basic-auth-users` and its startup errors, `--healthcheck`, a new scraper let in during a
+//! flood of wrong passwords from another address (127.0.0.2: Linux answers on all of
+//! 127.0.0.0/8), and a real Prometheus scraping with `basic_auth` (over HTTPS with
+//! `tls_config` too when built with `tls`).
 //!
 //! Without `htpasswd` (or `prometheus`, `openssl`) on `PATH` a test prints a note and passes,
 //! unless the environment variable `CI` is non-empty, in which case it fails.
@@ -746,8 +748,8 @@ fn a_new_scraper_from_another_address_is_checked_during_a_flood() {
             Vec::new()
         };
         // Remembered now: let in at once, whatever the flood.
-        let again = connect_from(std::net::Ipv4Addr::new(127, 0, 0, 2), addr);
-        let again_status = get_on(&mut { again }, &basic("bob", "builder")).status;
+        let mut again = connect_from(std::net::Ipv4Addr::new(127, 0, 0, 2), addr);
+        let again_status = get_on(&mut again, &basic("bob", "builder")).status;
         stop.store(true, Ordering::SeqCst);
         let (checked, refused) = flooder.join().expect("the flood thread");
         assert!(

@@ -278,14 +278,10 @@ impl Offenders {
     /// What tells clients apart: an IPv4 address (also IPv4-mapped IPv6), or the /64 an IPv6
     /// address belongs to, as a client usually holds a whole /64.
     fn key(peer: IpAddr) -> u128 {
-        let v4 = match peer {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(v6) => v6.to_ipv4_mapped(),
-        };
-        match (v4, peer) {
-            (Some(v4), _) => u128::from(v4.to_ipv6_mapped()),
-            (None, IpAddr::V6(v6)) => u128::from(v6) & !u128::from(u64::MAX),
-            (None, IpAddr::V4(_)) => 0,
+        match peer {
+            IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => u128::from(v6),
+            IpAddr::V6(v6) => u128::from(v6) & !u128::from(u64::MAX),
         }
     }
 
