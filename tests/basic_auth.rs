@@ -1,7 +1,9 @@
 //! Basic auth with the `basic-auth` feature, against real clients: hashes made by Apache's
 //! `htpasswd -B` (Debian's apache2-utils), raw requests on real sockets, the sample binary's
-//! `--basic-auth-users` and its startup errors, `--healthcheck`, and a real Prometheus
-//! scraping with `basic_auth` (over HTTPS with `tls_config` too when built with `tls`).
+//! `--basic-auth-users` and its startup errors, `--healthcheck`, a new scraper let in during a
+//! flood of wrong passwords from another address (127.0.0.2: Linux answers on all of
+//! 127.0.0.0/8), and a real Prometheus scraping with `basic_auth` (over HTTPS with
+//! `tls_config` too when built with `tls`).
 //!
 //! Without `htpasswd` (or `prometheus`, `openssl`) on `PATH` a test prints a note and passes,
 //! unless the environment variable `CI` is non-empty, in which case it fails.
@@ -625,4 +627,149 @@ fn prometheus_scrapes_over_https_with_basic_auth() {
             ("up{job=\"https_wrong\"}", "0"),
         ],
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fair check slots under a flood
+// ---------------------------------------------------------------------------------------------
+
+/// A connection from `source` (bound before connecting) to `to`: std's `TcpStream` cannot
+/// choose its source address, and the gate tells clients apart by it.
+#[track_caller]
+fn connect_from(source: std::net::Ipv4Addr, to: std::net::SocketAddrV4) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd as _;
+    let sockaddr = |addr: std::net::SocketAddrV4| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*addr.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let (from, to_raw) = (
+        sockaddr(std::net::SocketAddrV4::new(source, 0)),
+        sockaddr(to),
+    );
+    // SAFETY: a new socket, owned by the `TcpStream` at once; the addresses are valid
+    // `sockaddr_in`s of `len` bytes that outlive the calls.
+    let stream = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let stream = std::net::TcpStream::from_raw_fd(fd);
+        let bound = libc::bind(fd, std::ptr::addr_of!(from).cast(), len);
+        assert_eq!(
+            bound,
+            0,
+            "bind {source}: {}",
+            std::io::Error::last_os_error()
+        );
+        let connected = libc::connect(fd, std::ptr::addr_of!(to_raw).cast(), len);
+        assert_eq!(
+            connected,
+            0,
+            "connect to {to}: {}",
+            std::io::Error::last_os_error()
+        );
+        stream
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream
+}
+
+/// `GET /metrics` with `authorization` on `stream`, kept alive; the response.
+#[track_caller]
+fn get_on(stream: &mut std::net::TcpStream, authorization: &str) -> Response {
+    use std::io::Write as _;
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: test\r\nAuthorization: {authorization}\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    crate::support::http::read_response(stream)
+}
+
+/// Wrong passwords (each a new one) from 127.0.0.1 on one keep-alive connection, as fast as
+/// they are answered, until `stop`; sends `()` on `spent` at the first 503 (failed checks have
+/// used their share); the number of 401s and 503s.
+fn flood(
+    to: std::net::SocketAddrV4,
+    stop: &std::sync::atomic::AtomicBool,
+    spent: std::sync::mpsc::Sender<()>,
+) -> (u64, u64) {
+    let mut stream = connect_from(std::net::Ipv4Addr::LOCALHOST, to);
+    let (mut checked, mut refused) = (0u64, 0u64);
+    let mut n = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        n += 1;
+        let response = get_on(&mut stream, &basic("alice", &format!("guess-{n}")));
+        match response.status {
+            401 => checked += 1,
+            503 => {
+                if refused == 0 {
+                    let _ = spent.send(());
+                }
+                refused += 1;
+            }
+            other => panic!("the flood was answered {other}: {response:?}"),
+        }
+    }
+    (checked, refused)
+}
+
+#[test]
+fn a_new_scraper_from_another_address_is_checked_during_a_flood() {
+    let dir = TempDir::new("fair");
+    let Some(users) = users_file(&dir) else {
+        return;
+    };
+    let running = exporter(&users);
+    let std::net::SocketAddr::V4(addr) = running.local_addrs()[0] else {
+        panic!("127.0.0.1 is IPv4");
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (spent, flooding) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let flooder = scope.spawn(|| flood(addr, &stop, spent));
+        // Once the flood is answered 503, its failed checks have used their share: today's
+        // slots go to whoever asks first as the share refills, and the flood always asks.
+        let ready = flooding.recv_timeout(Duration::from_secs(60));
+        let statuses: Vec<u16> = if ready.is_ok() {
+            // bob's password, right but never checked yet, from 127.0.0.2, a request per
+            // connection as a scraper would send after a restart.
+            let scraper = std::net::Ipv4Addr::new(127, 0, 0, 2);
+            let mut statuses = Vec::new();
+            while statuses.len() < 3 && statuses.last() != Some(&200) {
+                let mut stream = connect_from(scraper, addr);
+                statuses.push(get_on(&mut stream, &basic("bob", "builder")).status);
+            }
+            statuses
+        } else {
+            Vec::new()
+        };
+        // Remembered now: let in at once, whatever the flood.
+        let mut again = connect_from(std::net::Ipv4Addr::new(127, 0, 0, 2), addr);
+        let again_status = get_on(&mut again, &basic("bob", "builder")).status;
+        stop.store(true, Ordering::SeqCst);
+        let (checked, refused) = flooder.join().expect("the flood thread");
+        assert!(
+            ready.is_ok(),
+            "the flood never had a 503 ({checked} checked)"
+        );
+        eprintln!(
+            "the new scraper's answers: {statuses:?}; the flood: {checked} checked (401), \
+             {refused} refused (503)"
+        );
+        assert_eq!(
+            statuses.last(),
+            Some(&200),
+            "the new scraper is let in within 3 attempts: {statuses:?}"
+        );
+        assert_eq!(again_status, 200, "and then remembered");
+        assert!(
+            refused > 0 && checked > 0,
+            "{checked} checked, {refused} refused"
+        );
+    });
+    running.shutdown().expect("a clean shutdown");
 }

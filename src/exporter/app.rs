@@ -326,7 +326,7 @@ impl App {
     ) -> Option<Status> {
         use super::basic_auth::Verdict;
         let gate = self.gate.as_mut()?;
-        let (status, text) = match gate.check(request.authorization) {
+        let (status, text) = match gate.check(request.authorization, context.peer.ip()) {
             Verdict::Allowed => return None,
             Verdict::Denied => (Status::UNAUTHORIZED, "401 Unauthorized\n"),
             Verdict::Busy => (
