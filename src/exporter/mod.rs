@@ -593,8 +593,8 @@ impl Exporter {
     /// `WWW-Authenticate: Basic realm="<name>"`, the exporter's name. Credentials that verified
     /// are remembered (as a keyed digest) until the exporter stops, so a scraper pays for
     /// bcrypt once; so are the last 64 that failed, answered 401 at once. Other failed checks
-    /// may take at most 1/20 of the server's time, and credentials that would need one more are
-    /// answered 503. Serve HTTPS too ([`set_tls`](Self::set_tls)),
+    /// may take at most 1/20 of the server's time (addresses that failed recently share 1/25,
+    /// others may also use 1/100), and credentials that would need one more are answered 503. Serve HTTPS too ([`set_tls`](Self::set_tls)),
     /// or the password crosses the network readable.
     #[cfg(feature = "basic-auth")]
     pub fn set_basic_auth(&mut self, users: Option<BasicAuth>) -> &mut Self {
