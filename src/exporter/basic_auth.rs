@@ -73,6 +73,14 @@ const EXPECTED: &str = "expected 'user:hash' lines with bcrypt hashes ($2y$, $2b
                         cost 04 to 12), as `htpasswd -B` writes them";
 
 /// Why an htpasswd file cannot be used.
+///
+/// ```
+/// use prometheus_aioexporter::{BasicAuth, BasicAuthError};
+///
+/// let err = BasicAuth::from_htpasswd("prometheus:$apr1$abc$def\n", "users").unwrap_err();
+/// assert!(matches!(err, BasicAuthError::Line { line: 1, .. }));
+/// assert!(err.to_string().starts_with("users, line 1: "), "{err}");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BasicAuthError {
@@ -163,6 +171,24 @@ impl BasicAuth {
     /// [`BasicAuthError::Read`] naming the file; [`BasicAuthError::Line`] naming the file and
     /// line that is not `user:bcrypt-hash` (an MD5, SHA-1 or crypt hash, a cost outside 4–12,
     /// a user named twice); [`BasicAuthError::NoUsers`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let path = std::env::temp_dir().join(format!("users-{}.htpasswd", std::process::id()));
+    /// std::fs::write(
+    ///     &path,
+    ///     "# made by htpasswd -cB\n\
+    ///      prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n",
+    /// )?;
+    /// let users = BasicAuth::from_htpasswd_file(&path)?;
+    /// assert_eq!(users.len(), 1);
+    /// std::fs::remove_file(&path)?;
+    ///
+    /// let missing = BasicAuth::from_htpasswd_file("/nonexistent/users").unwrap_err();
+    /// assert!(missing.to_string().starts_with("cannot read /nonexistent/users: "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_htpasswd_file(path: impl AsRef<Path>) -> Result<BasicAuth, BasicAuthError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -175,6 +201,16 @@ impl BasicAuth {
 
     /// Parses htpasswd lines as [`from_htpasswd_file`](Self::from_htpasswd_file) does; `source`
     /// names the text in errors.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let text = "prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// assert_eq!(BasicAuth::from_htpasswd(text, "users")?.len(), 1);
+    /// let twice = format!("{text}{text}");
+    /// assert!(BasicAuth::from_htpasswd(&twice, "users").is_err(), "a user named twice");
+    /// # Ok::<(), prometheus_aioexporter::BasicAuthError>(())
+    /// ```
     ///
     /// # Errors
     /// As [`from_htpasswd_file`](Self::from_htpasswd_file), except reading.
@@ -214,11 +250,29 @@ impl BasicAuth {
     }
 
     /// How many users the file names.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let text = "a:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n\
+    ///             b:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// assert_eq!(BasicAuth::from_htpasswd(text, "users")?.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::BasicAuthError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.users.len()
     }
 
     /// Always `false`: a `BasicAuth` names at least one user.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let text = "a:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// assert!(!BasicAuth::from_htpasswd(text, "users")?.is_empty());
+    /// assert!(BasicAuth::from_htpasswd("# nobody\n", "users").is_err());
+    /// # Ok::<(), prometheus_aioexporter::BasicAuthError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
