@@ -8,14 +8,15 @@
 //! Without `htpasswd` (or `prometheus`, `openssl`) on `PATH` a test prints a note and passes,
 //! unless the environment variable `CI` is non-empty, in which case it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus_aioexporter::{BasicAuth, Exporter, MetricConfig, RunningExporter};
 
 use crate::support::http::{try_get, Response};
+use crate::support::prometheus::Prometheus;
 use crate::support::sample::{start, Proc};
 use crate::support::tools::{find_on_path, prometheus_tool};
 
@@ -390,103 +391,12 @@ fn healthcheck_counts_the_401_of_basic_auth_as_alive() {
 // A real Prometheus
 // ---------------------------------------------------------------------------------------------
 
-/// Prometheus in its own process group, killed on drop.
-struct Prometheus(std::process::Child);
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.0.id())])
-            .stderr(std::process::Stdio::null())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts Prometheus with `jobs` (scrape_configs entries) in `dir`; its web port.
-fn start_prometheus(binary: &Path, dir: &TempDir, jobs: &str) -> (Prometheus, u16) {
-    use std::os::unix::process::CommandExt as _;
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-         scrape_configs:\n{jobs}"
-    );
-    let config_path = dir.write("prometheus.yml", &config);
-    let log = std::fs::File::create(dir.path("prometheus.log")).expect("create the log");
-    let web_port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address").port()
-    };
-    let child = Command::new(binary)
-        .arg(format!("--config.file={config_path}"))
-        .arg(format!("--storage.tsdb.path={}", dir.path("data")))
-        .arg(format!("--web.listen-address=127.0.0.1:{web_port}"))
-        .arg("--log.level=warn")
-        .stdin(std::process::Stdio::null())
-        .stdout(log.try_clone().expect("clone the log"))
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .expect("cannot start prometheus");
-    (Prometheus(child), web_port)
-}
-
 /// A scrape job with `basic_auth`, over `scheme`, with `extra` lines (a `tls_config`).
 fn job(name: &str, port: u16, scheme: &str, password: &str, extra: &str) -> String {
     format!(
         "  - job_name: {name}\n    scheme: {scheme}\n    basic_auth:\n      username: alice\n      \
          password: {password}\n{extra}    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
     )
-}
-
-/// The value of the one series of `promql`, from Prometheus' HTTP API on `port`.
-fn query_value(port: u16, promql: &str) -> Result<String, String> {
-    let encoded: String = promql
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let response = try_get(port, &format!("/api/v1/query?query={encoded}"), &[])?;
-    let text = response.text_lossy();
-    let values: Vec<&str> = text.split("\"value\":[").skip(1).collect();
-    match values.as_slice() {
-        [value] => value
-            .split(']')
-            .next()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim_matches('"').to_string())
-            .ok_or_else(|| text.clone()),
-        _ => Err(format!("{promql}: {text}")),
-    }
-}
-
-/// Polls Prometheus until every query of `expected` gives its value, for up to 60 s.
-fn wait_for_queries(web_port: u16, dir: &TempDir, expected: &[(&str, &str)]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let seen: Vec<Result<String, String>> = expected
-            .iter()
-            .map(|(q, _)| query_value(web_port, q))
-            .collect();
-        if seen
-            .iter()
-            .zip(expected)
-            .all(|(got, (_, want))| got.as_deref() == Ok(*want))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Prometheus did not see {expected:?} within 60 s; last: {seen:?}\n{}",
-            std::fs::read_to_string(dir.path("prometheus.log")).unwrap_or_default()
-        );
-        // Prometheus' API has no readiness signal for "scraped": poll it.
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -505,16 +415,12 @@ fn prometheus_scrapes_with_basic_auth() {
         job("wrong", port, "http", "looking-glass", ""),
     ]
     .concat();
-    let (_prometheus, web_port) = start_prometheus(&binary, &dir, &jobs);
-    wait_for_queries(
-        web_port,
-        &dir,
-        &[
-            ("up{job=\"auth\"}", "1"),
-            ("count(sample_value{job=\"auth\"})", "1"),
-            ("up{job=\"wrong\"}", "0"),
-        ],
-    );
+    let prometheus = Prometheus::start(&binary, &dir.0, &jobs);
+    prometheus.wait_for(&[
+        ("up{job=\"auth\"}", "1"),
+        ("count(sample_value{job=\"auth\"})", "1"),
+        ("up{job=\"wrong\"}", "0"),
+    ]);
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it, made with `openssl req` in `dir`.
@@ -617,16 +523,12 @@ fn prometheus_scrapes_over_https_with_basic_auth() {
         job("https_wrong", port, "https", "looking-glass", &tls),
     ]
     .concat();
-    let (_prometheus, web_port) = start_prometheus(&binary, &dir, &jobs);
-    wait_for_queries(
-        web_port,
-        &dir,
-        &[
-            ("up{job=\"https_auth\"}", "1"),
-            ("count(sample_value{job=\"https_auth\"})", "1"),
-            ("up{job=\"https_wrong\"}", "0"),
-        ],
-    );
+    let prometheus = Prometheus::start(&binary, &dir.0, &jobs);
+    prometheus.wait_for(&[
+        ("up{job=\"https_auth\"}", "1"),
+        ("count(sample_value{job=\"https_auth\"})", "1"),
+        ("up{job=\"https_wrong\"}", "0"),
+    ]);
 }
 
 // ---------------------------------------------------------------------------------------------
