@@ -18,23 +18,10 @@ use prometheus_aioexporter::{BasicAuth, Exporter, MetricConfig, RunningExporter}
 use crate::support::http::{try_get, Response};
 use crate::support::prometheus::Prometheus;
 use crate::support::sample::{start, Proc};
-use crate::support::tools::{find_on_path, prometheus_tool};
+use crate::support::tools::{debian_tool, prometheus_tool};
 
 /// The realm of the in-process exporter's 401s: its name.
 const CHALLENGE: &str = "Basic realm=\"basic-auth-test\", charset=\"UTF-8\"";
-
-/// `name` on `PATH`, or `None` after a note (a panic under CI).
-fn tool(name: &str, package: &str, skipping: &str) -> Option<PathBuf> {
-    let found = find_on_path(name);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").map_or(true, |ci| ci.is_empty()),
-            "{name} not found: install Debian's {package} package"
-        );
-        eprintln!("note: {name} not found on PATH, skipping {skipping}");
-    }
-    found
-}
 
 /// A directory for the test's files, removed on drop.
 struct TempDir(PathBuf);
@@ -72,7 +59,7 @@ impl Drop for TempDir {
 /// `htpasswd -nb <flags> user password`'s line (without the newline), or `None` without
 /// htpasswd.
 fn htpasswd(flags: &[&str], user: &str, password: &str) -> Option<String> {
-    let binary = tool("htpasswd", "apache2-utils", "the basic auth tests")?;
+    let binary = debian_tool("htpasswd", "apache2-utils", "the basic auth tests")?;
     let output = Command::new(binary)
         .arg("-nb")
         .args(flags)
@@ -426,7 +413,7 @@ fn prometheus_scrapes_with_basic_auth() {
 /// A CA and a server certificate for 127.0.0.1 signed by it, made with `openssl req` in `dir`.
 #[cfg(feature = "tls")]
 fn make_certificates(dir: &TempDir) -> Option<()> {
-    tool(
+    debian_tool(
         "openssl",
         "openssl",
         "the Prometheus scrape over HTTPS with basic auth",

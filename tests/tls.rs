@@ -18,23 +18,10 @@ use prometheus_aioexporter::{Exporter, Limits, MetricConfig, RunningExporter, Tl
 
 use crate::support::prometheus::Prometheus;
 use crate::support::sample::{parse_port, Proc, SHUTDOWN_BOUND};
-use crate::support::tools::{find_on_path, prometheus_tool};
+use crate::support::tools::{debian_tool, prometheus_tool};
 
 /// The readiness line of an exporter serving HTTPS on 127.0.0.1.
 const READY_TLS: &str = " INFO listening on https://127.0.0.1:";
-
-/// `name` on `PATH`, or `None` after a note (a panic under CI).
-fn tool(name: &str, skipping: &str) -> Option<PathBuf> {
-    let found = find_on_path(name);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").map_or(true, |ci| ci.is_empty()),
-            "{name} not found: install Debian's {name} package"
-        );
-        eprintln!("note: {name} not found on PATH, skipping {skipping}");
-    }
-    found
-}
 
 /// The test's keys and certificates, in a directory removed on drop.
 struct Pki {
@@ -92,7 +79,7 @@ impl Pki {
     /// `ca`), `rogue-ca`, and `rogue-client` and `rogue-server` (signed by `rogue-ca`). `None`
     /// without openssl.
     fn new(test: &str) -> Option<Pki> {
-        tool("openssl", test)?;
+        debian_tool("openssl", "openssl", test)?;
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "aioexporter-tls-{}-{}",
@@ -231,7 +218,7 @@ fn curl_scrapes_the_sample_over_tls_1_2_and_1_3() {
     let Some(pki) = Pki::new("the HTTPS scrape") else {
         return;
     };
-    if tool("curl", "the HTTPS scrape").is_none() {
+    if debian_tool("curl", "curl", "the HTTPS scrape").is_none() {
         return;
     }
     let (mut proc, port) = sample(&pki, &[], &[]);
@@ -300,7 +287,7 @@ fn mutual_tls_requires_a_client_certificate_signed_by_the_ca() {
     let Some(pki) = Pki::new("the mutual TLS test") else {
         return;
     };
-    if tool("curl", "the mutual TLS test").is_none() {
+    if debian_tool("curl", "curl", "the mutual TLS test").is_none() {
         return;
     }
     let (mut proc, port) = sample(&pki, &["--ssl-ca", &pki.path("ca.pem")], &[]);
@@ -418,7 +405,7 @@ fn a_stalled_handshake_is_timed_out_like_a_slow_request_head() {
     // A client stalled mid-handshake does not hold up another's scrape.
     let mut stalled = TcpStream::connect(addr).expect("connect");
     stalled.write_all(b"\x16\x03\x01").expect("send");
-    if tool("curl", "the scrape beside a stalled handshake").is_some() {
+    if debian_tool("curl", "curl", "the scrape beside a stalled handshake").is_some() {
         let port = addr.port();
         let ca = pki.path("ca.pem");
         assert_scraped(&curl(port, &["--cacert", &ca]), "tls_test_items", "TLSv1.3");
@@ -429,7 +416,7 @@ fn a_stalled_handshake_is_timed_out_like_a_slow_request_head() {
 /// A real client's ClientHello record: what `curl` sends first, caught by a listener that
 /// answers nothing. `None` without curl.
 fn client_hello() -> Option<Vec<u8>> {
-    tool("curl", "the handshake flood")?;
+    debian_tool("curl", "curl", "the handshake flood")?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let mut curl = Command::new("curl")
@@ -719,7 +706,7 @@ fn a_renewed_pair_serves_new_connections_and_a_broken_one_keeps_the_old() {
     let Some(pki) = Pki::new("the renewal test") else {
         return;
     };
-    if tool("curl", "the renewal test").is_none() {
+    if debian_tool("curl", "curl", "the renewal test").is_none() {
         return;
     }
     let copy = |from: &str, to: &str| {
