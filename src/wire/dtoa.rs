@@ -31,7 +31,7 @@ enum Tie {
 }
 
 /// The shortest decimal `digits × 10^exponent` that reads back as the finite `v > 0`, the
-/// closest to `v` of those, `digits` not ending in zero.
+/// closest to `v` of those (`digits` may end in zeros, which [`Digits`] drops).
 fn shortest(v: f64, tie: Tie) -> (u64, i32) {
     let bits = v.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
@@ -64,8 +64,8 @@ fn shortest(v: f64, tie: Tie) -> (u64, i32) {
     // A multiple of ten inside (at most one fits) is the shortest.
     let tens = s / 10 * 10;
     match (inside(tens), inside(tens + 10)) {
-        (true, false) => return strip_zeros(tens / 10, k + 1),
-        (false, true) => return strip_zeros(tens / 10 + 1, k + 1),
+        (true, false) => return (tens / 10, k + 1),
+        (false, true) => return (tens / 10 + 1, k + 1),
         _ => {}
     }
     // Otherwise the one of s and s + 1 inside, or the nearer; vb against 4s + 2, the midpoint.
@@ -90,28 +90,12 @@ fn round_to_odd(g: u128, x: u64) -> u64 {
     (product >> 64) as u64 | u64::from(product as u64 != 0)
 }
 
-/// `digits × 10^exponent` with the trailing zeros of `digits > 0` moved to the exponent.
-fn strip_zeros(mut digits: u64, mut exponent: i32) -> (u64, i32) {
-    if digits == 0 {
-        return (0, exponent);
-    }
-    while digits % 10_000 == 0 {
-        digits /= 10_000;
-        exponent += 4;
-    }
-    while digits % 10 == 0 {
-        digits /= 10;
-        exponent += 1;
-    }
-    (digits, exponent)
-}
-
-/// The shortest digits of a finite `v > 0`, at `buf[start..24]`, followed by `'0'`s, so that
-/// the layouts copy them in pieces of a fixed size (a few moves, where a copy of a variable
-/// length is a call to `memcpy`) and cut the text to length at the end.
+/// The shortest digits of a finite `v > 0`, left-aligned: the first (never `'0'`) at
+/// `text[0]`, the significant ones in `text[..len]`, then `'0'`s. The layouts copy them in
+/// pieces of a fixed size (a few moves, where a copy of a variable length is a call to
+/// `memcpy`) and cut the text to length at the end.
 struct Digits {
-    buf: [u8; 64],
-    start: usize,
+    text: [u8; 40],
     len: usize,
     /// `v ≈ 0.DIGITS × 10^point`.
     point: i32,
@@ -120,34 +104,33 @@ struct Digits {
 impl Digits {
     fn of(v: f64, tie: Tie) -> Digits {
         let (n, exponent) = shortest(v, tie);
-        let mut buf = [b'0'; 64];
-        // n < 2^59 < 10^18: three groups of eight.
-        let (upper, lowest) = (n / 100_000_000, (n % 100_000_000) as u32);
-        put(&mut buf, 16, eight_digits(lowest));
-        if upper > 0 {
-            put(&mut buf, 8, eight_digits((upper % 100_000_000) as u32));
-            // At most 57: two digits.
-            let top = (upper / 100_000_000) as usize % 100 * 2;
-            let pair: [u8; 2] = DIGIT_PAIRS
-                .get(top..top + 2)
-                .and_then(|pair| pair.try_into().ok())
-                .unwrap_or(*b"00");
-            put(&mut buf, 6, pair);
-        }
-        let len = decimal_len(n);
+        let count = decimal_len(n);
+        // n < 10^17. Scaled to exactly 17 digits, the first lands at text[0] whatever the
+        // length: a multiplication instead of copies at a variable offset.
+        let aligned = n * POW10.get(17 - count).copied().unwrap_or(1);
+        let (upper, lowest) = (aligned / 100_000_000, (aligned % 100_000_000) as u32);
+        let (first, middle) = ((upper / 100_000_000) as u8, (upper % 100_000_000) as u32);
+        let (middle, lowest) = (eight_digits(middle), eight_digits(lowest));
+        let mut text = [b'0'; 40];
+        text[0] = b'0'.wrapping_add(first);
+        put(&mut text, 1, middle);
+        put(&mut text, 9, lowest);
+        // The trailing zeros (the scaling's and n's own): '0' bytes from the last digit back,
+        // which in little-endian words are the top bytes, counted at once.
+        let zero_bits = |digits: [u8; 8]| u64::from_le_bytes(digits) ^ 0x3030_3030_3030_3030;
+        let tail = u128::from(zero_bits(lowest)) << 64 | u128::from(zero_bits(middle));
+        let zeros = (tail.leading_zeros() / 8) as usize;
         Digits {
-            buf,
-            start: 24 - len,
-            len,
-            point: exponent + len as i32,
+            text,
+            len: 17 - zeros.min(16),
+            point: exponent + count as i32,
         }
     }
 
     /// `N` bytes from the `i`th digit on: digits, then `'0'`s.
     fn chunk<const N: usize>(&self, i: usize) -> [u8; N] {
-        let at = self.start + i;
-        self.buf
-            .get(at..at + N)
+        self.text
+            .get(i..i + N)
             .and_then(|piece| piece.try_into().ok())
             .unwrap_or([b'0'; N])
     }
@@ -174,32 +157,53 @@ const POW10: [u64; 20] = {
 
 /// Copies `piece` into `text` at `at` (nothing if it does not fit, which the callers rule out).
 #[inline]
-fn put<const N: usize>(text: &mut [u8; 64], at: usize, piece: [u8; N]) {
+fn put<const N: usize, const M: usize>(text: &mut [u8; M], at: usize, piece: [u8; N]) {
     if let Some(slot) = text.get_mut(at..at + N) {
         slot.copy_from_slice(&piece);
     }
 }
 
-/// Appends the first `len` bytes of `text` (at most 32): one copy of a fixed size, then a cut.
-#[inline]
-fn emit(out: &mut Vec<u8>, text: &[u8; 64], len: usize) {
-    let before = out.len();
-    out.extend_from_slice(text.get(..32).unwrap_or_default());
-    out.truncate(before + len.min(32));
+/// The text of a number: a `'-'` at `line[0]`, the rest from `line[1]` on, `len` bytes of it;
+/// written into `out` from `line[1 - negative]`.
+struct Line {
+    line: [u8; 48],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Line {
+        let mut line = [b'0'; 48];
+        line[0] = b'-';
+        Line { line, len: 0 }
+    }
+
+    /// Copies `piece` to the `at`th byte after the sign.
+    #[inline]
+    fn put<const N: usize>(&mut self, at: usize, piece: [u8; N]) {
+        put(&mut self.line, 1 + at, piece);
+    }
+
+    /// Appends the text, with the sign if `negative`: one copy of a fixed size, then a cut.
+    #[inline]
+    fn emit(&self, out: &mut Vec<u8>, negative: bool) {
+        let start = usize::from(!negative);
+        let before = out.len();
+        out.extend_from_slice(self.line.get(start..start + 32).unwrap_or_default());
+        out.truncate(before + (usize::from(negative) + self.len).min(32));
+    }
 }
 
 /// Appends a finite, non-zero `v`: plain decimal for `1e-5 <= |v| < 1e21` (as `Display`),
 /// otherwise scientific (as `{:e}`), with the shortest digits that read back as `v`.
 pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
-    if v < 0.0 {
-        out.push(b'-');
-    }
     let digits = Digits::of(v.abs(), Tie::Up);
+    let mut line = Line::new();
     if (1e-5..1e21).contains(&v.abs()) {
-        write_positional(out, &digits);
+        positional(&mut line, &digits);
     } else {
-        write_scientific(out, &digits, digits.point - 1, false);
+        scientific(&mut line, &digits, digits.point - 1, false);
     }
+    line.emit(out, v < 0.0);
 }
 
 /// Appends a finite `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` spells it, which is how
@@ -213,78 +217,75 @@ pub(crate) fn write_go_general(out: &mut Vec<u8>, v: f64) {
         out.push(b'0');
         return;
     }
-    if v < 0.0 {
-        out.push(b'-');
-    }
     let digits = Digits::of(v.abs(), Tie::Even);
     let exponent = digits.point - 1;
+    let mut line = Line::new();
     if (-4..6).contains(&exponent) {
-        write_positional(out, &digits);
+        positional(&mut line, &digits);
     } else {
-        write_scientific(out, &digits, exponent, true);
+        scientific(&mut line, &digits, exponent, true);
     }
+    line.emit(out, v < 0.0);
 }
 
 /// `0.DIGITS × 10^point` without an exponent, for `-4 <= point <= 21`: `1500`, `1.5`,
 /// `0.0015`.
-fn write_positional(out: &mut Vec<u8>, digits: &Digits) {
-    let mut text = [b'0'; 64];
+fn positional(line: &mut Line, digits: &Digits) {
     let (n, point) = (digits.len, digits.point);
-    let len = if point >= n as i32 {
-        // The digits, then the zeros that follow them in the buffer.
-        put(&mut text, 0, digits.chunk::<32>(0));
+    line.len = if point >= n as i32 {
+        // The digits, then the zeros that follow them.
+        line.put(0, digits.chunk::<24>(0));
         point as usize
     } else if point > 0 {
+        // All the digits, then the part after the point again one byte further on.
         let p = point as usize;
-        put(&mut text, 0, digits.chunk::<24>(0));
-        put(&mut text, p + 1, digits.chunk::<24>(p));
-        put(&mut text, p, [b'.']);
+        line.put(0, digits.chunk::<16>(0));
+        line.put(p + 1, digits.chunk::<16>(p));
+        line.put(p, [b'.']);
         n + 1
     } else {
-        // `text` is all '0's: "0." and as many zeros as -point.
-        put(&mut text, 1, [b'.']);
+        // The line is all '0's: "0." and as many zeros as -point.
+        line.put(1, [b'.']);
         let at = 2 + point.unsigned_abs() as usize;
-        put(&mut text, at, digits.chunk::<24>(0));
+        line.put(at, digits.chunk::<24>(0));
         at + n
     };
-    emit(out, &text, len);
 }
 
 /// `D.IGITS × 10^exponent` as `1.5e-7`, or Go's way with `go`: `1.5e-07`, `1e+300`.
-fn write_scientific(out: &mut Vec<u8>, digits: &Digits, exponent: i32, go: bool) {
-    let mut text = [b'0'; 64];
-    put(&mut text, 0, digits.chunk::<1>(0));
-    let mut len = 1;
-    if digits.len > 1 {
-        put(&mut text, 1, [b'.']);
-        put(&mut text, 2, digits.chunk::<24>(1));
-        len = digits.len + 1;
-    }
-    // One byte or one pair at a time: a copy of a variable length would be a `memcpy` call.
-    put(&mut text, len, [b'e']);
-    len += 1;
-    if exponent < 0 || go {
-        put(&mut text, len, [if exponent < 0 { b'-' } else { b'+' }]);
-        len += 1;
-    }
+fn scientific(line: &mut Line, digits: &Digits, exponent: i32, go: bool) {
+    line.put(0, digits.chunk::<1>(0));
+    line.put(1, [b'.']);
+    line.put(2, digits.chunk::<16>(1));
+    // No point after a single digit: the exponent goes over it.
+    let at = if digits.len > 1 { digits.len + 1 } else { 1 };
+    let (suffix, len) = exponent_text(exponent, go);
+    line.put(at, suffix);
+    line.len = at + len;
+}
+
+/// `e-7`, `e300`, or Go's way with `go`: `e-07`, `e+300`; and its length. Without a branch on
+/// the number of digits, which random exponents would mispredict.
+fn exponent_text(exponent: i32, go: bool) -> ([u8; 8], usize) {
     let e = exponent.unsigned_abs() as usize;
-    if e >= 100 {
-        put(&mut text, len, [b'0' + (e / 100) as u8]);
-        len += 1;
-    }
-    if e >= 10 || go {
-        let i = e % 100 * 2;
-        let pair: [u8; 2] = DIGIT_PAIRS
-            .get(i..i + 2)
-            .and_then(|pair| pair.try_into().ok())
-            .unwrap_or(*b"00");
-        put(&mut text, len, pair);
-        len += 2;
+    // e < 400, where e × 41 / 4096 is e / 100.
+    let hundreds = (e * 41) >> 12;
+    let i = (e - hundreds * 100) * 2;
+    let pair = DIGIT_PAIRS
+        .get(i..i + 2)
+        .map_or(0, |p| u32::from(p[0]) | u32::from(p[1]) << 8);
+    // Three digits, the first in the low byte, then as many dropped as are leading zeros.
+    let three = (u32::from(b'0') + hundreds as u32) | pair << 8;
+    let count = 1 + usize::from(e >= 10 || go) + usize::from(e >= 100);
+    let digits = u64::from(three >> (8 * (3 - count)));
+    let signed = exponent < 0 || go;
+    let sign = u64::from(if exponent < 0 { b'-' } else { b'+' });
+    let text = if signed {
+        u64::from(b'e') | sign << 8 | digits << 16
     } else {
-        put(&mut text, len, [b'0' + e as u8]);
-        len += 1;
-    }
-    emit(out, &text, len);
+        u64::from(b'e') | digits << 8
+    };
+    (text.to_le_bytes(), 1 + usize::from(signed) + count)
 }
 
 /// For tests: `n` random bit patterns (from `seed`), then every power of two and its two
