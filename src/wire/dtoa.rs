@@ -59,22 +59,22 @@ fn shortest(v: f64, tie: Tie) -> (u64, i32) {
     // An odd significand's interval excludes its ends (the reader rounds ties to even).
     let open = c & 1;
     let (vb, vb_low, vb_high) = (scaled(center), scaled(low) + open, scaled(high) - open);
-    let inside = |d: u64| vb_low <= d << 2 && d << 2 <= vb_high;
     let s = vb >> 2;
-    // A multiple of ten inside (at most one fits) is the shortest.
-    let tens = s / 10 * 10;
-    match (inside(tens), inside(tens + 10)) {
-        (true, false) => return (tens / 10, k + 1),
-        (false, true) => return (tens / 10 + 1, k + 1),
-        _ => {}
+    // A multiple of ten inside (at most one fits) is the shortest. The one below vb can only
+    // be below the interval, the one above only above it: one comparison each.
+    let tens = s / 10;
+    let (ten_in, next_ten_in) = (vb_low <= tens * 40, (tens + 1) * 40 <= vb_high);
+    if ten_in != next_ten_in {
+        return (tens + u64::from(next_ten_in), k + 1);
     }
     // Otherwise the one of s and s + 1 inside, or the nearer; vb against 4s + 2, the midpoint.
     // Neither ends in zero: it would be the multiple of ten inside.
+    let (s_in, next_in) = (vb_low <= s << 2, (s + 1) << 2 <= vb_high);
     let midpoint = (s << 2) + 2;
-    let up = match (inside(s), inside(s + 1)) {
-        (true, false) => false,
-        (false, true) => true,
-        _ => vb > midpoint || (vb == midpoint && (tie == Tie::Up || s & 1 == 1)),
+    let up = if s_in != next_in {
+        next_in
+    } else {
+        vb > midpoint || (vb == midpoint && (tie == Tie::Up || s & 1 == 1))
     };
     (s + u64::from(up), k)
 }

@@ -68,12 +68,15 @@ const CORRECTIONS: [u64; 20] = [
     0x0000000000000000,
 ];
 
-/// `5^0` through `5^26`.
+/// `5^0` through `5^26`, each shifted left until its top bit is set: the product with a
+/// stored power then has its top bit at 191 or 190, so renormalising is a shift by 0 or 1.
 const POW5: [u64; 27] = {
     let mut table = [1u64; 27];
-    let mut i = 1;
+    let mut power = 1u64;
+    let mut i = 0;
     while i < 27 {
-        table[i] = table[i - 1] * 5;
+        table[i] = power << power.leading_zeros();
+        power *= 5;
         i += 1;
     }
     table
@@ -85,22 +88,24 @@ const POW5: [u64; 27] = {
 #[inline]
 pub(super) fn significand(n: i32) -> u128 {
     let n = n.clamp(MIN_EXPONENT, MAX_EXPONENT);
-    let offset = n - FIRST_BASE;
-    let base = BASES
-        .get((offset / STRIDE) as usize)
-        .copied()
-        .unwrap_or(1 << 127);
-    let multiplier = POW5.get((offset % STRIDE) as usize).copied().unwrap_or(1);
-    // base × multiplier is 192 bits: `high` the top 128, `low` the bottom 64.
-    let low = (base as u64 as u128) * u128::from(multiplier);
-    let high = (base >> 64) * u128::from(multiplier) + (low >> 64);
-    // base >= 2^127, so high >= 2^63: at most 64 leading zeros.
-    let zeros = high.leading_zeros();
-    let top = (high << zeros) | ((low as u64 as u128) >> (64 - zeros));
+    // offset / 27 as a multiplication, exact for offsets up to 699.
+    let offset = (n - FIRST_BASE) as u32;
+    let j = (offset * 2428) >> 16;
+    let i = offset - STRIDE as u32 * j;
+    let base = BASES.get(j as usize).copied().unwrap_or(1 << 127);
+    let multiplier = u128::from(POW5.get(i as usize).copied().unwrap_or(1 << 63));
+    // base × multiplier is 192 bits, in three words; the top 128, from bit 63 or 64 on.
+    let low = (base as u64 as u128) * multiplier;
+    let high = (base >> 64) * multiplier + (low >> 64);
+    let words = [low as u64, high as u64, (high >> 64) as u64];
+    let z = 1 - (words[2] >> 63) as u32;
+    // `x >> 1 >> (63 - z)` is `x >> (64 - z)` without a shift by 64 when z = 0.
+    let top = (words[2] << z) | (words[1] >> 1 >> (63 - z));
+    let next = (words[1] << z) | (words[0] >> 1 >> (63 - z));
     let index = (n - MIN_EXPONENT) as usize;
     let word = CORRECTIONS.get(index / 32).copied().unwrap_or(0);
     let correction = (word >> (2 * (index % 32))) & 3;
-    top + u128::from(correction) + 1
+    (u128::from(top) << 64 | u128::from(next)) + u128::from(correction) + 1
 }
 
 /// `floor(q × log10(2))` for `q` in -1074..=971 (the exponents of `f64`s), checked by a test.
