@@ -79,6 +79,25 @@ fn shortest(v: f64, tie: Tie) -> (u64, i32) {
     (s + u64::from(up), k)
 }
 
+/// `v` as a whole number of millionths, when it is one (`0.25`, `1234.5`, `0.000125`), for
+/// `1e-5 <= v < 1e9`: a multiplication, a conversion and a division instead of Schubfach.
+///
+/// Below 1e9, `v × 10^6 < 2^50`: the gap between `v` and its neighbours, times 10^6, is under
+/// 1/4, so at most one multiple of 10^-6 reads back as `v`, and when one does, the rounded
+/// product finds it. The division checks it: `m` and 10^6 are exact, and a correctly rounded
+/// division rounds as the reader does. Fewer decimals would show as trailing zeros of `m`;
+/// no number with fewer digits can read back as `v` (it would be a whole number, and those
+/// are exact), so these are Schubfach's digits too.
+#[inline]
+fn short_decimal(v: f64) -> Option<(u64, i32)> {
+    if !(1e-5..1e9).contains(&v) {
+        return None;
+    }
+    // Plus a half, then truncated: rounded, without `round` (a call into libm without SSE4.1).
+    let m = (v * 1e6 + 0.5) as i64;
+    (m as f64 / 1e6 == v).then_some((m as u64, -6))
+}
+
 /// `g × x / 2^128`, with the lowest bit set when the quotient is not exact (rounding to odd),
 /// so that comparing it with a multiple of 4 gives the same answer as the exact quotient.
 #[inline]
@@ -103,7 +122,10 @@ struct Digits {
 
 impl Digits {
     fn of(v: f64, tie: Tie) -> Digits {
-        let (n, exponent) = shortest(v, tie);
+        let (n, exponent) = match short_decimal(v) {
+            Some(short) => short,
+            None => shortest(v, tie),
+        };
         let count = decimal_len(n);
         // n < 10^17. Scaled to exactly 17 digits, the first lands at text[0] whatever the
         // length: a multiplication instead of copies at a variable offset.
