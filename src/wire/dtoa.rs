@@ -93,9 +93,18 @@ fn short_decimal(v: f64) -> Option<(u64, i32)> {
     if !(1e-5..1e9).contains(&v) {
         return None;
     }
-    // Plus a half, then truncated: rounded, without `round` (a call into libm without SSE4.1).
-    let m = (v * 1e6 + 0.5) as i64;
-    (m as f64 / 1e6 == v).then_some((m as u64, -6))
+    let (m, rounded) = round_small(v * 1e6);
+    (rounded / 1e6 == v).then_some((m, -6))
+}
+
+/// `x` rounded to a whole number, as an integer and as an `f64`, for `0 <= x < 2^52`: added to
+/// 2^52 it has no bits below the unit, so the addition rounds it and its significand bits are
+/// the integer. No call to libm's `round` (without SSE4.1), no saturating conversion.
+#[inline]
+pub(super) fn round_small(x: f64) -> (u64, f64) {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    let shifted = x + TWO_52;
+    (shifted.to_bits() & ((1 << 52) - 1), shifted - TWO_52)
 }
 
 /// `g × x / 2^128`, with the lowest bit set when the quotient is not exact (rounding to odd),

@@ -20,13 +20,14 @@ use super::dtoa;
 /// ```
 pub fn write_float(out: &mut Vec<u8>, v: f64) {
     let magnitude = v.abs();
-    // Exact when whole: below 2^53 the conversion loses nothing. (Not `fract()`: without
-    // SSE4.1 that is a call into libm.) Zeros too, `-0` by its sign bit; NaN fails.
-    if magnitude < 1e15 && (magnitude as i64) as f64 == magnitude {
+    // Whole numbers below 1e15 exactly (not `fract()`: without SSE4.1 that is a call into
+    // libm). Zeros too, `-0` by its sign bit; NaN fails.
+    let (whole, rounded) = dtoa::round_small(magnitude);
+    if magnitude < 1e15 && rounded == magnitude {
         if v.is_sign_negative() {
             out.push(b'-');
         }
-        write_u64(out, magnitude as u64);
+        write_u64(out, whole);
     } else if magnitude <= f64::MAX {
         // The digits and layout of `Display` (or `{:e}` outside 1e-5..1e21), without
         // `core::fmt`'s float machinery.
