@@ -94,18 +94,16 @@ pub(super) fn significand(n: i32) -> u128 {
     let i = offset - STRIDE as u32 * j;
     let base = BASES.get(j as usize).copied().unwrap_or(1 << 127);
     let multiplier = u128::from(POW5.get(i as usize).copied().unwrap_or(1 << 63));
-    // base × multiplier is 192 bits, in three words; the top 128, from bit 63 or 64 on.
+    // base × multiplier is 192 bits: `high` the top 128, `low` the bottom 64.
     let low = (base as u64 as u128) * multiplier;
     let high = (base >> 64) * multiplier + (low >> 64);
-    let words = [low as u64, high as u64, (high >> 64) as u64];
-    let z = 1 - (words[2] >> 63) as u32;
-    // `x >> 1 >> (63 - z)` is `x >> (64 - z)` without a shift by 64 when z = 0.
-    let top = (words[2] << z) | (words[1] >> 1 >> (63 - z));
-    let next = (words[1] << z) | (words[0] >> 1 >> (63 - z));
+    // The top 128 bits: `high`, or one more bit from `low` if the top one is clear.
+    let shifted = high << 1 | (low >> 63) & 1;
+    let top = if high >> 127 == 0 { shifted } else { high };
     let index = (n - MIN_EXPONENT) as usize;
     let word = CORRECTIONS.get(index / 32).copied().unwrap_or(0);
     let correction = (word >> (2 * (index % 32))) & 3;
-    (u128::from(top) << 64 | u128::from(next)) + u128::from(correction) + 1
+    top + u128::from(correction) + 1
 }
 
 /// `floor(q × log10(2))` for `q` in -1074..=971 (the exponents of `f64`s), checked by a test.
