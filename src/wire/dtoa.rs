@@ -31,7 +31,7 @@ enum Tie {
 }
 
 /// The shortest decimal `digits × 10^exponent` that reads back as the finite `v > 0`, the
-/// closest to `v` of those (`digits` may end in zeros, which [`Digits`] drops).
+/// closest to `v` of those (`digits` may end in zeros, which [`Line`] drops).
 fn shortest(v: f64, tie: Tie) -> (u64, i32) {
     let bits = v.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
@@ -118,52 +118,73 @@ fn round_to_odd(g: u128, x: u64) -> u64 {
     (product >> 64) as u64 | u64::from(product as u64 != 0)
 }
 
-/// The shortest digits of a finite `v > 0`, left-aligned: the first (never `'0'`) at
-/// `text[0]`, the significant ones in `text[..len]`, then `'0'`s. The layouts copy them in
-/// pieces of a fixed size (a few moves, where a copy of a variable length is a call to
-/// `memcpy`) and cut the text to length at the end.
-struct Digits {
-    text: [u8; 40],
+/// The text of a number, built in place: a `'-'` at `line[0]`, then the shortest digits of
+/// a finite `v > 0` from `line[1]` on (the first never `'0'`, the significant ones `len`, then
+/// `'0'`s), which the layouts move into place. Pieces of a fixed size move in a few
+/// instructions, where a copy of a variable length is a call to `memcpy`; the text is cut to
+/// length at the end.
+struct Line {
+    line: [u8; 48],
     len: usize,
     /// `v ≈ 0.DIGITS × 10^point`.
     point: i32,
+    /// The length of the text after the sign, once laid out.
+    text_len: usize,
 }
 
-impl Digits {
-    fn of(v: f64, tie: Tie) -> Digits {
+impl Line {
+    fn of(v: f64, tie: Tie) -> Line {
         let (n, exponent) = match short_decimal(v) {
             Some(short) => short,
             None => shortest(v, tie),
         };
         let count = decimal_len(n);
-        // n < 10^17. Scaled to exactly 17 digits, the first lands at text[0] whatever the
+        // n < 10^17. Scaled to exactly 17 digits, the first lands at line[1] whatever the
         // length: a multiplication instead of copies at a variable offset.
         let aligned = n * POW10.get(17 - count).copied().unwrap_or(1);
         let (upper, lowest) = (aligned / 100_000_000, (aligned % 100_000_000) as u32);
         let (first, middle) = ((upper / 100_000_000) as u8, (upper % 100_000_000) as u32);
         let (middle, lowest) = (eight_digits(middle), eight_digits(lowest));
-        let mut text = [b'0'; 40];
-        text[0] = b'0'.wrapping_add(first);
-        put(&mut text, 1, middle);
-        put(&mut text, 9, lowest);
+        let mut line = [b'0'; 48];
+        line[0] = b'-';
+        line[1] = b'0'.wrapping_add(first);
+        put(&mut line, 2, middle);
+        put(&mut line, 10, lowest);
         // The trailing zeros (the scaling's and n's own): '0' bytes from the last digit back,
         // which in little-endian words are the top bytes, counted at once.
         let zero_bits = |digits: [u8; 8]| u64::from_le_bytes(digits) ^ 0x3030_3030_3030_3030;
         let tail = u128::from(zero_bits(lowest)) << 64 | u128::from(zero_bits(middle));
         let zeros = (tail.leading_zeros() / 8) as usize;
-        Digits {
-            text,
+        Line {
+            line,
             len: 17 - zeros.min(16),
             point: exponent + count as i32,
+            text_len: 0,
         }
     }
 
-    /// `N` bytes from the `i`th digit on: digits, then `'0'`s.
-    fn chunk<const N: usize>(&self, i: usize) -> [u8; N] {
-        self.text
-            .get(i..i + N)
+    /// `N` bytes from the `at`th after the sign.
+    #[inline]
+    fn get<const N: usize>(&self, at: usize) -> [u8; N] {
+        self.line
+            .get(1 + at..1 + at + N)
             .and_then(|piece| piece.try_into().ok())
             .unwrap_or([b'0'; N])
+    }
+
+    /// Copies `piece` to the `at`th byte after the sign.
+    #[inline]
+    fn put<const N: usize>(&mut self, at: usize, piece: [u8; N]) {
+        put(&mut self.line, 1 + at, piece);
+    }
+
+    /// Appends the text, with the sign if `negative`: one copy of a fixed size, then a cut.
+    #[inline]
+    fn emit(&self, out: &mut Vec<u8>, negative: bool) {
+        let start = usize::from(!negative);
+        let before = out.len();
+        out.extend_from_slice(self.line.get(start..start + 32).unwrap_or_default());
+        out.truncate(before + (usize::from(negative) + self.text_len).min(32));
     }
 }
 
@@ -194,45 +215,15 @@ fn put<const N: usize, const M: usize>(text: &mut [u8; M], at: usize, piece: [u8
     }
 }
 
-/// The text of a number: a `'-'` at `line[0]`, the rest from `line[1]` on, `len` bytes of it;
-/// written into `out` from `line[1 - negative]`.
-struct Line {
-    line: [u8; 48],
-    len: usize,
-}
-
-impl Line {
-    fn new() -> Line {
-        let mut line = [b'0'; 48];
-        line[0] = b'-';
-        Line { line, len: 0 }
-    }
-
-    /// Copies `piece` to the `at`th byte after the sign.
-    #[inline]
-    fn put<const N: usize>(&mut self, at: usize, piece: [u8; N]) {
-        put(&mut self.line, 1 + at, piece);
-    }
-
-    /// Appends the text, with the sign if `negative`: one copy of a fixed size, then a cut.
-    #[inline]
-    fn emit(&self, out: &mut Vec<u8>, negative: bool) {
-        let start = usize::from(!negative);
-        let before = out.len();
-        out.extend_from_slice(self.line.get(start..start + 32).unwrap_or_default());
-        out.truncate(before + (usize::from(negative) + self.len).min(32));
-    }
-}
-
 /// Appends a finite, non-zero `v`: plain decimal for `1e-5 <= |v| < 1e21` (as `Display`),
 /// otherwise scientific (as `{:e}`), with the shortest digits that read back as `v`.
 pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
-    let digits = Digits::of(v.abs(), Tie::Up);
-    let mut line = Line::new();
+    let mut line = Line::of(v.abs(), Tie::Up);
     if (1e-5..1e21).contains(&v.abs()) {
-        positional(&mut line, &digits);
+        positional(&mut line);
     } else {
-        scientific(&mut line, &digits, digits.point - 1, false);
+        let exponent = line.point - 1;
+        scientific(&mut line, exponent, false);
     }
     line.emit(out, v < 0.0);
 }
@@ -248,51 +239,48 @@ pub(crate) fn write_go_general(out: &mut Vec<u8>, v: f64) {
         out.push(b'0');
         return;
     }
-    let digits = Digits::of(v.abs(), Tie::Even);
-    let exponent = digits.point - 1;
-    let mut line = Line::new();
+    let mut line = Line::of(v.abs(), Tie::Even);
+    let exponent = line.point - 1;
     if (-4..6).contains(&exponent) {
-        positional(&mut line, &digits);
+        positional(&mut line);
     } else {
-        scientific(&mut line, &digits, exponent, true);
+        scientific(&mut line, exponent, true);
     }
     line.emit(out, v < 0.0);
 }
 
 /// `0.DIGITS × 10^point` without an exponent, for `-4 <= point <= 21`: `1500`, `1.5`,
 /// `0.0015`.
-fn positional(line: &mut Line, digits: &Digits) {
-    let (n, point) = (digits.len, digits.point);
-    line.len = if point >= n as i32 {
+fn positional(line: &mut Line) {
+    let (n, point) = (line.len, line.point);
+    line.text_len = if point >= n as i32 {
         // The digits, then the zeros that follow them.
-        line.put(0, digits.chunk::<24>(0));
         point as usize
     } else if point > 0 {
-        // All the digits, then the part after the point again one byte further on.
+        // The part after the point one byte further on.
         let p = point as usize;
-        line.put(0, digits.chunk::<16>(0));
-        line.put(p + 1, digits.chunk::<16>(p));
+        line.put(p + 1, line.get::<16>(p));
         line.put(p, [b'.']);
         n + 1
     } else {
-        // The line is all '0's: "0." and as many zeros as -point.
-        line.put(1, [b'.']);
+        // The digits moved after "0." and as many zeros as -point.
+        let digits = line.get::<24>(0);
+        line.put(0, *b"0.000000");
         let at = 2 + point.unsigned_abs() as usize;
-        line.put(at, digits.chunk::<24>(0));
+        line.put(at, digits);
         at + n
     };
 }
 
 /// `D.IGITS × 10^exponent` as `1.5e-7`, or Go's way with `go`: `1.5e-07`, `1e+300`.
-fn scientific(line: &mut Line, digits: &Digits, exponent: i32, go: bool) {
-    line.put(0, digits.chunk::<1>(0));
+fn scientific(line: &mut Line, exponent: i32, go: bool) {
+    line.put(2, line.get::<16>(1));
     line.put(1, [b'.']);
-    line.put(2, digits.chunk::<16>(1));
     // No point after a single digit: the exponent goes over it.
-    let at = if digits.len > 1 { digits.len + 1 } else { 1 };
+    let at = if line.len > 1 { line.len + 1 } else { 1 };
     let (suffix, len) = exponent_text(exponent, go);
     line.put(at, suffix);
-    line.len = at + len;
+    line.text_len = at + len;
 }
 
 /// `e-7`, `e300`, or Go's way with `go`: `e-07`, `e+300`; and its length. Without a branch on
