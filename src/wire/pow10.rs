@@ -87,6 +87,11 @@ const POW5: [u64; 27] = {
 /// `n` in `MIN_EXPONENT..=MAX_EXPONENT` (clamped outside).
 #[inline]
 pub(super) fn significand(n: i32) -> u128 {
+    // 10^0 to 10^26 are exact in 64 bits, and the ones values of everyday sizes need
+    // (1e-11 to 1e15 or so): no product, no correction.
+    if let Some(&exact) = usize::try_from(n).ok().and_then(|i| POW5.get(i)) {
+        return (u128::from(exact) << 64) + 1;
+    }
     let n = n.clamp(MIN_EXPONENT, MAX_EXPONENT);
     // offset / 27 as a multiplication, exact for offsets up to 699.
     let offset = (n - FIRST_BASE) as u32;
