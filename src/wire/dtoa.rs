@@ -64,19 +64,19 @@ fn shortest(v: f64, tie: Tie) -> (u64, i32) {
     // be below the interval, the one above only above it: one comparison each.
     let tens = s / 10;
     let (ten_in, next_ten_in) = (vb_low <= tens * 40, (tens + 1) * 40 <= vb_high);
-    if ten_in != next_ten_in {
-        return (tens + u64::from(next_ten_in), k + 1);
-    }
     // Otherwise the one of s and s + 1 inside, or the nearer; vb against 4s + 2, the midpoint.
     // Neither ends in zero: it would be the multiple of ten inside.
     let (s_in, next_in) = (vb_low <= s << 2, (s + 1) << 2 <= vb_high);
     let midpoint = (s << 2) + 2;
-    let up = if s_in != next_in {
-        next_in
-    } else {
-        vb > midpoint || (vb == midpoint && (tie == Tie::Up || s & 1 == 1))
-    };
-    (s + u64::from(up), k)
+    let nearer_up = (vb > midpoint) | (vb == midpoint) & (tie == Tie::Up || s & 1 == 1);
+    // Selections by masks, not branches: for arbitrary values which case applies is a coin
+    // toss, and a mispredicted branch costs more than computing both.
+    let one_in = s_in != next_in;
+    let up = (one_in & next_in) | (!one_in & nearer_up);
+    let ten = u64::from(ten_in != next_ten_in);
+    let mask = ten.wrapping_neg();
+    let digits = (tens + u64::from(next_ten_in)) & mask | (s + u64::from(up)) & !mask;
+    (digits, k + ten as i32)
 }
 
 /// `v` as a whole number of millionths, when it is one (`0.25`, `1234.5`, `0.000125`), for
@@ -90,11 +90,20 @@ fn shortest(v: f64, tie: Tie) -> (u64, i32) {
 /// are exact), so these are Schubfach's digits too.
 #[inline]
 fn short_decimal(v: f64) -> Option<(u64, i32)> {
-    if !(1e-5..1e9).contains(&v) {
+    if !within(v, 1e-5, 1e9) {
         return None;
     }
     let (m, rounded) = round_small(v * 1e6);
     (rounded / 1e6 == v).then_some((m, -6))
+}
+
+/// `low <= v < high` for positive `low`, `high` and `v` (NaN fails), with one branch: positive
+/// `f64`s are ordered as their bits. Two comparisons would be two branches, the first a coin
+/// toss for arbitrary values.
+#[inline]
+fn within(v: f64, low: f64, high: f64) -> bool {
+    let from_low = v.to_bits().wrapping_sub(low.to_bits());
+    from_low < high.to_bits() - low.to_bits()
 }
 
 /// `x` rounded to a whole number, as an integer and as an `f64`, for `0 <= x < 2^52`: added to
@@ -219,7 +228,7 @@ fn put<const N: usize, const M: usize>(text: &mut [u8; M], at: usize, piece: [u8
 /// otherwise scientific (as `{:e}`), with the shortest digits that read back as `v`.
 pub(crate) fn write_shortest(out: &mut Vec<u8>, v: f64) {
     let mut line = Line::of(v.abs(), Tie::Up);
-    if (1e-5..1e21).contains(&v.abs()) {
+    if within(v.abs(), 1e-5, 1e21) {
         positional(&mut line);
     } else {
         let exponent = line.point - 1;
