@@ -151,8 +151,12 @@ impl Line {
         // n < 10^17. Scaled to exactly 17 digits, the first lands at line[1] whatever the
         // length: a multiplication instead of copies at a variable offset.
         let aligned = n * POW10.get(17 - count).copied().unwrap_or(1);
-        let (upper, lowest) = (aligned / 100_000_000, (aligned % 100_000_000) as u32);
-        let (first, middle) = ((upper / 100_000_000) as u8, (upper % 100_000_000) as u32);
+        let (upper, lowest) = (
+            (aligned / 100_000_000) as u32,
+            (aligned % 100_000_000) as u32,
+        );
+        // upper < 10^9: 32-bit arithmetic.
+        let (first, middle) = ((upper / 100_000_000) as u8, upper % 100_000_000);
         let (middle, lowest) = (eight_digits(middle), eight_digits(lowest));
         let mut line = [b'0'; 48];
         line[0] = b'-';
