@@ -302,7 +302,8 @@ fn exponent_text(exponent: i32, go: bool) -> ([u8; 8], usize) {
     let e = exponent.unsigned_abs() as usize;
     // e < 400, where e × 41 / 4096 is e / 100.
     let hundreds = (e * 41) >> 12;
-    let i = (e - hundreds * 100) * 2;
+    // `min`: in bounds for the compiler too, no check and branch on the lookup.
+    let i = (e - hundreds * 100).min(99) * 2;
     let pair = DIGIT_PAIRS
         .get(i..i + 2)
         .map_or(0, |p| u32::from(p[0]) | u32::from(p[1]) << 8);
