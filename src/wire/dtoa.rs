@@ -404,8 +404,8 @@ mod tests {
 
     /// The differential test: the same text as std, for random bit patterns over the whole
     /// range, every power of two and its neighbours, powers of ten and theirs, integers,
-    /// decimals of up to 17 digits, exact ties between two shortest, the smallest
-    /// subnormals one by one, and the extremes.
+    /// decimals of up to 17 digits, whole millionths and their neighbours, exact ties between
+    /// two shortest, the smallest subnormals one by one, and the extremes.
     #[test]
     fn digits_are_std_s() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -426,6 +426,11 @@ mod tests {
             values.push(format!("{m}e{e}").parse().unwrap());
             values.push((next() >> 11) as f64);
             values.push((next() % 1_000_000) as f64 / 1000.0);
+        }
+        // Whole millionths below 1e9 (the short path) and their neighbours, which are not.
+        for _ in 0..20_000 {
+            let v = (1 + next() % 999_999_999_999_999) as f64 / 1e6;
+            values.extend([v, up(v), down(v)]);
         }
         // Between 2^50 and 2^54 the last digit of 17 can tie: odd multiples of a quarter.
         for i in 0..20_000u64 {
