@@ -147,10 +147,18 @@ impl Line {
             Some(short) => short,
             None => shortest(v, tie),
         };
-        let count = decimal_len(n);
+        // The number of digits from the bit length: `guess`, or one more.
+        let guess = (((64 - n.leading_zeros()) * 1233) >> 12) as usize;
+        let longer = POW10.get(guess).is_some_and(|&p| n >= p);
+        let count = guess + usize::from(longer);
         // n < 10^17. Scaled to exactly 17 digits, the first lands at line[1] whatever the
-        // length: a multiplication instead of copies at a variable offset.
-        let aligned = n * POW10.get(17 - count).copied().unwrap_or(1);
+        // length: a multiplication instead of copies at a variable offset. Both scales are
+        // loaded at once with the threshold, rather than one after the count is known: this
+        // is the longest chain of dependencies of the whole writer.
+        let scale = |i: usize| POW10.get(i).copied().unwrap_or(1);
+        let (shorter_scale, longer_scale) =
+            (scale(17 - guess), scale(16usize.saturating_sub(guess)));
+        let aligned = n * if longer { longer_scale } else { shorter_scale };
         let (upper, lowest) = (
             (aligned / 100_000_000) as u32,
             (aligned % 100_000_000) as u32,
@@ -199,14 +207,6 @@ impl Line {
         out.extend_from_slice(self.line.get(start..start + 32).unwrap_or_default());
         out.truncate(before + (usize::from(negative) + self.text_len).min(32));
     }
-}
-
-/// The number of decimal digits of `n > 0`: from its bit length (`1233 / 4096 ≈ log10(2)`),
-/// then one comparison.
-#[inline]
-fn decimal_len(n: u64) -> usize {
-    let guess = (((64 - n.leading_zeros()) * 1233) >> 12) as usize;
-    guess + usize::from(POW10.get(guess).is_some_and(|&p| n >= p))
 }
 
 /// 10^0 through 10^19.
