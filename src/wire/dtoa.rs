@@ -10,7 +10,9 @@
 //! two integers around the value, are the digits. Three 128×64-bit products and a few
 //! comparisons, no loop over digits; each product is rounded to odd, which keeps exactly the
 //! information the comparisons need (the paper proves it for a significand no more than one
-//! unit above the exact power, which is what the table holds).
+//! unit above the exact power, which is what the table holds). Whole millionths below 1e9
+//! (`0.25`, `1234.5`) skip it: one multiplication, and a division that proves the digits
+//! ([`short_decimal`]).
 //!
 //! [`write_shortest`] writes the layout of Rust's `Display` for `1e-5 <= |v| < 1e21`
 //! (`0.25`, `123.5`) and of `{:e}` otherwise (`1e300`, `-1.5e-7`), with their digits (a tie

@@ -6,7 +6,8 @@
 //! `5^(27j + i)` is that of `5^27j` times `5^i` (exact in 64 bits for `i < 28`), renormalised.
 //! Truncating the stored one makes the product up to 2 short of the exact floor; a 2-bit
 //! correction per power, checked against exact big-integer arithmetic by the tests below,
-//! gives the exact value back.
+//! gives the exact value back. 10^0 to 10^26, exact in 64 bits, come straight from the
+//! table of powers of five.
 
 /// The smallest and largest `n` of [`significand`].
 pub(super) const MIN_EXPONENT: i32 = -292;
@@ -87,8 +88,8 @@ const POW5: [u64; 27] = {
 /// `n` in `MIN_EXPONENT..=MAX_EXPONENT` (clamped outside).
 #[inline]
 pub(super) fn significand(n: i32) -> u128 {
-    // 10^0 to 10^26 are exact in 64 bits, and the ones values of everyday sizes need
-    // (1e-11 to 1e15 or so): no product, no correction.
+    // 10^0 to 10^26 are exact in 64 bits, and they are the ones that values of everyday
+    // sizes need (1e-11 to 1e15 or so): no product, no correction.
     if let Some(&exact) = usize::try_from(n).ok().and_then(|i| POW5.get(i)) {
         return (u128::from(exact) << 64) + 1;
     }
