@@ -8,7 +8,14 @@
 
 use std::time::{Duration, Instant};
 
-use prometheus_aioexporter::{Exporter, MetricConfig};
+use prometheus_aioexporter::{CounterFamily, Exporter, Histogram};
+
+/// The program's metrics, declared once and kept: a misspelt name or a wrong number of label
+/// values does not compile.
+struct Metrics {
+    items: CounterFamily<1>,
+    durations: Histogram,
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -20,13 +27,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     exporter
         .set_hosts([address.ip().to_string()])
         .set_port(address.port());
-    let metrics = exporter.registry_mut().create_metrics([
-        MetricConfig::new("work_items", "Items of work done.", "counter"),
-        MetricConfig::new("work_duration_seconds", "Time per item.", "histogram")
-            .buckets([0.001, 0.01, 0.1]),
-    ])?;
-    let items = metrics.counter("work_items")?;
-    let durations = metrics.histogram("work_duration_seconds")?;
+    let registry = exporter.registry_mut();
+    let metrics = Metrics {
+        items: registry.counter_family("work_items", "Items of work done.", ["outcome"])?,
+        durations: registry.histogram(
+            "work_duration_seconds",
+            "Time per item.",
+            [0.001, 0.01, 0.1],
+        )?,
+    };
+    // A series updated on every item: its handle, looked up once.
+    let done = metrics.items.labels(&["done"]);
 
     let running = exporter.spawn()?;
     eprintln!("metrics on http://{}/metrics", running.local_addrs()[0]);
@@ -36,8 +47,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while Instant::now() < end {
         let started = Instant::now();
         std::thread::sleep(Duration::from_millis(50)); // the work
-        items.inc();
-        durations.observe(started.elapsed().as_secs_f64());
+        let took = started.elapsed().as_secs_f64();
+        if took < 0.1 {
+            done.inc();
+        } else {
+            metrics.items.labels(&["slow"]).inc();
+        }
+        metrics.durations.observe(took);
     }
 
     running.shutdown()?;

@@ -1,37 +1,27 @@
 //! Basic auth with the `basic-auth` feature, against real clients: hashes made by Apache's
 //! `htpasswd -B` (Debian's apache2-utils), raw requests on real sockets, the sample binary's
-//! `--basic-auth-users` and its startup errors, `--healthcheck`, and a real Prometheus
-//! scraping with `basic_auth` (over HTTPS with `tls_config` too when built with `tls`).
+//! `--basic-auth-users` and its startup errors, `--healthcheck`, a new scraper let in during a
+//! flood of wrong passwords from another address (127.0.0.2: Linux answers on all of
+//! 127.0.0.0/8), and a real Prometheus scraping with `basic_auth` (over HTTPS with
+//! `tls_config` too when built with `tls`).
 //!
 //! Without `htpasswd` (or `prometheus`, `openssl`) on `PATH` a test prints a note and passes,
 //! unless the environment variable `CI` is non-empty, in which case it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus_aioexporter::{BasicAuth, Exporter, MetricConfig, RunningExporter};
 
 use crate::support::http::{try_get, Response};
+use crate::support::prometheus::Prometheus;
 use crate::support::sample::{start, Proc};
-use crate::support::tools::{find_on_path, prometheus_tool};
+use crate::support::tools::{debian_tool, prometheus_tool};
 
 /// The realm of the in-process exporter's 401s: its name.
 const CHALLENGE: &str = "Basic realm=\"basic-auth-test\", charset=\"UTF-8\"";
-
-/// `name` on `PATH`, or `None` after a note (a panic under CI).
-fn tool(name: &str, package: &str, skipping: &str) -> Option<PathBuf> {
-    let found = find_on_path(name);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").map_or(true, |ci| ci.is_empty()),
-            "{name} not found: install Debian's {package} package"
-        );
-        eprintln!("note: {name} not found on PATH, skipping {skipping}");
-    }
-    found
-}
 
 /// A directory for the test's files, removed on drop.
 struct TempDir(PathBuf);
@@ -69,7 +59,7 @@ impl Drop for TempDir {
 /// `htpasswd -nb <flags> user password`'s line (without the newline), or `None` without
 /// htpasswd.
 fn htpasswd(flags: &[&str], user: &str, password: &str) -> Option<String> {
-    let binary = tool("htpasswd", "apache2-utils", "the basic auth tests")?;
+    let binary = debian_tool("htpasswd", "apache2-utils", "the basic auth tests")?;
     let output = Command::new(binary)
         .arg("-nb")
         .args(flags)
@@ -388,103 +378,12 @@ fn healthcheck_counts_the_401_of_basic_auth_as_alive() {
 // A real Prometheus
 // ---------------------------------------------------------------------------------------------
 
-/// Prometheus in its own process group, killed on drop.
-struct Prometheus(std::process::Child);
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.0.id())])
-            .stderr(std::process::Stdio::null())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts Prometheus with `jobs` (scrape_configs entries) in `dir`; its web port.
-fn start_prometheus(binary: &Path, dir: &TempDir, jobs: &str) -> (Prometheus, u16) {
-    use std::os::unix::process::CommandExt as _;
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-         scrape_configs:\n{jobs}"
-    );
-    let config_path = dir.write("prometheus.yml", &config);
-    let log = std::fs::File::create(dir.path("prometheus.log")).expect("create the log");
-    let web_port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address").port()
-    };
-    let child = Command::new(binary)
-        .arg(format!("--config.file={config_path}"))
-        .arg(format!("--storage.tsdb.path={}", dir.path("data")))
-        .arg(format!("--web.listen-address=127.0.0.1:{web_port}"))
-        .arg("--log.level=warn")
-        .stdin(std::process::Stdio::null())
-        .stdout(log.try_clone().expect("clone the log"))
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .expect("cannot start prometheus");
-    (Prometheus(child), web_port)
-}
-
 /// A scrape job with `basic_auth`, over `scheme`, with `extra` lines (a `tls_config`).
 fn job(name: &str, port: u16, scheme: &str, password: &str, extra: &str) -> String {
     format!(
         "  - job_name: {name}\n    scheme: {scheme}\n    basic_auth:\n      username: alice\n      \
          password: {password}\n{extra}    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
     )
-}
-
-/// The value of the one series of `promql`, from Prometheus' HTTP API on `port`.
-fn query_value(port: u16, promql: &str) -> Result<String, String> {
-    let encoded: String = promql
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let response = try_get(port, &format!("/api/v1/query?query={encoded}"), &[])?;
-    let text = response.text_lossy();
-    let values: Vec<&str> = text.split("\"value\":[").skip(1).collect();
-    match values.as_slice() {
-        [value] => value
-            .split(']')
-            .next()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim_matches('"').to_string())
-            .ok_or_else(|| text.clone()),
-        _ => Err(format!("{promql}: {text}")),
-    }
-}
-
-/// Polls Prometheus until every query of `expected` gives its value, for up to 60 s.
-fn wait_for_queries(web_port: u16, dir: &TempDir, expected: &[(&str, &str)]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let seen: Vec<Result<String, String>> = expected
-            .iter()
-            .map(|(q, _)| query_value(web_port, q))
-            .collect();
-        if seen
-            .iter()
-            .zip(expected)
-            .all(|(got, (_, want))| got.as_deref() == Ok(*want))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Prometheus did not see {expected:?} within 60 s; last: {seen:?}\n{}",
-            std::fs::read_to_string(dir.path("prometheus.log")).unwrap_or_default()
-        );
-        // Prometheus' API has no readiness signal for "scraped": poll it.
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -503,22 +402,18 @@ fn prometheus_scrapes_with_basic_auth() {
         job("wrong", port, "http", "looking-glass", ""),
     ]
     .concat();
-    let (_prometheus, web_port) = start_prometheus(&binary, &dir, &jobs);
-    wait_for_queries(
-        web_port,
-        &dir,
-        &[
-            ("up{job=\"auth\"}", "1"),
-            ("count(sample_value{job=\"auth\"})", "1"),
-            ("up{job=\"wrong\"}", "0"),
-        ],
-    );
+    let prometheus = Prometheus::start(&binary, &dir.0, &jobs);
+    prometheus.wait_for(&[
+        ("up{job=\"auth\"}", "1"),
+        ("count(sample_value{job=\"auth\"})", "1"),
+        ("up{job=\"wrong\"}", "0"),
+    ]);
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it, made with `openssl req` in `dir`.
 #[cfg(feature = "tls")]
 fn make_certificates(dir: &TempDir) -> Option<()> {
-    tool(
+    debian_tool(
         "openssl",
         "openssl",
         "the Prometheus scrape over HTTPS with basic auth",
@@ -615,14 +510,155 @@ fn prometheus_scrapes_over_https_with_basic_auth() {
         job("https_wrong", port, "https", "looking-glass", &tls),
     ]
     .concat();
-    let (_prometheus, web_port) = start_prometheus(&binary, &dir, &jobs);
-    wait_for_queries(
-        web_port,
-        &dir,
-        &[
-            ("up{job=\"https_auth\"}", "1"),
-            ("count(sample_value{job=\"https_auth\"})", "1"),
-            ("up{job=\"https_wrong\"}", "0"),
-        ],
+    let prometheus = Prometheus::start(&binary, &dir.0, &jobs);
+    prometheus.wait_for(&[
+        ("up{job=\"https_auth\"}", "1"),
+        ("count(sample_value{job=\"https_auth\"})", "1"),
+        ("up{job=\"https_wrong\"}", "0"),
+    ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fair check slots under a flood
+// ---------------------------------------------------------------------------------------------
+
+/// A connection from `source` (bound before connecting) to `to`: std's `TcpStream` cannot
+/// choose its source address, and the gate tells clients apart by it.
+#[track_caller]
+fn connect_from(source: std::net::Ipv4Addr, to: std::net::SocketAddrV4) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd as _;
+    let sockaddr = |addr: std::net::SocketAddrV4| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*addr.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let (from, to_raw) = (
+        sockaddr(std::net::SocketAddrV4::new(source, 0)),
+        sockaddr(to),
     );
+    // SAFETY: a new socket, owned by the `TcpStream` at once; the addresses are valid
+    // `sockaddr_in`s of `len` bytes that outlive the calls.
+    let stream = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let stream = std::net::TcpStream::from_raw_fd(fd);
+        let bound = libc::bind(fd, std::ptr::addr_of!(from).cast(), len);
+        assert_eq!(
+            bound,
+            0,
+            "bind {source}: {}",
+            std::io::Error::last_os_error()
+        );
+        let connected = libc::connect(fd, std::ptr::addr_of!(to_raw).cast(), len);
+        assert_eq!(
+            connected,
+            0,
+            "connect to {to}: {}",
+            std::io::Error::last_os_error()
+        );
+        stream
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    stream
+}
+
+/// `GET /metrics` with `authorization` on `stream`, kept alive; the response.
+#[track_caller]
+fn get_on(stream: &mut std::net::TcpStream, authorization: &str) -> Response {
+    use std::io::Write as _;
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: test\r\nAuthorization: {authorization}\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    crate::support::http::read_response(stream)
+}
+
+/// Wrong passwords (each a new one) from 127.0.0.1 on one keep-alive connection, as fast as
+/// they are answered, until `stop`; sends `()` on `spent` at the first 503 (failed checks have
+/// used their share); the number of 401s and 503s.
+fn flood(
+    to: std::net::SocketAddrV4,
+    stop: &std::sync::atomic::AtomicBool,
+    spent: std::sync::mpsc::Sender<()>,
+) -> (u64, u64) {
+    let mut stream = connect_from(std::net::Ipv4Addr::LOCALHOST, to);
+    let (mut checked, mut refused) = (0u64, 0u64);
+    let mut n = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        n += 1;
+        let response = get_on(&mut stream, &basic("alice", &format!("guess-{n}")));
+        match response.status {
+            401 => checked += 1,
+            503 => {
+                if refused == 0 {
+                    let _ = spent.send(());
+                }
+                refused += 1;
+            }
+            other => panic!("the flood was answered {other}: {response:?}"),
+        }
+    }
+    (checked, refused)
+}
+
+#[test]
+fn a_new_scraper_from_another_address_is_checked_during_a_flood() {
+    let dir = TempDir::new("fair");
+    let Some(users) = users_file(&dir) else {
+        return;
+    };
+    let running = exporter(&users);
+    let std::net::SocketAddr::V4(addr) = running.local_addrs()[0] else {
+        panic!("127.0.0.1 is IPv4");
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (spent, flooding) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let flooder = scope.spawn(|| flood(addr, &stop, spent));
+        // Once the flood is answered 503, its failed checks have used their share: today's
+        // slots go to whoever asks first as the share refills, and the flood always asks.
+        let ready = flooding.recv_timeout(Duration::from_secs(60));
+        let statuses: Vec<u16> = if ready.is_ok() {
+            // bob's password, right but never checked yet, from 127.0.0.2, a request per
+            // connection as a scraper would send after a restart.
+            let scraper = std::net::Ipv4Addr::new(127, 0, 0, 2);
+            let mut statuses = Vec::new();
+            while statuses.len() < 3 && statuses.last() != Some(&200) {
+                let mut stream = connect_from(scraper, addr);
+                statuses.push(get_on(&mut stream, &basic("bob", "builder")).status);
+            }
+            statuses
+        } else {
+            Vec::new()
+        };
+        // Remembered now: let in at once, whatever the flood.
+        let mut again = connect_from(std::net::Ipv4Addr::new(127, 0, 0, 2), addr);
+        let again_status = get_on(&mut again, &basic("bob", "builder")).status;
+        stop.store(true, Ordering::SeqCst);
+        let (checked, refused) = flooder.join().expect("the flood thread");
+        assert!(
+            ready.is_ok(),
+            "the flood never had a 503 ({checked} checked)"
+        );
+        eprintln!(
+            "the new scraper's answers: {statuses:?}; the flood: {checked} checked (401), \
+             {refused} refused (503)"
+        );
+        assert_eq!(
+            statuses.last(),
+            Some(&200),
+            "the new scraper is let in within 3 attempts: {statuses:?}"
+        );
+        assert_eq!(again_status, 200, "and then remembered");
+        assert!(
+            refused > 0 && checked > 0,
+            "{checked} checked, {refused} refused"
+        );
+    });
+    running.shutdown().expect("a clean shutdown");
 }

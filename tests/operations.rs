@@ -577,6 +577,8 @@ fn healthcheck_gives_up_after_2_seconds() {
     // A listener that accepts (the kernel does) but never answers.
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port().to_string();
+    // The examples are built (once per test process) before the clock starts.
+    example("sample");
     let started = Instant::now();
     let (status, _, stderr) = run(
         "sample",

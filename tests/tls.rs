@@ -16,25 +16,12 @@ use std::time::{Duration, Instant};
 
 use prometheus_aioexporter::{Exporter, Limits, MetricConfig, RunningExporter, TlsConfig};
 
-use crate::support::http::try_get;
+use crate::support::prometheus::Prometheus;
 use crate::support::sample::{parse_port, Proc, SHUTDOWN_BOUND};
-use crate::support::tools::{find_on_path, prometheus_tool};
+use crate::support::tools::{debian_tool, prometheus_tool};
 
 /// The readiness line of an exporter serving HTTPS on 127.0.0.1.
 const READY_TLS: &str = " INFO listening on https://127.0.0.1:";
-
-/// `name` on `PATH`, or `None` after a note (a panic under CI).
-fn tool(name: &str, skipping: &str) -> Option<PathBuf> {
-    let found = find_on_path(name);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").map_or(true, |ci| ci.is_empty()),
-            "{name} not found: install Debian's {name} package"
-        );
-        eprintln!("note: {name} not found on PATH, skipping {skipping}");
-    }
-    found
-}
 
 /// The test's keys and certificates, in a directory removed on drop.
 struct Pki {
@@ -92,7 +79,7 @@ impl Pki {
     /// `ca`), `rogue-ca`, and `rogue-client` and `rogue-server` (signed by `rogue-ca`). `None`
     /// without openssl.
     fn new(test: &str) -> Option<Pki> {
-        tool("openssl", test)?;
+        debian_tool("openssl", "openssl", test)?;
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "aioexporter-tls-{}-{}",
@@ -231,7 +218,7 @@ fn curl_scrapes_the_sample_over_tls_1_2_and_1_3() {
     let Some(pki) = Pki::new("the HTTPS scrape") else {
         return;
     };
-    if tool("curl", "the HTTPS scrape").is_none() {
+    if debian_tool("curl", "curl", "the HTTPS scrape").is_none() {
         return;
     }
     let (mut proc, port) = sample(&pki, &[], &[]);
@@ -300,7 +287,7 @@ fn mutual_tls_requires_a_client_certificate_signed_by_the_ca() {
     let Some(pki) = Pki::new("the mutual TLS test") else {
         return;
     };
-    if tool("curl", "the mutual TLS test").is_none() {
+    if debian_tool("curl", "curl", "the mutual TLS test").is_none() {
         return;
     }
     let (mut proc, port) = sample(&pki, &["--ssl-ca", &pki.path("ca.pem")], &[]);
@@ -418,7 +405,7 @@ fn a_stalled_handshake_is_timed_out_like_a_slow_request_head() {
     // A client stalled mid-handshake does not hold up another's scrape.
     let mut stalled = TcpStream::connect(addr).expect("connect");
     stalled.write_all(b"\x16\x03\x01").expect("send");
-    if tool("curl", "the scrape beside a stalled handshake").is_some() {
+    if debian_tool("curl", "curl", "the scrape beside a stalled handshake").is_some() {
         let port = addr.port();
         let ca = pki.path("ca.pem");
         assert_scraped(&curl(port, &["--cacert", &ca]), "tls_test_items", "TLSv1.3");
@@ -429,7 +416,7 @@ fn a_stalled_handshake_is_timed_out_like_a_slow_request_head() {
 /// A real client's ClientHello record: what `curl` sends first, caught by a listener that
 /// answers nothing. `None` without curl.
 fn client_hello() -> Option<Vec<u8>> {
-    tool("curl", "the handshake flood")?;
+    debian_tool("curl", "curl", "the handshake flood")?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let mut curl = Command::new("curl")
@@ -678,50 +665,8 @@ fn unusable_key_or_certificate_files_stop_startup_naming_the_file() {
     );
 }
 
-/// The value of the one series of `promql`, from Prometheus' HTTP API on `port`; `Err` with
-/// the answer while there is none.
-fn query_value(port: u16, promql: &str) -> Result<String, String> {
-    let encoded: String = promql
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let response = try_get(port, &format!("/api/v1/query?query={encoded}"), &[])?;
-    let text = response.text_lossy();
-    // `..."value":[1733150000.123,"1"]}]}}`: one series, its value the last string.
-    let values: Vec<&str> = text.split("\"value\":[").skip(1).collect();
-    match values.as_slice() {
-        [value] => value
-            .split(']')
-            .next()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim_matches('"').to_string())
-            .ok_or_else(|| text.clone()),
-        _ => Err(format!("{promql}: {text}")),
-    }
-}
-
-/// Prometheus in its own process group, killed on drop.
-struct Prometheus(std::process::Child);
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.0.id())])
-            .stderr(std::process::Stdio::null())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn prometheus_scrapes_over_tls_and_mutual_tls() {
-    use std::os::unix::process::CommandExt as _;
     let Some(binary) = prometheus_tool("prometheus", "the Prometheus scrape over TLS") else {
         return;
     };
@@ -739,60 +684,21 @@ fn prometheus_scrapes_over_tls_and_mutual_tls() {
         )
     };
     let client = format!("      cert_file: {cert}\n      key_file: {key}\n");
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-         scrape_configs:\n{}{}{}",
+    let jobs = [
         job("tls", tls_port, ""),
         job("mtls", mtls_port, &client),
         // Without a client certificate, the mutual TLS exporter is down.
         job("mtls_no_cert", mtls_port, ""),
-    );
-    std::fs::write(pki.dir.join("prometheus.yml"), config).expect("write prometheus.yml");
-    let log = std::fs::File::create(pki.dir.join("prometheus.log")).expect("create the log");
-    let web_port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address").port()
-    };
-    let _prometheus = Prometheus(
-        Command::new(binary)
-            .arg(format!("--config.file={}", pki.path("prometheus.yml")))
-            .arg(format!("--storage.tsdb.path={}", pki.path("data")))
-            .arg(format!("--web.listen-address=127.0.0.1:{web_port}"))
-            .arg("--log.level=warn")
-            .stdin(std::process::Stdio::null())
-            .stdout(log.try_clone().expect("clone the log"))
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("cannot start prometheus"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let expected = [
+    ]
+    .concat();
+    let prometheus = Prometheus::start(&binary, &pki.dir, &jobs);
+    prometheus.wait_for(&[
         ("up{job=\"tls\"}", "1"),
         ("up{job=\"mtls\"}", "1"),
         ("up{job=\"mtls_no_cert\"}", "0"),
         ("count(sample_value{job=\"tls\"})", "1"),
         ("count(sample_value{job=\"mtls\"})", "1"),
-    ];
-    loop {
-        let seen: Vec<Result<String, String>> = expected
-            .iter()
-            .map(|(q, _)| query_value(web_port, q))
-            .collect();
-        if seen
-            .iter()
-            .zip(&expected)
-            .all(|(got, (_, want))| got.as_deref() == Ok(*want))
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Prometheus did not see {expected:?} within 60 s; last: {seen:?}\n{}",
-            std::fs::read_to_string(pki.dir.join("prometheus.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    ]);
 }
 
 #[test]
@@ -800,7 +706,7 @@ fn a_renewed_pair_serves_new_connections_and_a_broken_one_keeps_the_old() {
     let Some(pki) = Pki::new("the renewal test") else {
         return;
     };
-    if tool("curl", "the renewal test").is_none() {
+    if debian_tool("curl", "curl", "the renewal test").is_none() {
         return;
     }
     let copy = |from: &str, to: &str| {

@@ -306,6 +306,7 @@ impl Service for App {
                     Status::METHOD_NOT_ALLOWED,
                     text,
                     true,
+                    &[],
                 );
                 Status::METHOD_NOT_ALLOWED
             }
@@ -326,7 +327,7 @@ impl App {
     ) -> Option<Status> {
         use super::basic_auth::Verdict;
         let gate = self.gate.as_mut()?;
-        let (status, text) = match gate.check(request.authorization) {
+        let (status, text) = match gate.check(request.authorization, context.peer.ip()) {
             Verdict::Allowed => return None,
             Verdict::Denied => (Status::UNAUTHORIZED, "401 Unauthorized\n"),
             Verdict::Busy => (
@@ -341,22 +342,8 @@ impl App {
         } else {
             &retry
         };
-        http::write_response_head(
-            &mut response.head,
-            &ResponseHead {
-                status,
-                content_type: "text/plain; charset=utf-8",
-                content_length: text.len(),
-                keep_alive: request.keep_alive,
-                minor_version: request.minor_version,
-                common: context.common,
-                allow: None,
-                extra,
-            },
-        );
-        if request.method != Method::Head {
-            response.head.extend_from_slice(text.as_bytes());
-        }
+        let with_body = request.method != Method::Head;
+        write_text(request, context, response, status, text, with_body, extra);
         Some(status)
     }
 }
@@ -394,13 +381,13 @@ fn simple(
     text: &str,
 ) -> Status {
     let with_body = request.method != Method::Head;
-    write_text(request, context, response, status, text, with_body);
+    write_text(request, context, response, status, text, with_body, &[]);
     status
 }
 
 /// A `text/plain` answer whose head follows the same `Connection` rule as a 200's (it depends
 /// on the request's version, which `http::write_simple_response` does not know), and with
-/// `Allow` on a 405.
+/// `Allow` on a 405, and the `extra` headers.
 fn write_text(
     request: &Request<'_>,
     context: &Context<'_>,
@@ -408,6 +395,7 @@ fn write_text(
     status: Status,
     text: &str,
     with_body: bool,
+    extra: &[(&str, &str)],
 ) {
     let allow = (status == Status::METHOD_NOT_ALLOWED).then_some("GET, HEAD");
     http::write_response_head(
@@ -420,7 +408,7 @@ fn write_text(
             minor_version: request.minor_version,
             common: context.common,
             allow,
-            extra: &[],
+            extra,
         },
     );
     if with_body {

@@ -6,10 +6,21 @@
 //! (SipHash under two random keys of this process, not the password) and then cost a hash and a
 //! constant-time comparison; the last [`REMEMBERED_FAILURES`] credentials that failed are
 //! remembered likewise and answered 401 at once (a scraper with a wrong password in its
-//! configuration retries every scrape); failed checks may take at most [`FAILURE_SHARE`] of the thread's
-//! time, in bursts of at most [`FAILURE_BURST`], and credentials that would need a check beyond
-//! that are answered 503 without one. So a flood of wrong passwords delays a scrape whose
-//! credentials are remembered by at most one burst plus one check.
+//! configuration retries every scrape); failed checks may take at most [`FAILURE_SHARE`] of the
+//! thread's time, in bursts of at most [`FAILURE_BURST`] (plus the check that ends each), and
+//! credentials that would need a check beyond that are answered 503 without one. So a flood of
+//! wrong passwords delays a scrape whose credentials are remembered by at most one burst plus
+//! two checks.
+//!
+//! That share is split in two budgets, so that a flood cannot take every check from a scraper
+//! whose credentials are not remembered yet (after a restart, or a new password): the clients
+//! (by IP address, IPv6 by /64) that failed a check in the last [`OFFENDER_MEMORY`], the last
+//! [`REMEMBERED_OFFENDERS`] of them, share the larger one ([`OFFENDERS_SHARE`]); any other
+//! client may also use the smaller one ([`NEWCOMERS_SHARE`]) when the first is spent. A flood
+//! from one address thus leaves the second budget to others, and a new scraper elsewhere is
+//! checked at its first request. A flood from more addresses than the second budget's checks
+//! (one per `NEWCOMERS_SHARE` × check time, 10 s at cost 10) can spend it too: the share of the
+//! thread stays bounded, but new scrapers get 503s again.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,6 +32,7 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -28,10 +40,28 @@ use super::bcrypt::Hash;
 use crate::http::{basic_credentials, MAX_CREDENTIALS_BYTES};
 use crate::log::log_warning;
 
-/// The share of the server thread's time that failed bcrypt checks may take: 1/20.
+/// The share of the server thread's time that failed bcrypt checks may take: 1/20, the two
+/// budgets' together.
 const FAILURE_SHARE: u32 = 20;
-/// The most bcrypt time failed checks may take at once, after a quiet spell.
+/// The most bcrypt time failed checks may take at once, after a quiet spell (the two budgets'
+/// together, each running over by the check that spends it).
 const FAILURE_BURST: Duration = Duration::from_millis(50);
+/// The share of the thread that checks for any client may take: 1/25.
+const OFFENDERS_SHARE: u32 = 25;
+const OFFENDERS_BURST: Duration = Duration::from_millis(40);
+/// The share of the thread that checks for clients with no failed check in the last
+/// [`OFFENDER_MEMORY`] may also take, once the first budget is spent: 1/100.
+const NEWCOMERS_SHARE: u32 = 100;
+const NEWCOMERS_BURST: Duration = Duration::from_millis(10);
+// The two budgets add up to the whole: 1/25 + 1/100 = 1/20, and 40 + 10 = 50 ms.
+const _: () = assert!(
+    FAILURE_SHARE * (OFFENDERS_SHARE + NEWCOMERS_SHARE) == OFFENDERS_SHARE * NEWCOMERS_SHARE
+        && OFFENDERS_BURST.as_millis() + NEWCOMERS_BURST.as_millis() == FAILURE_BURST.as_millis()
+);
+/// How long a client that failed a check counts as an offender.
+const OFFENDER_MEMORY: Duration = Duration::from_secs(60);
+/// How many offenders are remembered, the one whose last failure is oldest forgotten first.
+const REMEMBERED_OFFENDERS: usize = 64;
 /// How many credentials that failed are remembered, so that a scraper configured with a wrong
 /// password costs one bcrypt check, not one per scrape.
 const REMEMBERED_FAILURES: usize = 64;
@@ -43,6 +73,14 @@ const EXPECTED: &str = "expected 'user:hash' lines with bcrypt hashes ($2y$, $2b
                         cost 04 to 12), as `htpasswd -B` writes them";
 
 /// Why an htpasswd file cannot be used.
+///
+/// ```
+/// use prometheus_aioexporter::{BasicAuth, BasicAuthError};
+///
+/// let err = BasicAuth::from_htpasswd("prometheus:$apr1$abc$def\n", "users").unwrap_err();
+/// assert!(matches!(err, BasicAuthError::Line { line: 1, .. }));
+/// assert!(err.to_string().starts_with("users, line 1: "), "{err}");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BasicAuthError {
@@ -133,6 +171,24 @@ impl BasicAuth {
     /// [`BasicAuthError::Read`] naming the file; [`BasicAuthError::Line`] naming the file and
     /// line that is not `user:bcrypt-hash` (an MD5, SHA-1 or crypt hash, a cost outside 4–12,
     /// a user named twice); [`BasicAuthError::NoUsers`].
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let path = std::env::temp_dir().join(format!("users-{}.htpasswd", std::process::id()));
+    /// std::fs::write(
+    ///     &path,
+    ///     "# made by htpasswd -cB\n\
+    ///      prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n",
+    /// )?;
+    /// let users = BasicAuth::from_htpasswd_file(&path)?;
+    /// assert_eq!(users.len(), 1);
+    /// std::fs::remove_file(&path)?;
+    ///
+    /// let missing = BasicAuth::from_htpasswd_file("/nonexistent/users").unwrap_err();
+    /// assert!(missing.to_string().starts_with("cannot read /nonexistent/users: "));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_htpasswd_file(path: impl AsRef<Path>) -> Result<BasicAuth, BasicAuthError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -145,6 +201,16 @@ impl BasicAuth {
 
     /// Parses htpasswd lines as [`from_htpasswd_file`](Self::from_htpasswd_file) does; `source`
     /// names the text in errors.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let text = "prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// assert_eq!(BasicAuth::from_htpasswd(text, "users")?.len(), 1);
+    /// let twice = format!("{text}{text}");
+    /// assert!(BasicAuth::from_htpasswd(&twice, "users").is_err(), "a user named twice");
+    /// # Ok::<(), prometheus_aioexporter::BasicAuthError>(())
+    /// ```
     ///
     /// # Errors
     /// As [`from_htpasswd_file`](Self::from_htpasswd_file), except reading.
@@ -184,11 +250,29 @@ impl BasicAuth {
     }
 
     /// How many users the file names.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let text = "a:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n\
+    ///             b:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// assert_eq!(BasicAuth::from_htpasswd(text, "users")?.len(), 2);
+    /// # Ok::<(), prometheus_aioexporter::BasicAuthError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.users.len()
     }
 
     /// Always `false`: a `BasicAuth` names at least one user.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::BasicAuth;
+    ///
+    /// let text = "a:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// assert!(!BasicAuth::from_htpasswd(text, "users")?.is_empty());
+    /// assert!(BasicAuth::from_htpasswd("# nobody\n", "users").is_err());
+    /// # Ok::<(), prometheus_aioexporter::BasicAuthError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
@@ -205,6 +289,83 @@ pub(super) enum Verdict {
     Busy,
 }
 
+/// A share of the thread's time for failed checks: a check may start while the bcrypt time
+/// of failed checks so far, at `share`, is paid off by `burst` × `share` from now.
+struct Budget {
+    share: u32,
+    burst: Duration,
+    /// When the failed checks charged so far are paid off.
+    paid_at: Option<Instant>,
+}
+
+impl Budget {
+    const fn new(share: u32, burst: Duration) -> Budget {
+        Budget {
+            share,
+            burst,
+            paid_at: None,
+        }
+    }
+
+    /// `true` if a check may start at `now`.
+    fn has_room(&self, now: Instant) -> bool {
+        self.paid_at.map_or(true, |paid| {
+            paid.saturating_duration_since(now) <= self.burst * self.share
+        })
+    }
+
+    /// Charges a failed check that started at `now` and took `spent`.
+    fn charge(&mut self, now: Instant, spent: Duration) {
+        let start = self.paid_at.map_or(now, |paid| paid.max(now));
+        self.paid_at = Some(start + spent * self.share);
+    }
+}
+
+/// The clients that failed a check lately, by address: a fixed table, the entry whose last
+/// failure is oldest reused first.
+struct Offenders {
+    /// A client's key ([`Offenders::key`]) and when its last check failed; `None` is free.
+    entries: [Option<(u128, Instant)>; REMEMBERED_OFFENDERS],
+}
+
+impl Offenders {
+    /// What tells clients apart: an IPv4 address (also IPv4-mapped IPv6), or the /64 an IPv6
+    /// address belongs to, as a client usually holds a whole /64.
+    fn key(peer: IpAddr) -> u128 {
+        match peer {
+            IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => u128::from(v6),
+            IpAddr::V6(v6) => u128::from(v6) & !u128::from(u64::MAX),
+        }
+    }
+
+    /// `true` if `peer` failed a check in the [`OFFENDER_MEMORY`] before `now`.
+    fn failed_lately(&self, peer: IpAddr, now: Instant) -> bool {
+        let key = Offenders::key(peer);
+        self.entries
+            .iter()
+            .flatten()
+            .any(|&(k, at)| k == key && now.saturating_duration_since(at) < OFFENDER_MEMORY)
+    }
+
+    /// Remembers that `peer` failed a check at `now`.
+    fn failed(&mut self, peer: IpAddr, now: Instant) {
+        let key = Offenders::key(peer);
+        let index = self
+            .entries
+            .iter()
+            .position(|e| e.is_some_and(|(k, _)| k == key))
+            .or_else(|| {
+                // The free entry, or the one whose last failure is oldest.
+                (0..REMEMBERED_OFFENDERS)
+                    .min_by_key(|&i| self.entries.get(i).copied().flatten().map(|(_, at)| at))
+            });
+        if let Some(entry) = index.and_then(|i| self.entries.get_mut(i)) {
+            *entry = Some((key, now));
+        }
+    }
+}
+
 /// The check every request passes, with what it remembers between requests.
 pub(super) struct Gate {
     users: Vec<User>,
@@ -215,8 +376,12 @@ pub(super) struct Gate {
     next_failed: usize,
     keys: [RandomState; 2],
     challenge: String,
-    /// When the bcrypt time of failed checks so far is paid off, at [`FAILURE_SHARE`].
-    failures_paid_at: Option<Instant>,
+    /// The budget of checks for any client.
+    offenders_budget: Budget,
+    /// The budget of checks for clients that are not [`offenders`](Gate::offenders), once the
+    /// first is spent.
+    newcomers_budget: Budget,
+    offenders: Offenders,
     refused: u64,
     refused_warned_at: Option<Instant>,
 }
@@ -238,7 +403,11 @@ impl Gate {
             next_failed: 0,
             keys: [RandomState::new(), RandomState::new()],
             challenge: format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
-            failures_paid_at: None,
+            offenders_budget: Budget::new(OFFENDERS_SHARE, OFFENDERS_BURST),
+            newcomers_budget: Budget::new(NEWCOMERS_SHARE, NEWCOMERS_BURST),
+            offenders: Offenders {
+                entries: [None; REMEMBERED_OFFENDERS],
+            },
             refused: 0,
             refused_warned_at: None,
         }
@@ -249,8 +418,14 @@ impl Gate {
         &self.challenge
     }
 
-    /// Checks an `Authorization` header value (`None` if the request had none).
-    pub(super) fn check(&mut self, authorization: Option<&[u8]>) -> Verdict {
+    /// Checks an `Authorization` header value (`None` if the request had none) that `peer`
+    /// sent.
+    pub(super) fn check(&mut self, authorization: Option<&[u8]>, peer: IpAddr) -> Verdict {
+        self.check_at(authorization, peer, Instant::now())
+    }
+
+    /// [`check`](Gate::check) as of `now`, for the budgets and the offenders.
+    fn check_at(&mut self, authorization: Option<&[u8]>, peer: IpAddr, now: Instant) -> Verdict {
         let mut buf = [0u8; MAX_CREDENTIALS_BYTES];
         let Some(credentials) = authorization.and_then(|v| basic_credentials(v, &mut buf)) else {
             return Verdict::Denied;
@@ -265,14 +440,15 @@ impl Gate {
         if digest != 0 && self.failed.contains(&digest) {
             return Verdict::Denied;
         }
-        let now = Instant::now();
-        if self
-            .failures_paid_at
-            .is_some_and(|paid| paid.saturating_duration_since(now) > FAILURE_BURST * FAILURE_SHARE)
-        {
+        let newcomer = !self.offenders.failed_lately(peer, now);
+        let budget = if self.offenders_budget.has_room(now) {
+            &mut self.offenders_budget
+        } else if newcomer && self.newcomers_budget.has_room(now) {
+            &mut self.newcomers_budget
+        } else {
             self.warn_refused();
             return Verdict::Busy;
-        }
+        };
         // An unknown user costs a check too, against the first user's hash, so that the time
         // of the answer does not tell which users exist.
         let (hash, known) = match user.and_then(|i| self.users.get(i)) {
@@ -282,14 +458,14 @@ impl Gate {
                 None => return Verdict::Denied,
             },
         };
+        let started = Instant::now();
         let right = hash.verify(credentials.password) && known;
         if let (true, Some(slot)) = (right, user.and_then(|i| self.verified.get_mut(i))) {
             *slot = Some(digest);
             return Verdict::Allowed;
         }
-        let spent = now.elapsed();
-        let start = self.failures_paid_at.map_or(now, |paid| paid.max(now));
-        self.failures_paid_at = Some(start + spent * FAILURE_SHARE);
+        budget.charge(now, started.elapsed());
+        self.offenders.failed(peer, now);
         if let Some(slot) = self.failed.get_mut(self.next_failed) {
             *slot = digest;
         }
@@ -352,6 +528,8 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
     /// `htpasswd -nbB -C 5 alice secret`.
     const ALICE: &str = "alice:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG";
 
@@ -384,21 +562,24 @@ mod tests {
     fn right_credentials_pass_and_are_remembered() {
         let mut gate = gate(ALICE);
         assert_eq!(
-            gate.check(Some(&header("alice", "secret"))),
+            gate.check(Some(&header("alice", "secret")), PEER),
             Verdict::Allowed
         );
         assert!(gate.verified[0].is_some());
         assert_eq!(
-            gate.check(Some(&header("alice", "secret"))),
+            gate.check(Some(&header("alice", "secret")), PEER),
             Verdict::Allowed
         );
         assert_eq!(
-            gate.check(Some(&header("alice", "Secret"))),
+            gate.check(Some(&header("alice", "Secret")), PEER),
             Verdict::Denied
         );
-        assert_eq!(gate.check(Some(&header("bob", "secret"))), Verdict::Denied);
-        assert_eq!(gate.check(None), Verdict::Denied);
-        assert_eq!(gate.check(Some(b"Bearer x")), Verdict::Denied);
+        assert_eq!(
+            gate.check(Some(&header("bob", "secret")), PEER),
+            Verdict::Denied
+        );
+        assert_eq!(gate.check(None, PEER), Verdict::Denied);
+        assert_eq!(gate.check(Some(b"Bearer x"), PEER), Verdict::Denied);
         assert_eq!(
             gate.challenge(),
             "Basic realm=\"my _exporter_\", charset=\"UTF-8\""
@@ -409,7 +590,7 @@ mod tests {
     fn failed_checks_beyond_their_share_are_refused_but_remembered_users_pass() {
         let mut gate = gate(ALICE);
         assert_eq!(
-            gate.check(Some(&header("alice", "secret"))),
+            gate.check(Some(&header("alice", "secret")), PEER),
             Verdict::Allowed
         );
         let mut verdicts = Vec::new();
@@ -419,7 +600,7 @@ mod tests {
         while verdicts.last() != Some(&Verdict::Busy) && started.elapsed() < Duration::from_secs(5)
         {
             let guess = format!("guess-{}", verdicts.len());
-            verdicts.push(gate.check(Some(&header("alice", &guess))));
+            verdicts.push(gate.check(Some(&header("alice", &guess)), PEER));
         }
         assert_eq!(
             verdicts.last(),
@@ -429,29 +610,178 @@ mod tests {
         );
         assert!(verdicts.len() > 1, "at least one wrong password is checked");
         assert_eq!(
-            gate.check(Some(&header("alice", "secret"))),
+            gate.check(Some(&header("alice", "secret")), PEER),
             Verdict::Allowed
         );
-        assert_eq!(gate.check(Some(&header("nobody", "x"))), Verdict::Busy);
+        assert_eq!(
+            gate.check(Some(&header("nobody", "x")), PEER),
+            Verdict::Busy
+        );
     }
 
     #[test]
     fn a_wrong_password_tried_again_costs_no_check() {
         let mut gate = gate(ALICE);
-        assert_eq!(gate.check(Some(&header("alice", "typo"))), Verdict::Denied);
-        let paid_at = gate.failures_paid_at;
+        assert_eq!(
+            gate.check(Some(&header("alice", "typo")), PEER),
+            Verdict::Denied
+        );
+        let paid_at = gate.offenders_budget.paid_at;
         assert!(paid_at.is_some());
         for _ in 0..100 {
-            assert_eq!(gate.check(Some(&header("alice", "typo"))), Verdict::Denied);
+            assert_eq!(
+                gate.check(Some(&header("alice", "typo")), PEER),
+                Verdict::Denied
+            );
         }
         assert_eq!(
-            gate.failures_paid_at, paid_at,
+            gate.offenders_budget.paid_at, paid_at,
             "no check ran, nothing was charged"
         );
         assert_eq!(
-            gate.check(Some(&header("alice", "secret"))),
+            gate.check(Some(&header("alice", "secret")), PEER),
             Verdict::Allowed
         );
+    }
+
+    /// A peer's wrong passwords, each new, until one is answered 503 as of `now` (or 5 s
+    /// pass); how many were checked.
+    fn flood_until_busy(gate: &mut Gate, peer: IpAddr, now: Instant) -> usize {
+        let started = Instant::now();
+        let mut checked = 0;
+        loop {
+            let guess = format!("{peer}-guess-{checked}");
+            let verdict = gate.check_at(Some(&header("alice", &guess)), peer, now);
+            assert_ne!(verdict, Verdict::Allowed, "{guess}");
+            if verdict == Verdict::Busy {
+                return checked;
+            }
+            checked += 1;
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "no 503 after {checked}"
+            );
+        }
+    }
+
+    /// `user:password` from `peer`, as of `now`.
+    fn at(gate: &mut Gate, user: &str, password: &str, peer: IpAddr, now: Instant) -> Verdict {
+        gate.check_at(Some(&header(user, password)), peer, now)
+    }
+
+    fn v4(last: u8) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, last))
+    }
+
+    #[test]
+    fn a_client_that_never_failed_is_checked_when_offenders_spent_their_budget() {
+        let mut gate = gate(ALICE);
+        // One instant throughout, so that the budgets do not refill while the test runs.
+        let now = Instant::now();
+        assert!(flood_until_busy(&mut gate, PEER, now) > 1);
+        assert!(!gate.offenders_budget.has_room(now));
+        // The flood's address gets 503s, for wrong and right passwords alike.
+        assert_eq!(at(&mut gate, "alice", "new", PEER, now), Verdict::Busy);
+        assert_eq!(at(&mut gate, "alice", "secret", PEER, now), Verdict::Busy);
+        // Another address is checked, from the newcomers' budget, and remembered.
+        assert_eq!(
+            at(&mut gate, "alice", "secret", v4(1), now),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            gate.newcomers_budget.paid_at, None,
+            "a right password costs no budget"
+        );
+        assert_eq!(
+            at(&mut gate, "alice", "secret", PEER, now),
+            Verdict::Allowed
+        );
+        // A newcomer's wrong password is checked once, then that address is an offender.
+        assert_eq!(at(&mut gate, "alice", "x", v4(2), now), Verdict::Denied);
+        assert!(gate.newcomers_budget.paid_at.is_some());
+        assert_eq!(at(&mut gate, "alice", "y", v4(2), now), Verdict::Busy);
+        // A flood from many addresses spends the newcomers' budget too; remembered
+        // credentials still pass.
+        let mut refused_at = None;
+        for last in 3..=255 {
+            let guess = format!("guess-{last}");
+            if at(&mut gate, "alice", &guess, v4(last), now) == Verdict::Busy {
+                refused_at = Some(last);
+                break;
+            }
+        }
+        assert!(refused_at.is_some(), "the newcomers' budget is bounded");
+        assert_eq!(at(&mut gate, "bob", "z", v4(1), now), Verdict::Busy);
+        assert_eq!(
+            at(&mut gate, "alice", "secret", v4(1), now),
+            Verdict::Allowed
+        );
+    }
+
+    #[test]
+    fn budgets_allow_a_burst_then_their_share() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        let mut budget = Budget::new(25, ms(40));
+        assert!(budget.has_room(now));
+        // 40 ms of checks at a share of 1/25 is 1 s of debt: room until it is over 1 s.
+        for _ in 0..4 {
+            budget.charge(now, ms(10));
+            assert!(budget.has_room(now));
+        }
+        budget.charge(now, ms(10));
+        assert_eq!(budget.paid_at, Some(now + ms(1250)));
+        assert!(!budget.has_room(now));
+        assert!(!budget.has_room(now + ms(249)));
+        assert!(budget.has_room(now + ms(250)));
+        // Paid off long ago: a charge counts from now, not from then.
+        budget.charge(now + ms(10_000), ms(10));
+        assert_eq!(budget.paid_at, Some(now + ms(10_250)));
+    }
+
+    #[test]
+    fn offenders_are_told_apart_by_address_and_forgotten() {
+        let mut offenders = Offenders {
+            entries: [None; REMEMBERED_OFFENDERS],
+        };
+        let at = Instant::now();
+        let v6 = |s: &str| IpAddr::V6(s.parse().unwrap());
+        offenders.failed(v4(1), at);
+        offenders.failed(v6("2001:db8:0:1::1"), at);
+        let cases = [
+            (v4(1), at, true, "the address that failed"),
+            (v4(2), at, false, "its neighbour"),
+            (v6("::ffff:198.51.100.1"), at, true, "as IPv4-mapped IPv6"),
+            (v6("2001:db8:0:1:ffff::9"), at, true, "the same /64"),
+            (v6("2001:db8:0:2::1"), at, false, "the next /64"),
+            (
+                v4(1),
+                at + OFFENDER_MEMORY - Duration::from_millis(1),
+                true,
+                "still",
+            ),
+            (
+                v4(1),
+                at + OFFENDER_MEMORY,
+                false,
+                "forgotten after OFFENDER_MEMORY",
+            ),
+        ];
+        for (peer, now, expected, why) in cases {
+            assert_eq!(offenders.failed_lately(peer, now), expected, "{why}");
+        }
+        // A full table forgets the address whose last failure is oldest; the table never grows.
+        let later = at + Duration::from_secs(1);
+        offenders.failed(v4(1), later);
+        for last in 2..=(REMEMBERED_OFFENDERS as u8) {
+            offenders.failed(v4(last), later + Duration::from_millis(u64::from(last)));
+        }
+        assert!(offenders.failed_lately(v4(1), later), "refreshed, so kept");
+        assert!(
+            !offenders.failed_lately(v6("2001:db8:0:1::1"), later),
+            "the oldest: gone"
+        );
+        assert_eq!(offenders.entries.len(), REMEMBERED_OFFENDERS);
     }
 
     #[test]

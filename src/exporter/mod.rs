@@ -593,9 +593,32 @@ impl Exporter {
     /// `WWW-Authenticate: Basic realm="<name>"`, the exporter's name. Credentials that verified
     /// are remembered (as a keyed digest) until the exporter stops, so a scraper pays for
     /// bcrypt once; so are the last 64 that failed, answered 401 at once. Other failed checks
-    /// may take at most 1/20 of the server's time, and credentials that would need one more are
-    /// answered 503. Serve HTTPS too ([`set_tls`](Self::set_tls)),
-    /// or the password crosses the network readable.
+    /// may take at most 1/20 of the server's time (addresses that failed recently share 1/25,
+    /// others may also use 1/100), and credentials that would need one more are answered 503.
+    /// Serve HTTPS too ([`set_tls`](Self::set_tls)), or the password crosses the network
+    /// readable.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::net::TcpStream;
+    /// use prometheus_aioexporter::{BasicAuth, Exporter};
+    ///
+    /// // As `htpasswd -nbB prometheus secret` prints it.
+    /// let users = "prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// exporter.set_hosts(["127.0.0.1"]).set_port(0);
+    /// exporter.set_basic_auth(Some(BasicAuth::from_htpasswd(users, "users")?));
+    /// let running = exporter.spawn()?;
+    ///
+    /// let mut stream = TcpStream::connect(running.local_addrs()[0])?;
+    /// stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// stream.read_to_string(&mut answer)?;
+    /// assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    /// assert!(answer.contains("WWW-Authenticate: Basic realm=\"my-exporter\""), "{answer}");
+    /// running.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "basic-auth")]
     pub fn set_basic_auth(&mut self, users: Option<BasicAuth>) -> &mut Self {
         self.basic_auth = users;
@@ -603,6 +626,17 @@ impl Exporter {
     }
 
     /// The users asked for credentials, if basic auth is on.
+    ///
+    /// ```
+    /// use prometheus_aioexporter::{BasicAuth, Exporter};
+    ///
+    /// let users = "prometheus:$2y$05$0wp89dMeAoYGPugHlYPKq.dzuaOIQ25eEfnT2EBWvGMqkF.kMbqAG\n";
+    /// let mut exporter = Exporter::new("my-exporter", "My exporter.");
+    /// assert!(exporter.basic_auth().is_none());
+    /// exporter.set_basic_auth(Some(BasicAuth::from_htpasswd(users, "users")?));
+    /// assert_eq!(exporter.basic_auth().map(BasicAuth::len), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[cfg(feature = "basic-auth")]
     pub fn basic_auth(&self) -> Option<&BasicAuth> {
         self.basic_auth.as_ref()

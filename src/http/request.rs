@@ -91,6 +91,7 @@ pub struct Request<'b> {
     /// The raw value of the first `User-Agent` header.
     pub user_agent: Option<&'b [u8]>,
     /// The raw value of the first `Authorization` header, for basic auth.
+    #[cfg(feature = "basic-auth")]
     pub authorization: Option<&'b [u8]>,
 }
 
@@ -204,6 +205,7 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
     let mut accept_encoding = None;
     let mut scrape_timeout = None;
     let mut user_agent = None;
+    #[cfg(feature = "basic-auth")]
     let mut authorization = None;
     let mut chunked_last = false;
 
@@ -246,8 +248,11 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
             scrape_timeout = scrape_timeout.or(Some(value));
         } else if name.eq_ignore_ascii_case("user-agent") {
             user_agent = user_agent.or(Some(value));
-        } else if name.eq_ignore_ascii_case("authorization") {
-            authorization = authorization.or(Some(value));
+        } else if cfg!(feature = "basic-auth") && name.eq_ignore_ascii_case("authorization") {
+            #[cfg(feature = "basic-auth")]
+            {
+                authorization = authorization.or(Some(value));
+            }
         }
     }
 
@@ -274,6 +279,7 @@ fn check_head<'b>(parsed: &httparse::Request<'_, 'b>, head_len: usize) -> Parse<
             accept_encoding,
             scrape_timeout,
             user_agent,
+            #[cfg(feature = "basic-auth")]
             authorization,
         },
         head_len,

@@ -70,6 +70,16 @@ pub trait Collector: Send {
 }
 
 /// The value of one collected sample: what its family's type takes.
+///
+/// ```
+/// use prometheus_aioexporter::CollectedValue;
+///
+/// assert_eq!(CollectedValue::from(1.5), CollectedValue::Number(1.5));
+/// assert_eq!(
+///     CollectedValue::summary(4, 1.25),
+///     CollectedValue::Summary { count: 4, sum: 1.25, quantiles: Vec::new() }
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum CollectedValue {
@@ -106,6 +116,28 @@ impl From<f64> for CollectedValue {
 
 impl CollectedValue {
     /// A histogram's value: cumulative counts (the family's bounds, then `+Inf`) and the sum.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// // 3 at most 0.1, 7 at most 1, 8 in all (+Inf); they add up to 2.5.
+    /// let value = CollectedValue::histogram([3, 7, 8], 2.5);
+    /// let family = CollectedFamily::histogram("query_seconds", "Time.", [0.1, 1.0]).sample(value);
+    /// assert!(scrape(family).contains("query_seconds_bucket{le=\"1\"} 7\n"));
+    /// ```
     pub fn histogram(cumulative: impl IntoIterator<Item = u64>, sum: f64) -> CollectedValue {
         CollectedValue::Histogram {
             cumulative: cumulative.into_iter().collect(),
@@ -114,6 +146,28 @@ impl CollectedValue {
     }
 
     /// A summary's value without quantiles: its count and sum.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let family = CollectedFamily::summary("rpc_seconds", "RPC time.")
+    ///     .sample(CollectedValue::summary(4, 1.25));
+    /// let body = scrape(family);
+    /// assert!(body.contains("rpc_seconds_sum 1.25\nrpc_seconds_count 4\n"), "{body}");
+    /// ```
     pub fn summary(count: u64, sum: f64) -> CollectedValue {
         CollectedValue::Summary {
             count,
@@ -123,6 +177,27 @@ impl CollectedValue {
     }
 
     /// A summary's value with `(quantile, value)` pairs.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let value = CollectedValue::summary_with_quantiles(100, 42.0, [(0.5, 0.3), (0.99, 1.2)]);
+    /// let body = scrape(CollectedFamily::summary("rpc_seconds", "RPC time.").sample(value));
+    /// assert!(body.contains("rpc_seconds{quantile=\"0.99\"} 1.2\n"), "{body}");
+    /// ```
     pub fn summary_with_quantiles(
         count: u64,
         sum: f64,
@@ -136,6 +211,27 @@ impl CollectedValue {
     }
 
     /// An info's value: key-value pairs, exposed as labels of `name_info`.
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let value = CollectedValue::info([("version", "2.4.1"), ("os", "linux")]);
+    /// let body = scrape(CollectedFamily::info("upstream", "Upstream build.").sample(value));
+    /// assert!(body.contains("upstream_info{version=\"2.4.1\",os=\"linux\"} 1\n"), "{body}");
+    /// ```
     pub fn info<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> CollectedValue {
@@ -148,6 +244,28 @@ impl CollectedValue {
     }
 
     /// A stateset's value: the state that is on (the others are off).
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let family = CollectedFamily::stateset("mode", "Mode.", ["primary", "replica"])
+    ///     .sample(CollectedValue::state("replica"));
+    /// let body = scrape(family);
+    /// assert!(body.contains("mode{mode=\"primary\"} 0\nmode{mode=\"replica\"} 1\n"), "{body}");
+    /// ```
     pub fn state(state: impl Into<String>) -> CollectedValue {
         CollectedValue::State(state.into())
     }
@@ -250,6 +368,30 @@ impl CollectedFamily {
 
     /// A histogram family with these bucket bounds (`+Inf` is added); its samples are
     /// [`CollectedValue::histogram`].
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let mut latency = CollectedFamily::histogram("query_seconds", "Time.", [0.1, 1.0])
+    ///     .labels(["db"]);
+    /// latency.add_sample(&["users"], CollectedValue::histogram([3, 7, 8], 2.5))?;
+    /// let body = scrape(latency);
+    /// assert!(body.contains("query_seconds_bucket{db=\"users\",le=\"0.1\"} 3\n"), "{body}");
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn histogram(
         name: impl Into<String>,
         help: impl Into<String>,
@@ -261,17 +403,83 @@ impl CollectedFamily {
     }
 
     /// A summary family; its samples are [`CollectedValue::summary`].
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let mut rpc = CollectedFamily::summary("rpc_seconds", "RPC time.").labels(["method"]);
+    /// rpc.add_sample(&["get"], CollectedValue::summary(10, 0.75))?;
+    /// assert!(scrape(rpc).contains("rpc_seconds_count{method=\"get\"} 10\n"));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn summary(name: impl Into<String>, help: impl Into<String>) -> Self {
         CollectedFamily::new(name, help, MetricType::Summary)
     }
 
     /// An info family, exposed as `name_info`; its samples are [`CollectedValue::info`].
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let build = CollectedFamily::info("upstream", "Upstream build.")
+    ///     .sample(CollectedValue::info([("version", "2.4.1")]));
+    /// assert!(scrape(build).contains("upstream_info{version=\"2.4.1\"} 1\n"));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn info(name: impl Into<String>, help: impl Into<String>) -> Self {
         CollectedFamily::new(name, help, MetricType::Info)
     }
 
     /// A stateset family (an enum: one state on at a time), whose states are exposed in a
     /// label named like the family; its samples are [`CollectedValue::state`].
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let mut mode = CollectedFamily::stateset("mode", "Mode.", ["primary", "replica"]).labels(["db"]);
+    /// mode.add_sample(&["users"], CollectedValue::state("primary"))?;
+    /// assert!(scrape(mode).contains("mode{db=\"users\",mode=\"primary\"} 1\n"));
+    /// # Ok::<(), prometheus_aioexporter::MetricError>(())
+    /// ```
     pub fn stateset<S: Into<String>>(
         name: impl Into<String>,
         help: impl Into<String>,
@@ -328,6 +536,26 @@ impl CollectedFamily {
 
     /// Adds the sample of an unlabelled family: `CollectedFamily::gauge("x", "X.").sample(1.5)`.
     /// On a family with labels, the scrape fails with [`MetricError::LabelCount`].
+    ///
+    /// ```
+    /// # use prometheus_aioexporter::{BoxError, CollectedFamily, CollectedValue, Collector, Registry};
+    /// # struct Yield(CollectedFamily);
+    /// # impl Collector for Yield {
+    /// #     fn collect(&mut self, out: &mut Vec<CollectedFamily>) -> Result<(), BoxError> {
+    /// #         out.push(self.0.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # fn scrape(family: CollectedFamily) -> String {
+    /// #     let mut registry = Registry::new();
+    /// #     registry.register_collector(Yield(family));
+    /// #     let mut body = Vec::new();
+    /// #     registry.encode(&mut body).unwrap();
+    /// #     String::from_utf8(body).unwrap()
+    /// # }
+    /// let uptime = CollectedFamily::gauge("uptime_seconds", "Uptime.").sample(12.5);
+    /// assert!(scrape(uptime).contains("uptime_seconds 12.5\n"));
+    /// ```
     pub fn sample(mut self, value: impl Into<CollectedValue>) -> Self {
         self.samples.push((Vec::new(), value.into()));
         self

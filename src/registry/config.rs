@@ -612,7 +612,7 @@ impl MetricConfig {
     /// The quantiles a summary exposes, as client_golang's `Objectives`: pairs of a quantile
     /// and its allowed rank error, both in (0, 1); `(0.9, 0.01)` reports a value whose rank is
     /// within 0.89 and 0.91 of the observations. Without this, a summary has only `_sum` and
-    /// `_count` (and its `observe` costs two atomic adds). The quantiles cover a sliding
+    /// `_count` (and its `observe` costs one compare-and-swap). The quantiles cover a sliding
     /// window: [`MetricConfig::max_age`] and [`MetricConfig::age_buckets`].
     ///
     /// ```

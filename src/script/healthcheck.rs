@@ -150,10 +150,12 @@ fn exchange<S: Read + Write>(
         .filter(|code| code.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
-    let asks_basic = String::from_utf8_lossy(&head).lines().any(|field| {
-        let field = field.to_ascii_lowercase();
-        field.starts_with("www-authenticate:") && field.contains("basic")
-    });
+    // Only basic auth needs the headers' content.
+    let asks_basic = cfg!(feature = "basic-auth")
+        && String::from_utf8_lossy(&head).lines().any(|field| {
+            let field = field.to_ascii_lowercase();
+            field.starts_with("www-authenticate:") && field.contains("basic")
+        });
     Ok(Some(Answer {
         line,
         status,

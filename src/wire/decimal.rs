@@ -43,16 +43,25 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
 /// The eight decimal digits of `n < 10^8`, leading zeros included, computed in the lanes of
 /// one `u64`: the two halves of four digits, then the pairs, then the digits, each split by a
 /// multiplication and a shift that divide exactly in the range (`x / 100 ==
-/// x * 10486 >> 20` for `x < 10^4`, `y / 10 == y * 103 >> 10` for `y < 100`).
+/// x * 10486 >> 20` for `x < 10^4`, `y / 10 == y * 103 >> 10` for `y < 100`). Each split puts
+/// `q` in a lane and `x - q × d` in the next, `w` bits up, written `(x << w) + q × (1 - (d <<
+/// w))`: one instruction fewer than with the subtraction apart, and the same lane values, so
+/// nothing carries across lanes.
 #[inline]
 pub(super) fn eight_digits(n: u32) -> [u8; 8] {
+    let split = |x: u64, q: u64, d: u64, w: u32| {
+        (x << w).wrapping_add(q.wrapping_mul(1u64.wrapping_sub(d << w)))
+    };
     let n = u64::from(n);
     // Little-endian: the first digits go to the low lanes.
-    let halves = (n / 10_000) | ((n % 10_000) << 32);
-    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007f_0000_007f;
-    let pairs = hundreds | ((halves - hundreds * 100) << 16);
-    let tens = ((pairs * 103) >> 10) & 0x000f_000f_000f_000f;
-    let digits = tens | ((pairs - tens * 10) << 8);
+    let halves = split(n, n / 10_000, 10_000, 32);
+    let pairs = split(
+        halves,
+        ((halves * 10_486) >> 20) & 0x0000_007f_0000_007f,
+        100,
+        16,
+    );
+    let digits = split(pairs, ((pairs * 103) >> 10) & 0x000f_000f_000f_000f, 10, 8);
     (digits + 0x3030_3030_3030_3030).to_le_bytes()
 }
 

@@ -19,23 +19,23 @@ use super::dtoa;
 /// assert_eq!(out, b"1 0.25 +Inf NaN 1e300 -1.5e-7 ");
 /// ```
 pub fn write_float(out: &mut Vec<u8>, v: f64) {
-    if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-    } else if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
-    } else if v == 0.0 {
-        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
-    } else if v.abs() < 1e15 && (v as i64) as f64 == v {
-        // Exact: |v| < 2^53, so the conversion loses nothing. (Not `fract()`: without SSE4.1
-        // that is a call into libm.)
-        if v < 0.0 {
+    let magnitude = v.abs();
+    // Whole numbers below 1e15 exactly (not `fract()`: without SSE4.1 that is a call into
+    // libm). Zeros too, `-0` by its sign bit; NaN fails.
+    let (whole, rounded) = dtoa::round_small(magnitude);
+    if magnitude < 1e15 && rounded == magnitude {
+        if v.is_sign_negative() {
             out.push(b'-');
         }
-        write_u64(out, v.abs() as u64);
-    } else {
+        write_u64(out, whole);
+    } else if magnitude <= f64::MAX {
         // The digits and layout of `Display` (or `{:e}` outside 1e-5..1e21), without
         // `core::fmt`'s float machinery.
         dtoa::write_shortest(out, v);
+    } else if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
     }
 }
 

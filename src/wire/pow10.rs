@@ -6,7 +6,8 @@
 //! `5^(27j + i)` is that of `5^27j` times `5^i` (exact in 64 bits for `i < 28`), renormalised.
 //! Truncating the stored one makes the product up to 2 short of the exact floor; a 2-bit
 //! correction per power, checked against exact big-integer arithmetic by the tests below,
-//! gives the exact value back.
+//! gives the exact value back. 10^0 to 10^26, exact in 64 bits, come straight from the
+//! table of powers of five.
 
 /// The smallest and largest `n` of [`significand`].
 pub(super) const MIN_EXPONENT: i32 = -292;
@@ -68,12 +69,15 @@ const CORRECTIONS: [u64; 20] = [
     0x0000000000000000,
 ];
 
-/// `5^0` through `5^26`.
+/// `5^0` through `5^26`, each shifted left until its top bit is set: the product with a
+/// stored power then has its top bit at 191 or 190, so renormalising is a shift by 0 or 1.
 const POW5: [u64; 27] = {
     let mut table = [1u64; 27];
-    let mut i = 1;
+    let mut power = 1u64;
+    let mut i = 0;
     while i < 27 {
-        table[i] = table[i - 1] * 5;
+        table[i] = power << power.leading_zeros();
+        power *= 5;
         i += 1;
     }
     table
@@ -84,19 +88,24 @@ const POW5: [u64; 27] = {
 /// `n` in `MIN_EXPONENT..=MAX_EXPONENT` (clamped outside).
 #[inline]
 pub(super) fn significand(n: i32) -> u128 {
+    // 10^0 to 10^26 are exact in 64 bits, and they are the ones that values of everyday
+    // sizes need (1e-11 to 1e15 or so): no product, no correction.
+    if let Some(&exact) = usize::try_from(n).ok().and_then(|i| POW5.get(i)) {
+        return (u128::from(exact) << 64) + 1;
+    }
     let n = n.clamp(MIN_EXPONENT, MAX_EXPONENT);
-    let offset = n - FIRST_BASE;
-    let base = BASES
-        .get((offset / STRIDE) as usize)
-        .copied()
-        .unwrap_or(1 << 127);
-    let multiplier = POW5.get((offset % STRIDE) as usize).copied().unwrap_or(1);
+    // offset / 27 as a multiplication, exact for offsets up to 699.
+    let offset = (n - FIRST_BASE) as u32;
+    let j = (offset * 2428) >> 16;
+    let i = offset - STRIDE as u32 * j;
+    let base = BASES.get(j as usize).copied().unwrap_or(1 << 127);
+    let multiplier = u128::from(POW5.get(i as usize).copied().unwrap_or(1 << 63));
     // base × multiplier is 192 bits: `high` the top 128, `low` the bottom 64.
-    let low = (base as u64 as u128) * u128::from(multiplier);
-    let high = (base >> 64) * u128::from(multiplier) + (low >> 64);
-    // base >= 2^127, so high >= 2^63: at most 64 leading zeros.
-    let zeros = high.leading_zeros();
-    let top = (high << zeros) | ((low as u64 as u128) >> (64 - zeros));
+    let low = (base as u64 as u128) * multiplier;
+    let high = (base >> 64) * multiplier + (low >> 64);
+    // The top 128 bits: `high`, or one more bit from `low` if the top one is clear.
+    let shifted = high << 1 | (low >> 63) & 1;
+    let top = if high >> 127 == 0 { shifted } else { high };
     let index = (n - MIN_EXPONENT) as usize;
     let word = CORRECTIONS.get(index / 32).copied().unwrap_or(0);
     let correction = (word >> (2 * (index % 32))) & 3;

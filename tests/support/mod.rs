@@ -3,6 +3,8 @@
 
 pub mod exposition;
 pub mod http;
+#[cfg(all(feature = "script", any(feature = "tls", feature = "basic-auth")))]
+pub mod prometheus;
 pub mod python;
 pub mod sample;
 #[cfg(feature = "server")]

@@ -25,13 +25,20 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
 /// The program `name` of Debian's `prometheus` package, or `None` after a note on stderr that
 /// `skipping` is skipped. Panics when it is missing and `CI` is non-empty.
 pub fn prometheus_tool(name: &str, skipping: &str) -> Option<PathBuf> {
+    debian_tool(name, "prometheus", skipping)
+}
+
+/// The program `name` of Debian's `package`, or `None` after a note on stderr that `skipping`
+/// is skipped. Panics when it is missing and `CI` is non-empty: CI installs every tool.
+#[allow(dead_code)]
+pub fn debian_tool(name: &str, package: &str, skipping: &str) -> Option<PathBuf> {
     let found = find_on_path(name);
     if found.is_none() {
         if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
-            panic!("{name} not found: install Debian's prometheus package");
+            panic!("{name} not found: install Debian's {package} package");
         }
         eprintln!(
-            "note: {name} not found on PATH, skipping {skipping} (install Debian's prometheus \
+            "note: {name} not found on PATH, skipping {skipping} (install Debian's {package} \
              package)"
         );
     }
