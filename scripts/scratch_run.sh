@@ -17,6 +17,10 @@ set -euo pipefail
 secure_features="tls basic-auth"
 
 cd "$(dirname "$0")/.."
+for tool in openssl htpasswd curl chroot; do
+    command -v "$tool" >/dev/null \
+        || { echo "scratch_run: $tool not found (see the needs above: Debian's openssl, apache2-utils, curl)"; exit 1; }
+done
 target=x86_64-unknown-linux-musl
 rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 if [ -z "${CC_x86_64_unknown_linux_musl:-}" ] && command -v musl-gcc >/dev/null; then
