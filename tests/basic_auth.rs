@@ -17,7 +17,7 @@ use prometheus_aioexporter::{BasicAuth, Exporter, MetricConfig, RunningExporter}
 
 use crate::support::http::{try_get, Response};
 use crate::support::prometheus::Prometheus;
-use crate::support::sample::{start, Proc};
+use crate::support::sample::{assert_startup_fails, start, Proc};
 use crate::support::tools::{debian_tool, prometheus_tool};
 
 /// The realm of the in-process exporter's 401s: its name.
@@ -240,21 +240,6 @@ fn the_sample_takes_the_file_from_the_flag_or_the_environment() {
     }
 }
 
-/// Runs the sample with `args` and expects exit 1 with `message` on stderr.
-#[track_caller]
-fn assert_startup_fails(args: &[&str], message: &str) {
-    let mut all = vec!["-p", "0", "-H", "127.0.0.1"];
-    all.extend(args);
-    let mut proc = Proc::spawn("sample", &all, &[]);
-    let status = proc.finish(Duration::from_secs(20));
-    assert_eq!(status.code(), Some(1), "{args:?}\n{}", proc.describe());
-    assert!(
-        proc.stderr().contains(message),
-        "{args:?}: no {message:?}\n{}",
-        proc.describe()
-    );
-}
-
 #[test]
 fn unusable_htpasswd_files_stop_startup_naming_file_and_line() {
     let dir = TempDir::new("bad-files");
@@ -320,24 +305,28 @@ fn unusable_htpasswd_files_stop_startup_naming_file_and_line() {
         let path = dir.write(name, &text);
         assert_startup_fails(
             &["--basic-auth-users", &path],
+            1,
             &format!("cannot ask for basic auth: {path}, {reason}"),
         );
-        assert_startup_fails(&["--basic-auth-users", &path], expected);
+        assert_startup_fails(&["--basic-auth-users", &path], 1, expected);
     }
     let empty = dir.write("empty", "\n");
     assert_startup_fails(
         &["--basic-auth-users", &empty],
+        1,
         &format!("{empty} names no user; {expected}"),
     );
     let missing = dir.path("missing");
     assert_startup_fails(
         &["--basic-auth-users", &missing],
+        1,
         &format!("cannot ask for basic auth: cannot read {missing}: No such file or directory"),
     );
     // A directory cannot be read as a file.
     let here = dir.0.to_string_lossy().into_owned();
     assert_startup_fails(
         &["--basic-auth-users", &here],
+        1,
         &format!("cannot read {here}: "),
     );
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use prometheus_aioexporter::{Exporter, Limits, MetricConfig, RunningExporter, TlsConfig};
 
 use crate::support::prometheus::Prometheus;
-use crate::support::sample::{parse_port, Proc, SHUTDOWN_BOUND};
+use crate::support::sample::{assert_startup_fails, parse_port, Proc, SHUTDOWN_BOUND};
 use crate::support::tools::{debian_tool, prometheus_tool};
 
 /// The readiness line of an exporter serving HTTPS on 127.0.0.1.
@@ -585,21 +585,6 @@ fn a_handshake_flood_past_the_connection_limit_does_not_stop_a_scrape() {
     }
     drop((holding, queued));
     running.shutdown().expect("a clean shutdown");
-}
-
-/// Runs the sample with `args` and expects it to exit with `code`, saying `message` on stderr.
-#[track_caller]
-fn assert_startup_fails(args: &[&str], code: i32, message: &str) {
-    let mut all = vec!["-p", "0", "-H", "127.0.0.1"];
-    all.extend(args);
-    let mut proc = Proc::spawn("sample", &all, &[]);
-    let status = proc.finish(Duration::from_secs(20));
-    assert_eq!(status.code(), Some(code), "{args:?}\n{}", proc.describe());
-    assert!(
-        proc.stderr().contains(message),
-        "{args:?}: no {message:?}\n{}",
-        proc.describe()
-    );
 }
 
 #[test]

@@ -348,6 +348,23 @@ pub fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, Stri
     (status, proc.stdout.clone(), proc.stderr())
 }
 
+/// Starts the sample with `args` on a free port of 127.0.0.1 and asserts that startup fails:
+/// exit `code`, with `message` on stderr.
+#[allow(dead_code)]
+#[track_caller]
+pub fn assert_startup_fails(args: &[&str], code: i32, message: &str) {
+    let mut all = vec!["-p", "0", "-H", "127.0.0.1"];
+    all.extend(args);
+    let mut proc = Proc::spawn("sample", &all, &[]);
+    let status = proc.finish(BOUND);
+    assert_eq!(status.code(), Some(code), "{args:?}\n{}", proc.describe());
+    assert!(
+        proc.stderr().contains(message),
+        "{args:?}: no {message:?}\n{}",
+        proc.describe()
+    );
+}
+
 /// The port after `prefix` in `line`.
 pub fn parse_port(line: &str, prefix: &str) -> Option<u16> {
     let start = line.find(prefix)? + prefix.len();
