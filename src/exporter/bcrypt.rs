@@ -97,7 +97,7 @@ impl Hash {
     /// `true` if `password` hashes to this digest. Takes 2^cost rounds of key expansion: the
     /// slowness is bcrypt's point. The digests are compared in constant time.
     pub(crate) fn verify(&self, password: &[u8]) -> bool {
-        super::basic_auth::constant_time_eq(&self.digest, &digest(self.cost, &self.salt, password))
+        constant_time_eq(&self.digest, &digest(self.cost, &self.salt, password))
     }
 }
 
@@ -151,6 +151,16 @@ fn kind_of(text: &str) -> &'static str {
     } else {
         "crypt or plain-text"
     }
+}
+
+/// `true` if `a` and `b` hold the same bytes, in a time that depends on their lengths only.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut difference = u8::from(a.len() != b.len());
+    for (x, y) in a.iter().zip(b) {
+        difference |= x ^ y;
+    }
+    // Keeps the compiler from turning the loop into one that stops at the first difference.
+    std::hint::black_box(difference) == 0
 }
 
 #[cfg(test)]
@@ -221,5 +231,14 @@ mod tests {
             err("$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOe!")
                 .starts_with("malformed")
         );
+    }
+
+    #[test]
+    fn constant_time_eq_compares_bytes_and_lengths() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(!constant_time_eq(b"", b"a"));
     }
 }
