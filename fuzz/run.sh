@@ -21,8 +21,16 @@ for target in $(cargo +nightly fuzz list); do
     # A scratch copy of the corpus, so new inputs do not dirty the checkout.
     work="$(mktemp -d)"
     cp -r "corpus/$target/." "$work/"
+    # The run's status is kept apart from the filter's: under pipefail, `run | grep || true`
+    # would let a crash pass.
+    status=0
     cargo +nightly fuzz run "${features[@]}" "$target" "$work" -- -max_total_time="$seconds" \
-        -rss_limit_mb=1024 2>&1 | grep -E "^(Done|#[0-9]+ +DONE)|ERROR|panicked|SUMMARY" || true
-    test "${PIPESTATUS[0]}" -eq 0
-    rm -rf "$work"
+        -rss_limit_mb=1024 >"$work.log" 2>&1 || status=$?
+    grep -E "^(Done|#[0-9]+ +DONE)|ERROR|panicked|SUMMARY" "$work.log" || true
+    if [ "$status" -ne 0 ]; then
+        grep -E -A3 "panicked at|^(left|right|  left|  right):" "$work.log" | cut -c1-300 | head -20
+        echo "=== fuzz $target FAILED (exit $status); the input is under fuzz/artifacts/$target/"
+        exit 1
+    fi
+    rm -rf "$work" "$work.log"
 done

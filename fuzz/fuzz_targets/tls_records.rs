@@ -178,6 +178,9 @@ impl Link {
             let blocked = out.len() >= self.send_room;
             self.sent += out.len();
             if let Some(client) = client.as_deref_mut() {
+                // The client's plaintext is taken after each read: rustls refuses to read
+                // records while its received-plaintext buffer is full, and a turn may send
+                // more than that buffer holds.
                 let mut rest = &out[..];
                 while !rest.is_empty() {
                     if client.read_tls(&mut rest).is_err() {
@@ -186,6 +189,7 @@ impl Link {
                     if client.process_new_packets().is_err() {
                         break;
                     }
+                    let _ = std::io::copy(&mut client.reader(), plain);
                 }
                 let _ = std::io::copy(&mut client.reader(), plain);
             }
