@@ -359,9 +359,10 @@ impl Counter {
     /// [`MetricError::InvalidCounterValue`] if `v` is negative, NaN or `-Inf`, which no
     /// counter can be (OpenMetrics forbids them); the counter is unchanged.
     pub fn set(&self, v: f64) -> Result<(), MetricError> {
-        // `-0.0 >= 0.0`: minus zero is zero, which OpenMetrics accepts.
+        // `-0.0 >= 0.0`: minus zero is accepted, and stored as zero (`-0.0 + 0.0` is `0.0`),
+        // so that a counter never reads `-0`.
         if v >= 0.0 {
-            self.0.value.set(v);
+            self.0.value.set(v + 0.0);
             Ok(())
         } else {
             Err(self.refused(v, true))
@@ -1229,7 +1230,9 @@ mod tests {
         c.set(7.0).unwrap();
         assert_eq!(c.get(), 7.0);
         c.set(-0.0).unwrap();
-        assert!(c.get().is_sign_negative(), "set keeps the value's bits");
+        assert!(c.get().is_sign_positive(), "minus zero is stored as zero");
+        c.inc_by(0.0).unwrap();
+        assert!(c.get().is_sign_positive(), "a counter never reads -0");
         for bad in [-1.0, -f64::MIN_POSITIVE, f64::NAN, f64::NEG_INFINITY] {
             let e = c.set(bad).unwrap_err();
             assert!(e.to_string().starts_with("counter refused value "), "{e}");

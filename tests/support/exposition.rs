@@ -1002,7 +1002,8 @@ fn model_op(
             if counter && (x.is_nan() || *x < 0.0) {
                 return Err(());
             }
-            *v = *x;
+            // A counter set to minus zero holds zero.
+            *v = if counter { *x + 0.0 } else { *x };
         }
         (State::Value(v), Op::Add(x)) => {
             if counter && (x.is_nan() || *x < 0.0) {
