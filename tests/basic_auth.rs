@@ -394,7 +394,7 @@ fn prometheus_scrapes_with_basic_auth() {
     let prometheus = Prometheus::start(&binary, &dir.0, &jobs);
     prometheus.wait_for(&[
         ("up{job=\"auth\"}", "1"),
-        ("count(sample_value{job=\"auth\"})", "1"),
+        ("count(sample_value{job=\"auth\"}) >= bool 1", "1"),
         ("up{job=\"wrong\"}", "0"),
     ]);
 }
@@ -502,7 +502,7 @@ fn prometheus_scrapes_over_https_with_basic_auth() {
     let prometheus = Prometheus::start(&binary, &dir.0, &jobs);
     prometheus.wait_for(&[
         ("up{job=\"https_auth\"}", "1"),
-        ("count(sample_value{job=\"https_auth\"})", "1"),
+        ("count(sample_value{job=\"https_auth\"}) >= bool 1", "1"),
         ("up{job=\"https_wrong\"}", "0"),
     ]);
 }

@@ -681,8 +681,8 @@ fn prometheus_scrapes_over_tls_and_mutual_tls() {
         ("up{job=\"tls\"}", "1"),
         ("up{job=\"mtls\"}", "1"),
         ("up{job=\"mtls_no_cert\"}", "0"),
-        ("count(sample_value{job=\"tls\"})", "1"),
-        ("count(sample_value{job=\"mtls\"})", "1"),
+        ("count(sample_value{job=\"tls\"}) >= bool 1", "1"),
+        ("count(sample_value{job=\"mtls\"}) >= bool 1", "1"),
     ]);
 }
 
