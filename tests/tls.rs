@@ -506,6 +506,33 @@ fn garbage_instead_of_a_client_hello_gets_a_close() {
 }
 
 #[test]
+fn a_late_client_hello_does_not_extend_the_handshake_timeout() {
+    let Some(pki) = Pki::new("the late ClientHello test") else {
+        return;
+    };
+    let Some(hello) = client_hello() else {
+        return;
+    };
+    let mut limits = Limits::default();
+    limits.request_head_timeout = Duration::from_secs(2);
+    limits.idle_timeout = Duration::from_secs(60);
+    let running = exporter(pki.config(None), limits);
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(running.local_addrs()[0]).expect("connect");
+    // The client is slow to say hello, then stalls after the server's answer. The server's
+    // handshake records do not restart the timeout: it counts from connecting, as a request
+    // head's from its first byte (before, it restarted, and this closed after 3.5 s).
+    std::thread::sleep(Duration::from_millis(1500));
+    // Closed already (a machine so loaded the sleep overran) is closed all the same.
+    let _ = stream.write_all(&hello);
+    let (_, closed) = read_to_close(&mut stream, Duration::from_secs(10));
+    let took = started.elapsed();
+    assert!(closed, "not closed within 10 s");
+    assert!(took < Duration::from_millis(3200), "closed after {took:?}");
+    running.shutdown().expect("a clean shutdown");
+}
+
+#[test]
 fn a_stalled_handshake_counts_as_a_connection() {
     let Some(pki) = Pki::new("the connection count of handshakes") else {
         return;

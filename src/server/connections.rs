@@ -191,6 +191,15 @@ impl Connection {
         wait
     }
 
+    /// Whether a TLS handshake is under way (never, without TLS).
+    fn handshaking(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return tls.is_handshaking();
+        }
+        false
+    }
+
     /// The deadline, shortened to [`Limits::busy_write_timeout`] from the last progress for a
     /// response while the server is `busy`.
     pub(super) fn deadline_when(&self, busy: bool, limits: &Limits) -> Instant {
@@ -209,8 +218,11 @@ impl Connection {
         let wait = self.wait_now();
         // Bytes written since the deadline was set: a response went out (the idle time and a
         // next head's time count from it) or a slow one progressed. Bytes read never extend
-        // a deadline, so a head that trickles in cannot outlive its timeout.
-        let progressed = wait != Wait::Linger && self.last_write > self.armed_at;
+        // a deadline, so a head that trickles in cannot outlive its timeout; nor do the
+        // server's own handshake records (a TLS handshake waits as a request head does), so
+        // a client that sends its hello late still has one head timeout from connecting.
+        let progressed =
+            wait != Wait::Linger && !self.handshaking() && self.last_write > self.armed_at;
         if wait != self.wait || progressed {
             let timeout = match wait {
                 Wait::Idle => limits.idle_timeout,

@@ -450,10 +450,15 @@ impl TlsConnection {
         self.conn.wants_write() || self.shutdown_pending
     }
 
+    /// `true` until the handshake is done.
+    pub(super) fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
     /// What the connection waits for, given what its session waits for: a handshake under
     /// way is a request head begun; records not yet sent are a response.
     pub(super) fn wait(&self, session: Wait) -> Wait {
-        if self.conn.is_handshaking() {
+        if self.is_handshaking() {
             Wait::RequestHead
         } else if session == Wait::Idle && self.conn.wants_write() {
             Wait::Response
