@@ -29,7 +29,8 @@ fn scrape_until_gone(
     mut tick: impl FnMut(),
 ) -> (String, String) {
     let start = Instant::now();
-    let mut last_with = String::new();
+    // Whatever the caller scraped before still had it, if the first scrape here has not.
+    let mut last_with = format!("(the caller's last scrape, with {gone})");
     loop {
         tick();
         let body = scrape(registry);

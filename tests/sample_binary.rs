@@ -566,10 +566,12 @@ fn sigterm_repeated_until_the_exit_still_exits_0() {
             .arg(proc.pid().to_string())
             .spawn()
             .expect("cannot run sh");
-        proc.wait_output_closed(SHUTDOWN_BOUND);
+        // The flood keeps a core busy: the bound is the generous one, since what is tested is
+        // the exit status, not how fast it comes.
+        proc.wait_output_closed(BOUND);
         let _ = flood.kill();
         let _ = flood.wait();
-        let status = proc.finish(SHUTDOWN_BOUND);
+        let status = proc.finish(BOUND);
         assert_eq!(status.code(), Some(0), "round {round}: {}", proc.describe());
     }
 }

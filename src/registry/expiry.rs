@@ -67,7 +67,10 @@ impl Mark {
 /// A family's expiry settings and sweep state.
 #[derive(Debug)]
 pub(super) struct Expiry {
-    /// The declared duration, in milliseconds.
+    /// The declared duration in ticks of [`now_ms`]: whole milliseconds rounded up, plus one
+    /// unless zero. Two readings of a millisecond clock differ by up to one more than the time
+    /// between them, so a series must be one tick past the duration to surely have gone
+    /// without an update for that long.
     pub(super) after: u64,
     /// When the family was last swept ([`now_ms`]).
     pub(super) last_sweep: AtomicU64,
@@ -82,7 +85,10 @@ const MIN_CREATION_SWEEP_GAP_MS: u64 = 1000;
 impl Expiry {
     pub(super) fn new(after: Duration) -> Expiry {
         Expiry {
-            after: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+            after: match after.as_nanos() {
+                0 => 0,
+                nanos => u64::try_from((nanos + 999_999) / 1_000_000 + 1).unwrap_or(u64::MAX),
+            },
             last_sweep: AtomicU64::new(now_ms()),
             single_hidden: AtomicBool::new(false),
         }

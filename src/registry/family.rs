@@ -1554,10 +1554,11 @@ mod tests {
         assert_eq!(seen_at(&f, 1100).len(), 3);
         kept.set(4.0);
         f.labels(&["looked_up"]).unwrap();
+        assert_eq!(seen_at(&f, 1200).len(), 3, "100 ms: one tick short of sure");
         assert_eq!(
-            seen_at(&f, 1200),
+            seen_at(&f, 1201),
             ["id=\"kept\"", "id=\"looked_up\""],
-            "alone: 100 ms without an update"
+            "alone: surely 100 ms without an update"
         );
         assert_eq!(f.len(), 2);
         assert_eq!(
@@ -1581,13 +1582,14 @@ mod tests {
         let c = f.single().unwrap();
         assert_eq!(seen_at(&f, 10).len(), 1);
         assert_eq!(seen_at(&f, 59).len(), 1);
-        assert!(seen_at(&f, 60).is_empty(), "50 ms alone");
+        assert_eq!(seen_at(&f, 60).len(), 1, "50 ms: one tick short of sure");
+        assert!(seen_at(&f, 61).is_empty(), "surely 50 ms alone");
         assert_eq!(f.len(), 1, "kept: an unlabelled metric keeps its series");
         c.inc();
-        assert_eq!(seen_at(&f, 61).len(), 1, "a change is an update");
-        assert!(seen_at(&f, 111).is_empty());
+        assert_eq!(seen_at(&f, 62).len(), 1, "a change is an update");
+        assert!(seen_at(&f, 113).is_empty());
         f.single().unwrap();
-        assert_eq!(seen_at(&f, 112).len(), 1, "a lookup is an update");
+        assert_eq!(seen_at(&f, 114).len(), 1, "a lookup is an update");
         assert_eq!(c.get(), 1.0);
     }
 
@@ -1620,14 +1622,14 @@ mod tests {
             ]
         };
         assert_eq!(visible(1), [1; 4]);
-        assert_eq!(visible(11), [0; 4]);
+        assert_eq!(visible(12), [0; 4]);
         hh.observe(1.0);
         sh.observe(1.0);
         ih.set([("v", "1")]).unwrap();
         eh.set("b").unwrap();
-        assert_eq!(visible(12), [1; 4]);
+        assert_eq!(visible(13), [1; 4]);
         eh.set("b").unwrap();
-        assert_eq!(visible(22), [0; 4], "the same state again is no change");
+        assert_eq!(visible(24), [0; 4], "the same state again is no change");
     }
 
     /// remove and clear work as without expiry; series created after a clear are marked.
@@ -1644,7 +1646,8 @@ mod tests {
         assert!(seen_at(&f, 3).is_empty());
         f.labels(&["new"]).unwrap();
         assert_eq!(seen_at(&f, 4), ["id=\"new\""]);
-        assert!(seen_at(&f, 104).is_empty());
+        assert_eq!(seen_at(&f, 104).len(), 1);
+        assert!(seen_at(&f, 105).is_empty());
         assert!(!f.remove(&["new"]).unwrap(), "expired: already removed");
     }
 
