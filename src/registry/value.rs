@@ -225,9 +225,14 @@ series!(Counter, CounterValue, MetricType::Counter, |_d| {
     CounterValue::default()
 });
 
-/// When the integer part reaches this, it is moved to the `f64` part, long before it could wrap
-/// (less than 2^32 per add, so 2^31 adds in flight would be needed to reach 2^64).
-const WHOLE_SPILL: u64 = 1 << 63;
+/// When the integer part reaches this, it is moved to the `f64` part, long before it could
+/// reach [`SETTING`] (less than 2^32 per add, so 2^30 adds in flight would be needed).
+const WHOLE_SPILL: u64 = 1 << 62;
+
+/// The integer part's top bit, set while [`CounterValue::set`] replaces the value: a read waits
+/// for the set to end, so that it never pairs the integer part of one value with the `f64`
+/// part of another. Increments go on meanwhile, and count.
+const SETTING: u64 = 1 << 63;
 
 /// A counter's value: whole increments counted exactly in an integer, with one atomic add as
 /// the peers' integer counters do, and any other increment added to an `f64`; a read sums the
@@ -261,17 +266,39 @@ impl CounterValue {
         self.whole.fetch_sub(WHOLE_SPILL, AtomicOrdering::Relaxed);
     }
 
+    /// The sum of the two parts, read from one value: the integer part before and after the
+    /// `f64` part, again while a set is under way or a set came between (the integer part went
+    /// down). Increments alone never make it read again.
     pub(crate) fn get(&self) -> f64 {
-        match self.whole.load(AtomicOrdering::Relaxed) {
-            // The f64 part as it is: `0.0 + -0.0` would lose the sign of a counter set to -0.
-            0 => self.fraction.get(),
-            whole => whole as f64 + self.fraction.get(),
+        let mut tries = 0u32;
+        loop {
+            let first = self.whole.load(AtomicOrdering::Acquire);
+            let fraction = f64::from_bits(self.fraction.0.load(AtomicOrdering::Acquire));
+            let second = self.whole.load(AtomicOrdering::Relaxed);
+            if (first | second) & SETTING == 0 && second >= first {
+                return match first {
+                    // The f64 part as it is: `0.0 + -0.0` would give `0.0` for `-0.0`.
+                    0 => fraction,
+                    whole => whole as f64 + fraction,
+                };
+            }
+            // A set is two stores long, unless its thread was preempted between them.
+            tries += 1;
+            if tries < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
         }
     }
 
+    /// Replaces the value: the integer part becomes 0 with [`SETTING`], the `f64` part `v`
+    /// (released, so a read that sees it sees the flag or what came after), then the flag goes,
+    /// keeping the increments made meanwhile.
     fn set(&self, v: f64) {
-        self.whole.store(0, AtomicOrdering::Relaxed);
-        self.fraction.set(v);
+        self.whole.store(SETTING, AtomicOrdering::Relaxed);
+        self.fraction.0.store(v.to_bits(), AtomicOrdering::Release);
+        self.whole.fetch_and(!SETTING, AtomicOrdering::Release);
     }
 }
 
@@ -1239,6 +1266,43 @@ mod tests {
         }
         c.set(f64::INFINITY).unwrap();
         assert_eq!(c.get(), f64::INFINITY);
+    }
+
+    /// A read racing with `set` sees one value, never the integer part of one and the `f64`
+    /// part of another: a counter that a thread sets and increments only upward never reads
+    /// lower. (Before, a read between `set`'s two stores read `0 + old`, within 0.1 s.)
+    #[test]
+    fn a_read_racing_with_set_sees_one_value() {
+        let c = counter();
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (c, stop) = (c.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut k = 1u64;
+                while !stop.load(AtomicOrdering::Relaxed) {
+                    c.set((2 * k) as f64).unwrap();
+                    c.inc();
+                    k += 1;
+                }
+            })
+        };
+        let started = Instant::now();
+        let mut last = 0.0;
+        let mut lower = None;
+        while lower.is_none() && started.elapsed().as_millis() < 1000 {
+            let v = c.get();
+            if v < last {
+                lower = Some((last, v));
+            }
+            last = v;
+        }
+        stop.store(true, AtomicOrdering::Relaxed);
+        writer.join().unwrap();
+        assert_eq!(
+            lower, None,
+            "(before, after): a counter only set upward read lower"
+        );
+        assert!(last > 0.0, "the reader saw no update");
     }
 
     /// The integer part moves to the f64 part at 2^63, long before it could wrap.
