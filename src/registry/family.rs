@@ -714,18 +714,18 @@ impl<S: Series> Family<S> {
         inner.len.fetch_add(1, Ordering::Relaxed);
         inner.changed.store(true, Ordering::Release);
         if inner.expiry.is_some() {
-            self.sweep_on_creation(now_ms());
+            self.sweep_on_creation(now_ms);
         }
         created
     }
 
     /// A creation's sweep, when one is due (see `Expiry::creation_sweep_due`).
-    fn sweep_on_creation(&self, now: u64) {
+    fn sweep_on_creation(&self, clock: impl Fn() -> u64) {
         let inner = &*self.inner;
         let Some(expiry) = &inner.expiry else {
             return;
         };
-        if expiry.creation_sweep_due(now) && self.sweep(now) > 0 {
+        if expiry.creation_sweep_due(clock()) && self.sweep(clock) > 0 {
             // Frees the expired series now, unless a scrape walks the copy (it rebuilds it
             // next, as the family changed).
             if let Ok(mut sorted) = inner.sorted.try_lock() {
@@ -738,12 +738,16 @@ impl<S: Series> Family<S> {
     /// Sweeps a family with expiry at `now`: removes the labelled series that went without
     /// an update for the family's duration, or hides an unlabelled one (shows it again once
     /// updated). Returns how many expired.
-    fn sweep(&self, now: u64) -> usize {
+    ///
+    /// `clock` (`expiry::now_ms`; tests set it) is read again for each chunk, once its lock is
+    /// held: a time read before waiting for a lock, or for other chunks, would date an update
+    /// made meanwhile too early, and expire its series before its duration.
+    fn sweep(&self, clock: impl Fn() -> u64) -> usize {
         let inner = &*self.inner;
         let Some(expiry) = &inner.expiry else {
             return 0;
         };
-        expiry.last_sweep.fetch_max(now, Ordering::Relaxed);
+        expiry.last_sweep.fetch_max(clock(), Ordering::Relaxed);
         let labelled = inner.single.is_none();
         let mut expired = 0;
         for shard in inner.shards.iter() {
@@ -760,7 +764,7 @@ impl<S: Series> Family<S> {
                 generation = Some(table.generation);
                 let end = (at + CHUNK).min(table.slots.len());
                 let before = table.len;
-                expired += table.sweep(at..end, now, expiry.after, labelled);
+                expired += table.sweep(at..end, clock(), expiry.after, labelled);
                 let removed = before - table.len;
                 if removed > 0 {
                     inner.len.fetch_sub(removed, Ordering::Relaxed);
@@ -915,21 +919,16 @@ impl<S: Series> Family<S> {
     ///
     /// [`MetricConfig::expire_after`]: super::MetricConfig::expire_after
     pub(crate) fn for_each_series(&self, f: impl FnMut(&S)) {
-        let now = if self.inner.expiry.is_some() {
-            now_ms()
-        } else {
-            0
-        };
-        self.for_each_series_at(now, f);
+        self.for_each_series_at(now_ms, f);
     }
 
-    /// [`Family::for_each_series`] with the clock read by the caller (`now`, from
-    /// `expiry::now_ms`): tests set it.
-    fn for_each_series_at(&self, now: u64, f: impl FnMut(&S)) {
+    /// [`Family::for_each_series`] with the clock given by the caller (`expiry::now_ms`;
+    /// tests set it).
+    fn for_each_series_at(&self, clock: impl Fn() -> u64, f: impl FnMut(&S)) {
         let inner = &*self.inner;
         let mut sorted = lock(&inner.sorted);
         if let Some(expiry) = &inner.expiry {
-            self.sweep(now);
+            self.sweep(clock);
             if expiry.single_hidden.load(Ordering::Relaxed) {
                 return;
             }
@@ -1530,7 +1529,7 @@ mod tests {
 
     fn seen_at<S: Series>(f: &Family<S>, now: u64) -> Vec<String> {
         let mut seen = Vec::new();
-        f.for_each_series_at(now, |s| seen.push(s.labels_rendered().to_string()));
+        f.for_each_series_at(|| now, |s| seen.push(s.labels_rendered().to_string()));
         seen
     }
 
@@ -1707,6 +1706,65 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         churn.join().unwrap();
     }
+    /// A sweep dates an update by the clock read once it holds the lock, not before: a scrape
+    /// that waited for another's walk, and saw an update made meanwhile, would date it too
+    /// early and expire its series before its duration (it did: 700 ms after the update, of
+    /// 1 s). Timing is the test's subject, so it sleeps: 500 ms for the second scrape to read
+    /// the clock and wait, which is what made the date early.
+    #[test]
+    fn a_scrape_that_waited_dates_updates_by_the_end_of_its_wait() {
+        use std::sync::mpsc::channel;
+        use std::time::{Duration, Instant};
+        let f: Family<Gauge> = expiring(&["id"], 1000);
+        let g = f.labels(&["a"]).unwrap();
+        f.for_each_series(|_| {});
+        let (inside, walking) = (channel(), channel::<()>());
+        let first = {
+            let (f, inside, release) = (f.clone(), inside.0, walking.1);
+            std::thread::spawn(move || {
+                f.for_each_series(|_| {
+                    inside.send(()).unwrap();
+                    release.recv().unwrap();
+                });
+            })
+        };
+        inside.1.recv().unwrap();
+        let second = {
+            let f = f.clone();
+            std::thread::spawn(move || f.for_each_series(|_| {}))
+        };
+        std::thread::sleep(Duration::from_millis(500));
+        g.set(1.0);
+        let updated = Instant::now();
+        walking.0.send(()).unwrap();
+        first.join().unwrap();
+        second.join().unwrap();
+        std::thread::sleep(Duration::from_millis(700).saturating_sub(updated.elapsed()));
+        let mut seen = 0;
+        f.for_each_series(|_| seen += 1);
+        // Past the duration (a stalled machine), expiring is right: nothing to check.
+        if updated.elapsed() < Duration::from_millis(950) {
+            assert_eq!(seen, 1, "expired {:?} after its update", updated.elapsed());
+        }
+    }
+
+    #[test]
+    fn the_walk_visits_each_series_once_in_order_at_every_length() {
+        let f: Family<Gauge> =
+            Family::new(desc(MetricConfig::new("g", "", "gauge").labels(["i"])).unwrap());
+        let all: Vec<Gauge> = (0..50)
+            .map(|i| f.labels(&[format!("{i:03}")]).unwrap())
+            .collect();
+        for (i, g) in all.iter().enumerate() {
+            g.set(i as f64);
+        }
+        for n in 0..=50 {
+            let mut seen = Vec::new();
+            walk_ahead(&all[..n], |s| seen.push(s.get() as usize));
+            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "{n} series");
+        }
+    }
+
     /// Without scrapes, creations sweep (at most once per duration or second): memory stays
     /// bounded, and the scrape's copy lets go of the expired series.
     #[test]
@@ -1726,13 +1784,13 @@ mod tests {
             "a scrape: the copy holds it"
         );
         f.labels(&["new"]).unwrap();
-        f.sweep_on_creation(start + 999);
+        f.sweep_on_creation(|| start + 999);
         assert_eq!(
             f.len(),
             2,
             "a second after the last sweep at the least: none yet"
         );
-        f.sweep_on_creation(start + 1001);
+        f.sweep_on_creation(|| start + 1001);
         assert_eq!(f.len(), 1, "`old` expired at the creation's sweep");
         assert!(lock(&f.inner.sorted).is_empty(), "the copy let go of it");
         assert!(!f.remove(&["old"]).unwrap());
