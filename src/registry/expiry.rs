@@ -49,12 +49,15 @@ pub(super) enum Verdict {
 
 impl Mark {
     /// Brings the mark up to `now` with the series' current fingerprint, and says whether the
-    /// series went without an update for `after` milliseconds.
-    pub(super) fn sweep(&mut self, print: u64, now: u64, after: u64) -> Verdict {
+    /// series went without an update for `after` milliseconds. Without `stamp`, an update is
+    /// seen (the series is kept) but left for the next sweep to see again.
+    pub(super) fn sweep(&mut self, print: u64, now: u64, after: u64, stamp: bool) -> Verdict {
         let at = self.at.get_mut();
         if *at == DIRTY || print != self.print {
-            self.print = print;
-            *at = now;
+            if stamp {
+                self.print = print;
+                *at = now;
+            }
             Verdict::Keep
         } else if now.saturating_sub(*at) >= after {
             Verdict::Expired
@@ -91,6 +94,21 @@ impl Expiry {
             },
             last_sweep: AtomicU64::new(now_ms()),
             single_hidden: AtomicBool::new(false),
+        }
+    }
+
+    /// How a sweep judges: after how many ticks without an update a series expires, and
+    /// whether the sweep dates the updates it sees. A scrape's sweep (`by_scrape`) uses the
+    /// family's duration. So does a creation's, unless the duration is zero: then it leaves the
+    /// updates it sees for the next scrape (dated now, they would read as "not updated since"
+    /// at that scrape, which shows what was updated since the one before), and removes only
+    /// series that no update reached for a second, never one that a scrape under way has just
+    /// kept.
+    pub(super) fn rule(&self, by_scrape: bool) -> (u64, bool) {
+        if by_scrape || self.after > 0 {
+            (self.after, true)
+        } else {
+            (MIN_CREATION_SWEEP_GAP_MS, false)
         }
     }
 
@@ -170,16 +188,20 @@ mod tests {
     #[test]
     fn a_mark_expires_only_after_its_duration_without_change() {
         let mut m = Mark::default();
-        assert_eq!(m.sweep(7, 100, 50), Verdict::Keep, "dirty: seen now");
-        assert_eq!(m.sweep(7, 149, 50), Verdict::Keep);
-        assert_eq!(m.sweep(8, 160, 50), Verdict::Keep, "changed: seen now");
-        assert_eq!(m.sweep(8, 209, 50), Verdict::Keep);
+        assert_eq!(m.sweep(7, 100, 50, true), Verdict::Keep, "dirty: seen now");
+        assert_eq!(m.sweep(7, 149, 50, true), Verdict::Keep);
+        assert_eq!(
+            m.sweep(8, 160, 50, true),
+            Verdict::Keep,
+            "changed: seen now"
+        );
+        assert_eq!(m.sweep(8, 209, 50, true), Verdict::Keep);
         m.at.store(DIRTY, Ordering::Relaxed);
-        assert_eq!(m.sweep(8, 300, 50), Verdict::Keep, "looked up");
-        assert_eq!(m.sweep(8, 350, 50), Verdict::Expired);
+        assert_eq!(m.sweep(8, 300, 50, true), Verdict::Keep, "looked up");
+        assert_eq!(m.sweep(8, 350, 50, true), Verdict::Expired);
         let mut zero = Mark::default();
-        assert_eq!(zero.sweep(1, 10, 0), Verdict::Keep);
-        assert_eq!(zero.sweep(1, 10, 0), Verdict::Expired);
+        assert_eq!(zero.sweep(1, 10, 0, true), Verdict::Keep);
+        assert_eq!(zero.sweep(1, 10, 0, true), Verdict::Expired);
     }
 
     #[test]
