@@ -36,7 +36,10 @@
 //! distribution (`tests::memory_stays_small`), but about 3 600 (87 KB per stream) for a few
 //! thousand observations after the distribution jumped above everything a 3-million
 //! observation stream held: tuples inserted among the new maxima carry the largest `Δ` the
-//! invariant allows, and cannot merge until n grows. The lists grow by doubling and keep their
+//! invariant allows, and cannot merge until n grows. Data that drifts upward through the window
+//! is the dearest case found: with noise around a rising trend, a stream held 1 932 tuples
+//! after a million observations, 8 797 after 4 million and 15 980 (384 KB) after 12 million,
+//! about 1.9 MB for a series' 5 streams if one max age sees that many. The lists grow by doubling and keep their
 //! capacity when their bucket is emptied (or shrinks), so once a series has seen its largest
 //! count, observations and scrapes do not allocate; before that, a merge (on observe or
 //! scrape) may.
@@ -218,10 +221,10 @@ impl Stream {
     }
 }
 
-/// `at + d`, or `at` if that is past what an `Instant` holds (no panic, and no panic message
-/// in the binary).
-fn later(at: Instant, d: Duration) -> Instant {
-    at.checked_add(d).unwrap_or(at)
+/// `at + d`, or `None` (never) past what an `Instant` holds: a `max_age` of `Duration::MAX`
+/// is "never expire", not "expire at once" (which emptied the window on every observation).
+fn later(at: Instant, d: Duration) -> Option<Instant> {
+    at.checked_add(d)
 }
 
 /// The quantiles of a summary over a sliding window, as client_golang keeps them: every
@@ -234,7 +237,8 @@ pub(crate) struct Window {
     invariant: Box<[Slopes]>,
     streams: Box<[Stream]>,
     head: usize,
-    head_expires: Instant,
+    /// When the head is emptied; `None`: never (further than an `Instant` reaches).
+    head_expires: Option<Instant>,
     stream_duration: Duration,
     buffer: Vec<f64>,
     scratch: Vec<Tuple>,
@@ -287,7 +291,7 @@ impl Window {
     /// Records `v` observed at `now`. NaN has no rank: it is left out of the quantiles (it
     /// still counts in the summary's `_count` and `_sum`).
     pub(crate) fn observe(&mut self, v: f64, now: Instant) {
-        if now >= self.head_expires {
+        if self.expired(now) {
             self.rotate(now);
         }
         if v.is_nan() {
@@ -301,7 +305,7 @@ impl Window {
 
     /// Brings the window to `now` and merges what is buffered: before a query.
     pub(crate) fn refresh(&mut self, now: Instant) {
-        if now >= self.head_expires {
+        if self.expired(now) {
             self.rotate(now);
         }
         self.flush();
@@ -316,6 +320,10 @@ impl Window {
         }
     }
 
+    fn expired(&self, now: Instant) -> bool {
+        self.head_expires.is_some_and(|at| now >= at)
+    }
+
     /// Forgets every observation.
     pub(crate) fn clear(&mut self) {
         self.buffer.clear();
@@ -328,7 +336,7 @@ impl Window {
         self.flush();
         let buckets = self.streams.len();
         let mut cleared = 0;
-        while now >= self.head_expires {
+        while self.expired(now) {
             if cleared == buckets {
                 // A whole window without observations or scrapes: every stream is empty, and
                 // the periods start again from now (their phase was arbitrary anyway).
@@ -340,7 +348,9 @@ impl Window {
                 head.clear();
             }
             self.head = (self.head + 1) % self.streams.len();
-            self.head_expires = later(self.head_expires, self.stream_duration);
+            self.head_expires = self
+                .head_expires
+                .and_then(|at| later(at, self.stream_duration));
         }
     }
 
@@ -384,6 +394,19 @@ mod tests {
             error: 0.001,
         },
     ];
+
+    /// A window longer than an `Instant` reaches never expires (it expired at once, and every
+    /// observation was dropped: the quantiles read NaN for good).
+    #[test]
+    fn a_window_longer_than_time_keeps_its_observations() {
+        let start = Instant::now();
+        for buckets in [1, 2, 5] {
+            let mut w = Window::new(&DEFAULT, Duration::MAX, buckets, start);
+            w.observe(1.0, start);
+            w.refresh(start + Duration::from_secs(3600));
+            assert_eq!(w.quantile(0.5), 1.0, "{buckets} buckets");
+        }
+    }
 
     /// xorshift64*, as the integration tests' generator.
     struct Rng(u64);
