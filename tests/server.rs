@@ -758,6 +758,54 @@ fn handler_panic_is_500_and_the_server_keeps_serving() {
     server.connect().get("/metrics").assert_status(200);
 }
 
+/// What a panic or an error from the caller's code may carry, whose own drop or spelling
+/// panics: caught as the panic itself is, so one scrape fails and not the server thread.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("a payload's drop panicking (expected by the test)");
+    }
+}
+
+#[derive(Debug)]
+struct BadError(&'static str);
+
+impl std::fmt::Display for BadError {
+    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == "display" {
+            panic!("an error's Display panicking (expected by the test)");
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BadError {}
+
+impl Drop for BadError {
+    fn drop(&mut self) {
+        if self.0 == "drop" {
+            panic!("an error's drop panicking (expected by the test)");
+        }
+    }
+}
+
+#[test]
+fn a_handler_whose_panic_or_error_panics_again_is_500_not_a_dead_server() {
+    for case in ["payload", "display", "drop"] {
+        let server = TestServer::start(move |e| {
+            e.set_metric_update_handler(move |_| match case {
+                "payload" => std::panic::panic_any(Bomb),
+                other => Err(Box::new(BadError(other))),
+            });
+        });
+        let mut client = server.connect();
+        client.get("/metrics").assert_status(500);
+        client.get("/").assert_status(200);
+        server.connect().get("/-/healthy").assert_status(200);
+    }
+}
+
 /// A collector whose source is down.
 struct FailingCollector;
 

@@ -126,10 +126,18 @@ impl App {
         }
         if let Some(handler) = self.handler.as_mut() {
             let metrics = self.registry.metrics();
-            let message = match catch_unwind(AssertUnwindSafe(|| handler(metrics, scrape))) {
+            // The error is spelt and dropped inside the catch too: it is the caller's type.
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                handler(metrics, scrape)
+                    .map_err(|err| one_line(&format!("metric update handler failed: {err}")))
+            }));
+            let message = match outcome {
                 Ok(Ok(())) => None,
-                Ok(Err(err)) => Some(one_line(&format!("metric update handler failed: {err}"))),
-                Err(_) => Some("metric update handler panicked".to_string()),
+                Ok(Err(message)) => Some(message),
+                Err(payload) => {
+                    drop_panic(payload);
+                    Some("metric update handler panicked".to_string())
+                }
             };
             if let Some(message) = message {
                 log_error!("{message}");
@@ -141,12 +149,17 @@ impl App {
         // the handler does, and not the server.
         let out = Arc::make_mut(&mut body);
         let encoded = catch_unwind(AssertUnwindSafe(|| {
-            self.registry.encode_escaped(out, scrape.format, escaping)
+            self.registry
+                .encode_escaped(out, scrape.format, escaping)
+                .map_err(|err| one_line(&format!("cannot collect metrics: {err}")))
         }));
         let message = match encoded {
             Ok(Ok(())) => return Ok(self.bodies.put(body)),
-            Ok(Err(err)) => one_line(&format!("cannot collect metrics: {err}")),
-            Err(_) => "a collector panicked".to_string(),
+            Ok(Err(message)) => message,
+            Err(payload) => {
+                drop_panic(payload);
+                "a collector panicked".to_string()
+            }
         };
         self.bodies.put(body);
         log_error!("{message}");
@@ -455,6 +468,14 @@ fn log_access(request: &Request<'_>, context: &Context<'_>, response: &Response,
             ("duration_seconds", Seconds(context.arrived.elapsed())),
         ],
     );
+}
+
+/// Drops what a caught panic carried. It is the caller's value: should its own drop panic,
+/// that is caught too and the rest leaked, rather than unwinding out of the server.
+fn drop_panic(payload: Box<dyn std::any::Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+        std::mem::forget(again);
+    }
 }
 
 /// Folds a message onto one line, for a response body and a log line.
