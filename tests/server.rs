@@ -806,6 +806,40 @@ fn a_handler_whose_panic_or_error_panics_again_is_500_not_a_dead_server() {
     }
 }
 
+/// At the connection limit, the idle connection closed for a newcomer is never one whose next
+/// request has already arrived unread: closed with input unread, it is reset, and that request
+/// lost. Both arrive while the update handler holds the loop, the newcomer first.
+#[test]
+fn eviction_spares_a_connection_whose_next_request_has_arrived() {
+    use std::sync::{mpsc, Mutex};
+    let (started, started_rx) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let gate = Mutex::new(Some((started, release_rx)));
+    let server = TestServer::start(move |e| {
+        e.set_limits(limits(|l| l.max_connections = 2));
+        e.set_metric_update_handler(move |_| {
+            if let Some((started, release)) = gate.lock().unwrap().take() {
+                started.send(()).unwrap();
+                release.recv().unwrap();
+            }
+            Ok(())
+        });
+    });
+    let mut kept = server.connect();
+    kept.get("/").assert_status(200);
+    // Past the grace a new connection has before it may be evicted (half a second).
+    std::thread::sleep(Duration::from_millis(600));
+    let mut scraper = server.connect();
+    scraper.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+    started_rx.recv().unwrap();
+    let mut newcomer = server.connect();
+    kept.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    release.send(()).unwrap();
+    scraper.response().assert_status(200);
+    kept.response().assert_status(200);
+    newcomer.get("/").assert_status(200);
+}
+
 /// A collector whose source is down.
 struct FailingCollector;
 

@@ -101,8 +101,14 @@ fn set_option(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io::Result
 /// in use it fails with `EMFILE` even when nobody is waiting: the error alone is no reason to
 /// close a connection to make room.
 pub(crate) fn has_pending_connection(listener: &TcpListener) -> bool {
+    is_readable(listener)
+}
+
+/// `true` if `socket` has input waiting (bytes, a connection to accept, or the end of the
+/// stream), asked without reading it: a zero-timeout `poll`.
+pub(crate) fn is_readable(socket: &impl AsRawFd) -> bool {
     let mut entry = libc::pollfd {
-        fd: listener.as_raw_fd(),
+        fd: socket.as_raw_fd(),
         events: libc::POLLIN,
         revents: 0,
     };

@@ -76,6 +76,10 @@ pub use tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
 pub use tls_drive::{TlsOverMemory, TurnEnd};
 
+/// How many of the least recently active connections eviction asks before it gives up for
+/// this turn, when each has a request waiting unread.
+const EVICTION_TRIES: usize = 4;
+
 /// After a response that ends the connection, how long unread request bytes (a body) are
 /// drained before closing, so the kernel does not reset the connection under the response.
 pub(super) const LINGER: Duration = Duration::from_secs(2);
@@ -728,19 +732,30 @@ impl Server {
     /// a connection evicted before it has had its chance to send a request (see
     /// [`Connection::may_be_evicted`]): in a burst, clients wait in the listen queue instead.
     fn evict_one(&mut self, now: Instant) -> bool {
-        let victim = self
-            .connections
-            .iter()
-            .filter(|(_, c)| !c.has_output() && c.may_be_evicted(now))
-            .min_by_key(|(_, c)| c.last_active)
-            .map(|(t, _)| t);
-        match victim {
-            Some(token) => {
+        // Not one whose next request has arrived unread (its event may come later in this
+        // batch): closed with input unread, it would be reset, its request lost. The oldest
+        // few are asked; the rest wait for a later turn.
+        let mut passed = [None; EVICTION_TRIES];
+        for slot in 0..EVICTION_TRIES {
+            let victim = self
+                .connections
+                .iter()
+                .filter(|(t, c)| {
+                    !c.has_output() && c.may_be_evicted(now) && !passed.contains(&Some(*t))
+                })
+                .min_by_key(|(_, c)| c.last_active);
+            let Some((token, conn)) = victim else {
+                return false;
+            };
+            if !listener::is_readable(&conn.stream) {
                 self.close(token);
-                true
+                return true;
             }
-            None => false,
+            if let Some(entry) = passed.get_mut(slot) {
+                *entry = Some(token);
+            }
         }
+        false
     }
 
     fn close(&mut self, token: Token) {
