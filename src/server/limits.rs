@@ -32,7 +32,7 @@ use crate::http::RequestLimits;
 pub struct Limits {
     /// Open connections at most (nginx's `worker_connections` default, 512), from 1 to
     /// [`Limits::MAX_CONNECTIONS`]. When full, the least recently active connection that is not being
-    /// answered is closed for a new one, if it has been read from or has sent nothing for
+    /// answered and has no request waiting is closed for a new one, if it has been read from or has sent nothing for
     /// 0.5 s; otherwise new connections wait in the listen queue until one closes.
     pub max_connections: usize,
     /// Largest request head (request line and headers) in bytes: 8 KiB, nginx's

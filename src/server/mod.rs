@@ -26,7 +26,8 @@
 //! Slow and idle clients cannot starve others: a request head must arrive within
 //! [`Limits::request_head_timeout`] of its first byte, an idle keep-alive connection is closed
 //! after [`Limits::idle_timeout`], and when [`Limits::max_connections`] is reached the least
-//! recently active connection that is not being answered makes room for the new one.
+//! recently active connection that is not being answered, and has no request waiting, makes
+//! room for the new one.
 
 #![deny(
     clippy::unwrap_used,
