@@ -23,6 +23,9 @@ const MAGIC: &[u8; 24] = b"OrpheanBeholderScryDoubt";
 /// A bcrypt hash: cost, 16 bytes of salt, and the first 23 bytes of the digest.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Hash {
+    /// `$2a$`, whose writers since 2011 (Openwall's crypt_blowfish: libxcrypt, PHP) hash
+    /// some passwords with bytes of 0x80 and above differently from `$2b$` and `$2y$`.
+    two_a: bool,
     cost: u32,
     salt: [u8; 16],
     digest: [u8; 23],
@@ -91,19 +94,27 @@ impl Hash {
         if decoded_salt != Some(16) || decoded_digest != Some(23) {
             return Err(HashError::Malformed);
         }
-        Ok(Hash { cost, salt, digest })
+        let two_a = text.starts_with("$2a$");
+        Ok(Hash {
+            two_a,
+            cost,
+            salt,
+            digest,
+        })
     }
 
     /// `true` if `password` hashes to this digest. Takes 2^cost rounds of key expansion: the
     /// slowness is bcrypt's point. The digests are compared in constant time.
     pub(crate) fn verify(&self, password: &[u8]) -> bool {
-        constant_time_eq(&self.digest, &digest(self.cost, &self.salt, password))
+        let digest = digest(self.cost, &self.salt, password, self.two_a);
+        constant_time_eq(&self.digest, &digest)
     }
 }
 
 /// bcrypt's digest of `password` with `salt` at `cost`: the key is the password and a NUL,
-/// cut at 72 bytes, as OpenBSD's `$2b$` (and `$2y$`, the same) reads it.
-fn digest(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 23] {
+/// cut at 72 bytes, as OpenBSD's `$2b$` (and `$2y$`, the same) reads it; with `two_a`, the
+/// first expansion's key as crypt_blowfish's `$2a$` alters it ([`two_a_key`]).
+fn digest(cost: u32, salt: &[u8; 16], password: &[u8], two_a: bool) -> [u8; 23] {
     let mut key = [0u8; 72];
     let copied = password.len().min(72);
     if let (Some(to), Some(from)) = (key.get_mut(..copied), password.get(..copied)) {
@@ -111,7 +122,10 @@ fn digest(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 23] {
     }
     let key = key.get(..(copied + 1).min(72)).unwrap_or(&[]);
     let mut state = blowfish::Blowfish::bc_init_state();
-    state.salted_expand_key(salt, key);
+    match two_a.then(|| two_a_key(key)).flatten() {
+        Some(altered) => state.salted_expand_key(salt, &altered),
+        None => state.salted_expand_key(salt, key),
+    }
     for _ in 0..1u64 << cost {
         state.bc_expand_key(key);
         state.bc_expand_key(salt);
@@ -132,6 +146,35 @@ fn digest(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 23] {
     let mut digest = [0u8; 23];
     digest.copy_from_slice(out.get(..23).unwrap_or(&[0; 23]));
     digest
+}
+
+/// The key of a `$2a$` hash's first expansion, when crypt_blowfish alters it: cycled to the
+/// 72 bytes the schedule reads, with bit 16 of its first word flipped, if a byte of 0x80 or
+/// above would have been sign-extended into its word's higher bytes (the 2011 bug) yet every
+/// word reads the same either way. crypt_blowfish does this so that such a password's `$2a$`
+/// hash matches neither the buggy `$2x$` nor `$2y$`; `None` when it does not apply.
+fn two_a_key(key: &[u8]) -> Option<[u8; 72]> {
+    let mut stream = [0u8; 72];
+    for (to, from) in stream.iter_mut().zip(key.iter().cycle()) {
+        *to = *from;
+    }
+    let (mut sign, mut diff) = (0u32, 0u32);
+    for word in stream.chunks_exact(4) {
+        let (mut right, mut buggy) = (0u32, 0u32);
+        for (i, &b) in word.iter().enumerate() {
+            right = right << 8 | u32::from(b);
+            buggy = buggy << 8 | b as i8 as i32 as u32;
+            if i > 0 {
+                sign |= buggy & 0x80;
+            }
+        }
+        diff |= right ^ buggy;
+    }
+    let altered = diff == 0 && sign != 0;
+    if let (true, Some(byte)) = (altered, stream.get_mut(1)) {
+        *byte ^= 0x01;
+    }
+    altered.then_some(stream)
 }
 
 /// A name for a hash that is not bcrypt, for the error message.
@@ -168,6 +211,39 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// crypt_blowfish's own vectors (its wrapper.c) for passwords with bytes of 0x80 and
+    /// above: `$2a$` alters the key of some of them (the first two), `$2b$` never does.
+    #[test]
+    fn two_a_hashes_of_8_bit_passwords_verify_as_crypt_blowfish_writes_them() {
+        let cases: [(&str, &[u8]); 5] = [
+            (
+                "$2a$05$/OK.fbVrR/bpIqNJ5ianF.nqd1wy.pTMdcvrRWxyiGL2eMz.2a85.",
+                b"\xff\xff\xa3",
+            ),
+            (
+                "$2a$05$/OK.fbVrR/bpIqNJ5ianF.Sa7shbm4.OzKpvFnX1pQLmQW96oUlCq",
+                b"\xa3",
+            ),
+            (
+                "$2a$05$/OK.fbVrR/bpIqNJ5ianF.ZC1JEJ8Z4gPfpe1JOr/oyPXTWl9EFd.",
+                b"\xff\xa334\xff\xff\xff\xa3345",
+            ),
+            (
+                "$2a$05$/OK.fbVrR/bpIqNJ5ianF.nRht2l/HRhr6zmCp9vYUvvsqynflf9e",
+                b"\xff\xa3345",
+            ),
+            (
+                "$2b$05$/OK.fbVrR/bpIqNJ5ianF.CE5elHaaO4EbggVDjb8P19RukzXSM3e",
+                b"\xff\xff\xa3",
+            ),
+        ];
+        for (hash, password) in cases {
+            let parsed = Hash::parse(hash).unwrap();
+            assert!(parsed.verify(password), "{hash}");
+            assert!(!parsed.verify(b"\xff\xff\xa4"), "{hash}: another password");
+        }
+    }
+
     #[test]
     fn known_vectors_verify() {
         // OpenBSD's and Openwall's published vectors, and one from `htpasswd -nbB -C 5`.
@@ -198,9 +274,10 @@ mod tests {
     #[test]
     fn passwords_are_cut_at_72_bytes() {
         let hash = Hash {
+            two_a: false,
             cost: 4,
             salt: [7; 16],
-            digest: digest(4, &[7; 16], &[b'a'; 72]),
+            digest: digest(4, &[7; 16], &[b'a'; 72], false),
         };
         assert!(hash.verify(&[b'a'; 100]));
         assert!(!hash.verify(&[b'a'; 71]));
