@@ -490,6 +490,14 @@ fn dotenv_errors_name_the_file_and_line_and_exit_1() {
         "{stderr}"
     );
 
+    // `--help` and `--version` still answer: the file's error waits for a run.
+    std::fs::write(dir.join(".env"), "not a setting\n").expect("write");
+    for flag in ["--help", "-V"] {
+        let mut proc = spawn_in(&dir, &[flag], &[]);
+        let status = proc.finish(BOUND);
+        assert_eq!(status.code(), Some(0), "{flag}: {}", proc.describe());
+    }
+
     std::fs::remove_file(dir.join(".env")).expect("remove .env");
     let mut proc = spawn_in(&dir, &TEST_ARGS, &[]);
     proc.ready();

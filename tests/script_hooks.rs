@@ -218,14 +218,23 @@ fn healthcheck_skips_the_script_s_required_arguments() {
     let status = check.finish(BOUND);
     assert_eq!(status.code(), Some(0), "{}", check.describe());
 
-    // Without it they are required.
-    let mut run = start_child(&format!("required -H 127.0.0.1 -p {port}"));
-    let status = run.finish(BOUND);
-    assert_eq!(status.code(), Some(2), "{}", run.describe());
-    assert!(
-        run.stderr().contains("missing required argument"),
-        "{}",
-        run.describe()
-    );
+    // Without it they are required; so they are when the word is only an option's value or
+    // comes after `--` (it asks for no health check there).
+    for args in [
+        "",
+        " --token --healthcheck",
+        " --token=--healthcheck",
+        " -- --healthcheck",
+    ] {
+        let mut run = start_child(&format!("required -H 127.0.0.1 -p {port}{args}"));
+        let status = run.finish(BOUND);
+        assert_eq!(status.code(), Some(2), "{args:?}: {}", run.describe());
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains("missing required argument") || stderr.contains("invalid value"),
+            "{args:?}: {}",
+            run.describe()
+        );
+    }
     stop_cleanly(&mut exporter, "TERM");
 }

@@ -3,8 +3,9 @@
 //!
 //! - Blank lines and lines starting with `#` are skipped; `export KEY=value` is `KEY=value`.
 //! - White space around the name, the `=` and an unquoted value is dropped.
-//! - An unquoted value ends at a `#` that follows white space (`A=b # note` is `b`;
-//!   `A=b#c` is `b#c`).
+//! - An unquoted value ends at a `#` that follows white space within it (`A=b # note` is `b`;
+//!   `A=b#c` is `b#c`; `A= # note` is `# note`, as python-dotenv reads it: the white space
+//!   after `=` is not the value's).
 //! - `'single quotes'` keep everything inside as it is; `"double quotes"` take the escapes `\n`,
 //!   `\r`, `\t`, `\"`, `\'` and `\\` (any other backslash stays). A quoted value may be followed
 //!   by white space and a comment, nothing else, and ends on its line.

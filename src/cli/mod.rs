@@ -93,7 +93,7 @@ pub use error::CliError;
 /// }
 /// # Ok::<(), prometheus_aioexporter::cli::CliError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ArgParser {
     prog: String,
     description: String,
@@ -242,17 +242,19 @@ impl ArgParser {
         self.args.iter_mut().find(|a| a.key == key)
     }
 
-    /// Makes no argument required and every positional optional: for a run that reads the
-    /// built-in options only (`--healthcheck`) and must not fail for want of the program's own
-    /// arguments.
-    pub(crate) fn relax_requirements(&mut self) {
-        for arg in &mut self.args {
+    /// This parser with no argument required and every positional optional: for a run that
+    /// reads the built-in options only (`--healthcheck`) and must not fail for want of the
+    /// program's own arguments.
+    pub(crate) fn relaxed(&self) -> ArgParser {
+        let mut relaxed = self.clone();
+        for arg in &mut relaxed.args {
             arg.required = false;
             if arg.positional && arg.default.is_none() {
                 arg.default = Some(String::new());
                 arg.choices.clear();
             }
         }
+        relaxed
     }
 
     /// `<PREFIX>_<name>` (`MY_EXPORTER_DOTENV`), or `None` if environment variables are off.

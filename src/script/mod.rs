@@ -741,13 +741,18 @@ where
     I: IntoIterator<Item = A>,
     A: Into<OsString>,
 {
-    let mut parser = script_parser(&mut script);
-    let dotenv = match read_dotenv(&parser, &env) {
-        Ok(pairs) => pairs,
-        Err(message) => {
-            log_critical!("{message}");
-            return EXIT_FAILURE;
-        }
+    let parser = script_parser(&mut script);
+    // A `.env` that cannot be read fails the run, but not `--help` or `--version`: its error
+    // waits until the command line asks for a run.
+    let (dotenv, dotenv_error) = match read_dotenv(&parser, &env) {
+        Ok(pairs) => (pairs, None),
+        Err(message) => (Vec::new(), Some(message)),
+    };
+    let dotenv_failed = || {
+        let failed = dotenv_error
+            .as_ref()
+            .map(|message| log_critical!("{message}"));
+        failed.is_some()
     };
     // The real environment first, then the file: what is set wins over what is written.
     let env = |key: &str| {
@@ -757,15 +762,27 @@ where
         })
     };
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    // A container's HEALTHCHECK does not repeat the script's own arguments: with
-    // `--healthcheck`, none is required (the check uses the built-in options only).
+    // A container's HEALTHCHECK does not repeat the script's own arguments: a command line
+    // that asks for `--healthcheck` needs none (the check uses the built-in options only). The
+    // word alone asks for nothing as an option's value or after `--`: then the script's
+    // arguments are required as ever.
     if args.iter().any(is_healthcheck) {
-        parser.relax_requirements();
+        if let Ok(Parsed::Run(parsed)) = parser.relaxed().parse_from(args.clone(), env) {
+            if parsed.flag("healthcheck") {
+                if dotenv_failed() {
+                    return EXIT_FAILURE;
+                }
+                return run_healthcheck(&parser, &parsed, S::DEFAULT_PORT);
+            }
+        }
     }
     let args = match parse_command_line(&parser, args, env) {
         Ok(args) => args,
         Err(code) => return code,
     };
+    if dotenv_failed() {
+        return EXIT_FAILURE;
+    }
     if args.flag("healthcheck") {
         return run_healthcheck(&parser, &args, S::DEFAULT_PORT);
     }
