@@ -299,6 +299,17 @@ fn invalid_collected_data_fails_the_whole_scrape() {
         CollectedFamily::histogram("h", "", [1.0]).sample(CollectedValue::histogram([1], 1.0)),
         CollectedFamily::histogram("h", "", [1.0]).sample(CollectedValue::histogram([2, 1], 1.0)),
         CollectedFamily::gauge("g", "").sample(CollectedValue::summary(1, 1.0)),
+        // A quantile given twice (0 and -0 are one) would be a series written twice.
+        CollectedFamily::summary("s", "").sample(CollectedValue::summary_with_quantiles(
+            4,
+            1.0,
+            [(0.5, 0.1), (0.5, 0.2)],
+        )),
+        CollectedFamily::summary("s", "").sample(CollectedValue::summary_with_quantiles(
+            4,
+            1.0,
+            [(0.0, 0.1), (-0.0, 0.2)],
+        )),
         CollectedFamily::stateset("e", "", ["a"]).sample(CollectedValue::state("b")),
         CollectedFamily::new("e", "", MetricType::Enum),
         CollectedFamily::gauge("g", "").labels(["k"]).sample(1.0),

@@ -673,6 +673,14 @@ fn check_value(
             if quantiles.iter().any(|&(q, _)| !(0.0..=1.0).contains(&q)) {
                 return Err(invalid("expected quantiles between 0 and 1"));
             }
+            // `==`, so that 0 and -0 (both written `0`) are one quantile too.
+            let repeated = quantiles
+                .iter()
+                .enumerate()
+                .any(|(i, &(q, _))| quantiles.iter().skip(i + 1).any(|&(r, _)| r == q));
+            if repeated {
+                return Err(invalid("expected each quantile once"));
+            }
             Ok(None)
         }
         (MetricType::Info, CollectedValue::Info(pairs)) => {

@@ -259,8 +259,13 @@ pub fn collect_from(proc_root: &Path, pid_dir: &str) -> Result<ProcessStats, Pro
     })
 }
 
+/// The file as text. The kernel writes a process's name into `stat` and `status` as the raw
+/// bytes it was given, which need not be UTF-8: they are replaced, and only the fields after
+/// it are read.
 fn read(path: &Path) -> Result<String, ProcessStatsError> {
-    fs::read_to_string(path).map_err(|err| ProcessStatsError::io(path, err))
+    let bytes = fs::read(path).map_err(|err| ProcessStatsError::io(path, err))?;
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()))
 }
 
 fn count_entries(dir: &Path) -> Result<usize, ProcessStatsError> {
@@ -671,6 +676,31 @@ mod tests {
                 start_time_seconds: 1_700_002_500.0,
             }
         );
+    }
+
+    /// The kernel writes a process's name as the bytes it was given: one that is not UTF-8
+    /// (a file name in Latin-1, `prctl(PR_SET_NAME)`) is read, not an error for every metric.
+    #[test]
+    fn a_process_name_that_is_not_utf8_is_read() {
+        let fixture = Fixture::valid("x");
+        let stat = stat_line("caf\u{e9}", 1234, 766, 250_000, 1_234_567_890)
+            .replace("caf\u{e9}", "caf\u{fffd}");
+        let mut bytes = stat.into_bytes();
+        // U+FFFD's three bytes become one Latin-1 byte, as the kernel would write `café`.
+        let at = bytes
+            .windows(3)
+            .position(|w| w == [0xef, 0xbf, 0xbd])
+            .unwrap();
+        bytes.splice(at..at + 3, [0xe9]);
+        fs::write(fixture.root.join("42/stat"), &bytes).unwrap();
+        fs::write(
+            fixture.root.join("42/status"),
+            b"Name:\tcaf\xe9\nVmRSS:\t 2048 kB\n",
+        )
+        .unwrap();
+        let stats = collect_from(&fixture.root, "42").unwrap();
+        assert_eq!(stats.cpu_seconds_total, 20.0);
+        assert_eq!(stats.resident_memory_bytes, 2048.0 * 1024.0);
     }
 
     #[test]
