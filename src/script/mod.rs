@@ -748,11 +748,12 @@ where
         Ok(pairs) => (pairs, None),
         Err(message) => (Vec::new(), Some(message)),
     };
-    let dotenv_failed = || {
-        let failed = dotenv_error
-            .as_ref()
-            .map(|message| log_critical!("{message}"));
-        failed.is_some()
+    let dotenv_failed = || match &dotenv_error {
+        Some(message) => {
+            log_critical!("{message}");
+            true
+        }
+        None => false,
     };
     // The real environment first, then the file: what is set wins over what is written.
     let env = |key: &str| {
@@ -763,17 +764,14 @@ where
     };
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     // A container's HEALTHCHECK does not repeat the script's own arguments: a command line
-    // that asks for `--healthcheck` needs none (the check uses the built-in options only). The
-    // word alone asks for nothing as an option's value or after `--`: then the script's
-    // arguments are required as ever.
-    if args.iter().any(is_healthcheck) {
-        if let Ok(Parsed::Run(parsed)) = parser.relaxed().parse_from(args.clone(), env) {
-            if parsed.flag("healthcheck") {
-                if dotenv_failed() {
-                    return EXIT_FAILURE;
-                }
-                return run_healthcheck(&parser, &parsed, S::DEFAULT_PORT);
+    // that asks for `--healthcheck` needs none (the check uses the built-in options only).
+    // The parse says whether it asks: the word as an option's value or after `--` does not.
+    if let Ok(Parsed::Run(parsed)) = parser.relaxed().parse_from(args.clone(), env) {
+        if parsed.flag("healthcheck") {
+            if dotenv_failed() {
+                return EXIT_FAILURE;
             }
+            return run_healthcheck(&parser, &parsed, S::DEFAULT_PORT);
         }
     }
     let args = match parse_command_line(&parser, args, env) {
@@ -782,9 +780,6 @@ where
     };
     if dotenv_failed() {
         return EXIT_FAILURE;
-    }
-    if args.flag("healthcheck") {
-        return run_healthcheck(&parser, &args, S::DEFAULT_PORT);
     }
     let exporter = match configure(&mut script, &parser, &args) {
         Ok(exporter) => exporter,
@@ -826,12 +821,6 @@ fn read_dotenv(
     };
     let pairs = parse_dotenv(&text).map_err(|err| [&shown, ", ", &err.to_string()].concat())?;
     Ok(pairs)
-}
-
-/// `true` for `--healthcheck` or a prefix of it that names no other built-in option.
-fn is_healthcheck(arg: &OsString) -> bool {
-    arg.to_str()
-        .is_some_and(|arg| arg.len() >= 5 && "--healthcheck".starts_with(arg))
 }
 
 /// `--healthcheck`: checks the exporter the built-in options describe and returns the exit
